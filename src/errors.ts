@@ -1,0 +1,94 @@
+/** Stable error codes. Add to them; never rename them. */
+export type TriplexErrorCode =
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_NO_MAJORITY'
+  | 'ERR_NOT_ENOUGH_CORES'
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_ABORTED'
+  | 'ERR_DESTROYED'
+  | 'ERR_TASK_NOT_FOUND'
+  | 'ERR_PINNING'
+  | 'ERR_NOT_CLONEABLE';
+
+const brand = Symbol.for('triplex.error');
+
+export class TriplexError extends Error {
+  /** Branded errors count as TriplexErrors too (the option errors below are TypeError/RangeError subclasses). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isTriplexError(value);
+  }
+
+  readonly code: TriplexErrorCode;
+  /** Structured details (outcomes, option name, received value...). Always cloneable. */
+  readonly data: Record<string, unknown> | undefined;
+  readonly [brand] = true;
+
+  constructor(code: TriplexErrorCode, message: string, data?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TriplexError';
+    this.code = code;
+    this.data = data;
+  }
+
+  /** Plain form that survives postMessage. */
+  toJSON(): { code: TriplexErrorCode; message: string; data?: Record<string, unknown> } {
+    return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
+  }
+
+  /** Rebuilds an error that crossed a thread boundary as `{ code, message, data }`. */
+  static from(plain: { code: TriplexErrorCode; message: string; data?: Record<string, unknown> }): TriplexError {
+    return new TriplexError(plain.code, plain.message, plain.data);
+  }
+}
+
+/** True for any TriplexError, including one from another copy of the package. */
+export function isTriplexError(value: unknown): value is TriplexError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+/** Shows a received value in an error message without risking a huge or throwing string. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === undefined || value === null) {
+    return typeof value === 'bigint' ? `${value}n` : String(value);
+  }
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  return `${Object.prototype.toString.call(value).slice(8, -1).toLowerCase()} ${safeJson(value)}`;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? '' : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return '';
+  }
+}
+
+/** ERR_INVALID_OPTION for a value of the wrong type. `instanceof TypeError` and `instanceof TriplexError` both hold. */
+export class TriplexTypeError extends TypeError {
+  readonly code = 'ERR_INVALID_OPTION' as const;
+  readonly [brand] = true;
+  constructor(message: string, readonly data: Record<string, unknown>) {
+    super(message);
+    this.name = 'TriplexTypeError';
+  }
+}
+
+/** ERR_INVALID_OPTION for a value out of range. `instanceof RangeError` and `instanceof TriplexError` both hold. */
+export class TriplexRangeError extends RangeError {
+  readonly code = 'ERR_INVALID_OPTION' as const;
+  readonly [brand] = true;
+  constructor(message: string, readonly data: Record<string, unknown>) {
+    super(message);
+    this.name = 'TriplexRangeError';
+  }
+}
+
+/** An invalid option, naming the option, what it must be and the value received. */
+export function invalidOption(option: string, expected: string, received: unknown, kind: 'type' | 'range' = 'type'): TriplexError {
+  const message = `Option "${option}" must be ${expected}; received ${describeValue(received)}`;
+  const data = { option, expected, received: describeValue(received) };
+  return (kind === 'type' ? new TriplexTypeError(message, data) : new TriplexRangeError(message, data)) as unknown as TriplexError;
+}
