@@ -92,12 +92,16 @@ export interface CoreHealthRecord {
   probations: number;
   /** Time of the last charge, or null. */
   lastFaultAt: number | null;
+  /** Only while offline: the state the core returns to on setOnline (kept so a snapshot loses nothing). */
+  onlineState?: Exclude<HealthState, 'offline'>;
 }
 
 /** Serializable snapshot (pool.health.export()); restoring it keeps known-bad cores out after a restart. */
 export interface HealthSnapshot {
   version: 1;
   cores: CoreHealthRecord[];
+  /** Task kinds suspected non-deterministic (no longer charged); absent when none. */
+  nondeterministic?: string[];
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * One logical core: a single-thread piscina instance whose worker pins itself to one CPU.
+ * The core runs at most one replica at a time (the scheduler guarantees it), so a crash or
+ * a terminate() hits exactly the replica it was meant for.
+ */
+import { Piscina } from 'piscina';
+import type { ExecutingCore } from './types.js';
+import type { CoreRequest, CoreWorkerData, HelloReply, PinMode, RunReply, RunRequest } from '../worker/protocol.js';
+
+const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
+
+/** How a replica ended without a reply from the task. */
+export type CoreFailure = 'crash' | 'terminated';
+
+export class Core implements ExecutingCore {
+  enabled = true;
+  excludedKinds: ReadonlySet<string> = new Set();
+  busy = false;
+  speed = 1;
+  lastFaultAt = Number.NEGATIVE_INFINITY;
+  /** Replicas this core has run. */
+  tasks = 0;
+  /** null until the worker reported in. */
+  pinned: boolean | null = null;
+  /** CPU observed by sched_getcpu in the worker, -1 when unknown. */
+  observedCpu = -1;
+  pinError: string | undefined;
+  /** Why the current replica is being terminated, so its rejection is classified right. */
+  terminating: 'timeout' | 'abort' | undefined;
+
+  private pool: Piscina | null = null;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly cpu: number,
+    private readonly pin: PinMode,
+    private readonly moduleUrl: string,
+  ) {}
+
+  get started(): boolean {
+    return this.pool !== null;
+  }
+
+  /** Starts the worker (idempotent) and returns what it reported: pinning, CPU, exports. */
+  async start(): Promise<HelloReply> {
+    if (this.closing !== undefined) await this.closing;
+    if (this.pool === null) {
+      const workerData: CoreWorkerData = { coreId: this.id, cpu: this.cpu, pin: this.pin, moduleUrl: this.moduleUrl };
+      this.pool = new Piscina({
+        filename: workerEntry,
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Number.POSITIVE_INFINITY,
+        concurrentTasksPerWorker: 1,
+        workerData,
+      });
+      // A worker that dies between tasks surfaces as an 'error' event; the next run restarts it.
+      this.pool.on('error', () => {});
+    }
+    const hello = (await this.pool.run({ kind: 'hello' } satisfies CoreRequest)) as HelloReply;
+    this.pinned = hello.pinned;
+    this.observedCpu = hello.cpu;
+    this.pinError = hello.pinError;
+    return hello;
+  }
+
+  /** Runs one replica. Rejects with a CoreFailure when the worker died or was terminated. */
+  execute(request: RunRequest): Promise<RunReply> {
+    const pool = this.pool;
+    if (pool === null) return Promise.reject(new Error(`core ${this.id} is not started`));
+    this.tasks++;
+    return pool.run(request) as Promise<RunReply>;
+  }
+
+  /** Kills the worker running the current replica; piscina starts a fresh one, which pins again. */
+  terminateCurrent(reason: 'timeout' | 'abort'): void {
+    this.terminating = reason;
+    for (const thread of this.pool?.threads ?? []) void thread.terminate();
+  }
+
+  /** Shuts the worker down (disabled core, destroy). */
+  stop(): Promise<void> {
+    const pool = this.pool;
+    if (pool === null) return this.closing ?? Promise.resolve();
+    this.pool = null;
+    this.closing = pool.destroy().finally(() => {
+      this.closing = undefined;
+    });
+    return this.closing;
+  }
+}

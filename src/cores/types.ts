@@ -1,0 +1,25 @@
+import type { CoreView } from '../binding/types.js';
+import type { HelloReply, RunReply, RunRequest } from '../worker/protocol.js';
+
+/**
+ * What the scheduler needs of a core: the policy's view plus a way to run replicas.
+ * `Core` (a pinned piscina worker) is the real one; property tests drive the scheduler with
+ * in-memory ones to explore many fault placements quickly.
+ */
+export interface ExecutingCore extends CoreView {
+  enabled: boolean;
+  excludedKinds: ReadonlySet<string>;
+  busy: boolean;
+  speed: number;
+  lastFaultAt: number;
+  /** Replicas run. */
+  tasks: number;
+  /** Why the current replica is being terminated, so its rejection is classified right. */
+  terminating: 'timeout' | 'abort' | undefined;
+  readonly started: boolean;
+  start(): Promise<HelloReply>;
+  /** Runs one replica; rejects when the worker died or was terminated. */
+  execute(request: RunRequest): Promise<RunReply>;
+  terminateCurrent(reason: 'timeout' | 'abort'): void;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,77 @@
+/** Checks of the health options and of a snapshot to restore (cheap; run once per pool). */
+import { invalidOption } from '../errors.js';
+import type { CoreHealthRecord, HealthSnapshot, HealthState, ResolvedHealthOptions } from './types.js';
+
+const STATES: ReadonlySet<string> = new Set<HealthState>(['healthy', 'suspect', 'disabled', 'probation', 'retired', 'offline']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function num(name: string, value: unknown, min: number, opts: { integer?: boolean; infinity?: boolean; exclusive?: boolean; max?: number } = {}): void {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidOption(name, 'a number', value, 'type');
+  if (value === Number.POSITIVE_INFINITY && opts.infinity === true) return;
+  const low = opts.exclusive === true ? value <= min : value < min;
+  if (!Number.isFinite(value) || low || (opts.integer === true && !Number.isInteger(value)) || (opts.max !== undefined && value > opts.max)) {
+    const what = `${opts.integer === true ? 'an integer' : 'a finite number'} ${opts.exclusive === true ? '>' : '>='} ${min}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`;
+    throw invalidOption(name, what, value, 'range');
+  }
+}
+
+/** Throws ERR_INVALID_OPTION for options the health model cannot work with. */
+export function validateHealthOptions(o: ResolvedHealthOptions): void {
+  if (!isObject(o)) throw invalidOption('health', 'an object', o, 'type');
+  num('health.disableAt', o.disableAt, 0, { exclusive: true });
+  num('health.halfLife', o.halfLife, 0, { exclusive: true, infinity: true });
+  if (o.salvage !== false) {
+    if (!isObject(o.salvage)) throw invalidOption('health.salvage', 'false or { maxKinds }', o.salvage, 'type');
+    num('health.salvage.maxKinds', o.salvage.maxKinds, 0, { integer: true });
+  }
+  if (o.selfTest !== false) {
+    const s = o.selfTest;
+    if (!isObject(s)) throw invalidOption('health.selfTest', 'false or an object', s, 'type');
+    if (!Array.isArray(s.tasks) || s.tasks.length === 0) throw invalidOption('health.selfTest.tasks', 'a non-empty array of { name, input, expected }', s.tasks, 'type');
+    num('health.selfTest.after', s.after, 0);
+    num('health.selfTest.passes', s.passes, 1, { integer: true });
+    num('health.selfTest.maxProbations', s.maxProbations, 0, { integer: true });
+    num('health.selfTest.probationTasks', s.probationTasks, 1, { integer: true });
+  }
+  if (o.blame !== false) {
+    if (!isObject(o.blame)) throw invalidOption('health.blame', 'false or { window, minCores, maxShare }', o.blame, 'type');
+    num('health.blame.window', o.blame.window, 2, { integer: true });
+    num('health.blame.minCores', o.blame.minCores, 2, { integer: true });
+    num('health.blame.maxShare', o.blame.maxShare, 0, { exclusive: true, max: 1 });
+  }
+}
+
+function validRecord(r: unknown): r is CoreHealthRecord {
+  if (!isObject(r)) return false;
+  return (
+    typeof r.core === 'number' &&
+    typeof r.state === 'string' &&
+    STATES.has(r.state) &&
+    typeof r.score === 'number' &&
+    Number.isFinite(r.score) &&
+    r.score >= 0 &&
+    typeof r.faults === 'number' &&
+    typeof r.probations === 'number' &&
+    Array.isArray(r.excludedKinds) &&
+    r.excludedKinds.every((k) => typeof k === 'string') &&
+    (r.lastFaultAt === null || typeof r.lastFaultAt === 'number') &&
+    (r.onlineState === undefined || (typeof r.onlineState === 'string' && STATES.has(r.onlineState) && r.onlineState !== 'offline'))
+  );
+}
+
+/** Throws ERR_INVALID_OPTION unless `value` looks like a snapshot from export(). */
+export function validateSnapshot(value: unknown): asserts value is HealthSnapshot {
+  if (!isObject(value) || value.version !== 1 || !Array.isArray(value.cores)) {
+    throw invalidOption('health.restore', 'a snapshot from pool.health.export() ({ version: 1, cores: [...] })', value, 'type');
+  }
+  value.cores.forEach((r: unknown, i: number) => {
+    if (!validRecord(r)) throw invalidOption(`health.restore.cores[${i}]`, 'a core health record from export()', r, 'type');
+  });
+  const nd = value.nondeterministic;
+  if (nd !== undefined && (!Array.isArray(nd) || !nd.every((k) => typeof k === 'string'))) {
+    throw invalidOption('health.restore.nondeterministic', 'an array of task names', nd, 'type');
+  }
+}

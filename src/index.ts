@@ -1,0 +1,13 @@
+export { Triplex, type RunOptions, type CoreInfo } from './pool/triplex.js';
+export type { TriplexOptions, HealthOptions, SelfTestOptions, Redundancy, BindingName } from './pool/options.js';
+export type { DetailedResult, ReplicaReport, ReplicaStatus } from './pool/task.js';
+export type * from './pool/events.js';
+export type { StatsSnapshot } from './pool/stats.js';
+export { TriplexError, isTriplexError, TriplexTypeError, TriplexRangeError, type TriplexErrorCode } from './errors.js';
+export { FaultInjector, type InjectionRecord, type ReplicaContext, type FaultModelName } from './inject/injector.js';
+export { flipBits, type FlipRecord } from './inject/flip.js';
+export { decide, groupBallots, majorityOf, type Ballot, type Verdict, type VoteGroup, type Equals } from './vote/voter.js';
+export { affinityMask, availableCpus, pinningUnavailableReason } from './cores/affinity.js';
+export type { HealthSnapshot, HealthState, FaultKind } from './health/types.js';
+export { ManualClock, systemClock, type Clock } from './util/clock.js';
+export { SeededRandom, type Random } from './util/random.js';

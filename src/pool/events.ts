@@ -1,0 +1,97 @@
+/** Typed events. Payloads are built only when someone listens (`has()`), so events cost nothing otherwise. */
+import { EventEmitter } from 'node:events';
+import type { BindingChange } from '../binding/types.js';
+import type { FaultKind, HealthState } from '../health/types.js';
+
+export type CoreState = HealthState | 'stranded';
+
+export interface FaultEvent {
+  core: number;
+  cpu: number;
+  kind: FaultKind;
+  taskId: number;
+  taskName: string;
+  /** Digest the core produced (wrong-result), if any. */
+  digest?: string;
+  /** Digest of the majority that out-voted it. */
+  majorityDigest?: string;
+  /** False when the charge was suppressed (task kind suspected non-deterministic). */
+  charged: boolean;
+}
+
+export interface DisagreementEvent {
+  taskId: number;
+  taskName: string;
+  /** Every finished replica: its core and digest (undefined for a crash or hang). */
+  replicas: { core: number; cpu: number; digest: string | undefined; status: string }[];
+}
+
+export interface RetryEvent {
+  taskId: number;
+  taskName: string;
+  /** tie-break: DMR disagreement; re-execution: crash, hang or no majority yet. */
+  reason: 'tie-break' | 're-execution';
+  /** Replicas asked for. */
+  count: number;
+  /** Replicas run so far beyond the first k. */
+  attempts: number;
+}
+
+export interface CoreStateEvent {
+  core: number;
+  from: CoreState;
+  to: CoreState;
+  reason: string;
+  evidence?: unknown;
+}
+
+export interface TaskFailedEvent {
+  taskId: number;
+  taskName: string;
+  error: Error;
+}
+
+export interface SelfTestEvent {
+  core: number;
+  task: string;
+  passed: boolean;
+}
+
+export interface NondeterminismEvent {
+  taskName: string;
+  cores: number[];
+}
+
+export interface TriplexEvents {
+  fault: FaultEvent;
+  disagreement: DisagreementEvent;
+  retry: RetryEvent;
+  'core-state': CoreStateEvent;
+  'task-failed': TaskFailedEvent;
+  spare: BindingChange;
+  'self-test': SelfTestEvent;
+  'nondeterminism-suspected': NondeterminismEvent;
+  /** An internal error that is not a task's (e.g. a worker that failed to start for a probe). */
+  error: Error;
+}
+
+export type EventName = keyof TriplexEvents;
+
+export class TypedEmitter extends EventEmitter {
+  /** True when a listener exists: build the payload only then. */
+  has(name: EventName): boolean {
+    return this.listenerCount(name) > 0;
+  }
+  override on<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
+    return super.on(name, listener);
+  }
+  override once<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
+    return super.once(name, listener);
+  }
+  override off<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
+    return super.off(name, listener);
+  }
+  override emit<E extends EventName>(name: E, event: TriplexEvents[E]): boolean {
+    return super.emit(name, event);
+  }
+}

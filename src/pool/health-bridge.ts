@@ -1,0 +1,200 @@
+/**
+ * Connects the pure health machine and binding policy to the live cores: applies state
+ * changes (enable/disable, salvage exclusions, spares), stops and restarts workers, runs
+ * known-answer self-tests on disabled cores, and emits the events.
+ */
+import { hash } from 'node:crypto';
+import { serialize } from 'node:v8';
+import type { BindingPolicy } from '../binding/types.js';
+import type { ExecutingCore as Core } from '../cores/types.js';
+import type { CoreHealth } from '../health/core-health.js';
+import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
+import type { CoreState, TypedEmitter } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import type { Stats } from './stats.js';
+import type { ReplicaRecord, TaskRun } from './task.js';
+
+const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'suspect', 'probation']);
+
+export class HealthBridge {
+  /** Called when capacity may have changed, so waiting tasks are re-examined. */
+  onCapacityChange: () => void = () => {};
+  private readonly stopWhenIdle = new Set<Core>();
+  private readonly probing = new Set<Core>();
+  private readonly lastState = new Map<number, CoreState>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly health: CoreHealth,
+    private readonly policy: BindingPolicy,
+    private readonly cores: readonly Core[],
+    private readonly options: ResolvedOptions,
+    private readonly events: TypedEmitter,
+    private readonly stats: Stats,
+  ) {
+    for (const core of cores) {
+      core.enabled = SERVING.has(health.state(core.id));
+      this.lastState.set(core.id, this.stateOf(core.id));
+    }
+    const selfTest = options.health.selfTest;
+    if (selfTest !== false) {
+      // Polling is cheap (a scan of disabled cores) and keeps the health machine timer-free.
+      const period = Math.max(20, Math.min(1_000, selfTest.after / 4));
+      this.timer = setInterval(() => this.probeDueCores(), period);
+      this.timer.unref();
+    }
+  }
+
+  /** Public state of a core: the health state, or 'stranded' when its static group left service. */
+  stateOf(coreId: number): CoreState {
+    const state = this.health.state(coreId);
+    if ((state === 'healthy' || state === 'suspect') && this.policy.binding(coreId).role === 'stranded') return 'stranded';
+    return state;
+  }
+
+  charge(core: Core, evidence: FaultEvidence): void {
+    const effects = this.health.charge(core.id, evidence);
+    core.lastFaultAt = this.health.clock.now();
+    if (this.events.has('fault')) {
+      const event = { core: core.id, cpu: core.cpu, kind: evidence.kind, taskId: evidence.taskId ?? -1, taskName: evidence.taskName, charged: effects.charged };
+      this.events.emit('fault', evidence.digest === undefined ? { ...event, majorityDigest: evidence.majorityDigest } : { ...event, digest: evidence.digest, majorityDigest: evidence.majorityDigest });
+    }
+    this.apply(effects);
+  }
+
+  /** A replica agreed with the majority: ends probations, and lets blame forgiveness tell flaky kinds from bad cores. */
+  success(core: Core, taskName: string): void {
+    const effects = this.health.success(core.id, taskName);
+    if (effects.transitions.length > 0 || effects.exclusions.length > 0 || effects.suspicions.length > 0) this.apply(effects);
+  }
+
+  /** Relative slowness: this replica's time over the task's fastest, smoothed per core. */
+  noteSpeed(task: TaskRun, replica: ReplicaRecord): void {
+    const ms = replica.reply?.ms;
+    if (ms === undefined || !replica.reply!.ok) return;
+    let fastest = ms;
+    for (const other of task.finished) {
+      const otherMs = other.reply?.ms;
+      if (otherMs !== undefined && other.reply!.ok && otherMs < fastest) fastest = otherMs;
+    }
+    if (fastest < 0.02) return; // too short to measure reliably
+    replica.core.speed = replica.core.speed * 0.9 + (ms / fastest) * 0.1;
+  }
+
+  coreIdle(core: Core): void {
+    if (this.stopWhenIdle.has(core) && !this.probing.has(core)) {
+      this.stopWhenIdle.delete(core);
+      void core.stop();
+    }
+  }
+
+  setOffline(core: Core): void {
+    this.apply(this.health.setOffline(core.id));
+  }
+
+  setOnline(core: Core): void {
+    this.apply(this.health.setOnline(core.id));
+    if (core.enabled && !core.started) void this.startCore(core);
+  }
+
+  apply(effects: HealthEffects): void {
+    let changed = false;
+    for (const transition of effects.transitions) {
+      const core = this.cores[transition.core]!;
+      const serving = SERVING.has(transition.to);
+      if (serving !== core.enabled) changed = true;
+      core.enabled = serving;
+      if (!serving && transition.to !== 'offline') {
+        // Disabled or retired: its worker is shut down once its current replica returns.
+        if (core.busy) this.stopWhenIdle.add(core);
+        else if (!this.probing.has(core)) void core.stop();
+      }
+      if (serving && !core.started) void this.startCore(core);
+    }
+    if (effects.exclusions.length > 0 || effects.suspicions.length > 0 || effects.transitions.length > 0) {
+      // Exclusions can be added and lifted (probation, forgiven kinds): resync from the health record.
+      for (const core of this.cores) {
+        const kinds = this.health.record(core.id).excludedKinds;
+        if (kinds.length !== core.excludedKinds.size || kinds.some((kind) => !core.excludedKinds.has(kind))) {
+          core.excludedKinds = new Set(kinds);
+          changed = true;
+        }
+      }
+    }
+    if (this.events.has('nondeterminism-suspected')) {
+      for (const suspicion of effects.suspicions) this.events.emit('nondeterminism-suspected', { taskName: suspicion.taskName, cores: suspicion.cores });
+    }
+    if (changed) {
+      for (const change of this.policy.update(this.cores)) if (this.events.has('spare')) this.events.emit('spare', change);
+    }
+    this.emitStateChanges(effects);
+    if (changed) this.onCapacityChange();
+  }
+
+  /** Emits core-state for every core whose public state moved (health transitions and stranding). */
+  private emitStateChanges(effects: HealthEffects): void {
+    const reasons = new Map(effects.transitions.map((t) => [t.core, t]));
+    for (const core of this.cores) {
+      const now = this.stateOf(core.id);
+      const before = this.lastState.get(core.id)!;
+      if (now === before) continue;
+      this.lastState.set(core.id, now);
+      if (!this.events.has('core-state')) continue;
+      const transition = reasons.get(core.id);
+      const event = { core: core.id, from: before, to: now, reason: transition?.reason ?? (now === 'stranded' ? 'its static group left service' : 'its static group is back in service') };
+      this.events.emit('core-state', transition?.evidence === undefined ? event : { ...event, evidence: transition.evidence });
+    }
+  }
+
+  private async startCore(core: Core): Promise<void> {
+    try {
+      await core.start();
+    } catch (error) {
+      if (this.events.has('error')) this.events.emit('error', error as Error);
+    }
+  }
+
+  private probeDueCores(): void {
+    if (this.closed) return;
+    for (const id of this.health.dueForSelfTest()) {
+      const core = this.cores[id];
+      if (core === undefined || core.busy || this.probing.has(core)) continue;
+      void this.probe(core);
+    }
+  }
+
+  /** Runs known-answer tests on a disabled core, one probe at a time, while it serves no user task. */
+  private async probe(core: Core): Promise<void> {
+    const selfTest = this.options.health.selfTest;
+    if (selfTest === false) return;
+    this.probing.add(core);
+    try {
+      await core.start();
+      for (let round = 0; round < selfTest.passes && !this.closed; round++) {
+        const kat = this.health.nextSelfTest(core.id) ?? selfTest.tasks[round % selfTest.tasks.length]!;
+        const input = serialize(kat.input);
+        const expected = hash('sha256', serialize(kat.expected), 'base64');
+        const passed = await core.execute({ kind: 'run', name: kat.name, input }).then(
+          (reply) => reply.ok && reply.digest === expected,
+          () => false,
+        );
+        this.stats.selfTests++;
+        if (this.events.has('self-test')) this.events.emit('self-test', { core: core.id, task: kat.name, passed });
+        if (this.closed) return;
+        this.apply(this.health.selfTestResult(core.id, passed, passed ? undefined : `known-answer task ${kat.name} gave a wrong answer`));
+        if (!passed || this.health.state(core.id) !== 'disabled') break;
+      }
+    } catch (error) {
+      if (this.events.has('error')) this.events.emit('error', error as Error);
+    } finally {
+      this.probing.delete(core);
+      if (!core.enabled && !this.closed) void core.stop();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,227 @@
+/** The one Options type, its defaults, and the single place where it is validated and resolved. */
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { invalidOption, TriplexError } from '../errors.js';
+import { availableCpus, pinningUnavailableReason } from '../cores/affinity.js';
+import { DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../health/defaults.js';
+import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
+import type { FaultInjector } from '../inject/injector.js';
+import type { Equals } from '../vote/voter.js';
+import type { PinMode } from '../worker/protocol.js';
+
+export type Redundancy = 'dmr' | 'tmr';
+export type BindingName = 'dynamic' | 'static';
+
+export interface SelfTestOptions {
+  /** Known-answer tasks: `name` is an export of the task module (or a built-in `__triplex_kat_*`). @default built-in set */
+  tasks?: { name: string; input: unknown; expected: unknown }[];
+  /** ms after disabling (and after a failed round) before a core is probed. @default 10_000 */
+  after?: number;
+  /** Clean probes in a row that move a disabled core to probation. @default 3 */
+  passes?: number;
+  /** Probations before a core is retired for good. @default 2 */
+  maxProbations?: number;
+  /** Clean replicas that end a probation. @default 50 */
+  probationTasks?: number;
+}
+
+export interface HealthOptions {
+  /** Fault score that disables a core. @default 3 */
+  disableAt?: number;
+  /** Half-life of a core's fault score, ms. @default 60_000 */
+  halfLife?: number;
+  /** Software core salvaging: exclude a core from one task kind only. @default false */
+  salvage?: boolean | { maxKinds?: number };
+  /** Reintegrate disabled cores by known-answer tests. @default false */
+  selfTest?: boolean | SelfTestOptions;
+  /** A snapshot from `pool.health.export()`, so a restart does not forget known-bad cores. */
+  restore?: HealthSnapshot;
+}
+
+export interface TriplexOptions {
+  /** Path or file: URL of an ESM/CJS module whose function exports are the tasks. */
+  filename: string | URL;
+  /** 'dmr' (2 replicas + tie-break) or 'tmr' (3 replicas). @default 'tmr' */
+  redundancy?: Redundancy;
+  /** How replicas are placed on cores. @default 'dynamic' */
+  binding?: BindingName;
+  /** Logical cores, one pinned worker each. @default max(CPUs available, replicas per task) */
+  cores?: number;
+  /** Cores kept out of the initial groups (static binding). @default 0 */
+  spares?: number;
+  /** 'auto' pins where possible, 'required' throws ERR_PINNING otherwise, 'off' never pins. @default 'auto' */
+  pin?: PinMode;
+  /** CPUs to pin to; cores map onto them round-robin. @default the process affinity mask */
+  cpus?: number[];
+  /** ms after which a replica is a hang fault and its worker is terminated. @default 30_000 */
+  taskTimeout?: number;
+  /** Replica executions allowed beyond the first k, per task. @default 5 */
+  maxAttempts?: number;
+  /** Queued tasks beyond this reject with ERR_QUEUE_FULL. @default Infinity */
+  maxQueue?: number;
+  /** Core health policy. */
+  health?: HealthOptions;
+  /** Inexact voting, e.g. float tolerance. @default undefined (digest equality) */
+  equals?: Equals;
+  /** Fault injector (testing only; zero cost when absent). */
+  faults?: FaultInjector;
+  /** Seed of the pool's own random choices (tie-breaks between equal cores). @default 1 */
+  seed?: number;
+}
+
+export interface ResolvedOptions {
+  moduleUrl: string;
+  redundancy: Redundancy;
+  k: number;
+  binding: BindingName;
+  cores: number;
+  spares: number;
+  pin: PinMode;
+  cpus: number[];
+  taskTimeout: number;
+  maxAttempts: number;
+  maxQueue: number;
+  health: ResolvedHealthOptions;
+  restore: HealthSnapshot | undefined;
+  equals: Equals | undefined;
+  faults: FaultInjector | undefined;
+  seed: number;
+}
+
+const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'health', 'equals', 'faults', 'seed']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw invalidOption(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value, 'type');
+  if (!allowed.includes(value as T)) throw invalidOption(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value, 'range');
+  return value as T;
+}
+
+/** A number option: integer or not, with a minimum; Infinity only where allowed. */
+export function numberOption(name: string, value: unknown, fallback: number, min: number, opts: { integer?: boolean; infinity?: boolean; max?: number } = {}): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidOption(name, 'a number', value, 'type');
+  if (value === Number.POSITIVE_INFINITY && opts.infinity === true) return value;
+  const what = `${opts.integer === true ? 'an integer' : 'a finite number'} >= ${min}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}${opts.infinity === true ? ' (or Infinity)' : ''}`;
+  if (!Number.isFinite(value) || (opts.integer === true && !Number.isInteger(value)) || value < min || (opts.max !== undefined && value > opts.max)) {
+    throw invalidOption(name, what, value, 'range');
+  }
+  return value;
+}
+
+function resolveModuleUrl(filename: unknown): string {
+  if (filename instanceof URL) {
+    if (filename.protocol !== 'file:') throw invalidOption('filename', 'a path or a file: URL', filename.href, 'range');
+    return filename.href;
+  }
+  if (typeof filename !== 'string') throw invalidOption('filename', 'a path or a file: URL', filename, 'type');
+  if (filename.length === 0) throw invalidOption('filename', 'a non-empty path or file: URL', filename, 'range');
+  if (filename.startsWith('file:')) return filename;
+  return pathToFileURL(path.resolve(filename)).href;
+}
+
+function resolveSelfTest(value: unknown): false | ResolvedSelfTestOptions {
+  if (value === undefined || value === false) return false;
+  const given = value === true ? {} : value;
+  if (!isObject(given)) throw invalidOption('health.selfTest', 'a boolean or an object', value, 'type');
+  const tasks = given.tasks ?? DEFAULT_SELF_TESTS;
+  if (!Array.isArray(tasks) || tasks.length === 0) throw invalidOption('health.selfTest.tasks', 'a non-empty array of { name, input, expected }', tasks, 'type');
+  tasks.forEach((task: unknown, i) => {
+    if (!isObject(task) || typeof task.name !== 'string' || !('expected' in task)) {
+      throw invalidOption(`health.selfTest.tasks[${i}]`, 'an object { name: string, input, expected }', task, 'type');
+    }
+  });
+  return {
+    tasks: tasks as ResolvedSelfTestOptions['tasks'],
+    after: numberOption('health.selfTest.after', given.after, 10_000, 0),
+    passes: numberOption('health.selfTest.passes', given.passes, 3, 1, { integer: true }),
+    maxProbations: numberOption('health.selfTest.maxProbations', given.maxProbations, 2, 0, { integer: true }),
+    probationTasks: numberOption('health.selfTest.probationTasks', given.probationTasks, 50, 1, { integer: true }),
+  };
+}
+
+function resolveHealth(value: unknown): { health: ResolvedHealthOptions; restore: HealthSnapshot | undefined } {
+  if (value === undefined) return { health: DEFAULT_HEALTH, restore: undefined };
+  if (!isObject(value)) throw invalidOption('health', 'an object', value, 'type');
+  for (const key of Object.keys(value)) {
+    if (!['disableAt', 'halfLife', 'salvage', 'selfTest', 'restore'].includes(key)) throw invalidOption(`health.${key}`, 'a known health option (disableAt, halfLife, salvage, selfTest, restore)', value[key], 'range');
+  }
+  let salvage: ResolvedHealthOptions['salvage'] = false;
+  if (value.salvage === true) salvage = { maxKinds: 2 };
+  else if (isObject(value.salvage)) salvage = { maxKinds: numberOption('health.salvage.maxKinds', value.salvage.maxKinds, 2, 1, { integer: true }) };
+  else if (value.salvage !== undefined && value.salvage !== false) throw invalidOption('health.salvage', 'a boolean or { maxKinds }', value.salvage, 'type');
+  const restore = value.restore;
+  if (restore !== undefined && (!isObject(restore) || restore.version !== 1 || !Array.isArray(restore.cores))) {
+    throw invalidOption('health.restore', 'a snapshot from pool.health.export()', restore, 'type');
+  }
+  return {
+    health: {
+      ...DEFAULT_HEALTH,
+      disableAt: numberOption('health.disableAt', value.disableAt, DEFAULT_HEALTH.disableAt, 1),
+      halfLife: numberOption('health.halfLife', value.halfLife, DEFAULT_HEALTH.halfLife, 1, { infinity: true }),
+      salvage,
+      selfTest: resolveSelfTest(value.selfTest),
+    },
+    restore: restore as HealthSnapshot | undefined,
+  };
+}
+
+/** Validates every option and fills in defaults. Throws TriplexError ERR_INVALID_OPTION (TypeError/RangeError) or ERR_PINNING. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (!isObject(options)) throw invalidOption('options', 'an object with at least { filename }', options, 'type');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw invalidOption(key, `a known option (${[...KNOWN].join(', ')})`, options[key], 'range');
+  }
+  const moduleUrl = resolveModuleUrl(options.filename);
+  const redundancy = oneOf('redundancy', options.redundancy, ['dmr', 'tmr'] as const, 'tmr');
+  const k = redundancy === 'dmr' ? 2 : 3;
+  const binding = oneOf('binding', options.binding, ['dynamic', 'static'] as const, 'dynamic');
+  const pin = oneOf('pin', options.pin, ['auto', 'off', 'required'] as const, 'auto');
+
+  const mask = availableCpus();
+  let cpus = mask;
+  if (options.cpus !== undefined) {
+    if (!Array.isArray(options.cpus) || options.cpus.length === 0) throw invalidOption('cpus', 'a non-empty array of CPU ids', options.cpus, 'type');
+    for (const cpu of options.cpus) {
+      if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0) throw invalidOption('cpus', 'an array of non-negative integer CPU ids', options.cpus, 'type');
+      if (!mask.includes(cpu)) throw invalidOption('cpus', `CPUs from the process affinity mask [${mask.join(', ')}]`, options.cpus, 'range');
+    }
+    if (new Set(options.cpus).size !== options.cpus.length) throw invalidOption('cpus', 'distinct CPU ids', options.cpus, 'range');
+    cpus = [...(options.cpus as number[])];
+  }
+  const cores = numberOption('cores', options.cores, Math.max(cpus.length, k), 1, { integer: true, max: 4096 });
+  const spares = numberOption('spares', options.spares, 0, 0, { integer: true, max: cores });
+  const faults = options.faults;
+  if (faults !== undefined && (!isObject(faults) || typeof (faults as { decide?: unknown }).decide !== 'function')) {
+    throw invalidOption('faults', 'a FaultInjector', faults, 'type');
+  }
+  if (options.equals !== undefined && typeof options.equals !== 'function') throw invalidOption('equals', 'a function (a, b) => boolean', options.equals, 'type');
+
+  if (pin === 'required') {
+    const reason = pinningUnavailableReason();
+    if (reason !== undefined) throw new TriplexError('ERR_PINNING', `Option "pin" is 'required' but threads cannot be pinned: ${reason}`, { option: 'pin', reason });
+  }
+  const { health, restore } = resolveHealth(options.health);
+  return {
+    moduleUrl,
+    redundancy,
+    k,
+    binding,
+    cores,
+    spares,
+    pin,
+    cpus,
+    taskTimeout: numberOption('taskTimeout', options.taskTimeout, 30_000, 1, { infinity: true }),
+    maxAttempts: numberOption('maxAttempts', options.maxAttempts, 5, 0, { integer: true }),
+    maxQueue: numberOption('maxQueue', options.maxQueue, Number.POSITIVE_INFINITY, 0, { integer: true, infinity: true }),
+    health,
+    restore,
+    equals: options.equals as Equals | undefined,
+    faults: faults as FaultInjector | undefined,
+    seed: numberOption('seed', options.seed, 1, 0, { integer: true }),
+  };
+}

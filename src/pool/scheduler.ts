@@ -1,0 +1,390 @@
+/**
+ * The scheduler: queue → placement (BindingPolicy) → Core.execute → voter → health.
+ * It owns every TaskRun until it settles exactly once.
+ */
+import { deserialize } from 'node:v8';
+import type { BindingPolicy } from '../binding/types.js';
+import type { ExecutingCore as Core } from '../cores/types.js';
+import { TriplexError } from '../errors.js';
+import type { FaultEvidence } from '../health/types.js';
+import { agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
+import type { ErrorPayload, RunReply, RunRequest } from '../worker/protocol.js';
+import type { HealthBridge } from './health-bridge.js';
+import type { TypedEmitter } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import type { Stats } from './stats.js';
+import { TaskRun, type DetailedResult, type ReplicaRecord, type ReplicaReport } from './task.js';
+
+/** How far past a blocked queue head the scheduler looks for a task that fits a free core. */
+const SCAN_LIMIT = 64;
+
+export class Scheduler {
+  private readonly queue: TaskRun[] = [];
+  private head = 0;
+  private readonly retries: TaskRun[] = [];
+  private readonly running = new Set<TaskRun>();
+  private readonly needed: number;
+  private readonly individually: boolean;
+  private pumping = false;
+  private again = false;
+  destroyed = false;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly cores: readonly Core[],
+    private readonly policy: BindingPolicy,
+    private readonly healthBridge: HealthBridge,
+    private readonly events: TypedEmitter,
+    readonly stats: Stats,
+  ) {
+    this.needed = majorityOf(options.k);
+    // Dynamic binding places each replica as soon as a suitable core frees (work-conserving);
+    // static binding places whole groups.
+    this.individually = policy.name === 'dynamic';
+  }
+
+  /** Tasks accepted and not yet started. */
+  queued = 0;
+
+  submit(task: TaskRun): void {
+    this.stats.submitted++;
+    this.running.add(task);
+    this.queued++;
+    if (this.policy.capacity(this.cores) < this.options.k) {
+      this.fail(task, this.notEnoughCores());
+      return;
+    }
+    if (this.queued > this.options.maxQueue && !this.hasIdleCapacity()) {
+      this.fail(task, new TriplexError('ERR_QUEUE_FULL', `The queue is full (maxQueue = ${this.options.maxQueue})`, { maxQueue: this.options.maxQueue }));
+      return;
+    }
+    this.queue.push(task);
+    this.pump();
+  }
+
+  private hasIdleCapacity(): boolean {
+    let idle = 0;
+    for (const core of this.cores) if (!core.busy && core.enabled) idle++;
+    return idle >= this.options.k;
+  }
+
+  private notEnoughCores(): TriplexError {
+    const enabled = this.cores.filter((core) => core.enabled).length;
+    return new TriplexError(
+      'ERR_NOT_ENOUGH_CORES',
+      `Not enough enabled cores for ${this.options.redundancy.toUpperCase()}: ${this.options.k} needed, ${this.policy.capacity(this.cores)} can serve (${enabled} enabled of ${this.cores.length})`,
+      { needed: this.options.k, enabled, total: this.cores.length },
+    );
+  }
+
+  /** Places waiting replicas on free cores until nothing more fits. */
+  pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        for (let i = 0; i < this.retries.length; ) {
+          const task = this.retries[i]!;
+          if (task.settled || task.wanted === 0 || this.place(task)) this.retries.splice(i, 1);
+          else i++;
+        }
+        let scanned = 0;
+        for (let i = this.head; i < this.queue.length && scanned < SCAN_LIMIT; i++) {
+          const task = this.queue[i]!;
+          if (task.settled || task.wanted === 0) continue;
+          if (!this.place(task)) scanned++;
+        }
+        while (this.head < this.queue.length && (this.queue[this.head]!.settled || this.queue[this.head]!.wanted === 0)) this.head++;
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue.splice(0, this.head);
+          this.head = 0;
+        }
+      } while (this.again);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Tries to place a task's wanted replicas. True when none is left to place. */
+  private place(task: TaskRun): boolean {
+    while (task.wanted > 0) {
+      const placement = this.policy.place(
+        { taskId: task.id, taskName: task.name, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, group: task.group },
+        this.cores,
+      );
+      if (placement.kind === 'wait') return false;
+      if (placement.kind === 'impossible') {
+        task.wanted = 0;
+        if (!task.started && placement.reason === 'not-enough-cores') this.fail(task, this.notEnoughCores());
+        else if (task.inFlight === 0) this.noMajority(task, 'no unused enabled core is left to ask');
+        return true;
+      }
+      if (placement.group !== undefined) task.group = placement.group;
+      for (const index of placement.cores) this.dispatch(task, this.cores[index]!);
+      task.wanted = Math.max(0, task.wanted - placement.cores.length);
+    }
+    return true;
+  }
+
+  private dispatch(task: TaskRun, core: Core): void {
+    if (!task.started) this.queued--;
+    core.busy = true;
+    const replica: ReplicaRecord = { index: task.replicas.length, core, status: 'running', reply: undefined, startedAt: performance.now(), timer: undefined, injections: undefined };
+    task.replicas.push(replica);
+    task.used.push(core.id);
+    task.inFlight++;
+    this.stats.replicas++;
+    const request: RunRequest = { kind: 'run', name: task.name, input: task.input };
+    const faults = this.options.faults;
+    if (faults !== undefined) {
+      const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: replica.index, core: core.id });
+      if (decision !== undefined) {
+        request.inject = decision.order;
+        replica.injections = decision.records;
+        this.stats.injected += decision.records.length;
+      }
+    }
+    if (this.options.taskTimeout !== Number.POSITIVE_INFINITY) {
+      replica.timer = setTimeout(() => {
+        if (replica.status === 'running') replica.core.terminateCurrent('timeout');
+      }, this.options.taskTimeout);
+    }
+    core.execute(request).then(
+      (reply) => this.onReply(task, replica, reply),
+      () => this.onWorkerLost(task, replica),
+    );
+  }
+
+  private release(replica: ReplicaRecord): void {
+    if (replica.timer !== undefined) clearTimeout(replica.timer);
+    replica.core.busy = false;
+    this.healthBridge.coreIdle(replica.core);
+  }
+
+  private onReply(task: TaskRun, replica: ReplicaRecord, reply: RunReply): void {
+    this.release(replica);
+    if (this.destroyed) return;
+    replica.reply = reply;
+    replica.status = reply.ok ? 'value' : 'error';
+    if (reply.flips !== undefined && replica.injections !== undefined) for (const record of replica.injections) record.flips = reply.flips;
+    this.finish(task, replica);
+  }
+
+  private onWorkerLost(task: TaskRun, replica: ReplicaRecord): void {
+    const reason = replica.core.terminating;
+    replica.core.terminating = undefined;
+    this.release(replica);
+    if (this.destroyed) return;
+    replica.status = reason === 'timeout' ? 'timeout' : reason === 'abort' ? 'aborted' : 'crash';
+    if (replica.status === 'timeout') this.stats.timeouts++;
+    else if (replica.status === 'crash') this.stats.crashes++;
+    this.finish(task, replica);
+  }
+
+  private ballotOf(replica: ReplicaRecord): Ballot {
+    const reply = replica.reply;
+    if (reply === undefined) return { key: undefined };
+    if (!reply.ok) return { key: reply.digest, isError: true };
+    return this.options.equals === undefined ? { key: reply.digest } : { key: reply.digest, value: deserialize(reply.payload) };
+  }
+
+  private finish(task: TaskRun, replica: ReplicaRecord): void {
+    task.inFlight--;
+    if (replica.status === 'aborted') {
+      this.pump();
+      return;
+    }
+    const ballot = this.ballotOf(replica);
+    task.finished.push(replica);
+    task.ballots.push(ballot);
+    this.healthBridge.noteSpeed(task, replica);
+    if (task.settled) this.judgeLate(task, replica, ballot);
+    else this.evaluate(task);
+    this.pump();
+  }
+
+  private evaluate(task: TaskRun): void {
+    const verdict = decide(task.ballots, task.inFlight, this.needed, this.options.equals);
+    if (verdict.kind === 'agreed') {
+      this.agreed(task, verdict.group, verdict.groups.length > 1);
+      return;
+    }
+    if (verdict.groups.length > 1) this.markDisagreement(task);
+    if (verdict.kind === 'waiting') return;
+    const missing = verdict.missing - task.wanted;
+    if (missing <= 0) return; // already waiting for enough cores
+    const beyond = task.replicas.length + task.wanted - task.k;
+    if (beyond + missing > this.options.maxAttempts) {
+      this.noMajority(task, `no majority after ${Math.max(0, beyond)} extra replica(s) (maxAttempts = ${this.options.maxAttempts})`);
+      return;
+    }
+    task.extra += missing;
+    task.wanted += missing;
+    this.stats.retries += missing;
+    if (this.events.has('retry')) {
+      const tieBreak = task.finished.every((r) => r.status === 'value' || r.status === 'error');
+      this.events.emit('retry', { taskId: task.id, taskName: task.name, reason: tieBreak ? 'tie-break' : 're-execution', count: missing, attempts: task.extra });
+    }
+    this.retries.push(task);
+  }
+
+  private markDisagreement(task: TaskRun): void {
+    if (task.disagreed) return;
+    task.disagreed = true;
+    this.stats.disagreements++;
+    if (this.events.has('disagreement')) {
+      this.events.emit('disagreement', {
+        taskId: task.id,
+        taskName: task.name,
+        replicas: task.finished.map((r) => ({ core: r.core.id, cpu: r.reply?.cpu ?? -1, digest: r.reply?.digest, status: r.status })),
+      });
+    }
+  }
+
+  private agreed(task: TaskRun, winner: VoteGroup, split: boolean): void {
+    task.winner = winner;
+    if (split) this.markDisagreement(task);
+    const minority = task.finished.filter((_, i) => !winner.members.includes(i));
+    const corrected = minority.length > 0;
+    for (const [i, replica] of task.finished.entries()) {
+      if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.name);
+      else this.chargeReplica(task, replica, winner);
+    }
+    const first = task.finished[winner.members[0]!]!.reply!;
+    if (winner.isError) {
+      const error = rebuildError(deserialize(first.payload) as ErrorPayload);
+      this.settle(task);
+      this.stats.failed++;
+      this.emitFailed(task, error);
+      task.reject(error);
+      return;
+    }
+    const value = deserialize(first.payload) as unknown;
+    this.settle(task);
+    this.stats.completed++;
+    if (corrected) this.stats.corrected++;
+    if (task.detailed) {
+      const result: DetailedResult = { value, replicas: this.report(task), attempts: Math.max(0, task.replicas.length - task.k), corrected };
+      task.resolve(result);
+    } else {
+      task.resolve(value);
+    }
+  }
+
+  /** A replica that answered after the verdict: charge it if it disagrees (TMR's third replica). */
+  private judgeLate(task: TaskRun, replica: ReplicaRecord, ballot: Ballot): void {
+    const winner = task.winner;
+    if (winner === undefined) return; // the task failed without a majority: nobody can be blamed
+    const winners = task.finished.filter((_, i) => winner.members.includes(i));
+    if (agreesWith(task.ballots, winner, ballot, this.options.equals)) {
+      winner.members.push(task.finished.length - 1);
+      this.healthBridge.success(replica.core, task.name);
+      return;
+    }
+    if (!task.disagreed) this.markDisagreement(task);
+    if (winners.length > 0) this.chargeReplica(task, replica, winner);
+  }
+
+  private chargeReplica(task: TaskRun, replica: ReplicaRecord, winner: VoteGroup): void {
+    const kind = replica.status === 'crash' ? 'crash' : replica.status === 'timeout' ? 'timeout' : 'wrong-result';
+    const evidence: FaultEvidence = { kind, taskName: task.name, taskId: task.id, majorityDigest: winner.key };
+    if (replica.reply !== undefined) evidence.digest = replica.reply.digest;
+    this.stats.faults++;
+    this.healthBridge.charge(replica.core, evidence);
+  }
+
+  private noMajority(task: TaskRun, why: string): void {
+    if (task.settled) return;
+    this.markDisagreement(task);
+    const replicas = this.report(task);
+    this.stats.failed++;
+    this.stats.noMajority++;
+    const error = new TriplexError('ERR_NO_MAJORITY', `Task "${task.name}" (#${task.id}): ${why}; outcomes: ${replicas.map((r) => `core ${r.core} ${r.status}${r.digest ? ` ${r.digest.slice(0, 8)}` : ''}`).join(', ')}`, {
+      taskId: task.id,
+      taskName: task.name,
+      outcomes: replicas,
+    });
+    this.settle(task);
+    this.emitFailed(task, error);
+    task.reject(error);
+  }
+
+  private report(task: TaskRun): ReplicaReport[] {
+    const winner = task.winner;
+    return task.replicas.map((replica) => {
+      const finishedAt = task.finished.indexOf(replica);
+      const reply = replica.reply;
+      const entry: ReplicaReport = {
+        core: replica.core.id,
+        cpu: reply?.cpu ?? -1,
+        digest: reply?.digest,
+        ms: reply?.ms ?? performance.now() - replica.startedAt,
+        ok: winner !== undefined && finishedAt >= 0 && winner.members.includes(finishedAt),
+        status: replica.status,
+      };
+      if (reply !== undefined && !reply.ok) entry.error = (deserialize(reply.payload) as ErrorPayload).message;
+      return entry;
+    });
+  }
+
+  private settle(task: TaskRun): void {
+    if (!task.started) this.queued--;
+    task.settled = true;
+    task.wanted = 0;
+    this.running.delete(task);
+    if (task.signal !== undefined && task.onAbort !== undefined) task.signal.removeEventListener('abort', task.onAbort);
+  }
+
+  /** Rejects a task that never produced a voted answer (abort, destroy, no cores, full queue). */
+  fail(task: TaskRun, error: Error): void {
+    if (task.settled) return;
+    this.settle(task);
+    this.stats.failed++;
+    if (error instanceof TriplexError && error.code === 'ERR_ABORTED') this.stats.aborted++;
+    this.emitFailed(task, error);
+    task.reject(error);
+  }
+
+  private emitFailed(task: TaskRun, error: Error): void {
+    if (this.events.has('task-failed')) this.events.emit('task-failed', { taskId: task.id, taskName: task.name, error });
+  }
+
+  /** User abort: queued tasks leave the queue; running replicas are terminated (no core is charged). */
+  abort(task: TaskRun, reason: unknown): void {
+    if (task.settled) return;
+    this.fail(task, new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) was aborted`, { taskId: task.id, reason: String(reason) }));
+    for (const replica of task.replicas) {
+      if (replica.status === 'running') replica.core.terminateCurrent('abort');
+    }
+  }
+
+  /** Rejects everything pending with ERR_DESTROYED. */
+  destroy(): void {
+    this.destroyed = true;
+    const pending = [...this.running];
+    for (const task of pending) this.fail(task, new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id }));
+    for (const task of pending) for (const replica of task.replicas) if (replica.timer !== undefined) clearTimeout(replica.timer);
+    this.queue.length = 0;
+    this.head = 0;
+    this.retries.length = 0;
+    this.running.clear();
+  }
+}
+
+const OWN_CODES = new Set(['ERR_TASK_NOT_FOUND', 'ERR_NOT_CLONEABLE']);
+
+/** Rebuilds a task's thrown error on the main thread: same name, message and code. */
+export function rebuildError(payload: ErrorPayload): Error {
+  if (typeof payload.code === 'string' && OWN_CODES.has(payload.code)) {
+    return new TriplexError(payload.code as 'ERR_TASK_NOT_FOUND', payload.message);
+  }
+  const error = new Error(payload.message);
+  error.name = payload.name;
+  if (payload.code !== undefined) (error as Error & { code?: unknown }).code = payload.code;
+  if (payload.stack !== undefined) error.stack = payload.stack;
+  return error;
+}

@@ -1,0 +1,27 @@
+/** Pool counters. `pool.stats` returns a copy. */
+export class Stats {
+  submitted = 0;
+  completed = 0;
+  failed = 0;
+  /** Tasks whose replicas did not all agree. */
+  disagreements = 0;
+  /** Tasks that returned a value after out-voting a wrong, crashed or hung replica. */
+  corrected = 0;
+  /** Charges against cores (wrong result, crash, hang). */
+  faults = 0;
+  /** Replicas asked for beyond the first k (tie-breaks and re-executions). */
+  retries = 0;
+  replicas = 0;
+  crashes = 0;
+  timeouts = 0;
+  aborted = 0;
+  noMajority = 0;
+  injected = 0;
+  selfTests = 0;
+
+  snapshot(): StatsSnapshot {
+    return { ...this };
+  }
+}
+
+export type StatsSnapshot = { [K in keyof Stats as Stats[K] extends number ? K : never]: number };

@@ -1,0 +1,75 @@
+/** Book-keeping for one submitted task and its replicas. */
+import type { ExecutingCore as Core } from '../cores/types.js';
+import type { InjectionRecord } from '../inject/injector.js';
+import type { Ballot, VoteGroup } from '../vote/voter.js';
+import type { RunReply } from '../worker/protocol.js';
+
+export type ReplicaStatus = 'running' | 'value' | 'error' | 'crash' | 'timeout' | 'aborted';
+
+export interface ReplicaRecord {
+  index: number;
+  core: Core;
+  status: ReplicaStatus;
+  reply: RunReply | undefined;
+  startedAt: number;
+  timer: NodeJS.Timeout | undefined;
+  injections: InjectionRecord[] | undefined;
+}
+
+/** One replica as reported by runDetailed and ERR_NO_MAJORITY. */
+export interface ReplicaReport {
+  core: number;
+  /** CPU the replica ran on (sched_getcpu), -1 when unknown. */
+  cpu: number;
+  digest: string | undefined;
+  ms: number;
+  /** True when the replica agreed with the winning majority. */
+  ok: boolean;
+  status: ReplicaStatus;
+  /** Error message for replicas that threw. */
+  error?: string;
+}
+
+export interface DetailedResult<T = unknown> {
+  value: T;
+  replicas: ReplicaReport[];
+  /** Replica executions beyond the first k. */
+  attempts: number;
+  /** True when a replica disagreed, crashed or hung and was out-voted before the answer was returned. */
+  corrected: boolean;
+}
+
+export class TaskRun {
+  readonly replicas: ReplicaRecord[] = [];
+  /** Finished replicas in arrival order; ballots[i] belongs to finished[i]. */
+  readonly finished: ReplicaRecord[] = [];
+  readonly ballots: Ballot[] = [];
+  readonly used: number[] = [];
+  inFlight = 0;
+  /** Replicas waiting for a core. */
+  wanted: number;
+  /** Replicas asked for beyond the first k. */
+  extra = 0;
+  group: number | undefined;
+  settled = false;
+  winner: VoteGroup | undefined;
+  disagreed = false;
+  onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly input: Uint8Array,
+    readonly k: number,
+    readonly detailed: boolean,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: Error) => void,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.wanted = k;
+  }
+
+  get started(): boolean {
+    return this.replicas.length > 0;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The voter: pure functions over replica ballots. No I/O, no clock; the pool and the
+ * simulator both call it.
+ */
+
+/** One replica's vote. `key` is the digest of its outcome; undefined for a replica that produced nothing (crash, hang). */
+export interface Ballot {
+  readonly key: string | undefined;
+  /** True when the outcome is a thrown error (errors compare by key only, never by `equals`). */
+  readonly isError?: boolean;
+  /** Needed only for inexact voting with `equals`. */
+  readonly value?: unknown;
+}
+
+export type Equals = (a: unknown, b: unknown) => boolean;
+
+export interface VoteGroup {
+  /** Key of the group's first member. */
+  key: string;
+  isError: boolean;
+  /** Indices into the ballots array, in arrival order. */
+  members: number[];
+}
+
+export type Verdict =
+  /** A group reached the majority: that outcome is the answer. */
+  | { kind: 'agreed'; group: VoteGroup; groups: VoteGroup[] }
+  /** Replicas still running could still complete a majority: wait for them. */
+  | { kind: 'waiting'; groups: VoteGroup[] }
+  /** No majority even if every running replica agreed with the largest group: `missing` more replicas are needed. */
+  | { kind: 'short'; missing: number; groups: VoteGroup[] };
+
+/** Votes a majority of the planned replicas needs: 2 of 2 (DMR, then 2 of 3 after a tie-break), 2 of 3 (TMR). */
+export function majorityOf(planned: number): number {
+  return Math.floor(planned / 2) + 1;
+}
+
+/** Groups ballots by key, or by `equals` on values (errors always by key). Ballots with no key form no group. */
+export function groupBallots(ballots: readonly Ballot[], equals?: Equals): VoteGroup[] {
+  const groups: VoteGroup[] = [];
+  for (let i = 0; i < ballots.length; i++) {
+    const ballot = ballots[i]!;
+    if (ballot.key === undefined) continue;
+    const isError = ballot.isError === true;
+    let home: VoteGroup | undefined;
+    for (const group of groups) {
+      if (group.isError !== isError) continue;
+      if (group.key === ballot.key) {
+        home = group;
+        break;
+      }
+      if (equals !== undefined && !isError && equals(ballots[group.members[0]!]!.value, ballot.value)) {
+        home = group;
+        break;
+      }
+    }
+    if (home === undefined) groups.push({ key: ballot.key, isError, members: [i] });
+    else home.members.push(i);
+  }
+  return groups;
+}
+
+/**
+ * Decides a task's state from the ballots so far.
+ * @param inFlight replicas dispatched but not yet answered
+ * @param needed   votes a group must hold to win (majorityOf(planned))
+ */
+export function decide(ballots: readonly Ballot[], inFlight: number, needed: number, equals?: Equals): Verdict {
+  const groups = groupBallots(ballots, equals);
+  let best: VoteGroup | undefined;
+  for (const group of groups) {
+    if (best === undefined || group.members.length > best.members.length) best = group;
+  }
+  const bestSize = best?.members.length ?? 0;
+  if (best !== undefined && bestSize >= needed) return { kind: 'agreed', group: best, groups };
+  // Optimistic: assume every running replica joins the largest group.
+  const missing = needed - bestSize - inFlight;
+  if (missing <= 0) return { kind: 'waiting', groups };
+  return { kind: 'short', missing, groups };
+}
+
+/**
+ * Indices of ballots outside the winning group (wrong values, crashes, hangs): the cores to
+ * charge. Only meaningful once a group has won; before that nobody can be blamed.
+ */
+export function minorityOf(ballots: readonly Ballot[], winner: VoteGroup): number[] {
+  const inWinner = new Set(winner.members);
+  const minority: number[] = [];
+  for (let i = 0; i < ballots.length; i++) if (!inWinner.has(i)) minority.push(i);
+  return minority;
+}
+
+/** Whether a late ballot (arriving after the verdict) agrees with the winner. */
+export function agreesWith(ballots: readonly Ballot[], winner: VoteGroup, late: Ballot, equals?: Equals): boolean {
+  if (late.key === undefined) return false;
+  if ((late.isError === true) !== winner.isError) return false;
+  if (late.key === winner.key) return true;
+  return equals !== undefined && !winner.isError && equals(ballots[winner.members[0]!]!.value, late.value);
+}

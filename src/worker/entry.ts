@@ -1,0 +1,166 @@
+/**
+ * Entry module of every core's worker thread (one piscina worker per core).
+ * At load: pin this thread to its CPU synchronously. Per replica: deserialize the input,
+ * run the task, apply the injector's order (if any), serialize and digest the outcome.
+ */
+import { hash } from 'node:crypto';
+import { serialize, deserialize } from 'node:v8';
+import { workerData } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { currentCpu, pinCurrentThread } from '../cores/affinity.js';
+import { flipBits, type FlipRecord } from '../inject/flip.js';
+import { SeededRandom } from '../util/random.js';
+import type { CoreRequest, CoreWorkerData, ErrorPayload, HelloReply, InjectOrder, RunReply, RunRequest } from './protocol.js';
+import { TASK_NOT_FOUND } from './protocol.js';
+
+type TaskFn = (input: unknown) => unknown;
+
+const data = workerData as CoreWorkerData;
+
+// Pin before anything else runs on this thread; a restarted worker pins again.
+const pinError = data.pin === 'off' ? 'pinning is off' : pinCurrentThread(data.cpu);
+const pinned = pinError === undefined;
+const readCpu = currentCpu;
+
+let tasks: Record<string, TaskFn> | undefined;
+let loadError: { name: string; message: string } | undefined;
+
+async function loadTasks(): Promise<Record<string, TaskFn>> {
+  if (tasks !== undefined) return tasks;
+  const found: Record<string, TaskFn> = {};
+  if (data.moduleUrl !== '') {
+    const mod = (await import(data.moduleUrl)) as Record<string, unknown>;
+    // CJS modules arrive as `default`; their named exports may not be detectable statically.
+    const cjs = mod.default;
+    if (typeof cjs === 'function') found.default = cjs as TaskFn;
+    if (typeof cjs === 'object' && cjs !== null) {
+      for (const [key, value] of Object.entries(cjs)) if (typeof value === 'function') found[key] = value as TaskFn;
+    }
+    for (const [key, value] of Object.entries(mod)) if (typeof value === 'function') found[key] = value as TaskFn;
+  }
+  const kats = (await import('../health/kat-tasks.js')) as { katTasks: Record<string, TaskFn> };
+  Object.assign(found, kats.katTasks);
+  return (tasks = found);
+}
+
+/** Transfers the payload's memory instead of copying it back to the main thread. */
+class Reply {
+  constructor(readonly reply: RunReply) {}
+  get [Piscina.transferableSymbol](): ArrayBufferLike[] {
+    return [this.reply.payload.buffer];
+  }
+  get [Piscina.valueSymbol](): RunReply {
+    return this.reply;
+  }
+}
+
+function digestOf(bytes: Uint8Array): string {
+  return hash('sha256', bytes, 'base64');
+}
+
+/** Own, exact-size buffer: v8.serialize may return a view into a larger one, which must not be transferred. */
+function ownBytes(buffer: Buffer): Uint8Array {
+  if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) return buffer;
+  return new Uint8Array(buffer);
+}
+
+function errorPayload(error: unknown): ErrorPayload {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return code === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, code };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+function replyToError(error: unknown, ms: number, flips: FlipRecord[] | undefined): RunReply {
+  const payload = errorPayload(error);
+  const identity = ownBytes(serialize(payload));
+  // The stack differs between cores (worker ids); it is kept for the user but not voted on.
+  const stack = error instanceof Error ? error.stack : undefined;
+  const bytes = stack === undefined ? identity : ownBytes(serialize({ ...payload, stack }));
+  const reply: RunReply = { ok: false, digest: digestOf(identity), payload: bytes, ms, cpu: readCpu() };
+  if (flips !== undefined) reply.flips = flips;
+  return reply;
+}
+
+function hangForever(): never {
+  // Blocks the thread without burning CPU: a real hang that only terminate() ends.
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // Busy wait: a slow core still occupies its CPU.
+  }
+}
+
+async function runTask(request: RunRequest): Promise<Reply> {
+  const table = await loadTasks();
+  const fn = table[request.name];
+  const start = performance.now();
+  if (fn === undefined) {
+    const error = Object.assign(new Error(`Task "${request.name}" is not exported by the task module`), { code: TASK_NOT_FOUND });
+    return new Reply(replyToError(error, 0, undefined));
+  }
+  const order = request.inject;
+  let input = deserialize(request.input) as unknown;
+  let flips: FlipRecord[] | undefined;
+  if (order !== undefined) {
+    if (order.crash) process.exit(70); // the worker thread dies mid-task
+    if (order.hang) hangForever();
+    if (order.input !== undefined) {
+      const flipped = flipBits(input, new SeededRandom(order.input.seed), order.input.bits);
+      input = flipped.value;
+      flips = flipped.flips;
+    }
+  }
+  let value: unknown;
+  try {
+    value = fn(input);
+    if (value instanceof Promise) value = await value;
+  } catch (error) {
+    return new Reply(replyToError(error, performance.now() - start, flips));
+  }
+  if (order !== undefined) {
+    if (order.replace !== undefined) value = order.replace.value;
+    if (order.result !== undefined) {
+      const flipped = flipBits(value, new SeededRandom(order.result.seed), order.result.bits);
+      value = flipped.value;
+      flips = (flips ?? []).concat(flipped.flips);
+    }
+    if (order.slow !== undefined && order.slow > 1) spin((performance.now() - start) * (order.slow - 1));
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = ownBytes(serialize(value));
+  } catch (error) {
+    const notCloneable = Object.assign(new Error(`Task "${request.name}" returned a value that cannot be cloned: ${(error as Error).message}`), {
+      code: 'ERR_NOT_CLONEABLE',
+    });
+    return new Reply(replyToError(notCloneable, performance.now() - start, flips));
+  }
+  const reply: RunReply = { ok: true, digest: digestOf(bytes), payload: bytes, ms: performance.now() - start, cpu: readCpu() };
+  if (flips !== undefined) reply.flips = flips;
+  return new Reply(reply);
+}
+
+async function hello(): Promise<HelloReply> {
+  const reply: HelloReply = { pinned, cpu: readCpu(), exports: [] };
+  if (pinError !== undefined) reply.pinError = pinError;
+  try {
+    reply.exports = Object.keys(await loadTasks());
+  } catch (error) {
+    loadError = { name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) };
+    reply.loadError = loadError;
+  }
+  return reply;
+}
+
+export default async function handle(request: CoreRequest): Promise<Reply | HelloReply> {
+  if (request.kind === 'hello') return hello();
+  // Marked movable so piscina transfers the payload's memory instead of cloning it.
+  return Piscina.move((await runTask(request)) as never) as unknown as Reply;
+}
+
+export type { InjectOrder };

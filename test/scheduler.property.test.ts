@@ -1,0 +1,118 @@
+// Property tests of DESIGN.md invariants 1–5 on the real scheduler, voter, health machine and
+// binding policies, driven by in-memory cores with random single-fault placements.
+import { fc } from '@fast-check/vitest';
+import { hash } from 'node:crypto';
+import { serialize } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { createBinding } from '../src/binding/index.js';
+import { CoreHealth } from '../src/health/core-health.js';
+import { DEFAULT_HEALTH } from '../src/health/defaults.js';
+import { TypedEmitter } from '../src/pool/events.js';
+import { HealthBridge } from '../src/pool/health-bridge.js';
+import { resolveOptions } from '../src/pool/options.js';
+import { Scheduler } from '../src/pool/scheduler.js';
+import { Stats } from '../src/pool/stats.js';
+import { TaskRun, type DetailedResult } from '../src/pool/task.js';
+import { systemClock } from '../src/util/clock.js';
+import { SeededRandom } from '../src/util/random.js';
+import { FakeCore, type Behaviour } from './support/fake-core.js';
+
+const SEED = Number(process.env.FC_SEED ?? 424242);
+
+interface Scenario {
+  cores: number;
+  cpus: number;
+  redundancy: 'dmr' | 'tmr';
+  binding: 'dynamic' | 'static';
+  faulty: number;
+  fault: Exclude<Behaviour, 'ok' | 'noise'>;
+  rate: number;
+  tasks: number;
+  seed: number;
+}
+
+async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
+  const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: s.redundancy, binding: s.binding, cores: s.cores, taskTimeout: 20, maxAttempts: 6, health: { disableAt: 3, halfLife: 1e9 } });
+  const random = new SeededRandom(s.seed);
+  const cores = Array.from({ length: s.cores }, (_, id) => new FakeCore(id, id % s.cpus, () => {
+    if (taskBehaviour !== undefined) return taskBehaviour;
+    return id === s.faulty && random.next() < s.rate ? s.fault : 'ok';
+  }, random.fork()));
+  const events = new TypedEmitter();
+  const stats = new Stats();
+  const health = new CoreHealth(cores.map((c) => c.id), { ...DEFAULT_HEALTH, disableAt: 3, halfLife: 1e9 }, systemClock);
+  const policy = createBinding(s.binding, cores, options.k, 0, random.fork());
+  const bridge = new HealthBridge(health, policy, cores, options, events, stats);
+  const scheduler = new Scheduler(options, cores, policy, bridge, events, stats);
+  bridge.onCapacityChange = () => scheduler.pump();
+  const charged = new Set<number>();
+  events.on('fault', (e) => { if (e.charged) charged.add(e.core); });
+
+  let settledTwice = false;
+  const outcomes = await Promise.all(Array.from({ length: s.tasks }, (_, i) => new Promise<{ ok: true; result: DetailedResult<number> } | { ok: false; error: Error & { code?: string } }>((done) => {
+    let settled = false;
+    const once = (value: { ok: true; result: DetailedResult<number> } | { ok: false; error: Error }) => {
+      if (settled) settledTwice = true;
+      settled = true;
+      done(value);
+    };
+    const task = new TaskRun(i, 'square', serialize(i), options.k, true, (result) => once({ ok: true, result: result as DetailedResult<number> }), (error) => once({ ok: false, error }), undefined);
+    scheduler.submit(task);
+  })));
+  // Let late replicas land so their charges are counted.
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  bridge.close();
+  return { outcomes, settledTwice, charged, cores, health };
+}
+
+const scenario: fc.Arbitrary<Scenario> = fc.record({
+  cores: fc.integer({ min: 4, max: 8 }),
+  cpus: fc.integer({ min: 1, max: 4 }),
+  redundancy: fc.constantFrom('dmr' as const, 'tmr' as const),
+  binding: fc.constantFrom('dynamic' as const, 'static' as const),
+  faulty: fc.integer({ min: 0, max: 3 }),
+  fault: fc.constantFrom('wrong' as const, 'crash' as const, 'hang' as const),
+  rate: fc.constantFrom(1, 0.5),
+  tasks: fc.integer({ min: 5, max: 25 }),
+  seed: fc.integer({ min: 1, max: 2 ** 30 }),
+});
+
+describe('scheduler invariants under random single-fault placements', () => {
+  it('settles every task once, returns only majority values, corrects single faults, never reuses a core, charges only the faulty core', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { outcomes, settledTwice, charged } = await runScenario(s);
+        expect(settledTwice).toBe(false); // invariant 2
+        for (const [i, outcome] of outcomes.entries()) {
+          // Invariant 3: with at most one faulty core (and cores to spare), every task returns the right value.
+          if (!outcome.ok) throw new Error(`task ${i} rejected: ${outcome.error.message}`);
+          const { value, replicas } = outcome.result;
+          expect(value).toBe(i * i);
+          // Invariant 1: the returned value was produced by a majority of the planned replicas.
+          const digest = hash('sha256', serialize(value), 'base64');
+          expect(replicas.filter((r) => r.digest === digest).length).toBeGreaterThanOrEqual(2);
+          // Invariant 4: no core ran the task twice.
+          expect(new Set(replicas.map((r) => r.core)).size).toBe(replicas.length);
+        }
+        // Invariant 5: only the faulty core is ever charged.
+        for (const core of charged) expect(core).toBe(s.faulty);
+      }),
+      { seed: SEED, numRuns: 60, verbose: true },
+    );
+  });
+
+  it('a non-deterministic task rejects with ERR_NO_MAJORITY and never disables a core', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const { outcomes, charged, health, cores } = await runScenario({ ...s, tasks: 8 }, 'noise');
+        for (const outcome of outcomes) {
+          expect(outcome.ok).toBe(false);
+          if (!outcome.ok) expect(outcome.error.code).toBe('ERR_NO_MAJORITY');
+        }
+        expect(charged.size).toBe(0);
+        for (const core of cores) expect(health.state(core.id)).toBe('healthy');
+      }),
+      { seed: SEED + 1, numRuns: 25, verbose: true },
+    );
+  });
+});

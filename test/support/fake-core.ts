@@ -1,0 +1,80 @@
+/**
+ * In-memory cores for property tests of the scheduler: same interface as the real pinned
+ * worker, but replicas complete after a seeded random delay, and faults are scripted.
+ * Real workers are covered by the integration tests; this explores many fault placements fast.
+ */
+import { hash } from 'node:crypto';
+import { deserialize, serialize } from 'node:v8';
+import type { ExecutingCore } from '../../src/cores/types.js';
+import type { SeededRandom } from '../../src/util/random.js';
+import type { HelloReply, RunReply, RunRequest } from '../../src/worker/protocol.js';
+
+export type Behaviour = 'ok' | 'wrong' | 'crash' | 'hang' | 'noise';
+
+export const fakeTasks: Record<string, (input: unknown) => unknown> = {
+  square: (x) => (x as number) * (x as number),
+};
+
+export class FakeCore implements ExecutingCore {
+  enabled = true;
+  excludedKinds: ReadonlySet<string> = new Set();
+  busy = false;
+  speed = 1;
+  lastFaultAt = Number.NEGATIVE_INFINITY;
+  tasks = 0;
+  terminating: 'timeout' | 'abort' | undefined;
+  started = true;
+  /** Every replica this core ran: the input and the digest it answered. */
+  readonly ran: { input: unknown; digest: string | undefined }[] = [];
+  private pendingReject: ((error: Error) => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly cpu: number,
+    private readonly behaviour: () => Behaviour,
+    private readonly random: SeededRandom,
+  ) {}
+
+  async start(): Promise<HelloReply> {
+    return { pinned: false, cpu: this.cpu, exports: Object.keys(fakeTasks) };
+  }
+
+  execute(request: RunRequest): Promise<RunReply> {
+    this.tasks++;
+    const input = deserialize(request.input) as unknown;
+    const behaviour = this.behaviour();
+    return new Promise((resolve, reject) => {
+      this.pendingReject = reject;
+      if (behaviour === 'hang') {
+        this.ran.push({ input, digest: undefined });
+        return;
+      }
+      setTimeout(() => {
+        this.pendingReject = undefined;
+        if (behaviour === 'crash') {
+          this.ran.push({ input, digest: undefined });
+          reject(new Error('worker exited with code: 70'));
+          return;
+        }
+        let value = fakeTasks[request.name]!(input) as number;
+        if (behaviour === 'wrong') value = value + 1 + this.id; // a mercurial core: reproducible wrong answer
+        if (behaviour === 'noise') value = value + this.random.next();
+        const payload = serialize(value);
+        const digest = hash('sha256', payload, 'base64');
+        this.ran.push({ input, digest });
+        resolve({ ok: true, digest, payload, ms: 1, cpu: this.cpu });
+      }, this.random.int(3));
+    });
+  }
+
+  terminateCurrent(reason: 'timeout' | 'abort'): void {
+    this.terminating = reason;
+    const reject = this.pendingReject;
+    this.pendingReject = undefined;
+    setTimeout(() => reject?.(new Error('Terminating worker thread')), 0);
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+  }
+}
