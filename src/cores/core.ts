@@ -20,6 +20,7 @@ export class Core implements ExecutingCore {
   lastFaultAt = Number.NEGATIVE_INFINITY;
   /** Replicas this core has run. */
   tasks = 0;
+  busyMs = 0;
   /** null until the worker reported in. */
   pinned: boolean | null = null;
   /** CPU observed by sched_getcpu in the worker, -1 when unknown. */

@@ -14,6 +14,8 @@ export interface ExecutingCore extends CoreView {
   lastFaultAt: number;
   /** Replicas run. */
   tasks: number;
+  /** Total time spent running replicas, ms. */
+  busyMs: number;
   /** Why the current replica is being terminated, so its rejection is classified right. */
   terminating: 'timeout' | 'abort' | undefined;
   readonly started: boolean;

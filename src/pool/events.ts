@@ -31,10 +31,34 @@ export interface RetryEvent {
   taskName: string;
   /** tie-break: DMR disagreement; re-execution: crash, hang or no majority yet. */
   reason: 'tie-break' | 're-execution';
-  /** Replicas asked for. */
-  count: number;
-  /** Replicas run so far beyond the first k. */
+  /** Cores the extra replicas were placed on (emitted when they are dispatched). */
+  cores: number[];
+  /** Static binding: the group they ran on. */
+  group?: number;
+  /** Replicas run so far beyond the first k, these included. */
   attempts: number;
+}
+
+export type TaskOutcome = 'value' | 'error' | 'no-majority' | 'not-enough-cores' | 'queue-full' | 'aborted' | 'destroyed';
+
+/** Every task, once, when it settles: for metrics and audit logs. */
+export interface TaskSettledEvent {
+  taskId: number;
+  taskName: string;
+  outcome: TaskOutcome;
+  /** Submit → first replica dispatched (or settle, if none was), ms. */
+  queueMs: number;
+  /** First replica dispatched → settle, ms (0 when none was dispatched). */
+  runMs: number;
+  /** Replicas dispatched so far. */
+  replicas: number;
+  /** A replica was out-voted (wrong, crashed or hung) before the answer. */
+  corrected: boolean;
+}
+
+export interface PoolStartEvent {
+  /** The fully resolved options (functions and injector omitted). */
+  options: Record<string, unknown>;
 }
 
 export interface CoreStateEvent {
@@ -71,6 +95,11 @@ export interface TriplexEvents {
   spare: BindingChange;
   'self-test': SelfTestEvent;
   'nondeterminism-suspected': NondeterminismEvent;
+  'task-settled': TaskSettledEvent;
+  /** Emitted once all cores have started (after `ready`). */
+  start: PoolStartEvent;
+  /** Emitted when destroy() begins. */
+  destroy: Record<string, never>;
   /** An internal error that is not a task's (e.g. a worker that failed to start for a probe). */
   error: Error;
 }

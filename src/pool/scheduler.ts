@@ -10,7 +10,7 @@ import type { FaultEvidence } from '../health/types.js';
 import { agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
 import type { ErrorPayload, RunReply, RunRequest } from '../worker/protocol.js';
 import type { HealthBridge } from './health-bridge.js';
-import type { TypedEmitter } from './events.js';
+import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { Stats } from './stats.js';
 import { TaskRun, type DetailedResult, type ReplicaRecord, type ReplicaReport } from './task.js';
@@ -126,12 +126,20 @@ export class Scheduler {
       if (placement.group !== undefined) task.group = placement.group;
       for (const index of placement.cores) this.dispatch(task, this.cores[index]!);
       task.wanted = Math.max(0, task.wanted - placement.cores.length);
+      if (task.retryReason !== undefined && this.events.has('retry')) {
+        const event = { taskId: task.id, taskName: task.name, reason: task.retryReason, cores: [...placement.cores], attempts: Math.max(0, task.replicas.length - task.k) };
+        this.events.emit('retry', placement.group === undefined ? event : { ...event, group: placement.group });
+      }
+      if (task.wanted === 0) task.retryReason = undefined;
     }
     return true;
   }
 
   private dispatch(task: TaskRun, core: Core): void {
-    if (!task.started) this.queued--;
+    if (!task.started) {
+      this.queued--;
+      task.dispatchedAt = performance.now();
+    }
     core.busy = true;
     const replica: ReplicaRecord = { index: task.replicas.length, core, status: 'running', reply: undefined, startedAt: performance.now(), timer: undefined, injections: undefined };
     task.replicas.push(replica);
@@ -162,6 +170,7 @@ export class Scheduler {
   private release(replica: ReplicaRecord): void {
     if (replica.timer !== undefined) clearTimeout(replica.timer);
     replica.core.busy = false;
+    replica.core.busyMs += performance.now() - replica.startedAt;
     this.healthBridge.coreIdle(replica.core);
   }
 
@@ -225,10 +234,7 @@ export class Scheduler {
     task.extra += missing;
     task.wanted += missing;
     this.stats.retries += missing;
-    if (this.events.has('retry')) {
-      const tieBreak = task.finished.every((r) => r.status === 'value' || r.status === 'error');
-      this.events.emit('retry', { taskId: task.id, taskName: task.name, reason: tieBreak ? 'tie-break' : 're-execution', count: missing, attempts: task.extra });
-    }
+    task.retryReason = task.finished.every((r) => r.status === 'value' || r.status === 'error') ? 'tie-break' : 're-execution';
     this.retries.push(task);
   }
 
@@ -257,14 +263,14 @@ export class Scheduler {
     const first = task.finished[winner.members[0]!]!.reply!;
     if (winner.isError) {
       const error = rebuildError(deserialize(first.payload) as ErrorPayload);
-      this.settle(task);
+      this.settle(task, 'error', corrected);
       this.stats.failed++;
       this.emitFailed(task, error);
       task.reject(error);
       return;
     }
     const value = deserialize(first.payload) as unknown;
-    this.settle(task);
+    this.settle(task, 'value', corrected);
     this.stats.completed++;
     if (corrected) this.stats.corrected++;
     if (task.detailed) {
@@ -308,7 +314,7 @@ export class Scheduler {
       taskName: task.name,
       outcomes: replicas,
     });
-    this.settle(task);
+    this.settle(task, 'no-majority');
     this.emitFailed(task, error);
     task.reject(error);
   }
@@ -331,7 +337,12 @@ export class Scheduler {
     });
   }
 
-  private settle(task: TaskRun): void {
+  private settle(task: TaskRun, outcome: TaskOutcome, corrected = false): void {
+    if (this.events.has('task-settled')) {
+      const now = performance.now();
+      const started = task.started ? task.dispatchedAt : now;
+      this.events.emit('task-settled', { taskId: task.id, taskName: task.name, outcome, queueMs: started - task.submittedAt, runMs: now - started, replicas: task.replicas.length, corrected });
+    }
     if (!task.started) this.queued--;
     task.settled = true;
     task.wanted = 0;
@@ -342,7 +353,7 @@ export class Scheduler {
   /** Rejects a task that never produced a voted answer (abort, destroy, no cores, full queue). */
   fail(task: TaskRun, error: Error): void {
     if (task.settled) return;
-    this.settle(task);
+    this.settle(task, outcomeOf(error));
     this.stats.failed++;
     if (error instanceof TriplexError && error.code === 'ERR_ABORTED') this.stats.aborted++;
     this.emitFailed(task, error);
@@ -373,6 +384,15 @@ export class Scheduler {
     this.retries.length = 0;
     this.running.clear();
   }
+}
+
+function outcomeOf(error: Error): TaskOutcome {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ERR_ABORTED') return 'aborted';
+  if (code === 'ERR_DESTROYED') return 'destroyed';
+  if (code === 'ERR_QUEUE_FULL') return 'queue-full';
+  if (code === 'ERR_NOT_ENOUGH_CORES') return 'not-enough-cores';
+  return 'no-majority';
 }
 
 const OWN_CODES = new Set(['ERR_TASK_NOT_FOUND', 'ERR_NOT_CLONEABLE']);

@@ -54,7 +54,11 @@ export class TaskRun {
   settled = false;
   winner: VoteGroup | undefined;
   disagreed = false;
+  /** Why extra replicas were asked for, until they are placed (for the retry event). */
+  retryReason: 'tie-break' | 're-execution' | undefined;
   onAbort: (() => void) | undefined;
+  readonly submittedAt = performance.now();
+  dispatchedAt = 0;
 
   constructor(
     readonly id: number,

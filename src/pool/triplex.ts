@@ -45,6 +45,8 @@ export interface CoreInfo {
   excludedKinds: string[];
   /** Relative slowness (1 = as fast as the fastest replica of the same tasks). */
   speed: number;
+  /** Time spent running replicas, ms. */
+  busyMs: number;
 }
 
 export class Triplex extends TypedEmitter {
@@ -97,6 +99,10 @@ export class Triplex extends TypedEmitter {
     }
     this.exports = exports;
     if (this.startError !== undefined) throw this.startError;
+    if (this.has('start')) {
+      const { faults, equals, ...plain } = this.options;
+      this.emit('start', { options: { ...plain, faults: faults !== undefined, equals: equals !== undefined } });
+    }
   }
 
   /** Resolves when every core's worker has started, pinned itself and loaded the task module. */
@@ -161,6 +167,7 @@ export class Triplex extends TypedEmitter {
         role: binding.role,
         excludedKinds: [...record.excludedKinds],
         speed: core.speed,
+        busyMs: core.busyMs,
       };
       if (binding.group !== undefined) info.group = binding.group;
       return info;
@@ -203,6 +210,7 @@ export class Triplex extends TypedEmitter {
   /** Rejects every pending task with ERR_DESTROYED and stops every worker thread. */
   destroy(): Promise<void> {
     if (this.destroying !== undefined) return this.destroying;
+    if (this.has('destroy')) this.emit('destroy', {});
     this.scheduler.destroy();
     this.bridge.close();
     this.destroying = Promise.all(this.coreList.map((core) => core.stop())).then(() => {});

@@ -22,6 +22,7 @@ export class FakeCore implements ExecutingCore {
   speed = 1;
   lastFaultAt = Number.NEGATIVE_INFINITY;
   tasks = 0;
+  busyMs = 0;
   terminating: 'timeout' | 'abort' | undefined;
   started = true;
   /** Every replica this core ran: the input and the digest it answered. */

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * The `triplex` command. Each subcommand lives in its own module under ./commands and is
+ * loaded only when used, so `triplex cores` does not pay for the simulator.
+ */
+import { isTriplexError } from '../errors.js';
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+const commands: Record<string, Command> = {
+  cores: { summary: 'CPUs seen, affinity mask, whether pinning works, each core verified with sched_getcpu', load: () => import('./commands/cores.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return [
+    'Usage: triplex <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Run `triplex <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`triplex: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isTriplexError(error)) console.error(`triplex: ${error.code}: ${error.message}`);
+    else console.error(error);
+    process.exitCode = 1;
+  },
+);
