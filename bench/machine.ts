@@ -1,5 +1,7 @@
-/** What every benchmark prints first: the machine it ran on. */
+/** What every benchmark prints first (the machine), and where raw results go. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { affinityMask, pinningUnavailableReason } from '../dist/index.js';
 
 export interface MachineInfo {
@@ -9,25 +11,39 @@ export interface MachineInfo {
   pinning: string;
   node: string;
   date: string;
+  line: string;
 }
 
 export function machineInfo(): MachineInfo {
   const affinity = affinityMask();
+  const cpus = affinity?.length ?? os.availableParallelism();
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  const pinning = pinningUnavailableReason() ?? 'available (sched_setaffinity via koffi)';
   return {
-    cpus: affinity?.length ?? os.availableParallelism(),
+    cpus,
     affinity,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    pinning: pinningUnavailableReason() ?? 'available (sched_setaffinity via koffi)',
+    cpuModel,
+    pinning,
     node: process.version,
     date: new Date().toISOString(),
+    line: `machine: ${cpus} CPUs (${cpuModel}), affinity [${affinity?.join(',') ?? '?'}], Node ${process.version}, pinning ${pinning}`,
   };
 }
 
-/** Fixed work per µs of CPU, measured on this thread, so tasks are sized in work not wall time. */
+/** Fixed work per µs of CPU, measured on this thread, so tasks are sized in work, not wall time. */
 export function calibrate(work: (n: number) => number): number {
   const n = 2_000_000;
   work(n); // warm up the JIT
   const start = performance.now();
   work(n);
   return n / ((performance.now() - start) * 1000);
+}
+
+/** Writes bench/results/<name>-<cpus>cpu.json and returns its path. */
+export function saveResults(name: string, data: { machine: MachineInfo } & Record<string, unknown>): string {
+  const dir = new URL('../bench/results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`${name}-${data.machine.cpus}cpu.json`, dir);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return fileURLToPath(file);
 }

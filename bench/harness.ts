@@ -1,0 +1,74 @@
+/**
+ * Shared throughput harness on tinybench: one tinybench iteration = `batch` tasks pushed
+ * through a runner with `window` tasks kept in flight. Throughput = batch / mean iteration
+ * time. Runners are measured side by side, in interleaved rounds, so drift hits all alike.
+ */
+import { Bench } from 'tinybench';
+
+export interface Runner {
+  name: string;
+  /** Replicas per task (1 for plain piscina): the physical limit is piscina / k. */
+  k: number;
+  run(input: unknown): Promise<unknown>;
+}
+
+export interface Measurement {
+  name: string;
+  tasksPerSec: number;
+  /** Per-iteration relative margin of error, %. */
+  rme: number;
+}
+
+async function closedLoop(run: (input: unknown) => Promise<unknown>, input: unknown, batch: number, window: number): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < batch) {
+      next++;
+      await run(input);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, batch) }, lane));
+}
+
+/** Best throughput of each runner over `rounds` interleaved tinybench runs. */
+export async function measure(runners: Runner[], input: unknown, options: { batch: number; window: number; ms: number; rounds: number }): Promise<Map<string, Measurement>> {
+  const best = new Map<string, Measurement>();
+  for (let round = 0; round < options.rounds; round++) {
+    const bench = new Bench({ time: options.ms, warmup: round === 0, warmupTime: 200, iterations: 3 });
+    for (const runner of runners) bench.add(runner.name, () => closedLoop(runner.run, input, options.batch, options.window));
+    await bench.run();
+    for (const task of bench.tasks) {
+      const result = task.result as { latency?: { mean: number; rme: number } } | undefined;
+      if (result?.latency === undefined) throw new Error(`benchmark ${task.name} failed`);
+      const rate = options.batch / (result.latency.mean / 1000);
+      const previous = best.get(task.name);
+      if (previous === undefined || rate > previous.tasksPerSec) best.set(task.name, { name: task.name, tasksPerSec: rate, rme: result.latency.rme });
+    }
+  }
+  return best;
+}
+
+/** Percentiles of single-task latency (ms) with `window` tasks in flight, from `count` tasks. */
+export async function latencies(run: (input: unknown) => Promise<unknown>, input: unknown, count: number, window: number): Promise<{ p50: number; p99: number; mean: number }> {
+  const samples: number[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      const start = performance.now();
+      await run(input);
+      samples.push(performance.now() - start);
+    }
+  };
+  await Promise.all(Array.from({ length: window }, lane));
+  samples.sort((a, b) => a - b);
+  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
+  return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(value)) throw new Error(`--${name} must be a number`);
+  return value;
+}
