@@ -38,7 +38,8 @@ export async function measure(runners: Runner[], input: unknown, options: { batc
     for (const runner of runners) bench.add(runner.name, () => closedLoop(runner.run, input, options.batch, options.window));
     await bench.run();
     for (const task of bench.tasks) {
-      const result = task.result as { latency?: { mean: number; rme: number } } | undefined;
+      const result = task.result as { latency?: { mean: number; rme: number }; error?: unknown } | undefined;
+      if (result?.error !== undefined) throw result.error;
       if (result?.latency === undefined) throw new Error(`benchmark ${task.name} failed`);
       const rate = options.batch / (result.latency.mean / 1000);
       const previous = best.get(task.name);

@@ -17,3 +17,11 @@ export function workBig({ iterations, bytes }) {
   for (let i = 0; i < bytes; i += 64) out[i] = (seed + i) & 0xff;
   return out;
 }
+
+import { workerData } from 'node:worker_threads';
+const coreId = workerData?.coreId;
+
+/** Work that takes `factor` times longer on `slowCore`: process variation, a real slow core. */
+export function workOn({ iterations, slowCore, factor }) {
+  return work(coreId === slowCore ? Math.round(iterations * factor) : iterations);
+}
