@@ -4,7 +4,7 @@
  * and ~1 ms tasks. Prints triplex / (piscina / k): 1.0 is the physical limit of running every
  * task k times on the same CPUs.
  *
- *   npm run bench:overhead -- [--cores 6] [--ms 1000] [--rounds 3]
+ *   npm run bench:overhead -- [--cores 6] [--ms 1000] [--rounds 3] [--batch 8]
  */
 import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ const machine = machineInfo();
 const cores = arg('cores', Math.max(6, machine.cpus));
 const ms = arg('ms', 1000);
 const rounds = arg('rounds', 3);
+const maxBatch = arg('batch', 8);
 const perUs = calibrate(work);
 const sizes = [
   { label: '10 µs', us: 10 },
@@ -28,8 +29,8 @@ const sizes = [
 ];
 
 const piscina = new Piscina({ filename: tasksFile, name: 'work', minThreads: cores, maxThreads: cores, idleTimeout: Infinity });
-const dmr = new Triplex({ filename: tasksFile, redundancy: 'dmr', cores });
-const tmr = new Triplex({ filename: tasksFile, redundancy: 'tmr', cores });
+const dmr = new Triplex({ filename: tasksFile, redundancy: 'dmr', cores, maxBatch });
+const tmr = new Triplex({ filename: tasksFile, redundancy: 'tmr', cores, maxBatch });
 await Promise.all([dmr.ready, tmr.ready]);
 
 /** What a user would write without triplex: run twice, deep-compare, run a third time on mismatch. */
@@ -47,7 +48,7 @@ const runners: Runner[] = [
 ];
 
 console.log(machine.line);
-console.log(`pools of ${cores} worker threads (triplex: ${cores} pinned cores); tinybench, ${ms} ms per measurement, best of ${rounds} interleaved rounds`);
+console.log(`pools of ${cores} worker threads (triplex: ${cores} pinned cores, maxBatch ${maxBatch}); tinybench, ${ms} ms per measurement, best of ${rounds} interleaved rounds`);
 const rows: Record<string, string | number>[] = [];
 for (const size of sizes) {
   const iterations = Math.round(size.us * perUs);
@@ -69,4 +70,4 @@ for (const size of sizes) {
 }
 await Promise.all([piscina.destroy(), dmr.destroy(), tmr.destroy()]);
 console.table(rows);
-console.log(`raw results: ${saveResults('overhead', { machine, cores, ms, rounds, rows })}`);
+console.log(`raw results: ${saveResults(maxBatch === 8 ? 'overhead' : `overhead-batch${maxBatch}`, { machine, cores, maxBatch, ms, rounds, rows })}`);

@@ -142,6 +142,24 @@ describe('voting on real workers', () => {
   });
 });
 
+describe('batching under backlog', () => {
+  it('batches replicas when tasks queue up, and a crash or hang inside a batch charges only the replica that was running', async () => {
+    const faults = new FaultInjector({ seed: 21 }).crash({ core: 1, rate: 0.15 }).hang({ core: 2, rate: 0.05 });
+    const p = pool({ cores: 4, redundancy: 'dmr', faults, taskTimeout: 500, maxBatch: 8, health: { disableAt: 1_000 } });
+    const charged = new Set<number>();
+    p.on('fault', (e) => charged.add(e.core));
+    await p.ready;
+    const inputs = Array.from({ length: 300 }, (_, i) => i % 40);
+    const results = await Promise.all(inputs.map((n) => p.run(n, { name: 'fib' })));
+    const fib = (n: number): number => { let a = 0, b = 1; for (let i = 0; i < n; i++) [a, b] = [b, a + b]; return a; };
+    expect(results).toEqual(inputs.map(fib));
+    const stats = p.stats;
+    expect(stats.messages).toBeLessThan(stats.replicas); // batches formed
+    expect(stats.crashes + stats.timeouts).toBeGreaterThan(0);
+    expect([...charged].every((core) => core === 1 || core === 2)).toBe(true);
+  });
+});
+
 describe('pool behaviour', () => {
   it('pins each core and reports the CPU it actually ran on', async () => {
     const p = pool({ cores: 4, pin: 'auto' });

@@ -5,7 +5,7 @@
  */
 import { Piscina } from 'piscina';
 import type { ExecutingCore } from './types.js';
-import type { CoreRequest, CoreWorkerData, HelloReply, PinMode, RunReply, RunRequest } from '../worker/protocol.js';
+import type { CoreRequest, CoreWorkerData, HelloReply, PinMode, ProbeReply, RunReply, RunRequest } from '../worker/protocol.js';
 
 const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
 
@@ -30,6 +30,9 @@ export class Core implements ExecutingCore {
   terminating: 'timeout' | 'abort' | undefined;
 
   private pool: Piscina | null = null;
+  private readonly progress = new SharedArrayBuffer(16);
+  private readonly progressCount = new Int32Array(this.progress, 0, 1);
+  private readonly progressTime = new Float64Array(this.progress, 8, 1);
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -47,7 +50,7 @@ export class Core implements ExecutingCore {
   async start(): Promise<HelloReply> {
     if (this.closing !== undefined) await this.closing;
     if (this.pool === null) {
-      const workerData: CoreWorkerData = { coreId: this.id, cpu: this.cpu, pin: this.pin, moduleUrl: this.moduleUrl };
+      const workerData: CoreWorkerData = { coreId: this.id, cpu: this.cpu, pin: this.pin, moduleUrl: this.moduleUrl, progress: this.progress };
       this.pool = new Piscina({
         filename: workerEntry,
         minThreads: 1,
@@ -72,6 +75,26 @@ export class Core implements ExecutingCore {
     if (pool === null) return Promise.reject(new Error(`core ${this.id} is not started`));
     this.tasks++;
     return pool.run(request) as Promise<RunReply>;
+  }
+
+  /** State scan: asks the worker thread where it runs (not counted as a replica); undefined when no worker runs. */
+  probe(): Promise<ProbeReply> | undefined {
+    return this.pool === null ? undefined : (this.pool.run({ kind: 'probe' } satisfies CoreRequest) as Promise<ProbeReply>);
+  }
+
+  executeBatch(requests: RunRequest[]): Promise<RunReply[]> {
+    const pool = this.pool;
+    if (pool === null) return Promise.reject(new Error(`core ${this.id} is not started`));
+    this.tasks += requests.length;
+    return pool.run({ kind: 'batch', requests } satisfies CoreRequest) as Promise<RunReply[]>;
+  }
+
+  startedCount(): number {
+    return Atomics.load(this.progressCount, 0);
+  }
+
+  latestStart(): number {
+    return this.progressTime[0]!;
   }
 
   /** Kills the worker running the current replica; piscina starts a fresh one, which pins again. */

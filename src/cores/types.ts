@@ -22,6 +22,12 @@ export interface ExecutingCore extends CoreView {
   start(): Promise<HelloReply>;
   /** Runs one replica; rejects when the worker died or was terminated. */
   execute(request: RunRequest): Promise<RunReply>;
+  /** Runs several replicas in order in one message; rejects as a whole when the worker died or was terminated. */
+  executeBatch(requests: RunRequest[]): Promise<RunReply[]>;
+  /** Replicas the worker has started (monotonic across restarts). */
+  startedCount(): number;
+  /** When the worker started its latest replica (Date.now()). */
+  latestStart(): number;
   terminateCurrent(reason: 'timeout' | 'abort'): void;
   stop(): Promise<void>;
 }

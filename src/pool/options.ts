@@ -8,6 +8,8 @@ import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } f
 import type { FaultInjector } from '../inject/injector.js';
 import type { Equals } from '../vote/voter.js';
 import type { PinMode } from '../worker/protocol.js';
+import { resolveAudit, resolveMetricsFlag, resolveScanInterval } from '../ops/options.js';
+import type { AuditOptions, ResolvedAuditOptions } from '../ops/types.js';
 
 export type Redundancy = 'dmr' | 'tmr';
 export type BindingName = 'dynamic' | 'static';
@@ -59,6 +61,12 @@ export interface TriplexOptions {
   maxAttempts?: number;
   /** Queued tasks beyond this reject with ERR_QUEUE_FULL. @default Infinity */
   maxQueue?: number;
+  /**
+   * Most replicas sent to one core in one message when tasks are queued (dynamic binding).
+   * Batching divides the per-message cost that bounds small tasks; with a short queue every
+   * replica still travels alone. 1 turns batching off. @default 8
+   */
+  maxBatch?: number;
   /** Core health policy. */
   health?: HealthOptions;
   /** Inexact voting, e.g. float tolerance. @default undefined (digest equality) */
@@ -67,6 +75,12 @@ export interface TriplexOptions {
   faults?: FaultInjector;
   /** Seed of the pool's own random choices (tie-breaks between equal cores). @default 1 */
   seed?: number;
+  /** Audit log: one JSON line per fault-tolerance action, to a file and/or a stream. @default undefined (no log) */
+  audit?: AuditOptions | false;
+  /** Collect pool.metrics() from the pool's events (false: only the counters the pool keeps anyway). @default true */
+  metrics?: boolean;
+  /** ms between state scans (pool.verify()) that emit `drift`; 0 = none. @default 0 */
+  scanInterval?: number;
 }
 
 export interface ResolvedOptions {
@@ -81,14 +95,18 @@ export interface ResolvedOptions {
   taskTimeout: number;
   maxAttempts: number;
   maxQueue: number;
+  maxBatch: number;
   health: ResolvedHealthOptions;
   restore: HealthSnapshot | undefined;
   equals: Equals | undefined;
   faults: FaultInjector | undefined;
   seed: number;
+  audit: ResolvedAuditOptions | undefined;
+  metrics: boolean;
+  scanInterval: number;
 }
 
-const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'health', 'equals', 'faults', 'seed']);
+const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -218,10 +236,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     taskTimeout: numberOption('taskTimeout', options.taskTimeout, 30_000, 1, { infinity: true }),
     maxAttempts: numberOption('maxAttempts', options.maxAttempts, 5, 0, { integer: true }),
     maxQueue: numberOption('maxQueue', options.maxQueue, Number.POSITIVE_INFINITY, 0, { integer: true, infinity: true }),
+    maxBatch: numberOption('maxBatch', options.maxBatch, 8, 1, { integer: true, max: 256 }),
     health,
     restore,
     equals: options.equals as Equals | undefined,
     faults: faults as FaultInjector | undefined,
     seed: numberOption('seed', options.seed, 1, 0, { integer: true }),
+    audit: resolveAudit(options.audit),
+    metrics: resolveMetricsFlag(options.metrics),
+    scanInterval: resolveScanInterval(options.scanInterval),
   };
 }

@@ -12,6 +12,7 @@ import type { ErrorPayload, RunReply, RunRequest } from '../worker/protocol.js';
 import type { HealthBridge } from './health-bridge.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
+import { Lanes } from './lanes.js';
 import type { Stats } from './stats.js';
 import { TaskRun, type DetailedResult, type ReplicaRecord, type ReplicaReport } from './task.js';
 
@@ -25,6 +26,8 @@ export class Scheduler {
   private readonly running = new Set<TaskRun>();
   private readonly needed: number;
   private readonly individually: boolean;
+  private readonly maxBatch: number;
+  private readonly lanes: Lanes;
   private pumping = false;
   private again = false;
   destroyed = false;
@@ -41,6 +44,20 @@ export class Scheduler {
     // Dynamic binding places each replica as soon as a suitable core frees (work-conserving);
     // static binding places whole groups.
     this.individually = policy.name === 'dynamic';
+    // Batching only under dynamic binding: static groups run one task at a time by definition.
+    this.maxBatch = this.individually ? options.maxBatch : 1;
+    this.lanes = new Lanes(cores, options.taskTimeout, {
+      reply: (replica, reply) => this.onReply(replica, reply),
+      failed: (replica, status) => this.onFailed(replica, status),
+      lost: (replica, ran) => this.onLost(replica, ran),
+      sent: () => {
+        this.stats.messages++;
+      },
+      settled: (core) => {
+        if (this.lanes.load(core) === 0) this.healthBridge.coreIdle(core);
+        this.pump();
+      },
+    });
   }
 
   /** Tasks accepted and not yet started. */
@@ -77,23 +94,35 @@ export class Scheduler {
     );
   }
 
+  /** A core's enabled state changed (health bridge). */
+  coresChanged(): void {
+    this.lanes.recount();
+    // A full pass even with no free core: tasks that can no longer be served must fail now, not wait forever.
+    this.pump(true);
+  }
+
   /** Places waiting replicas on free cores until nothing more fits. */
-  pump(): void {
+  pump(everyTask = false): void {
     if (this.pumping) {
       this.again = true;
       return;
     }
     this.pumping = true;
     try {
+      if (this.maxBatch > 1) {
+        // Batch only under backlog: replicas waiting per core decide how many share a message.
+        const waiting = Math.floor((this.queued * this.options.k) / this.cores.length);
+        this.lanes.setDepth(Math.max(1, Math.min(this.maxBatch, waiting)));
+      }
       do {
         this.again = false;
-        for (let i = 0; i < this.retries.length; ) {
+        for (let i = 0; i < this.retries.length && (everyTask || this.lanes.available > 0); ) {
           const task = this.retries[i]!;
           if (task.settled || task.wanted === 0 || this.place(task)) this.retries.splice(i, 1);
           else i++;
         }
         let scanned = 0;
-        for (let i = this.head; i < this.queue.length && scanned < SCAN_LIMIT; i++) {
+        for (let i = this.head; i < this.queue.length && (everyTask || (scanned < SCAN_LIMIT && this.lanes.available > 0)); i++) {
           const task = this.queue[i]!;
           if (task.settled || task.wanted === 0) continue;
           if (!this.place(task)) scanned++;
@@ -104,6 +133,7 @@ export class Scheduler {
           this.head = 0;
         }
       } while (this.again);
+      this.lanes.flush();
     } finally {
       this.pumping = false;
     }
@@ -127,7 +157,7 @@ export class Scheduler {
       for (const index of placement.cores) this.dispatch(task, this.cores[index]!);
       task.wanted = Math.max(0, task.wanted - placement.cores.length);
       if (task.retryReason !== undefined && this.events.has('retry')) {
-        const event = { taskId: task.id, taskName: task.name, reason: task.retryReason, cores: [...placement.cores], attempts: Math.max(0, task.replicas.length - task.k) };
+        const event = { taskId: task.id, taskName: task.name, reason: task.retryReason, cores: [...placement.cores], attempts: Math.max(0, task.replicas.length - task.lost - task.k) };
         this.events.emit('retry', placement.group === undefined ? event : { ...event, group: placement.group });
       }
       if (task.wanted === 0) task.retryReason = undefined;
@@ -140,8 +170,7 @@ export class Scheduler {
       this.queued--;
       task.dispatchedAt = performance.now();
     }
-    core.busy = true;
-    const replica: ReplicaRecord = { index: task.replicas.length, core, status: 'running', reply: undefined, startedAt: performance.now(), timer: undefined, injections: undefined };
+    const replica: ReplicaRecord = { task, index: task.replicas.length, core, status: 'running', reply: undefined, startedAt: performance.now(), injections: undefined };
     task.replicas.push(replica);
     task.used.push(core.id);
     task.inFlight++;
@@ -156,42 +185,38 @@ export class Scheduler {
         this.stats.injected += decision.records.length;
       }
     }
-    if (this.options.taskTimeout !== Number.POSITIVE_INFINITY) {
-      replica.timer = setTimeout(() => {
-        if (replica.status === 'running') replica.core.terminateCurrent('timeout');
-      }, this.options.taskTimeout);
-    }
-    core.execute(request).then(
-      (reply) => this.onReply(task, replica, reply),
-      () => this.onWorkerLost(task, replica),
-    );
+    this.lanes.enqueue(replica, request);
   }
 
-  private release(replica: ReplicaRecord): void {
-    if (replica.timer !== undefined) clearTimeout(replica.timer);
-    replica.core.busy = false;
-    replica.core.busyMs += performance.now() - replica.startedAt;
-    this.healthBridge.coreIdle(replica.core);
-  }
-
-  private onReply(task: TaskRun, replica: ReplicaRecord, reply: RunReply): void {
-    this.release(replica);
+  private onReply(replica: ReplicaRecord, reply: RunReply): void {
     if (this.destroyed) return;
     replica.reply = reply;
     replica.status = reply.ok ? 'value' : 'error';
     if (reply.flips !== undefined && replica.injections !== undefined) for (const record of replica.injections) record.flips = reply.flips;
-    this.finish(task, replica);
+    this.finish(replica.task, replica);
   }
 
-  private onWorkerLost(task: TaskRun, replica: ReplicaRecord): void {
-    const reason = replica.core.terminating;
-    replica.core.terminating = undefined;
-    this.release(replica);
+  private onFailed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted'): void {
     if (this.destroyed) return;
-    replica.status = reason === 'timeout' ? 'timeout' : reason === 'abort' ? 'aborted' : 'crash';
-    if (replica.status === 'timeout') this.stats.timeouts++;
-    else if (replica.status === 'crash') this.stats.crashes++;
-    this.finish(task, replica);
+    replica.status = status;
+    if (status === 'timeout') this.stats.timeouts++;
+    else if (status === 'crash') this.stats.crashes++;
+    this.finish(replica.task, replica);
+  }
+
+  /** Killed with another replica's batch: not a ballot, not a fault; the task asks for a replacement. */
+  private onLost(replica: ReplicaRecord, ran: boolean): void {
+    if (this.destroyed) return;
+    const task = replica.task;
+    replica.status = 'lost';
+    task.inFlight--;
+    task.lost++;
+    this.stats.lost++;
+    // A replica that never started did not run on that core: the core may serve the task again.
+    if (!ran) task.used.splice(task.used.lastIndexOf(replica.core.id), 1);
+    if (task.settled) return;
+    task.wanted++;
+    if (!this.retries.includes(task)) this.retries.push(task);
   }
 
   private ballotOf(replica: ReplicaRecord): Ballot {
@@ -203,17 +228,13 @@ export class Scheduler {
 
   private finish(task: TaskRun, replica: ReplicaRecord): void {
     task.inFlight--;
-    if (replica.status === 'aborted') {
-      this.pump();
-      return;
-    }
+    if (replica.status === 'aborted') return;
     const ballot = this.ballotOf(replica);
     task.finished.push(replica);
     task.ballots.push(ballot);
     this.healthBridge.noteSpeed(task, replica);
     if (task.settled) this.judgeLate(task, replica, ballot);
     else this.evaluate(task);
-    this.pump();
   }
 
   private evaluate(task: TaskRun): void {
@@ -226,7 +247,7 @@ export class Scheduler {
     if (verdict.kind === 'waiting') return;
     const missing = verdict.missing - task.wanted;
     if (missing <= 0) return; // already waiting for enough cores
-    const beyond = task.replicas.length + task.wanted - task.k;
+    const beyond = task.replicas.length - task.lost + task.wanted - task.k;
     if (beyond + missing > this.options.maxAttempts) {
       this.noMajority(task, `no majority after ${Math.max(0, beyond)} extra replica(s) (maxAttempts = ${this.options.maxAttempts})`);
       return;
@@ -274,7 +295,7 @@ export class Scheduler {
     this.stats.completed++;
     if (corrected) this.stats.corrected++;
     if (task.detailed) {
-      const result: DetailedResult = { value, replicas: this.report(task), attempts: Math.max(0, task.replicas.length - task.k), corrected };
+      const result: DetailedResult = { value, replicas: this.report(task), attempts: Math.max(0, task.replicas.length - task.lost - task.k), corrected };
       task.resolve(result);
     } else {
       task.resolve(value);
@@ -368,8 +389,9 @@ export class Scheduler {
   abort(task: TaskRun, reason: unknown): void {
     if (task.settled) return;
     this.fail(task, new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) was aborted`, { taskId: task.id, reason: String(reason) }));
+    // A replica still queued behind others in its core's batch runs on and is ignored.
     for (const replica of task.replicas) {
-      if (replica.status === 'running') replica.core.terminateCurrent('abort');
+      if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');
     }
   }
 
@@ -378,7 +400,7 @@ export class Scheduler {
     this.destroyed = true;
     const pending = [...this.running];
     for (const task of pending) this.fail(task, new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id }));
-    for (const task of pending) for (const replica of task.replicas) if (replica.timer !== undefined) clearTimeout(replica.timer);
+    this.lanes.close();
     this.queue.length = 0;
     this.head = 0;
     this.retries.length = 0;

@@ -12,10 +12,14 @@ export class Stats {
   /** Replicas asked for beyond the first k (tie-breaks and re-executions). */
   retries = 0;
   replicas = 0;
+  /** Messages sent to cores (replicas / messages = mean batch size). */
+  messages = 0;
   crashes = 0;
   timeouts = 0;
   aborted = 0;
   noMajority = 0;
+  /** Replicas killed with another replica's batch and re-run (never charged). */
+  lost = 0;
   injected = 0;
   selfTests = 0;
 

@@ -4,15 +4,16 @@ import type { InjectionRecord } from '../inject/injector.js';
 import type { Ballot, VoteGroup } from '../vote/voter.js';
 import type { RunReply } from '../worker/protocol.js';
 
-export type ReplicaStatus = 'running' | 'value' | 'error' | 'crash' | 'timeout' | 'aborted';
+/** `lost`: killed with a batch it was not to blame for (a crash or hang of another replica); re-run elsewhere, never charged. */
+export type ReplicaStatus = 'running' | 'value' | 'error' | 'crash' | 'timeout' | 'aborted' | 'lost';
 
 export interface ReplicaRecord {
+  task: TaskRun;
   index: number;
   core: Core;
   status: ReplicaStatus;
   reply: RunReply | undefined;
   startedAt: number;
-  timer: NodeJS.Timeout | undefined;
   injections: InjectionRecord[] | undefined;
 }
 
@@ -50,6 +51,8 @@ export class TaskRun {
   wanted: number;
   /** Replicas asked for beyond the first k. */
   extra = 0;
+  /** Replicas killed with another replica's batch (re-run, not counted as attempts). */
+  lost = 0;
   group: number | undefined;
   settled = false;
   winner: VoteGroup | undefined;

@@ -5,12 +5,12 @@
  */
 import { hash } from 'node:crypto';
 import { serialize, deserialize } from 'node:v8';
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { currentCpu, pinCurrentThread } from '../cores/affinity.js';
+import { affinityMask, currentCpu, pinCurrentThread } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { SeededRandom } from '../util/random.js';
-import type { CoreRequest, CoreWorkerData, ErrorPayload, HelloReply, InjectOrder, RunReply, RunRequest } from './protocol.js';
+import type { CoreRequest, CoreWorkerData, ErrorPayload, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
 import { TASK_NOT_FOUND } from './protocol.js';
 
 type TaskFn = (input: unknown) => unknown;
@@ -43,16 +43,20 @@ async function loadTasks(): Promise<Record<string, TaskFn>> {
   return (tasks = found);
 }
 
-/** Transfers the payload's memory instead of copying it back to the main thread. */
-class Reply {
-  constructor(readonly reply: RunReply) {}
+/** Transfers the payloads' memory instead of copying it back to the main thread. */
+class Reply<T extends RunReply | RunReply[]> {
+  constructor(readonly reply: T) {}
   get [Piscina.transferableSymbol](): ArrayBufferLike[] {
-    return [this.reply.payload.buffer];
+    return Array.isArray(this.reply) ? this.reply.map((r) => r.payload.buffer) : [(this.reply as RunReply).payload.buffer];
   }
-  get [Piscina.valueSymbol](): RunReply {
+  get [Piscina.valueSymbol](): T {
     return this.reply;
   }
 }
+
+// [replicas started, start time of the latest]: read by the main thread's watchdog.
+const progressCount = new Int32Array(data.progress, 0, 1);
+const progressTime = new Float64Array(data.progress, 8, 1);
 
 function digestOf(bytes: Uint8Array): string {
   return hash('sha256', bytes, 'base64');
@@ -95,13 +99,21 @@ function spin(ms: number): void {
   }
 }
 
-async function runTask(request: RunRequest): Promise<Reply> {
-  const table = await loadTasks();
+async function runTask(request: RunRequest): Promise<RunReply> {
+  progressTime[0] = Date.now();
+  Atomics.add(progressCount, 0, 1);
+  let table: Record<string, TaskFn>;
+  try {
+    table = await loadTasks();
+  } catch (error) {
+    // A module that fails to load fails every replica alike: an error outcome, not a crash.
+    return replyToError(Object.assign(new Error(`The task module failed to load: ${(error as Error).message}`), { code: 'ERR_TASK_NOT_FOUND' }), 0, undefined);
+  }
   const fn = table[request.name];
   const start = performance.now();
   if (fn === undefined) {
     const error = Object.assign(new Error(`Task "${request.name}" is not exported by the task module`), { code: TASK_NOT_FOUND });
-    return new Reply(replyToError(error, 0, undefined));
+    return replyToError(error, 0, undefined);
   }
   const order = request.inject;
   let input = deserialize(request.input) as unknown;
@@ -120,7 +132,7 @@ async function runTask(request: RunRequest): Promise<Reply> {
     value = fn(input);
     if (value instanceof Promise) value = await value;
   } catch (error) {
-    return new Reply(replyToError(error, performance.now() - start, flips));
+    return replyToError(error, performance.now() - start, flips);
   }
   if (order !== undefined) {
     if (order.replace !== undefined) value = order.replace.value;
@@ -138,11 +150,11 @@ async function runTask(request: RunRequest): Promise<Reply> {
     const notCloneable = Object.assign(new Error(`Task "${request.name}" returned a value that cannot be cloned: ${(error as Error).message}`), {
       code: 'ERR_NOT_CLONEABLE',
     });
-    return new Reply(replyToError(notCloneable, performance.now() - start, flips));
+    return replyToError(notCloneable, performance.now() - start, flips);
   }
   const reply: RunReply = { ok: true, digest: digestOf(bytes), payload: bytes, ms: performance.now() - start, cpu: readCpu() };
   if (flips !== undefined) reply.flips = flips;
-  return new Reply(reply);
+  return reply;
 }
 
 async function hello(): Promise<HelloReply> {
@@ -157,10 +169,18 @@ async function hello(): Promise<HelloReply> {
   return reply;
 }
 
-export default async function handle(request: CoreRequest): Promise<Reply | HelloReply> {
+export default async function handle(request: CoreRequest): Promise<Reply<RunReply | RunReply[]> | HelloReply | ProbeReply> {
   if (request.kind === 'hello') return hello();
-  // Marked movable so piscina transfers the payload's memory instead of cloning it.
-  return Piscina.move((await runTask(request)) as never) as unknown as Reply;
+  if (request.kind === 'probe') return { cpu: readCpu(), threadId, pinned, affinity: affinityMask() };
+  let reply: RunReply | RunReply[];
+  if (request.kind === 'run') {
+    reply = await runTask(request);
+  } else {
+    reply = [];
+    for (const one of request.requests) reply.push(await runTask(one));
+  }
+  // Marked movable so piscina transfers the payloads' memory instead of cloning it.
+  return Piscina.move(new Reply(reply) as never) as unknown as Reply<RunReply | RunReply[]>;
 }
 
 export type { InjectOrder };

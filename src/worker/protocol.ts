@@ -10,6 +10,12 @@ export interface CoreWorkerData {
   pin: PinMode;
   /** file: URL of the user's task module. */
   moduleUrl: string;
+  /**
+   * Shared with the main thread, survives worker restarts: [replicas started, start time of the
+   * latest (Date.now())]. Lets the pool attribute a crash or hang inside a batch to the replica
+   * that was running, and time hangs without a timer per replica.
+   */
+  progress: SharedArrayBuffer;
 }
 
 /** What the injector decided for one replica; absent when no injector is configured. */
@@ -41,7 +47,18 @@ export interface HelloRequest {
   kind: 'hello';
 }
 
-export type CoreRequest = RunRequest | HelloRequest;
+/** State scan (pool.verify()): where the worker thread really is. Answers without running a task. */
+export interface ProbeRequest {
+  kind: 'probe';
+}
+
+/** Several replicas (of different tasks) in one message: run in order, answered together. */
+export interface BatchRequest {
+  kind: 'batch';
+  requests: RunRequest[];
+}
+
+export type CoreRequest = RunRequest | BatchRequest | HelloRequest | ProbeRequest;
 
 /** One replica's outcome as it leaves the worker. */
 export interface RunReply {
@@ -69,6 +86,16 @@ export interface HelloReply {
   exports: string[];
   /** The task module failed to load. */
   loadError?: { name: string; message: string };
+}
+
+export interface ProbeReply {
+  /** sched_getcpu now, -1 when unknown. */
+  cpu: number;
+  threadId: number;
+  /** Whether the thread pinned itself when it started. */
+  pinned: boolean;
+  /** The thread's affinity mask now (sched_getaffinity), null when unknown. */
+  affinity: number[] | null;
 }
 
 /** Serialized form of a thrown error. */

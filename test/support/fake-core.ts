@@ -40,7 +40,37 @@ export class FakeCore implements ExecutingCore {
     return { pinned: false, cpu: this.cpu, exports: Object.keys(fakeTasks) };
   }
 
+  private startedReplicas = 0;
+  private latest = 0;
+
+  startedCount(): number {
+    return this.startedReplicas;
+  }
+
+  latestStart(): number {
+    return this.latest;
+  }
+
+  /** Messages run one at a time, like a single-thread worker: a kill rejects only the message running. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  executeBatch(requests: RunRequest[]): Promise<RunReply[]> {
+    const run = this.chain.then(async () => {
+      const replies: RunReply[] = [];
+      for (const request of requests) replies.push(await this.runOne(request));
+      return replies;
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
   execute(request: RunRequest): Promise<RunReply> {
+    return this.executeBatch([request]).then((replies) => replies[0]!);
+  }
+
+  private runOne(request: RunRequest): Promise<RunReply> {
+    this.startedReplicas++;
+    this.latest = Date.now();
     this.tasks++;
     const input = deserialize(request.input) as unknown;
     const behaviour = this.behaviour();

@@ -1,0 +1,203 @@
+/**
+ * Lanes: how replicas travel to a core. Each core has an outbox (replicas placed during the
+ * current pump) and a FIFO of batches in flight. Under backlog several replicas (of different
+ * tasks) share one message, which divides the per-message cost that dominates small tasks; with
+ * a short queue every replica goes alone, so latency stays minimal.
+ *
+ * A crash or hang kills the worker's whole batch. The worker counts the replicas it starts in
+ * shared memory, so the replica that was running is the one charged; the others are "lost" and
+ * re-queued without blame. One watchdog timer per core (not per replica) detects hangs.
+ */
+import type { ExecutingCore as Core } from '../cores/types.js';
+import type { RunReply, RunRequest } from '../worker/protocol.js';
+import type { ReplicaRecord } from './task.js';
+
+export interface LaneEvents {
+  reply(replica: ReplicaRecord, reply: RunReply): void;
+  /** The replica that was running when the worker died or was terminated. */
+  failed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted'): void;
+  /** A replica of a killed batch that was not to blame; `ran` when it may have run before the kill. */
+  lost(replica: ReplicaRecord, ran: boolean): void;
+  /** After a whole message was handled: place more work. */
+  settled(core: Core): void;
+  /** A message carrying `replicas` replicas left for a core. */
+  sent(replicas: number): void;
+}
+
+interface Batch {
+  replicas: ReplicaRecord[];
+}
+
+interface Lane {
+  core: Core;
+  outbox: ReplicaRecord[];
+  requests: RunRequest[];
+  inflight: Batch[];
+  /** Replicas accounted for on the main thread (answered, or written off after a kill). */
+  accounted: number;
+  /** Replicas placed and not yet answered. */
+  load: number;
+  /** In the dirty list (waiting to be flushed). */
+  dirty: boolean;
+  watchdog: NodeJS.Timeout | undefined;
+}
+
+export class Lanes {
+  private readonly lanes = new Map<Core, Lane>();
+  private readonly dirty: Lane[] = [];
+  private depth = 1;
+  private closed = false;
+  /** Enabled cores with room for another replica: with none, placement is not even attempted. */
+  available = 0;
+
+  constructor(
+    cores: readonly Core[],
+    private readonly taskTimeout: number,
+    private readonly events: LaneEvents,
+  ) {
+    for (const core of cores) this.lanes.set(core, { core, outbox: [], requests: [], inflight: [], accounted: core.startedCount(), load: 0, dirty: false, watchdog: undefined });
+    this.recount();
+  }
+
+  /** Recounts free enabled cores (after a core's enabled state or the depth changed). */
+  recount(): void {
+    let available = 0;
+    for (const lane of this.lanes.values()) if (lane.core.enabled && !lane.core.busy) available++;
+    this.available = available;
+  }
+
+  private setLoad(lane: Lane, load: number): void {
+    lane.load = load;
+    const busy = load >= this.depth;
+    if (busy !== lane.core.busy) {
+      lane.core.busy = busy;
+      if (lane.core.enabled) this.available += busy ? -1 : 1;
+    }
+  }
+
+  /** Replicas a core may hold at once; `busy` (what policies see) means "full". */
+  setDepth(depth: number): void {
+    if (depth === this.depth) return;
+    this.depth = depth;
+    for (const lane of this.lanes.values()) lane.core.busy = lane.load >= depth;
+    this.recount();
+  }
+
+  load(core: Core): number {
+    return this.lanes.get(core)!.load;
+  }
+
+  enqueue(replica: ReplicaRecord, request: RunRequest): void {
+    const lane = this.lanes.get(replica.core)!;
+    if (!lane.dirty) {
+      lane.dirty = true;
+      this.dirty.push(lane);
+    }
+    lane.outbox.push(replica);
+    lane.requests.push(request);
+    this.setLoad(lane, lane.load + 1);
+  }
+
+  /**
+   * Sends outboxes, one message per core. A core still busy with a message keeps collecting
+   * (Nagle-style) until it answers or its outbox is full: that is what makes batches form.
+   */
+  flush(): void {
+    let kept = 0;
+    for (const lane of this.dirty) {
+      if (lane.inflight.length > 0 && lane.outbox.length < this.depth) {
+        this.dirty[kept++] = lane;
+        continue;
+      }
+      lane.dirty = false;
+      this.send(lane);
+    }
+    this.dirty.length = kept;
+  }
+
+  private send(lane: Lane): void {
+    // Nothing in flight: every replica the worker started is accounted for (self-test probes run outside lanes).
+    if (lane.inflight.length === 0) lane.accounted = lane.core.startedCount();
+    const replicas = lane.outbox;
+    const requests = lane.requests;
+    lane.outbox = [];
+    lane.requests = [];
+    const batch: Batch = { replicas };
+    lane.inflight.push(batch);
+    this.events.sent(replicas.length);
+    const answer = requests.length === 1 ? lane.core.execute(requests[0]!).then((reply) => [reply]) : lane.core.executeBatch(requests);
+    answer.then(
+      (replies) => this.answered(lane, batch, replies),
+      () => this.killed(lane, batch),
+    );
+    this.arm(lane);
+  }
+
+  private answered(lane: Lane, batch: Batch, replies: RunReply[]): void {
+    if (this.closed) return;
+    lane.inflight.splice(lane.inflight.indexOf(batch), 1);
+    lane.accounted += replies.length;
+    this.setLoad(lane, lane.load - batch.replicas.length);
+    for (let i = 0; i < replies.length; i++) {
+      const reply = replies[i]!;
+      lane.core.busyMs += reply.ms;
+      this.events.reply(batch.replicas[i]!, reply);
+    }
+    if (lane.inflight.length > 0) this.arm(lane);
+    this.events.settled(lane.core);
+  }
+
+  /** The worker died (crash) or was terminated (timeout, abort) while `batch` was posted to it. */
+  private killed(lane: Lane, batch: Batch): void {
+    if (this.closed) return;
+    const reason = lane.core.terminating;
+    lane.core.terminating = undefined;
+    const started = lane.core.startedCount();
+    const running = started - lane.accounted - 1; // index in the batch of the replica that was running
+    lane.inflight.splice(lane.inflight.indexOf(batch), 1);
+    lane.accounted = Math.max(lane.accounted, Math.min(started, lane.accounted + batch.replicas.length));
+    this.setLoad(lane, lane.load - batch.replicas.length);
+    if (running >= 0 && running < batch.replicas.length) lane.core.busyMs += Math.max(0, Date.now() - lane.core.latestStart());
+    batch.replicas.forEach((replica, i) => {
+      if (i === running) this.events.failed(replica, reason === 'timeout' ? 'timeout' : reason === 'abort' ? 'aborted' : 'crash');
+      else this.events.lost(replica, i < running);
+    });
+    if (lane.inflight.length > 0) this.arm(lane);
+    this.events.settled(lane.core);
+  }
+
+  /** Terminates the replica's worker if it is the one running now; true if it did. */
+  terminateIfRunning(replica: ReplicaRecord, reason: 'abort'): boolean {
+    const lane = this.lanes.get(replica.core)!;
+    const head = lane.inflight[0];
+    if (head === undefined) return false;
+    const running = lane.core.startedCount() - lane.accounted - 1;
+    if (head.replicas[running] !== replica) return false;
+    lane.core.terminateCurrent(reason);
+    return true;
+  }
+
+  /** One timer per core: fires when the replica running now has run for taskTimeout. */
+  private arm(lane: Lane): void {
+    if (lane.watchdog !== undefined || this.taskTimeout === Number.POSITIVE_INFINITY) return;
+    const check = (): void => {
+      lane.watchdog = undefined;
+      if (this.closed || lane.inflight.length === 0) return;
+      const running = lane.core.startedCount() > lane.accounted;
+      const elapsed = running ? Date.now() - lane.core.latestStart() : 0;
+      if (running && elapsed >= this.taskTimeout) {
+        lane.core.terminateCurrent('timeout');
+        return; // re-armed by the next flush
+      }
+      lane.watchdog = setTimeout(check, Math.max(1, this.taskTimeout - elapsed));
+      lane.watchdog.unref();
+    };
+    lane.watchdog = setTimeout(check, this.taskTimeout);
+    lane.watchdog.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const lane of this.lanes.values()) if (lane.watchdog !== undefined) clearTimeout(lane.watchdog);
+  }
+}
