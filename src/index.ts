@@ -11,3 +11,8 @@ export { affinityMask, availableCpus, pinningUnavailableReason } from './cores/a
 export type { HealthSnapshot, HealthState, FaultKind } from './health/types.js';
 export { ManualClock, systemClock, type Clock } from './util/clock.js';
 export { SeededRandom, type Random } from './util/random.js';
+// Fault-injection campaigns (issue #4).
+export * from './campaign/index.js';
+export type { FaultModelSpec, MaintenanceTarget } from './inject/injector.js';
+export type { AuditLevel, AuditOptions, AuditLine, PoolMetrics, HistogramSnapshot, CoreMetrics, ReliabilitySnapshot, CoreReliability, VerifyReport, VerifyOptions, CoreCheck, DriftEvent } from './ops/types.js';
+export { parseAuditLog, summarizeAudit } from './ops/audit-replay.js';

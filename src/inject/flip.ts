@@ -18,9 +18,14 @@ type Leaf = { path: string; get(): unknown; set(v: unknown): void };
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
-/** Flips `bits` bits (default 1) of `value` in place where possible; returns the new value and what was flipped. */
+/**
+ * Flips `bits` distinct bits (default 1) of `value` in place where possible; returns the new value
+ * and what was flipped. Distinct, because a multi-bit upset that flipped one bit twice would
+ * silently be no upset at all.
+ */
 export function flipBits(value: unknown, random: Random, bits = 1): { value: unknown; flips: FlipRecord[] } {
   const flips: FlipRecord[] = [];
+  const taken = new Set<string>();
   let current = value;
   for (let n = 0; n < bits; n++) {
     const holder = { root: current };
@@ -32,8 +37,16 @@ export function flipBits(value: unknown, random: Random, bits = 1): { value: unk
       flips.push({ path: '$', bit: -1 });
       continue;
     }
-    const leaf = leaves[Math.floor(random.next() * leaves.length)]!;
-    const bit = flipLeaf(leaf, random);
+    let leaf = leaves[0]!;
+    let bit = 0;
+    // A few redraws find an untouched bit; a value with fewer bits than asked (a boolean) repeats one.
+    for (let attempt = 0; attempt < 32; attempt++) {
+      leaf = leaves[Math.floor(random.next() * leaves.length)]!;
+      bit = chooseBit(leaf.get(), random);
+      if (!taken.has(`${leaf.path}#${bit}`)) break;
+    }
+    taken.add(`${leaf.path}#${bit}`);
+    flipBit(leaf, bit);
     flips.push({ path: leaf.path, bit });
     current = holder.root;
   }
@@ -79,36 +92,39 @@ function collectLeaves(parent: Record<string | number, unknown>, key: string | n
   for (const k of Object.keys(container)) collectLeaves(container, k, `${path}.${k}`, out, seen);
 }
 
-function flipLeaf(leaf: Leaf, random: Random): number {
+/** A uniformly chosen bit of a leaf: IEEE-754 bit of a number, code-unit bit of a string (index × 16 + bit), byte bit of a view. */
+function chooseBit(value: unknown, random: Random): number {
+  if (typeof value === 'number' || typeof value === 'bigint') return Math.floor(random.next() * 64);
+  if (typeof value === 'string') return Math.floor(random.next() * value.length) * 16 + Math.floor(random.next() * 16);
+  if (typeof value === 'boolean') return 0;
+  return Math.floor(random.next() * (value as ArrayBufferView).byteLength * 8);
+}
+
+function flipBit(leaf: Leaf, bit: number): void {
   const value = leaf.get();
   if (typeof value === 'number') {
-    const bit = Math.floor(random.next() * 64);
     f64[0] = value;
     u32[bit >> 5]! ^= 1 << (bit & 31);
     const flipped = f64[0]!;
     // A flip can turn a number into a NaN with a payload that v8 canonicalises; force a visible change.
     leaf.set(Number.isNaN(flipped) && Number.isNaN(value) ? 0 : flipped);
-    return bit;
+    return;
   }
   if (typeof value === 'string') {
-    const index = Math.floor(random.next() * value.length);
-    const bit = Math.floor(random.next() * 16);
-    const code = value.charCodeAt(index) ^ (1 << bit);
+    const index = bit >> 4;
+    const code = value.charCodeAt(index) ^ (1 << (bit & 15));
     leaf.set(value.slice(0, index) + String.fromCharCode(code) + value.slice(index + 1));
-    return index * 16 + bit;
+    return;
   }
   if (typeof value === 'bigint') {
-    const bit = Math.floor(random.next() * 64);
     leaf.set(value ^ (1n << BigInt(bit)));
-    return bit;
+    return;
   }
   if (typeof value === 'boolean') {
     leaf.set(!value);
-    return 0;
+    return;
   }
   const view = value as ArrayBufferView;
   const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  const bit = Math.floor(random.next() * bytes.length * 8);
   bytes[bit >> 3]! ^= 1 << (bit & 7);
-  return bit;
 }

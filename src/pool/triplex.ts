@@ -14,6 +14,9 @@ import { resolveOptions, type ResolvedOptions, type TriplexOptions } from './opt
 import { Scheduler } from './scheduler.js';
 import { Stats, type StatsSnapshot } from './stats.js';
 import { TaskRun, type DetailedResult } from './task.js';
+import type { OpsHost } from '../ops/host.js';
+import { Operations } from '../ops/operations.js';
+import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
 
 export interface RunOptions {
   /** Export of the task module to run. @default 'default' */
@@ -77,7 +80,8 @@ export class Triplex extends TypedEmitter {
     this.policy = createBinding(o.binding, this.coreList, o.k, o.spares, new SeededRandom(o.seed));
     this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
     this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats);
-    this.bridge.onCapacityChange = () => this.scheduler.pump();
+    this.bridge.onCapacityChange = () => this.scheduler.coresChanged();
+    this.ops = this.startOperations(); // issue #6: audit log, metrics, state scan (see the Operations block)
     this.readyPromise = this.startCores();
     // Callers who never await `ready` must not see an unhandled rejection; run() reports it too.
     this.readyPromise.catch(() => {});
@@ -132,6 +136,8 @@ export class Triplex extends TypedEmitter {
       return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}" is not exported by ${this.options.moduleUrl} (exports: ${[...this.exports].filter((e) => !e.startsWith('__triplex')).join(', ') || 'none'})`, { name }));
     }
     const id = this.nextId++;
+    // Fault injection (issue #4): offline/online maintenance faults scheduled by task count or time; one check when no injector is set.
+    if (this.options.faults !== undefined) this.options.faults.beforeTask?.(id, this);
     if (signal?.aborted) return Promise.reject(new TriplexError('ERR_ABORTED', `Task "${name}" (#${id}) was aborted before it was queued`, { taskId: id, reason: String(signal.reason) }));
     let bytes: Uint8Array;
     try {
@@ -213,7 +219,57 @@ export class Triplex extends TypedEmitter {
     if (this.has('destroy')) this.emit('destroy', {});
     this.scheduler.destroy();
     this.bridge.close();
-    this.destroying = Promise.all(this.coreList.map((core) => core.stop())).then(() => {});
+    // Resolves once the audit log is flushed and closed (issue #6).
+    // The audit log is closed even if a worker fails to stop.
+    this.destroying = Promise.allSettled(this.coreList.map((core) => core.stop())).then(() => this.ops.close());
     return this.destroying;
   }
+
+  // ── Operations (issue #6): audit log, metrics, reliability figures, state scan. Delegates to src/ops. ──
+  private readonly ops: Operations;
+
+  private startOperations(): Operations {
+    const pool = this;
+    const host: OpsHost = {
+      events: this,
+      options: this.options,
+      cores: this.coreList,
+      state: (id) => this.bridge.stateOf(id),
+      record: (id) => this.healthModel.record(id),
+      capacity: () => this.policy.capacity(this.coreList),
+      stats: () => this.stats,
+      health: () => this.healthModel.export(),
+      destroyed: () => this.destroying !== undefined,
+      get ready() {
+        return pool.readyPromise;
+      },
+    };
+    try {
+      return new Operations(host);
+    } catch (error) {
+      this.bridge.close(); // the audit file could not be opened: leave no self-test timer behind
+      throw error;
+    }
+  }
+
+  /** The audit log's current level ('off' when the pool has none). */
+  get auditLevel(): AuditLevel {
+    return this.ops.auditLevel;
+  }
+
+  /** Changes what the audit log records, at runtime. Throws ERR_INVALID_OPTION when the pool has no audit log. */
+  setAuditLevel(level: AuditLevel): void {
+    this.ops.setAuditLevel(level);
+  }
+
+  /** Counters, histograms, per-core utilization and reliability figures (MTBF, MTTR, availability). */
+  metrics(): PoolMetrics {
+    return this.ops.metrics();
+  }
+
+  /** State scan: each core's intended state against what its worker thread reports now. */
+  verify(options?: VerifyOptions): Promise<VerifyReport> {
+    return this.ops.verify(options);
+  }
+  // ── end Operations ──
 }

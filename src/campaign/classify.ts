@@ -1,0 +1,140 @@
+/**
+ * Outcome classification, a pure function of what one task showed: its voted answer against
+ * the golden one, its replicas, the injections into it and the pool's late evidence (charges
+ * and disagreements from replicas that answered after the vote).
+ */
+import type { FaultKind } from '../health/types.js';
+import type { InjectionRecord } from '../inject/injector.js';
+import type { ReplicaReport } from '../pool/task.js';
+import { OUTCOMES, type ModelSummary, type Outcome, type OutcomeCounts, type SdcExample } from './types.js';
+
+export interface TaskObservation {
+  inputIndex: number;
+  /** value: resolved; error: rejected with the task's own error; detected: a typed pool rejection; skipped: aborted or destroyed (not counted). */
+  kind: 'value' | 'error' | 'detected' | 'skipped';
+  /** The answer (value or own error) is the golden one. */
+  matches: boolean;
+  /** The pool reported that it out-voted a replica. */
+  corrected: boolean;
+  /** Replicas as reported when the task settled (runDetailed, or ERR_NO_MAJORITY's outcomes). */
+  replicas: ReplicaReport[] | undefined;
+}
+
+/** What the pool's events said about a task, up to the end of the campaign. */
+export interface TaskEvidence {
+  disagreed: boolean;
+  /** Charges against cores for this task: kind and the digest the core produced. */
+  charges: Map<number, { kind: FaultKind; digest: string | undefined }>;
+}
+
+export const NO_EVIDENCE: TaskEvidence = Object.freeze({ disagreed: false, charges: new Map() }) as TaskEvidence;
+
+export function emptyCounts(): OutcomeCounts {
+  return { correct: 0, masked: 0, corrected: 0, detected: 0, sdc: 0 };
+}
+
+export function outcomeOf(obs: TaskObservation, injected: boolean, evidence: TaskEvidence): Outcome | undefined {
+  if (obs.kind === 'skipped') return undefined;
+  if (obs.kind === 'detected') return 'detected';
+  if (!obs.matches) return 'sdc';
+  if (obs.corrected || evidence.disagreed) return 'corrected';
+  return injected ? 'masked' : 'correct';
+}
+
+/**
+ * Whether an injection changed what its replica produced. `reference` is the digest of the
+ * right answer (undefined under inexact voting, where digests do not decide equality).
+ */
+export function isActivated(record: InjectionRecord, obs: TaskObservation, outcome: Outcome, evidence: TaskEvidence, reference: string | undefined): boolean {
+  const sdc = outcome === 'sdc';
+  const replica = obs.replicas?.[record.replica];
+  if (replica !== undefined && replica.status !== 'running') {
+    if (replica.status === 'crash' || replica.status === 'timeout') return true;
+    // Aborted (or killed with another replica's batch): it produced nothing of its own.
+    if (replica.status !== 'value' && replica.status !== 'error') return false;
+    if (reference !== undefined && replica.digest !== undefined) return replica.digest !== reference;
+    if (outcome === 'detected') return true;
+    // Inexact voting: a replica in the winning group is right unless the winner is wrong.
+    return replica.ok === sdc;
+  }
+  // Answered after the vote (or not reported): a charge means it disagreed with the winner.
+  const charge = evidence.charges.get(record.core);
+  if (charge !== undefined) {
+    if (charge.kind !== 'wrong-result') return true;
+    if (reference !== undefined && charge.digest !== undefined) return charge.digest !== reference;
+    return !sdc;
+  }
+  return sdc;
+}
+
+/** Running totals over classified tasks. */
+export class Tally {
+  readonly outcomes = emptyCounts();
+  injectedTasks = 0;
+  activatedTasks = 0;
+  /** SDC tasks where no injection was seen to act: a non-deterministic task or a wrong golden answer. */
+  unexplainedSdc = 0;
+  sdcActivated = 0;
+  /** Disagreements in tasks with no injection: a non-deterministic task, or digests that differ for equal values. */
+  unexplainedCorrected = 0;
+  readonly models: ModelSummary[];
+  readonly coreInjections: number[];
+  readonly sdcExamples: SdcExample[] = [];
+
+  constructor(models: { model: ModelSummary['model']; description: string }[], cores: number) {
+    this.models = models.map((m, index) => ({ index, model: m.model, description: m.description, injected: 0, activated: 0, outcomes: emptyCounts() }));
+    this.coreInjections = new Array<number>(cores).fill(0);
+  }
+
+  add(taskId: number, obs: TaskObservation, records: InjectionRecord[], evidence: TaskEvidence, reference: string | undefined): Outcome | undefined {
+    const replicaRecords = records.filter((r) => r.replica >= 0);
+    const outcome = outcomeOf(obs, replicaRecords.length > 0, evidence);
+    if (outcome === undefined) return undefined;
+    this.outcomes[outcome]++;
+    if (replicaRecords.length === 0) {
+      if (outcome === 'sdc') this.unexplainedSdc++;
+      if (outcome === 'corrected') this.unexplainedCorrected++;
+      return outcome;
+    }
+    this.injectedTasks++;
+    let activated = false;
+    const touched = new Set<number>();
+    for (const record of replicaRecords) {
+      const model = this.models[record.modelIndex];
+      const acted = isActivated(record, obs, outcome, evidence, reference);
+      activated ||= acted;
+      if (record.core < this.coreInjections.length) this.coreInjections[record.core]!++;
+      if (model === undefined) continue;
+      model.injected++;
+      if (acted) model.activated++;
+      if (!touched.has(record.modelIndex)) {
+        touched.add(record.modelIndex);
+        model.outcomes[outcome]++;
+      }
+    }
+    if (activated) this.activatedTasks++;
+    if (outcome === 'sdc') {
+      if (activated) this.sdcActivated++;
+      else this.unexplainedSdc++;
+      if (this.sdcExamples.length < 20) {
+        this.sdcExamples.push({
+          taskId,
+          inputIndex: obs.inputIndex,
+          models: [...new Set(replicaRecords.map((r) => r.model))],
+          cores: [...new Set(replicaRecords.map((r) => r.core))],
+        });
+      }
+    }
+    return outcome;
+  }
+
+  /** Maintenance events count as injected, and as activated when the pool applied them. */
+  addMaintenance(record: InjectionRecord): void {
+    const model = this.models[record.modelIndex];
+    if (model === undefined) return;
+    model.injected++;
+    if (record.applied !== false) model.activated++;
+  }
+}
+
+export { OUTCOMES };

@@ -1,0 +1,64 @@
+/** Assertions for users' own test suites: a campaign result must show no (or few) SDCs and enough coverage. */
+import { invalidOption } from '../errors.js';
+import { formatCoverage, percent } from './summary.js';
+import type { CampaignResult } from './types.js';
+
+export interface ProtectionExpectation {
+  /** Most silent data corruptions allowed. @default 0 */
+  maxSdc?: number;
+  /**
+   * Least coverage required, checked against the lower bound of its confidence interval, so a
+   * passing test means "at least this, at that confidence" and not a lucky small sample.
+   */
+  minCoverage?: number;
+  /** Accept a campaign stopped early (Ctrl-C). @default false */
+  allowInterrupted?: boolean;
+}
+
+/** Thrown by expectProtected; `failures` lists each unmet expectation. */
+export class ProtectionError extends Error {
+  constructor(
+    message: string,
+    readonly failures: string[],
+  ) {
+    super(message);
+    this.name = 'ProtectionError';
+  }
+}
+
+function isResult(value: unknown): value is CampaignResult {
+  return typeof value === 'object' && value !== null && (value as { version?: unknown }).version === 1 && typeof (value as { outcomes?: unknown }).outcomes === 'object';
+}
+
+/** Throws a descriptive ProtectionError unless every result meets the expectation (usable in vitest, jest, node:test). */
+export function expectProtected(result: CampaignResult | readonly CampaignResult[], expectation: ProtectionExpectation = {}): void {
+  const list = Array.isArray(result) ? (result as readonly CampaignResult[]) : [result];
+  if (list.length === 0 || !list.every(isResult)) throw invalidOption('result', 'a campaign result (or an array of them)', result, 'type');
+  if (typeof expectation !== 'object' || expectation === null) throw invalidOption('expectation', 'an object { maxSdc?, minCoverage? }', expectation, 'type');
+  const maxSdc = expectation.maxSdc ?? 0;
+  if (typeof maxSdc !== 'number' || !Number.isInteger(maxSdc) || maxSdc < 0) throw invalidOption('maxSdc', 'an integer >= 0', maxSdc, typeof maxSdc === 'number' ? 'range' : 'type');
+  const minCoverage = expectation.minCoverage;
+  if (minCoverage !== undefined && (typeof minCoverage !== 'number' || !(minCoverage >= 0 && minCoverage <= 1))) {
+    throw invalidOption('minCoverage', 'a number in [0, 1]', minCoverage, typeof minCoverage === 'number' ? 'range' : 'type');
+  }
+  const failures: string[] = [];
+  for (const r of list) {
+    const name = `"${r.label}"`;
+    if (r.interrupted && expectation.allowInterrupted !== true) failures.push(`${name} was interrupted after ${r.tasks.settled} of ${r.tasks.planned} tasks`);
+    if (r.outcomes.sdc > maxSdc) {
+      const examples = r.sdcExamples
+        .slice(0, 5)
+        .map((e) => `task ${e.taskId} (input ${e.inputIndex}, ${e.models.join('+') || 'no injection'} on core ${e.cores.join('/') || '?'})`)
+        .join('; ');
+      failures.push(`${name}: ${r.outcomes.sdc} silent data corruption(s), at most ${maxSdc} allowed${examples ? ` — ${examples}` : ''}`);
+    }
+    if (minCoverage !== undefined) {
+      const low = r.coverage.low;
+      if (low === null) failures.push(`${name}: coverage cannot be established, no injected fault was activated (${r.injectedTasks} tasks injected)`);
+      else if (low < minCoverage) {
+        failures.push(`${name}: coverage ${formatCoverage(r.coverage)} over ${r.coverage.activated} activated tasks; its lower bound ${percent(low)} is below the required ${percent(minCoverage)}`);
+      }
+    }
+  }
+  if (failures.length > 0) throw new ProtectionError(`Fault-injection campaign not protected:\n  - ${failures.join('\n  - ')}`, failures);
+}

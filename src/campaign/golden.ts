@@ -1,0 +1,119 @@
+/**
+ * Golden answers: what each input must give without faults. Computed once per distinct input,
+ * unreplicated, on the main thread by importing the task module (or supplied by the user),
+ * and normalised through v8 serialization so they compare like the pool's answers do.
+ */
+import { hash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { deserialize, serialize } from 'node:v8';
+import { TriplexError } from '../errors.js';
+import type { Equals } from '../vote/voter.js';
+
+export interface ErrorIdentity {
+  name: string;
+  message: string;
+  code?: unknown;
+}
+
+export type GoldenAnswer =
+  | { ok: true; value: unknown; digest: string }
+  | { ok: false; error: ErrorIdentity; digest: string };
+
+type TaskFn = (input: unknown) => unknown;
+
+function digest(value: unknown): string {
+  return hash('sha256', serialize(value), 'base64');
+}
+
+/** The same {name, message, code?} identity the worker digests for a thrown error. */
+export function errorIdentity(error: unknown): ErrorIdentity {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return code === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, code };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+/** Finds a task the way the worker does: a named export, or a property of a CJS module's exports. */
+export async function loadTask(moduleUrl: string, name: string): Promise<TaskFn> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(moduleUrl)) as Record<string, unknown>;
+  } catch (error) {
+    throw new TriplexError('ERR_TASK_NOT_FOUND', `The task module ${moduleUrl} failed to load: ${(error as Error).message}`, { filename: moduleUrl, name });
+  }
+  const cjs = mod.default;
+  let fn = mod[name];
+  if (typeof fn !== 'function' && typeof cjs === 'object' && cjs !== null) fn = (cjs as Record<string, unknown>)[name];
+  if (typeof fn !== 'function') {
+    const exported = Object.keys(mod).filter((key) => typeof mod[key] === 'function');
+    throw new TriplexError('ERR_TASK_NOT_FOUND', `Option "task.name" must be a function export of ${moduleUrl}; received ${JSON.stringify(name)} (exports: ${exported.join(', ') || 'none'})`, {
+      option: 'task.name',
+      received: name,
+      filename: moduleUrl,
+    });
+  }
+  return fn as TaskFn;
+}
+
+async function answer(compute: () => unknown, index: number): Promise<GoldenAnswer> {
+  let value: unknown;
+  try {
+    value = compute();
+    if (value instanceof Promise) value = await value;
+  } catch (error) {
+    const identity = errorIdentity(error);
+    return { ok: false, error: identity, digest: digest(identity) };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = serialize(value);
+  } catch (error) {
+    throw new TriplexError('ERR_NOT_CLONEABLE', `The golden answer for input ${index} cannot be cloned: ${(error as Error).message}`, { index });
+  }
+  return { ok: true, value: deserialize(bytes), digest: hash('sha256', bytes, 'base64') };
+}
+
+/** Golden answers per input, and the slowest fault-free computation (ms; undefined when supplied). */
+export async function goldenAnswers(
+  inputs: readonly unknown[],
+  source: { fn: TaskFn } | { supplied: readonly unknown[] | ((input: unknown, index: number) => unknown) },
+): Promise<{ answers: GoldenAnswer[]; slowestMs: number | undefined }> {
+  const answers: GoldenAnswer[] = [];
+  let slowestMs = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    if ('fn' in source) {
+      // Each call gets its own copy: a task that mutates its input must not poison the next one.
+      const copy = deserialize(serialize(inputs[i]));
+      const start = performance.now();
+      answers.push(await answer(() => source.fn(copy), i));
+      slowestMs = Math.max(slowestMs, performance.now() - start);
+    } else {
+      const supplied = source.supplied;
+      answers.push(await answer(() => (typeof supplied === 'function' ? supplied(inputs[i], i) : supplied[i]), i));
+    }
+  }
+  return { answers, slowestMs: 'fn' in source ? slowestMs : undefined };
+}
+
+/** Whether a voted value is the golden one: the pool's `equals` when set, else deep strict equality of the cloned forms. */
+export function matchesValue(value: unknown, golden: GoldenAnswer, equals: Equals | undefined): boolean {
+  if (!golden.ok) return false;
+  if (equals !== undefined) {
+    try {
+      return equals(value, golden.value);
+    } catch {
+      return false;
+    }
+  }
+  return isDeepStrictEqual(value, golden.value);
+}
+
+/** Whether a task's own rejection is the golden one (the task throws that error by design). */
+export function matchesError(error: unknown, golden: GoldenAnswer): boolean {
+  if (golden.ok) return false;
+  const got = errorIdentity(error);
+  return got.name === golden.error.name && got.message === golden.error.message && isDeepStrictEqual(got.code, golden.error.code);
+}
+
+export { digest as digestOf };

@@ -1,0 +1,71 @@
+/** Plain-text report: the outcome table (one row per configuration) and per-model details. */
+import type { Interval } from './statistics.js';
+import { OUTCOMES, type CampaignResult } from './types.js';
+
+export function percent(x: number | null, digits = 2): string {
+  return x === null ? 'n/a' : `${(x * 100).toFixed(digits)}%`;
+}
+
+/** "99.83% [99.51, 99.94]" or "n/a (nothing activated)". */
+export function formatCoverage(coverage: Interval): string {
+  if (coverage.estimate === null) return 'n/a (no fault activated)';
+  return `${percent(coverage.estimate)} [${percent(coverage.low)}, ${percent(coverage.high)}]`;
+}
+
+function table(header: string[], rows: string[][], right: Set<number>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function disabledCell(result: CampaignResult): string {
+  const ids = result.cores.filter((c) => c.disabledAtMs !== null).map((c) => c.id);
+  return ids.length === 0 ? '0' : `${ids.length} (${ids.join(',')})`;
+}
+
+/** The outcome table: per configuration, outcomes, coverage with its confidence interval, cores disabled, throughput. */
+export function formatSummary(results: CampaignResult | readonly CampaignResult[]): string {
+  const list = Array.isArray(results) ? (results as readonly CampaignResult[]) : [results as CampaignResult];
+  const confidence = list[0]?.coverage.confidence ?? 0.95;
+  const header = ['config', 'tasks', ...OUTCOMES, `coverage [${Math.round(confidence * 100)}% CI]`, 'disabled', 'answers/s'];
+  const rows = list.map((r) => [
+    r.label + (r.interrupted ? ' (interrupted)' : ''),
+    String(r.tasks.settled - r.tasks.skipped),
+    ...OUTCOMES.map((o) => String(r.outcomes[o])),
+    formatCoverage(r.coverage),
+    disabledCell(r),
+    r.throughput.tasksPerSecond.toFixed(1),
+  ]);
+  return table(header, rows, new Set([1, 2, 3, 4, 5, 6, 8, 9]));
+}
+
+/** Per fault model: injections, activations and the outcomes of the tasks it touched. */
+export function formatModels(result: CampaignResult): string {
+  const header = ['fault model', 'injected', 'activated', 'masked', 'corrected', 'detected', 'sdc'];
+  const rows = result.models.map((m) => [m.description, String(m.injected), String(m.activated), String(m.outcomes.masked), String(m.outcomes.corrected), String(m.outcomes.detected), String(m.outcomes.sdc)]);
+  return table(header, rows, new Set([1, 2, 3, 4, 5, 6]));
+}
+
+/** A few lines on sampling and disabling, under the table. */
+export function formatNotes(result: CampaignResult): string {
+  const lines: string[] = [];
+  const s = result.sampling;
+  const margin = s.achievedMargin === null ? 'n/a' : `±${percent(s.achievedMargin)}`;
+  if (s.required !== null) {
+    lines.push(`sampling: ${s.injected} injected tasks of ${s.required} required for ±${percent(s.margin)} at ${Math.round(s.confidence * 100)}% (Leveugle et al.); achieved ${margin}${s.met ? '' : ' — not met'}`);
+  } else {
+    lines.push(`sampling: ${s.injected} injected tasks give a margin of ${margin} at ${Math.round(s.confidence * 100)}% (Leveugle et al., p = 0.5)`);
+  }
+  for (const core of result.cores) {
+    if (core.disabledAtMs === null) continue;
+    const ttd = core.timeToDisableMs === null ? '' : `, ${core.timeToDisableMs} ms after its first charge`;
+    const now = core.state === 'disabled' ? '' : `; now ${core.state}`;
+    lines.push(`core ${core.id} (CPU ${core.cpu}) disabled at ${core.disabledAtMs} ms, after ${core.disabledAfterTasks} tasks${ttd}${now}`);
+  }
+  for (const n of result.nondeterminism) {
+    lines.push(`at ${n.atMs} ms the pool judged "${n.taskName}" non-deterministic (charges spread over cores ${n.cores.join(', ')}) and stopped charging cores for it`);
+  }
+  if (result.unexplainedCorrected > 0) lines.push(`warning: ${result.unexplainedCorrected} task(s) with no injected fault had disagreeing replicas: is the task deterministic?`);
+  if (result.coverage.unexplainedSdc > 0) lines.push(`warning: ${result.coverage.unexplainedSdc} wrong answer(s) with no active injection: is the task deterministic, is the golden answer right?`);
+  return lines.join('\n');
+}

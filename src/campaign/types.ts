@@ -1,0 +1,173 @@
+/** Shapes of a campaign's options, progress and result (the result is plain JSON). */
+import type { FaultInjector, FaultModelName } from '../inject/injector.js';
+import type { TriplexOptions } from '../pool/options.js';
+import type { StatsSnapshot } from '../pool/stats.js';
+import type { Interval } from './statistics.js';
+
+/**
+ * What happened to one task:
+ * - correct: no fault was injected into it and the right value came back;
+ * - masked: a fault was injected, the right value came back and no replica disagreed;
+ * - corrected: replicas disagreed (or crashed, hung) and the majority out-voted them;
+ * - detected: the pool rejected it with a typed error (a detected unrecoverable error, DUE);
+ * - sdc: a wrong value (or a wrong error) reached the caller — silent data corruption.
+ */
+export type Outcome = 'correct' | 'masked' | 'corrected' | 'detected' | 'sdc';
+export const OUTCOMES: readonly Outcome[] = Object.freeze(['correct', 'masked', 'corrected', 'detected', 'sdc']);
+
+export type OutcomeCounts = Record<Outcome, number>;
+
+export interface CampaignTask {
+  /** Export of the task module. */
+  name: string;
+  /** Inputs, cycled when more tasks than inputs are run. Each must be structured-cloneable. */
+  inputs: readonly unknown[];
+}
+
+export interface CampaignProgress {
+  /** Tasks settled. */
+  done: number;
+  /** Tasks the campaign will run at most (the cap; sizing by margin may stop it earlier). */
+  total: number;
+  submitted: number;
+  /** Settled tasks that had at least one injected fault. */
+  injected: number;
+  /** Injected tasks the margin requires (null without `margin`). */
+  required: number | null;
+  outcomes: OutcomeCounts;
+  elapsedMs: number;
+}
+
+export interface CampaignOptions {
+  /** Pool options, without `faults` (the campaign supplies the injector). */
+  pool: Omit<TriplexOptions, 'faults'>;
+  task: CampaignTask;
+  /** Tasks to run (inputs cycled). @default inputs.length, or 1,000,000 as a cap when `margin` sizes the campaign */
+  tasks?: number;
+  faults: FaultInjector;
+  /** Expected answers: one per input, or a function of (input, index). @default computed in-process, fault-free, by importing the task module */
+  golden?: readonly unknown[] | ((input: unknown, index: number) => unknown);
+  /** Size the campaign: stop once enough tasks had a fault injected for this error margin (Leveugle et al.). */
+  margin?: number;
+  /** Confidence of the coverage interval and of the margin. @default 0.95 */
+  confidence?: number;
+  /** Leveugle's initial population N. @default `tasks` when given, else Infinity */
+  population?: number;
+  /** Tasks in flight at once. @default 2 × cores */
+  concurrency?: number;
+  /** Name of this configuration in reports. @default '<REDUNDANCY> <binding>' */
+  label?: string;
+  /** Points in the timeline series. @default 60 */
+  buckets?: number;
+  onProgress?: (progress: CampaignProgress) => void;
+  /** Stops dispatching; tasks in flight finish and the result is marked `interrupted`. */
+  signal?: AbortSignal;
+}
+
+export interface ModelSummary {
+  index: number;
+  model: FaultModelName;
+  description: string;
+  /** Injections made (replicas hit; maintenance events applied or refused). */
+  injected: number;
+  /** Injections that changed what their replica produced (wrong value, crash, hang) — or maintenance events applied. */
+  activated: number;
+  /** Outcomes of the tasks this model injected into (a task with two models counts under both). */
+  outcomes: OutcomeCounts;
+}
+
+export interface CoreSummary {
+  id: number;
+  cpu: number;
+  state: string;
+  /** Charges the pool made against this core. */
+  faults: number;
+  /** Replicas the core ran. */
+  tasks: number;
+  /** Injections into replicas that ran on this core. */
+  injected: number;
+  /** ms after the campaign started that the core was disabled (or retired); null if never. */
+  disabledAtMs: number | null;
+  /** Tasks settled by then. */
+  disabledAfterTasks: number | null;
+  /** ms from the core's first charge to its disabling: how long a bad core kept serving. */
+  timeToDisableMs: number | null;
+}
+
+export interface Timeline {
+  /** Width of one bucket, ms. */
+  bucketMs: number;
+  /** End of each bucket, ms since the campaign started. */
+  t: number[];
+  /** Tasks settled in each bucket. */
+  settled: number[];
+  /** Cores able to serve at the end of each bucket. */
+  capacity: number[];
+  /** Cumulative faults the pool attributed to each core (its `fault` events, including ones the health policy forgave): faults[core][bucket]. */
+  faults: number[][];
+}
+
+export interface SdcExample {
+  taskId: number;
+  inputIndex: number;
+  models: FaultModelName[];
+  cores: number[];
+}
+
+export interface CampaignResult {
+  version: 1;
+  label: string;
+  /** Stopped by the signal (Ctrl-C) before its planned end. */
+  interrupted: boolean;
+  startedAt: string;
+  config: {
+    filename: string;
+    task: string;
+    inputs: number;
+    redundancy: string;
+    binding: string;
+    cores: number;
+    spares: number;
+    cpus: number[];
+    taskTimeout: number;
+    concurrency: number;
+    seed: number;
+    faults: Record<string, unknown>[];
+    faultLines: string[];
+    golden: 'in-process' | 'supplied';
+  };
+  tasks: { planned: number; submitted: number; settled: number; skipped: number };
+  outcomes: OutcomeCounts;
+  /** Settled tasks with at least one injected fault. */
+  injectedTasks: number;
+  /** Tasks in which at least one injected fault changed a replica's outcome. */
+  activatedTasks: number;
+  models: ModelSummary[];
+  /** 1 − sdc/activated over activated tasks, with a Wilson interval. */
+  coverage: Interval & { activated: number; sdc: number; unexplainedSdc: number };
+  sampling: {
+    margin: number | null;
+    confidence: number;
+    population: number | null;
+    /** Injected tasks the margin requires (null without margin). */
+    required: number | null;
+    injected: number;
+    /** The margin the injected tasks actually give at this confidence. */
+    achievedMargin: number | null;
+    met: boolean | null;
+  };
+  cores: CoreSummary[];
+  coresDisabled: number;
+  /** Tasks answered (a value or the task's own error; refusals excluded) per second, first submission to last answer. */
+  throughput: { elapsedMs: number; tasksPerSecond: number };
+  timeline: Timeline;
+  stats: StatsSnapshot;
+  /** Tasks whose replicas disagreed although no fault was injected into them: a non-deterministic task or a non-canonical digest. */
+  unexplainedCorrected: number;
+  /** When the pool's health policy decided the task kind was non-deterministic and stopped charging cores for it. */
+  nondeterminism: { taskName: string; cores: number[]; atMs: number }[];
+  /** Offline/online events applied. */
+  maintenance: { core: number; model: string; taskId: number; atMs: number | null; applied: boolean }[];
+  /** First SDC tasks, for debugging. */
+  sdcExamples: SdcExample[];
+}

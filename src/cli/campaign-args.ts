@@ -1,0 +1,206 @@
+/** `triplex campaign` arguments → campaign options. Pure (apart from reading --inputs files), so it is unit-tested. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { invalidOption } from '../errors.js';
+import { FaultInjector } from '../inject/injector.js';
+import type { TriplexOptions } from '../pool/options.js';
+
+export const CAMPAIGN_USAGE = `Usage: triplex campaign --task FILE[#EXPORT] --inputs JSON|FILE [options]
+
+Runs a seeded fault-injection campaign on a real pool and classifies every task
+(correct, masked, corrected, detected, sdc). Ctrl-C stops dispatching, waits for the
+tasks in flight and still writes the reports (marked "interrupted").
+
+Workload:
+  --task FILE#EXPORT      task module and export (default export: "default")
+  --inputs JSON|FILE      inline JSON array, or a file holding one; cycled over --tasks
+  --tasks N               tasks to run (default: one per input; 1,000,000 cap with --margin)
+  --margin E              stop once enough tasks had a fault for this error margin (Leveugle et al.)
+  --confidence C          confidence of the margin and the coverage interval (default 0.95)
+  --concurrency N         tasks in flight (default 2 × cores)
+Pool:
+  --redundancy dmr|tmr    (default tmr)      --binding static|dynamic (default dynamic)
+  --cores N  --spares N  --cpus 0,1  --pin auto|off|required
+  --timeout MS            replica timeout (default: derived from the golden run when hangs are injected)
+  --disable-at N  --half-life MS          core health policy
+Faults (repeatable; CORE is a core id, RATE a probability in [0, 1]):
+  --stuck CORE            every result of CORE corrupted
+  --transient RATE|CORE:RATE              bit flips in results
+  --transient-input RATE|CORE:RATE        bit flips in the replica's copy of the input
+  --intermittent CORE:PERIOD:BURST[:RATE] bursts of BURST tasks in every PERIOD (rate default 1)
+  --slow CORE:FACTOR      replicas on CORE take FACTOR times as long
+  --crash RATE|CORE:RATE  --hang RATE|CORE:RATE
+  --common-mode RATE      the same wrong value on two replicas of a task
+  --offline CORE@N[ms]  --online CORE@N[ms]  maintenance at task N (or N ms)
+  --bits N                bits per flip (default 1)
+  --seed N                seed of every decision (default 1)
+Output:
+  --json FILE  --html FILE  --quiet (no table)`;
+
+export interface CampaignArgs {
+  moduleFile: string;
+  name: string;
+  inputs: unknown[];
+  pool: Omit<TriplexOptions, 'faults'>;
+  faults: FaultInjector;
+  tasks: number | undefined;
+  margin: number | undefined;
+  confidence: number | undefined;
+  concurrency: number | undefined;
+  json: string | undefined;
+  html: string | undefined;
+  quiet: boolean;
+  help: boolean;
+}
+
+const OPTIONS = {
+  task: { type: 'string' },
+  inputs: { type: 'string' },
+  tasks: { type: 'string' },
+  margin: { type: 'string' },
+  confidence: { type: 'string' },
+  concurrency: { type: 'string' },
+  redundancy: { type: 'string' },
+  binding: { type: 'string' },
+  cores: { type: 'string' },
+  spares: { type: 'string' },
+  cpus: { type: 'string' },
+  pin: { type: 'string' },
+  timeout: { type: 'string' },
+  'disable-at': { type: 'string' },
+  'half-life': { type: 'string' },
+  stuck: { type: 'string', multiple: true },
+  transient: { type: 'string', multiple: true },
+  'transient-input': { type: 'string', multiple: true },
+  intermittent: { type: 'string', multiple: true },
+  slow: { type: 'string', multiple: true },
+  crash: { type: 'string', multiple: true },
+  hang: { type: 'string', multiple: true },
+  'common-mode': { type: 'string', multiple: true },
+  offline: { type: 'string', multiple: true },
+  online: { type: 'string', multiple: true },
+  bits: { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'string' },
+  html: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** A number from a flag; the pool and the injector check ranges and name the option themselves. */
+function num(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || Number.isNaN(value)) throw invalidOption(`--${flag}`, 'a number', text, 'type');
+  return value;
+}
+
+function parts(flag: string, text: string, shape: string, min: number, max: number): number[] {
+  const fields = text.split(':');
+  if (fields.length < min || fields.length > max) throw invalidOption(`--${flag}`, shape, text, 'type');
+  return fields.map((field) => num(flag, field)!);
+}
+
+/** RATE or CORE:RATE. */
+function rateAt(flag: string, text: string): { rate: number; core?: number } {
+  const p = parts(flag, text, 'RATE or CORE:RATE', 1, 2);
+  return p.length === 1 ? { rate: p[0]! } : { core: p[0]!, rate: p[1]! };
+}
+
+/** CORE@N or CORE@Nms. */
+function when(flag: string, text: string): { core: number; at: number; unit: 'task' | 'ms' } {
+  const match = /^(\d+)@(\d+(?:\.\d+)?)(ms)?$/.exec(text);
+  if (match === null) throw invalidOption(`--${flag}`, 'CORE@TASK or CORE@MSms (e.g. 2@500 or 2@1500ms)', text, 'type');
+  return { core: Number(match[1]), at: Number(match[2]), unit: match[3] === 'ms' ? 'ms' : 'task' };
+}
+
+function readInputs(text: string | undefined): unknown[] {
+  if (text === undefined) throw invalidOption('--inputs', 'a JSON array or a file holding one', text, 'type');
+  let source = text;
+  if (!text.trimStart().startsWith('[')) {
+    try {
+      source = readFileSync(text, 'utf8');
+    } catch (error) {
+      throw invalidOption('--inputs', `a JSON array or a readable file (${(error as Error).message})`, text, 'range');
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(source);
+  } catch (error) {
+    throw invalidOption('--inputs', `valid JSON (${(error as Error).message})`, text, 'type');
+  }
+  if (!Array.isArray(parsed)) throw invalidOption('--inputs', 'a JSON array', parsed, 'type');
+  return parsed;
+}
+
+export function parseCampaignArgs(argv: string[]): CampaignArgs {
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
+  } catch (error) {
+    throw invalidOption('arguments', 'options of `triplex campaign` (see --help)', (error as Error).message, 'range');
+  }
+  const str = (key: string): string | undefined => values[key] as string | undefined;
+  const list = (key: string): string[] => (values[key] as string[] | undefined) ?? [];
+  const help = values.help === true;
+  if (help) return { help } as CampaignArgs;
+  const task = str('task');
+  if (task === undefined || task.length === 0) throw invalidOption('--task', 'FILE[#EXPORT]', task, 'type');
+  const hash = task.lastIndexOf('#');
+  const moduleFile = path.resolve(hash < 0 ? task : task.slice(0, hash));
+  const name = hash < 0 ? 'default' : task.slice(hash + 1);
+  const inputs = readInputs(str('inputs'));
+
+  const bits = num('bits', str('bits'));
+  const withBits = <T extends object>(o: T): T => (bits === undefined ? o : { ...o, bits });
+  const faults = new FaultInjector({ seed: num('seed', str('seed')) ?? 1 });
+  for (const text of list('stuck')) faults.stuck(withBits({ core: num('stuck', text)! }));
+  for (const text of list('transient')) faults.transient(withBits({ ...rateAt('transient', text), target: 'result' as const }));
+  for (const text of list('transient-input')) faults.transient(withBits({ ...rateAt('transient-input', text), target: 'input' as const }));
+  for (const text of list('intermittent')) {
+    const [core, period, burst, rate] = parts('intermittent', text, 'CORE:PERIOD:BURST[:RATE]', 3, 4);
+    faults.intermittent(withBits({ core: core!, period: period!, burst: burst!, ...(rate === undefined ? {} : { rate }) }));
+  }
+  for (const text of list('slow')) {
+    const [core, factor] = parts('slow', text, 'CORE:FACTOR', 2, 2);
+    faults.slow({ core: core!, factor: factor! });
+  }
+  for (const text of list('crash')) faults.crash(rateAt('crash', text));
+  for (const text of list('hang')) faults.hang(rateAt('hang', text));
+  for (const text of list('common-mode')) faults.commonMode(withBits({ rate: num('common-mode', text)! }));
+  for (const text of list('offline')) faults.offline(when('offline', text));
+  for (const text of list('online')) faults.online(when('online', text));
+
+  const pool: Omit<TriplexOptions, 'faults'> = { filename: moduleFile };
+  const set = <K extends keyof TriplexOptions>(key: K, value: TriplexOptions[K] | undefined): void => {
+    if (value !== undefined) (pool as TriplexOptions)[key] = value;
+  };
+  set('redundancy', str('redundancy') as TriplexOptions['redundancy']);
+  set('binding', str('binding') as TriplexOptions['binding']);
+  set('cores', num('cores', str('cores')));
+  set('spares', num('spares', str('spares')));
+  set('pin', str('pin') as TriplexOptions['pin']);
+  set('taskTimeout', num('timeout', str('timeout')));
+  const cpus = str('cpus');
+  if (cpus !== undefined) set('cpus', cpus.split(',').map((c) => num('cpus', c)!));
+  const disableAt = num('disable-at', str('disable-at'));
+  const halfLife = num('half-life', str('half-life'));
+  if (disableAt !== undefined || halfLife !== undefined) set('health', { ...(disableAt === undefined ? {} : { disableAt }), ...(halfLife === undefined ? {} : { halfLife }) });
+  return {
+    moduleFile,
+    name,
+    inputs,
+    pool,
+    faults,
+    tasks: num('tasks', str('tasks')),
+    margin: num('margin', str('margin')),
+    confidence: num('confidence', str('confidence')),
+    concurrency: num('concurrency', str('concurrency')),
+    json: str('json'),
+    html: str('html'),
+    quiet: values.quiet === true,
+    help,
+  };
+}

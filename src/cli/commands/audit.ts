@@ -1,0 +1,83 @@
+/** `triplex audit <file>`: summarise an audit log and replay it into a health snapshot. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseAuditLog, summarizeAudit, type AuditSummary } from '../../ops/audit-replay.js';
+
+const HELP = `Usage: triplex audit <file> [--json] [--snapshot out.json]
+
+Summarises an audit log written with the pool option audit: { file }:
+per core its faults and state history, per task kind its disagreements and retries,
+then replays the action lines into the final state of every core.
+
+  --json             print the whole summary (with the replayed health snapshot) as JSON
+  --snapshot <file>  write the replayed health snapshot, for the option health.restore
+
+Exit status: 0, or 1 when the log has malformed lines, sequence gaps, or a replay that
+disagrees with the health export recorded at pool-stop.`;
+
+function ms(t: number): string {
+  return t < 1_000 ? `${t.toFixed(1)} ms` : `${(t / 1_000).toFixed(2)} s`;
+}
+
+function print(file: string, s: AuditSummary): void {
+  console.log(`audit log:  ${file}`);
+  console.log(`lines:      ${s.lines} in ${s.runs} run(s)${s.malformed.length > 0 ? `, ${s.malformed.length} malformed` : ''}; sequence ${s.gaps.length === 0 ? 'contiguous' : `has ${s.gaps.length} gap(s)`}`);
+  if (s.startedAt !== undefined) console.log(`from:       ${s.startedAt}${s.stoppedAt !== undefined ? ` to ${s.stoppedAt}` : ' (no pool-stop line: still running, or not shut down with destroy())'}`);
+  const o = s.options;
+  if (o !== undefined) console.log(`pool:       ${String(o.redundancy).toUpperCase()}, ${String(o.binding)} binding, ${String(o.cores)} cores on CPUs [${(o.cpus as number[] | undefined)?.join(', ') ?? '?'}], pin ${String(o.pin)}`);
+  console.log(`lines by type: ${Object.entries(s.types).map(([type, n]) => `${type} ${n}`).join(', ')}`);
+  console.log('\ncores:');
+  console.table(
+    s.snapshot.cores.map((r) => {
+      const c = s.cores.find((x) => x.core === r.core);
+      const byKind = Object.entries(c?.faultsByKind ?? {}).map(([k, n]) => `${k} ${n}`).join(', ');
+      return { core: r.core, cpu: c?.cpu ?? '?', state: c?.state ?? r.state, faults: r.faults, 'faults in log': byKind || '-', forgiven: c?.forgiven ?? 0, 'self-tests (ok/failed)': `${c?.selfTests.passed ?? 0}/${c?.selfTests.failed ?? 0}`, score: Number(r.score.toFixed(3)) };
+    }),
+  );
+  for (const c of s.cores.filter((x) => x.history.length > 0)) {
+    console.log(`core ${c.core} history:`);
+    for (const h of c.history) console.log(`  ${ms(h.t).padStart(10)}  #${h.seq}  ${h.from} → ${h.to}  (${h.reason})`);
+  }
+  if (s.kinds.length > 0) {
+    console.log('\ntask kinds:');
+    console.table(s.kinds.map((k) => ({ name: k.name, disagreements: k.disagreements, faults: k.faults, 'tie-breaks': k.tieBreaks, 're-executions': k.reExecutions, tasks: k.tasks, failed: k.failed, 'non-deterministic': k.nondeterministic })));
+  }
+  if (s.spares.length > 0) console.log(`spare changes: ${s.spares.map((x) => `${String(x.change)} (group ${String(x.group)}, cores ${JSON.stringify(x.cores)})`).join('; ')}`);
+  if (s.drift > 0) console.log(`drift found (or changed) by state scans: ${s.drift}`);
+  if (s.mismatches === null) console.log('\nreplay: no pool-stop health export to compare with');
+  else if (s.mismatches.length === 0) console.log('\nreplay: matches the health export recorded at pool-stop');
+  else console.log(`\nreplay: differs from the recorded health export:\n  ${s.mismatches.join('\n  ')}`);
+  for (const gap of s.gaps) console.log(`gap: seq ${gap.afterSeq} is followed by ${gap.seq}`);
+  for (const bad of s.malformed) console.log(`malformed line ${bad.line}: ${bad.message}`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, snapshot: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const file = positionals[0];
+  if (file === undefined || positionals.length > 1) {
+    console.error(HELP);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    console.error(`triplex audit: cannot read ${file}: ${(error as Error).message}`);
+    return 2;
+  }
+  const parsed = parseAuditLog(text);
+  const summary = summarizeAudit(parsed.lines, parsed.malformed);
+  if (values.snapshot !== undefined) await writeFile(values.snapshot, `${JSON.stringify(summary.snapshot, null, 2)}\n`);
+  if (values.json) console.log(JSON.stringify(summary, null, 2));
+  else print(file, summary);
+  const clean = summary.malformed.length === 0 && summary.gaps.length === 0 && (summary.mismatches === null || summary.mismatches.length === 0);
+  return clean ? 0 : 1;
+}

@@ -1,0 +1,251 @@
+/**
+ * Reading an audit log back: parse, summarise (per core, per task kind) and replay the action
+ * lines into the final state of every core and a health snapshot that `health.restore` accepts.
+ * Pure: no I/O, so the CLI and tests share it.
+ */
+import { HEALTHY_EPSILON } from '../health/defaults.js';
+import type { CoreHealthRecord, HealthSnapshot, HealthState } from '../health/types.js';
+import type { AuditLine, AuditSummary, CoreReplay, KindReplay } from './types.js';
+
+export type { AuditSummary, CoreReplay, KindReplay };
+
+const HEALTH_STATES: ReadonlySet<string> = new Set(['healthy', 'suspect', 'disabled', 'probation', 'retired', 'offline']);
+
+export function parseAuditLog(text: string): { lines: AuditLine[]; malformed: { line: number; message: string }[] } {
+  const lines: AuditLine[] = [];
+  const malformed: { line: number; message: string }[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    if (raw.trim() === '') continue;
+    try {
+      const value = JSON.parse(raw) as unknown;
+      const line = value as AuditLine;
+      if (typeof value !== 'object' || value === null || typeof line.seq !== 'number' || typeof line.type !== 'string' || typeof line.t !== 'number') {
+        malformed.push({ line: i + 1, message: 'not an audit line (needs seq, t, type)' });
+      } else {
+        lines.push(line);
+      }
+    } catch (error) {
+      malformed.push({ line: i + 1, message: (error as Error).message });
+    }
+  }
+  return { lines, malformed };
+}
+
+interface Rec {
+  cpu: number | null;
+  state: string;
+  health: HealthState;
+  score: number;
+  scoreAt: number;
+  faults: number;
+  excludedKinds: string[];
+  probations: number;
+  lastFaultAt: number | null;
+  onlineState: HealthState | undefined;
+}
+
+function fresh(cpu: number | null): Rec {
+  return { cpu, state: 'healthy', health: 'healthy', score: 0, scoreAt: 0, faults: 0, excludedKinds: [], probations: 0, lastFaultAt: null, onlineState: undefined };
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
+
+/** Summarises a parsed log and replays it. */
+export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: number; message: string }[] = []): AuditSummary {
+  const summary: AuditSummary = {
+    lines: lines.length, runs: 0, gaps: [], malformed, types: {}, startedAt: undefined, stoppedAt: undefined, options: undefined,
+    cores: [], kinds: [], spares: [], drift: 0, snapshot: { version: 1, cores: [] }, recorded: undefined, mismatches: null,
+  };
+  const cores = new Map<number, CoreReplay>();
+  const kinds = new Map<string, KindReplay>();
+  let recs = new Map<number, Rec>();
+  let nondeterministic = new Set<string>();
+  let halfLife = Number.POSITIVE_INFINITY;
+  let lastSeq: number | undefined;
+  let lastT = 0;
+
+  const core = (id: number): CoreReplay => {
+    let c = cores.get(id);
+    if (c === undefined) cores.set(id, (c = { core: id, cpu: null, state: 'healthy', faultsByKind: {}, forgiven: 0, selfTests: { passed: 0, failed: 0 }, history: [] }));
+    return c;
+  };
+  const rec = (id: number): Rec => {
+    let r = recs.get(id);
+    if (r === undefined) recs.set(id, (r = fresh(null)));
+    return r;
+  };
+  const kind = (name: string): KindReplay => {
+    let k = kinds.get(name);
+    if (k === undefined) kinds.set(name, (k = { name, disagreements: 0, faults: 0, tieBreaks: 0, reExecutions: 0, tasks: 0, failed: 0, nondeterministic: false }));
+    return k;
+  };
+  /** A baseline (pool-start, pool-ready, level from off): the states every core had at that moment. */
+  const baseline = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const entry of list as Record<string, unknown>[]) {
+      const id = num(entry.core);
+      if (id === undefined) continue;
+      const r = rec(id);
+      const c = core(id);
+      if (num(entry.cpu) !== undefined) r.cpu = c.cpu = num(entry.cpu)!;
+      setState(r, str(entry.state));
+      c.state = r.state;
+    }
+  };
+  const setState = (r: Rec, to: string, from?: string): void => {
+    r.state = to;
+    if (to === 'offline') r.onlineState = from !== undefined && HEALTH_STATES.has(from) && from !== 'offline' ? (from as HealthState) : r.health;
+    if (HEALTH_STATES.has(to)) r.health = to as HealthState;
+    if (to !== 'offline') r.onlineState = undefined;
+  };
+  const after = (r: Rec, line: AuditLine): void => {
+    const a = line.after as Record<string, unknown> | undefined;
+    if (a === undefined) return;
+    if (num(a.score) !== undefined) {
+      r.score = num(a.score)!;
+      r.scoreAt = line.t;
+    }
+    if (num(a.faults) !== undefined) r.faults = num(a.faults)!;
+    if (Array.isArray(a.excludedKinds)) r.excludedKinds = (a.excludedKinds as unknown[]).map(str);
+  };
+
+  for (const line of lines) {
+    summary.types[line.type] = (summary.types[line.type] ?? 0) + 1;
+    if (line.type === 'pool-start') {
+      // A new run: sequence numbers restart, state restarts from the restored snapshot (if any).
+      summary.runs++;
+      lastSeq = undefined;
+      recs = new Map();
+      nondeterministic = new Set();
+      summary.startedAt ??= line.ts;
+      summary.options = line.options as Record<string, unknown> | undefined;
+      const health = summary.options?.health as { halfLife?: unknown } | undefined;
+      halfLife = num(health?.halfLife) ?? Number.POSITIVE_INFINITY;
+      const restore = summary.options?.restore as HealthSnapshot | undefined;
+      for (const r of restore?.cores ?? []) {
+        recs.set(r.core, { ...fresh(null), health: r.state, state: r.state, score: r.score, faults: r.faults, excludedKinds: [...r.excludedKinds], probations: r.probations, lastFaultAt: r.lastFaultAt, onlineState: r.onlineState });
+      }
+      for (const k of restore?.nondeterministic ?? []) nondeterministic.add(k);
+      baseline(line.cores);
+    }
+    if (lastSeq !== undefined && line.seq !== lastSeq + 1) summary.gaps.push({ afterSeq: lastSeq, seq: line.seq });
+    lastSeq = line.seq;
+    lastT = line.t;
+    const id = num(line.core);
+    const name = typeof line.name === 'string' ? line.name : undefined;
+    switch (line.type) {
+      case 'pool-ready':
+        baseline(line.cores);
+        break;
+      case 'level':
+        baseline(line.cores);
+        break;
+      case 'fault': {
+        if (id === undefined) break;
+        const c = core(id);
+        const k = str(line.kind);
+        c.faultsByKind[k] = (c.faultsByKind[k] ?? 0) + 1;
+        if (line.charged === false) c.forgiven++;
+        if (name !== undefined) kind(name).faults++;
+        const r = rec(id);
+        if (line.charged !== false) r.lastFaultAt = line.t;
+        after(r, line);
+        break;
+      }
+      case 'self-test': {
+        if (id === undefined) break;
+        const c = core(id);
+        if (line.passed === true) c.selfTests.passed++;
+        else {
+          c.selfTests.failed++;
+          c.faultsByKind['self-test'] = (c.faultsByKind['self-test'] ?? 0) + 1;
+          rec(id).lastFaultAt = line.t;
+        }
+        after(rec(id), line);
+        break;
+      }
+      case 'core-state':
+      case 'offline':
+      case 'online': {
+        if (id === undefined) break;
+        const from = str(line.from);
+        const to = str(line.to);
+        const r = rec(id);
+        setState(r, to, from);
+        if (to === 'probation') {
+          // Probation starts afresh: scores reset and exclusions lifted.
+          r.probations++;
+          r.score = 0;
+          r.excludedKinds = [];
+        }
+        if (from === 'probation' && to === 'healthy') r.score = 0;
+        const c = core(id);
+        c.state = to;
+        c.history.push({ seq: line.seq, t: line.t, type: line.type, from, to, reason: str(line.reason) });
+        break;
+      }
+      case 'disagreement':
+        if (name !== undefined) kind(name).disagreements++;
+        break;
+      case 'retry':
+        if (name !== undefined) {
+          if (line.reason === 'tie-break') kind(name).tieBreaks++;
+          else kind(name).reExecutions++;
+        }
+        break;
+      case 'nondeterminism':
+        if (name !== undefined) {
+          kind(name).nondeterministic = true;
+          nondeterministic.add(name);
+        }
+        break;
+      case 'task':
+        if (name !== undefined) {
+          kind(name).tasks++;
+          if (line.outcome !== 'value' && line.outcome !== 'error') kind(name).failed++;
+        }
+        break;
+      case 'spare':
+        summary.spares.push({ seq: line.seq, t: line.t, change: line.change, group: line.group, cores: line.cores, replaced: line.replaced });
+        break;
+      case 'drift':
+        summary.drift++;
+        break;
+      case 'pool-stop':
+        summary.stoppedAt = line.ts;
+        summary.recorded = line.health as HealthSnapshot | undefined;
+        break;
+    }
+  }
+
+  summary.cores = [...cores.values()].sort((a, b) => a.core - b.core);
+  summary.kinds = [...kinds.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const records: CoreHealthRecord[] = [...recs.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([id, r]) => {
+      const decayed = Number.isFinite(halfLife) ? r.score * 2 ** (-(lastT - r.scoreAt) / halfLife) : r.score;
+      // A suspect core whose score decayed away reads as healthy (the pool reports it on its next touch).
+      const state = r.health === 'suspect' && decayed < HEALTHY_EPSILON ? 'healthy' : r.health;
+      const c = cores.get(id);
+      if (c !== undefined && c.state === 'suspect') c.state = state;
+      const out: CoreHealthRecord = { core: id, state, score: decayed, faults: r.faults, excludedKinds: [...r.excludedKinds].sort(), probations: r.probations, lastFaultAt: r.lastFaultAt };
+      if (r.health === 'offline' && r.onlineState !== undefined) out.onlineState = r.onlineState as Exclude<HealthState, 'offline'>;
+      return out;
+    });
+  summary.snapshot = { version: 1, cores: records };
+  if (nondeterministic.size > 0) summary.snapshot.nondeterministic = [...nondeterministic].sort();
+  if (summary.recorded !== undefined && Array.isArray(summary.recorded.cores)) {
+    const mismatches: string[] = [];
+    for (const want of summary.recorded.cores) {
+      const got = records.find((r) => r.core === want.core);
+      if (got === undefined) mismatches.push(`core ${want.core}: not in the replay`);
+      else {
+        if (got.state !== want.state) mismatches.push(`core ${want.core}: replayed state ${got.state}, recorded ${want.state}`);
+        if (got.faults !== want.faults) mismatches.push(`core ${want.core}: replayed ${got.faults} faults, recorded ${want.faults}`);
+      }
+    }
+    summary.mismatches = mismatches;
+  }
+  return summary;
+}

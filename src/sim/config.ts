@@ -1,0 +1,133 @@
+/**
+ * Resolved simulation settings (what one run of the simulator needs) and their defaults.
+ * Times are virtual milliseconds, like every time the health model sees.
+ */
+
+/** A service-time distribution, ms. `cv` is the coefficient of variation of the lognormal. */
+export type ServiceDist =
+  | { dist: 'constant'; mean: number }
+  | { dist: 'exponential'; mean: number }
+  | { dist: 'lognormal'; mean: number; cv: number };
+
+/** Lifetime of a core before it turns permanently faulty, ms. */
+export type LifetimeDist = { dist: 'exponential'; mean: number } | { dist: 'weibull'; shape: number; scale: number };
+
+/**
+ * Closed loop: `concurrency` clients, each submitting its next task when the last settles, or
+ * `backoff` ms after a failure (a client that gets ERR_NOT_ENOUGH_CORES waits, it does not
+ * spin). Poisson: `rate` tasks per second whatever happens.
+ */
+export type Arrival = { kind: 'closed'; concurrency: number; backoff: number } | { kind: 'poisson'; rate: number };
+
+/** What a permanently failed core does: wrong answers (mercurial), crash, or hang until the timeout. */
+export type FailureMode = 'wrong' | 'crash' | 'hang';
+
+export interface SelfTestConfig {
+  after: number;
+  passes: number;
+  maxProbations: number;
+  probationTasks: number;
+  /** CPU time of one known-answer probe at speed 1, ms. */
+  probeMs: number;
+}
+
+export interface HealthConfig {
+  disableAt: number;
+  halfLife: number;
+  selfTest: false | SelfTestConfig;
+  blame: false | { window: number; minCores: number; maxShare: number };
+}
+
+export interface FaultsConfig {
+  /** Per-replica probability of a wrong result, every core; `perCore` overrides single cores. */
+  transient: { rate: number; perCore: { core: number; rate: number }[] };
+  /** Share of wrong results that are the same wrong value on every core (common mode). */
+  commonMode: number;
+  /** Cores failed from t = 0: a count (picked at random with the seed) or explicit ids. */
+  failed: number | number[];
+  failureMode: FailureMode;
+  /** Lifetimes of cores (permanent failures arriving over time); `fraction` of cores can fail. */
+  lifetimes: false | (LifetimeDist & { fraction: number });
+  /** Intermittent cores: bursts every `every` ms on average, `length` ms long, `rate` wrong inside. */
+  intermittent: false | { cores: number | number[]; every: number; length: number; rate: number };
+  crash: { rate: number; cores: number[] | 'all' };
+  hang: { rate: number; cores: number[] | 'all' };
+}
+
+export interface SimConfig {
+  cores: number;
+  cpus: number;
+  redundancy: 'dmr' | 'tmr';
+  binding: 'static' | 'dynamic';
+  spares: number;
+  /** ms; Infinity for none (JSON: null). */
+  taskTimeout: number;
+  maxAttempts: number;
+  /** Per-replica CPU work added to the service time (dispatch, copy, digest), ms at speed 1. */
+  overhead: number;
+  /**
+   * Per-replica dispatch latency, ms: the core is taken but its CPU is idle (the request's trip
+   * to the worker). Hidden when other cores share the CPU, unlike `overhead`.
+   */
+  latency: number;
+  /** CPU work a restarted worker adds to its next replica after a crash or timeout, ms. */
+  restartMs: number;
+  tasks: { count: number; arrival: Arrival; service: ServiceDist };
+  /** Slowness factors: lognormal spread (sigma of ln) and explicit slow cores (factor 2 = half speed). */
+  speed: { sigma: number; slow: { core: number; factor: number }[] };
+  health: HealthConfig;
+  faults: FaultsConfig;
+  /**
+   * Dynamic binding: place a new task only once k cores are idle, in one call ('auto': from
+   * 100·(k−1) cores, where the idle time this adds is under 0.5 %). false mirrors the pool's
+   * replica-by-replica placement exactly.
+   */
+  batch: boolean | 'auto';
+  /** Points in the throughput-over-time series. */
+  buckets: number;
+  seed: number;
+}
+
+export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks'> = {
+  redundancy: 'tmr',
+  binding: 'dynamic',
+  spares: 0,
+  taskTimeout: 30_000,
+  maxAttempts: 5,
+  overhead: 0,
+  latency: 0,
+  restartMs: 0,
+  speed: { sigma: 0, slow: [] },
+  health: { disableAt: 3, halfLife: 60_000, selfTest: false, blame: { window: 20, minCores: 3, maxShare: 0.4 } },
+  faults: {
+    transient: { rate: 0, perCore: [] },
+    commonMode: 0,
+    failed: 0,
+    failureMode: 'wrong',
+    lifetimes: false,
+    intermittent: false,
+    crash: { rate: 0, cores: 'all' },
+    hang: { rate: 0, cores: 'all' },
+  },
+  batch: 'auto',
+  buckets: 100,
+  seed: 1,
+};
+
+export const DEFAULT_SELF_TEST: SelfTestConfig = { after: 10_000, passes: 3, maxProbations: 2, probationTasks: 50, probeMs: 1 };
+
+/** One run of a scenario: a variant at one sweep point. */
+export interface RunSpec {
+  variant: string;
+  /** The sweep value of this run, undefined without a sweep. */
+  point: number | string | boolean | undefined;
+  config: SimConfig;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  sweep: { param: string; values: (number | string | boolean)[] } | undefined;
+  variants: string[];
+  runs: RunSpec[];
+}

@@ -1,0 +1,422 @@
+/**
+ * The event loop: virtual time from a binary heap (CPU finishes, arrivals, self-test polls)
+ * and a FIFO (replica timeouts). The clock fed to CoreHealth only moves here. Per-core state
+ * lives in typed arrays so that the hot loop allocates nothing of its own.
+ */
+import { createBinding } from '../binding/index.js';
+import { CoreHealth } from '../health/core-health.js';
+import { DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../health/defaults.js';
+import type { ResolvedHealthOptions } from '../health/types.js';
+import { ManualClock } from '../util/clock.js';
+import { SeededRandom } from '../util/random.js';
+import { majorityOf, type Ballot } from '../vote/voter.js';
+import type { SimConfig } from './config.js';
+import { CpuModel, EV_CPU } from './cpu.js';
+import { exponential, Normal, ServiceSampler } from './dist.js';
+import { COMMON, CRASH, FaultModel, HANG, OK, WRONG } from './faults.js';
+import { Glue, OK_KEY } from './glue.js';
+import { Metrics } from './metrics.js';
+import { EventHeap, TimeoutFifo } from './queue.js';
+import { buildResult, type SimResult } from './result.js';
+import { S_CRASH, S_TIMEOUT, S_VALUE, SimCore, SimTask } from './task.js';
+
+const EV_ARRIVAL = 2;
+const EV_POLL = 3;
+const EV_SUBMIT = 4;
+const EV_START = 5;
+const IDLE = 0;
+const RUN = 1;
+const HUNG = 2;
+const PROBE = 3;
+const SENT = 4;
+
+const OK_BALLOT: Ballot = Object.freeze({ key: OK_KEY });
+const COMMON_BALLOT: Ballot = Object.freeze({ key: 'common-mode-wrong' });
+const NO_BALLOT: Ballot = Object.freeze({ key: undefined });
+
+function healthOptions(c: SimConfig): ResolvedHealthOptions {
+  const h = c.health;
+  return {
+    ...DEFAULT_HEALTH,
+    disableAt: h.disableAt,
+    halfLife: h.halfLife,
+    blame: h.blame,
+    selfTest: h.selfTest === false ? false : { tasks: DEFAULT_SELF_TESTS, after: h.selfTest.after, passes: h.selfTest.passes, maxProbations: h.selfTest.maxProbations, probationTasks: h.selfTest.probationTasks },
+  };
+}
+
+/** Runs one configuration to the end (every task settled) and returns its metrics. */
+export function simulate(config: SimConfig, label: { variant?: string; point?: number | string | boolean } = {}): SimResult {
+  const random = new SeededRandom(config.seed);
+  const k = config.redundancy === 'tmr' ? 3 : 2;
+  const cores = Array.from({ length: config.cores }, (_, id) => new SimCore(id, id % config.cpus));
+  const clock = new ManualClock(0);
+  const health = new CoreHealth(cores.map((c) => c.id), healthOptions(config), clock);
+  const policy = createBinding(config.binding, cores, k, config.spares, random.fork());
+  const faults = new FaultModel(config.faults, config.cores, random.fork());
+  const metrics = new Metrics(config.cores, k, config.tasks.count, config.buckets);
+  const engine = new Engine(config, cores, policy, health, clock, faults, metrics, k, random);
+  const wall = performance.now();
+  engine.run();
+  return buildResult(engine.view(), label, performance.now() - wall);
+}
+
+export class Engine extends Glue {
+  private readonly heap = new EventHeap();
+  private readonly fifo = new TimeoutFifo();
+  private readonly cpu: CpuModel;
+  private readonly slow: Float64Array;
+  private readonly running: (SimTask | undefined)[];
+  private readonly out: Int8Array;
+  private readonly kind: Uint8Array;
+  private readonly startAt: Float64Array;
+  private readonly serial: Int32Array;
+  private readonly debt: Float64Array;
+  private readonly probing: Uint8Array;
+  private readonly probeRound: Int32Array;
+  private readonly wrong: Ballot[];
+  /**
+   * Static binding: each core's group, busy enabled cores per group, groups in service, and
+   * how many in-service groups are wholly idle (a new task fits exactly when one is).
+   */
+  private readonly groupOf: Int32Array;
+  private readonly groupBusy: Int32Array;
+  private readonly groupIn: Uint8Array;
+  private readyGroups = 0;
+  private readonly counted: Int32Array;
+  /** Dynamic binding: idle cores needed before a new task is placed (k when batching). */
+  readonly batch: boolean;
+  private readonly notEnabled = new Set<number>();
+  private qSubmit = new Float64Array(256);
+  private qId = new Int32Array(256);
+  private qHead = 0;
+  private qLen = 0;
+  private nextId = 0;
+  private pollScheduled = false;
+  /** Closed-loop clients waiting out a backoff after a failed task. */
+  private backingOff = 0;
+  private readonly service: ServiceSampler;
+  private readonly arrivals: SeededRandom;
+  private readonly fraction: SeededRandom;
+  lastSettle = 0;
+  events = 0;
+
+  constructor(
+    readonly cfg: SimConfig,
+    cores: SimCore[],
+    policy: ReturnType<typeof createBinding>,
+    health: CoreHealth,
+    clock: ManualClock,
+    faults: FaultModel,
+    metrics: Metrics,
+    k: number,
+    random: SeededRandom,
+  ) {
+    super(cores, policy, health, clock, faults, metrics, k, majorityOf(k), cfg.maxAttempts, cfg.tasks.count);
+    const n = cfg.cores;
+    const cpuOf = Int32Array.from(cores, (c) => c.cpu);
+    this.cpu = new CpuModel(cpuOf, cfg.cpus, this.heap);
+    this.slow = new Float64Array(n).fill(1);
+    const normal = new Normal(random.fork());
+    if (cfg.speed.sigma > 0) for (let i = 0; i < n; i++) this.slow[i] = Math.exp(cfg.speed.sigma * normal.next());
+    for (const { core, factor } of cfg.speed.slow) this.slow[core] = factor;
+    this.running = new Array<SimTask | undefined>(n).fill(undefined);
+    this.out = new Int8Array(n);
+    this.kind = new Uint8Array(n);
+    this.startAt = new Float64Array(n);
+    this.serial = new Int32Array(n);
+    this.debt = new Float64Array(n);
+    this.probing = new Uint8Array(n);
+    this.probeRound = new Int32Array(n);
+    this.wrong = cores.map((c) => Object.freeze({ key: `wrong-on-core-${c.id}` }));
+    this.groupOf = Int32Array.from(cores, (c) => policy.binding(c.id).group ?? -1);
+    this.groupBusy = new Int32Array(n);
+    this.groupIn = new Uint8Array(n);
+    this.counted = new Int32Array(n).fill(-1);
+    // Waiting for k idle cores wastes about (k-1)/(2n) of the core time in a saturated pool:
+    // negligible from a few hundred cores, where it saves two O(n) place calls per task.
+    this.batch = this.dynamic && (cfg.batch === 'auto' ? n >= 100 * (k - 1) : cfg.batch);
+    this.service = new ServiceSampler(cfg.tasks.service, random.fork());
+    this.arrivals = random.fork();
+    this.fraction = random.fork();
+    this.idleEnabled = n;
+    this.capacity = policy.capacity(cores);
+    metrics.capacity(0, this.capacity);
+    this.capacityChanged();
+    for (let i = 0; i < n; i++) metrics.enabled(i, 0, true);
+  }
+
+  run(): void {
+    const count = this.cfg.tasks.count;
+    const arrival = this.cfg.tasks.arrival;
+    if (arrival.kind === 'closed') this.toSubmit = Math.min(arrival.concurrency, count);
+    else this.heap.push(this.interarrival(), EV_ARRIVAL, 0, 0);
+    const heap = this.heap;
+    const fifo = this.fifo;
+    for (;;) {
+      this.drain();
+      if (this.stats.settled >= count) break;
+      const th = heap.peek();
+      const tf = fifo.peek();
+      if (th === Number.POSITIVE_INFINITY && tf === Number.POSITIVE_INFINITY) break; // stuck: reported as lost
+      if (tf <= th) {
+        const id = fifo.shift();
+        const kind = this.kind[id];
+        if (this.serial[id] !== fifo.lastSerial || (kind !== RUN && kind !== HUNG && kind !== SENT)) continue; // answered in time
+        this.setNow(tf);
+        this.timeout(id);
+        continue;
+      }
+      heap.pop();
+      this.setNow(heap.t);
+      this.events++;
+      if (heap.k === EV_CPU) {
+        const id = this.cpu.finish(heap.x, heap.y, heap.t);
+        if (id >= 0) this.cpuDone(id);
+      } else if (heap.k === EV_ARRIVAL) {
+        this.submitOne();
+        if (this.nextId < count) heap.push(this.now + this.interarrival(), EV_ARRIVAL, 0, 0);
+      } else if (heap.k === EV_POLL) this.poll();
+      else if (heap.k === EV_START) {
+        if (this.serial[heap.x] === heap.y && this.kind[heap.x] === SENT) this.begin(heap.x);
+      } else if (heap.k === EV_SUBMIT) {
+        this.backingOff--;
+        this.submitOne();
+      }
+    }
+    this.metrics.close(this.lastSettle, (id) => this.cores[id]!.enabled);
+  }
+
+  /** Everything the result builder reads. */
+  view() {
+    return { cfg: this.cfg, stats: this.stats, metrics: this.metrics, faults: this.faults, cores: this.cores, k: this.k, end: this.lastSettle, suspicions: this.suspicions, events: this.events, initialCapacity: this.metrics.capV[0]! };
+  }
+
+  private setNow(t: number): void {
+    this.now = t;
+    this.clock.set(t);
+  }
+
+  private interarrival(): number {
+    const a = this.cfg.tasks.arrival;
+    return a.kind === 'poisson' ? exponential(this.arrivals, 1000 / a.rate) : 0;
+  }
+
+  private drain(): void {
+    do {
+      while (this.toSubmit > 0) {
+        this.toSubmit--;
+        this.submitOne();
+      }
+      this.pump();
+    } while (this.toSubmit > 0);
+  }
+
+  private submitOne(): void {
+    const id = this.nextId++;
+    if (!this.admit(id)) return;
+    if (this.qLen === this.qId.length) this.growQueue();
+    const i = (this.qHead + this.qLen) % this.qId.length;
+    this.qId[i] = id;
+    this.qSubmit[i] = this.now;
+    this.qLen++;
+  }
+
+  protected queuedCount(): number {
+    return this.qLen;
+  }
+
+  protected takeQueued(): SimTask | undefined {
+    if (this.qLen === 0) return undefined;
+    const i = this.qHead;
+    this.qHead = (this.qHead + 1) % this.qId.length;
+    this.qLen--;
+    return this.newTask().reset(this.qId[i]!, this.qSubmit[i]!, this.service.next(), this.k);
+  }
+
+  private growQueue(): void {
+    const size = this.qId.length * 2;
+    const id = new Int32Array(size);
+    const at = new Float64Array(size);
+    for (let j = 0; j < this.qLen; j++) {
+      const i = (this.qHead + j) % this.qId.length;
+      id[j] = this.qId[i]!;
+      at[j] = this.qSubmit[i]!;
+    }
+    this.qId = id;
+    this.qSubmit = at;
+    this.qHead = 0;
+  }
+
+  protected newWorkFits(): boolean {
+    if (this.capacity < this.k) return true; // the policy will say impossible: fail the task
+    if (!this.dynamic) return this.readyGroups > 0;
+    return this.newDirty && this.idleEnabled >= (this.batch ? Math.min(this.k, this.head?.wanted ?? this.k) : 1);
+  }
+
+  protected capacityChanged(): void {
+    if (this.dynamic) return;
+    this.groupIn.fill(0);
+    for (const c of this.cores) {
+      const g = this.groupOf[c.id]!;
+      if (g < 0 || !c.enabled) continue;
+      const role = this.policy.binding(c.id).role;
+      if (role === 'member' || role === 'spare') this.groupIn[g] = 1;
+    }
+    this.readyGroups = 0;
+    for (let g = 0; g < this.groupIn.length; g++) if (this.groupIn[g] === 1 && this.groupBusy[g] === 0) this.readyGroups++;
+  }
+
+  private groupBusier(id: number, g: number): void {
+    this.counted[id] = g;
+    if (this.groupBusy[g]!++ === 0 && this.groupIn[g] === 1) this.readyGroups--;
+  }
+
+  private groupIdler(id: number): void {
+    const g = this.counted[id]!;
+    if (g < 0) return;
+    this.counted[id] = -1;
+    if (--this.groupBusy[g]! === 0 && this.groupIn[g] === 1) this.readyGroups++;
+  }
+
+  protected settledHook(failed: boolean): void {
+    this.lastSettle = this.now;
+    const a = this.cfg.tasks.arrival;
+    if (a.kind !== 'closed' || this.nextId + this.toSubmit + this.backingOff >= this.cfg.tasks.count) return;
+    if (failed && a.backoff > 0) {
+      this.backingOff++;
+      this.heap.push(this.now + a.backoff, EV_SUBMIT, 0, 0);
+    } else this.toSubmit++;
+  }
+
+  protected dispatch(task: SimTask, id: number): void {
+    const core = this.cores[id]!;
+    core.busy = true;
+    if (core.enabled) {
+      this.idleEnabled--;
+      const g = this.groupOf[id]!;
+      if (g >= 0) this.groupBusier(id, g);
+    }
+    task.used.push(id);
+    task.inFlight++;
+    this.stats.replicas++;
+    const serial = ++this.serial[id]!;
+    this.running[id] = task;
+    const out = this.faults.outcome(id, this.now);
+    this.out[id] = out;
+    this.startAt[id] = this.now;
+    if (out === HANG) this.kind[id] = HUNG;
+    else if (this.cfg.latency > 0) {
+      // The request is on its way: the core is taken but its CPU is not used yet.
+      this.kind[id] = SENT;
+      this.heap.push(this.now + this.cfg.latency, EV_START, id, serial);
+    } else this.begin(id);
+    if (this.cfg.taskTimeout !== Number.POSITIVE_INFINITY) this.fifo.push(this.now + this.cfg.taskTimeout, id, serial);
+  }
+
+  /** The replica starts using its CPU (its time, like a worker's reply.ms, counts from here). */
+  private begin(id: number): void {
+    const task = this.running[id]!;
+    this.kind[id] = RUN;
+    this.startAt[id] = this.now;
+    let work = task.work;
+    if (this.out[id] === CRASH) work *= this.fraction.next(); // the worker dies part-way through
+    work += this.cfg.overhead + this.debt[id]!;
+    this.debt[id] = 0;
+    this.cpu.start(id, this.now, work * this.slow[id]!);
+  }
+
+  /** scheduler.release: the core is free again; new work may fit. */
+  private release(id: number): void {
+    const core = this.cores[id]!;
+    core.busy = false;
+    this.kind[id] = IDLE;
+    if (!core.enabled) return;
+    this.idleEnabled++;
+    this.newDirty = true;
+    this.groupIdler(id);
+  }
+
+  private cpuDone(id: number): void {
+    if (this.kind[id] === PROBE) {
+      this.probeDone(id);
+      return;
+    }
+    const out = this.out[id]!;
+    if (out === CRASH) {
+      this.stats.crashes++;
+      this.debt[id] = this.cfg.restartMs;
+    }
+    this.replicaDone(id, out === CRASH ? S_CRASH : S_VALUE);
+  }
+
+  private timeout(id: number): void {
+    if (this.kind[id] === RUN) this.cpu.stop(id, this.now);
+    this.stats.timeouts++;
+    this.debt[id] = this.cfg.restartMs; // the hung worker is terminated and restarted
+    this.replicaDone(id, S_TIMEOUT);
+  }
+
+  private replicaDone(id: number, status: number): void {
+    const task = this.running[id]!;
+    this.running[id] = undefined;
+    this.release(id);
+    const out = this.out[id]!;
+    const ballot = status !== S_VALUE ? NO_BALLOT : out === OK ? OK_BALLOT : out === WRONG ? this.wrong[id]! : out === COMMON ? COMMON_BALLOT : NO_BALLOT;
+    this.finished(task, id, status, this.now - this.startAt[id]!, ballot);
+  }
+
+  protected enabledChanged(id: number, on: boolean): void {
+    if (on) {
+      this.notEnabled.delete(id);
+      return;
+    }
+    this.notEnabled.add(id);
+    this.groupIdler(id);
+    if (this.cfg.health.selfTest !== false) this.schedulePoll();
+  }
+
+  private schedulePoll(): void {
+    const st = this.cfg.health.selfTest;
+    if (this.pollScheduled || st === false) return;
+    this.pollScheduled = true;
+    // Same period as the pool's health bridge.
+    this.heap.push(this.now + Math.max(20, Math.min(1_000, st.after / 4)), EV_POLL, 0, 0);
+  }
+
+  /** health-bridge.probeDueCores, on virtual time. */
+  private poll(): void {
+    this.pollScheduled = false;
+    for (const id of this.health.dueForSelfTest()) {
+      if (this.cores[id]!.busy || this.probing[id] === 1) continue;
+      this.probing[id] = 1;
+      this.probeRound[id] = 0;
+      this.startProbe(id);
+    }
+    for (const id of this.notEnabled) {
+      if (this.probing[id] === 1 || this.health.state(id) === 'disabled') {
+        this.schedulePoll();
+        return;
+      }
+    }
+  }
+
+  private startProbe(id: number): void {
+    const st = this.cfg.health.selfTest;
+    if (st === false) return;
+    this.kind[id] = PROBE;
+    this.cpu.start(id, this.now, (st.probeMs + this.debt[id]!) * this.slow[id]!);
+    this.debt[id] = 0;
+  }
+
+  private probeDone(id: number): void {
+    const st = this.cfg.health.selfTest;
+    this.kind[id] = IDLE;
+    const passed = this.faults.probePasses(id, this.now);
+    this.stats.selfTests++;
+    this.apply(this.health.selfTestResult(id, passed));
+    const round = ++this.probeRound[id]!;
+    if (st !== false && passed && round < st.passes && this.health.state(id) === 'disabled' && !this.cores[id]!.busy) this.startProbe(id);
+    else this.probing[id] = 0;
+  }
+}

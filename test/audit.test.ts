@@ -1,0 +1,190 @@
+// Audit log on real workers: what it records, replay into the pool's final states, levels, flushing.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FaultInjector, Triplex, type TriplexOptions } from '../dist/index.js';
+import { parseAuditLog, summarizeAudit } from '../dist/ops/audit-replay.js';
+import { TASKS, until } from './helpers.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const dir = mkdtempSync(path.join(tmpdir(), 'triplex-audit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const pools: Triplex[] = [];
+function pool(options: Partial<TriplexOptions> = {}): Triplex {
+  const created = new Triplex({ filename: TASKS, ...options });
+  pools.push(created);
+  return created;
+}
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.destroy()));
+});
+
+type Line = { seq: number; t: number; ts: string; type: string; [k: string]: unknown };
+function linesOf(text: string): Line[] {
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
+}
+/** A stream sink that keeps every line written to it. */
+function collector(): { stream: PassThrough; lines: () => Line[] } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { stream, lines: () => linesOf(text) };
+}
+
+describe('audit log', () => {
+  it('records every detected fault of a stuck core and replays into the same final core states', async () => {
+    const file = path.join(dir, 'stuck.jsonl');
+    const faults = new FaultInjector({ seed: 11 }).stuck({ core: 1 });
+    const p = pool({ cores: 4, faults, health: { disableAt: 3, halfLife: 600_000 }, audit: { file, level: 'actions' } });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => p.run(i + 5, { name: 'fib' })));
+    // Late third replicas are judged after their task settled: wait until every injection was charged.
+    await until(() => p.cores[1]!.state === 'disabled' && p.stats.faults === faults.log.length, 'every injected fault to be charged');
+    p.setOffline(3);
+    p.setOnline(3);
+    p.setOffline(2);
+    const final = p.cores.map((c) => c.state);
+    const faultCounts = p.cores.map((c) => c.faults);
+    await p.destroy();
+
+    const lines = linesOf(readFileSync(file, 'utf8'));
+    expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
+    for (let i = 1; i < lines.length; i++) expect(lines[i]!.t).toBeGreaterThanOrEqual(lines[i - 1]!.t);
+    expect(lines[0]!.type).toBe('pool-start');
+    expect(lines.at(-1)!.type).toBe('pool-stop');
+    expect(lines.some((l) => l.type === 'pool-ready')).toBe(true);
+    expect((lines[0]!.options as { cores: number }).cores).toBe(4);
+
+    const faultLines = lines.filter((l) => l.type === 'fault');
+    expect(faultLines.length).toBe(faults.log.length);
+    for (const injected of faults.log) {
+      expect(faultLines.some((l) => l.task === injected.taskId && l.core === injected.core && l.kind === 'wrong-result')).toBe(true);
+    }
+    expect(lines.filter((l) => l.type === 'disagreement').every((l) => (l.cores as number[]).includes(1))).toBe(true);
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'core-state', core: 1, from: 'suspect', to: 'disabled' }));
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'offline', core: 3, to: 'offline' }));
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'online', core: 3, from: 'offline', to: 'healthy' }));
+    expect(lines.some((l) => l.type === 'task')).toBe(false); // level 'actions'
+
+    // Replay from the action lines alone (the pool-stop line removed) gives the pool's final states.
+    const replay = summarizeAudit(lines.filter((l) => l.type !== 'pool-stop'));
+    expect(replay.snapshot.cores.map((c) => c.state)).toEqual(final);
+    expect(replay.snapshot.cores.map((c) => c.faults)).toEqual(faultCounts);
+    expect(replay.gaps).toEqual([]);
+    expect(replay.kinds.find((k) => k.name === 'fib')!.faults).toBe(faults.log.length);
+    // With it, the replay is checked against the health export the pool recorded.
+    expect(summarizeAudit(lines).mismatches).toEqual([]);
+    // The replayed snapshot restores: a new pool keeps the bad core out.
+    const restored = pool({ cores: 4, health: { restore: replay.snapshot } });
+    expect(restored.cores[1]!.state).toBe('disabled');
+    expect(restored.cores[2]!.state).toBe('offline');
+
+    const cli = await run(process.execPath, [CLI, 'audit', file, '--json']);
+    const summary = JSON.parse(cli.stdout) as { snapshot: { cores: { state: string }[] }; mismatches: string[] };
+    expect(summary.snapshot.cores.map((c) => c.state)).toEqual(final);
+    expect(summary.mismatches).toEqual([]);
+    const text = await run(process.execPath, [CLI, 'audit', file]);
+    expect(text.stdout).toContain('replay: matches the health export recorded at pool-stop');
+    expect(text.stdout).toMatch(/suspect → disabled/);
+  });
+
+  it('changes level at runtime, and level off attaches no listener', async () => {
+    const sink = collector();
+    const faults = new FaultInjector({ seed: 3 }).stuck({ core: 0 });
+    const p = pool({ cores: 3, redundancy: 'dmr', faults, metrics: false, health: { disableAt: 100 }, audit: { stream: sink.stream, level: 'actions' } });
+    await p.ready;
+    expect(p.auditLevel).toBe('actions');
+    await Promise.all([1, 2, 3].map((n) => p.run(n, { name: 'fib' })));
+    expect(sink.lines().some((l) => l.type === 'task')).toBe(false);
+
+    p.setAuditLevel('tasks');
+    await Promise.all([4, 5, 6].map((n) => p.run(n, { name: 'fib' })));
+    expect(sink.lines().filter((l) => l.type === 'task').map((l) => l.outcome)).toEqual(['value', 'value', 'value']);
+
+    p.setAuditLevel('debug');
+    await expect(p.run('x', { name: 'fails' })).rejects.toThrow(/bad input/);
+    expect(sink.lines()).toContainEqual(expect.objectContaining({ type: 'task-failed', name: 'fails', code: 'E_BAD_INPUT' }));
+
+    p.setAuditLevel('off');
+    expect(p.listenerCount('fault') + p.listenerCount('task-settled') + p.listenerCount('retry') + p.listenerCount('core-state')).toBe(0);
+    const before = sink.lines().length;
+    await Promise.all(Array.from({ length: 6 }, (_, i) => p.run(i + 10, { name: 'fib' })));
+    expect(p.stats.faults).toBeGreaterThan(0);
+    const lines = sink.lines();
+    expect(lines.length).toBe(before);
+    expect(lines.at(-1)).toMatchObject({ type: 'level', from: 'debug', to: 'off' });
+
+    // Back on: a baseline of every core lets a replay start here.
+    p.setAuditLevel('actions');
+    expect(sink.lines().at(-1)).toMatchObject({ type: 'level', from: 'off', to: 'actions' });
+    expect((sink.lines().at(-1)!.cores as unknown[]).length).toBe(3);
+    const levels = sink.lines().filter((l) => l.type === 'level').map((l) => `${String(l.from)}->${String(l.to)}`);
+    expect(levels).toEqual(['actions->tasks', 'tasks->debug', 'debug->off', 'off->actions']);
+    expect(sink.lines().map((l) => l.seq)).toEqual(sink.lines().map((_, i) => i + 1));
+
+    expect(() => p.setAuditLevel('loud' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    const silent = pool({ cores: 2, redundancy: 'dmr' });
+    expect(silent.auditLevel).toBe('off');
+    expect(() => silent.setAuditLevel('actions')).toThrow(/no audit log/);
+  });
+
+  it('destroy() resolves after the file is flushed and closed; process.exit() loses nothing either', async () => {
+    const file = path.join(dir, 'flush.jsonl');
+    const p = pool({ cores: 2, redundancy: 'dmr', audit: { file, level: 'tasks' } });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => p.run(i, { name: 'fib' })));
+    await p.destroy();
+    const lines = linesOf(readFileSync(file, 'utf8'));
+    expect(lines.filter((l) => l.type === 'task').length).toBe(40);
+    expect(lines.at(-1)).toMatchObject({ type: 'pool-stop', stats: expect.objectContaining({ completed: 40 }) });
+
+    // A second pool appends a second run to the same file; the summary counts both.
+    const again = pool({ cores: 2, redundancy: 'dmr', audit: { file } });
+    await again.run(3, { name: 'fib' });
+    await again.destroy();
+    const parsed = parseAuditLog(readFileSync(file, 'utf8'));
+    expect(summarizeAudit(parsed.lines).runs).toBe(2);
+    expect(summarizeAudit(parsed.lines).gaps).toEqual([]);
+
+    const exitFile = path.join(dir, 'exit.jsonl');
+    const script = `
+      import { Triplex } from ${JSON.stringify(DIST)};
+      const pool = new Triplex({ filename: ${JSON.stringify(TASKS)}, cores: 2, redundancy: 'dmr', audit: { file: ${JSON.stringify(exitFile)}, level: 'tasks' } });
+      await Promise.all(Array.from({ length: 25 }, (_, i) => pool.run(i, { name: 'fib' })));
+      process.exit(0);`;
+    await run(process.execPath, ['--input-type=module', '-e', script]);
+    const exitLines = linesOf(readFileSync(exitFile, 'utf8'));
+    expect(exitLines.filter((l) => l.type === 'task').length).toBe(25);
+  });
+
+  it('validates the options with typed errors', () => {
+    const bad: [unknown, RegExp, string][] = [
+      [5, /Option "audit" must be/, 'TypeError'],
+      [{}, /a file or a stream/, 'RangeError'],
+      [{ file: path.join(dir, 'x.jsonl'), level: 'loud' }, /audit.level/, 'RangeError'],
+      [{ file: path.join(dir, 'x.jsonl'), colour: true }, /audit.colour/, 'RangeError'],
+      [{ stream: 'stdout' }, /audit.stream/, 'TypeError'],
+      [{ file: path.join(dir, 'missing', 'dir', 'x.jsonl') }, /cannot be opened/, 'TriplexError'],
+    ];
+    for (const [audit, message, name] of bad) {
+      let error: (Error & { code?: string }) | undefined;
+      try {
+        pool({ cores: 2, redundancy: 'dmr', audit: audit as never });
+      } catch (e) {
+        error = e as Error & { code?: string };
+      }
+      expect(error?.code).toBe('ERR_INVALID_OPTION');
+      expect(error?.message).toMatch(message);
+      expect(error?.name.includes(name) || (name === 'TypeError' && error instanceof TypeError) || (name === 'RangeError' && error instanceof RangeError)).toBe(true);
+    }
+    expect(() => pool({ scanInterval: -1 })).toThrow(RangeError);
+    expect(() => pool({ scanInterval: 5 })).toThrow(/scanInterval/);
+    expect(() => pool({ metrics: 'yes' as never })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,216 @@
+// Campaigns on real pinned workers: single faults never reach the caller, common-mode faults do
+// and are counted, bad inputs are typed errors, and a campaign stopped early still reports.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { campaign, expectProtected, FaultInjector, ProtectionError, type CampaignResult } from '../dist/index.js';
+import { expectProtected as fromTesting } from '../dist/testing.js';
+import { TASKS } from './helpers.js';
+
+const NEVER_DISABLE = { disableAt: 1e9 };
+const FIBS = Array.from({ length: 40 }, (_, i) => i + 1);
+const CLI = path.resolve('dist/cli/main.js');
+
+async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code?: string; message: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+function describeResult(r: CampaignResult): string {
+  return `${r.label} seed ${r.config.seed}: ${JSON.stringify(r.outcomes)}, injected ${r.injectedTasks}`;
+}
+
+describe('single faults are never silent', () => {
+  // Leveugle et al.: ±2.19 % at 95 % needs 2,003 injected tasks; the campaign sizes itself to reach them.
+  const margin = 0.0219;
+
+  it('TMR: a stuck core on every task it touches, 2,000+ injected tasks, no SDC', async () => {
+    const seed = 31;
+    const result = await campaign({
+      pool: { filename: TASKS, cores: 4, redundancy: 'tmr', health: NEVER_DISABLE },
+      task: { name: 'fib', inputs: FIBS },
+      faults: new FaultInjector({ seed }).stuck({ core: 1 }),
+      margin,
+    });
+    expect(result.sampling.required, describeResult(result)).toBe(2003);
+    expect(result.injectedTasks, describeResult(result)).toBeGreaterThanOrEqual(2003);
+    expect(result.sampling.met).toBe(true);
+    expect(result.outcomes.sdc, describeResult(result)).toBe(0);
+    expect(result.outcomes.detected, describeResult(result)).toBe(0);
+    // Every injected task was corrected (its stuck replica out-voted, late ones included), none merely masked.
+    expect(result.outcomes.corrected, describeResult(result)).toBe(result.injectedTasks);
+    expect(result.activatedTasks).toBe(result.injectedTasks);
+    expect(result.coverage.estimate).toBe(1);
+    expect(result.coverage.low!).toBeGreaterThan(0.998);
+    expect(result.models[0]).toMatchObject({ model: 'stuck', injected: result.injectedTasks, activated: result.injectedTasks });
+    expectProtected(result, { maxSdc: 0, minCoverage: 0.99 });
+  });
+
+  it('DMR: tie-breaks on a third core correct every stuck replica, 2,000+ injected tasks, no SDC', async () => {
+    const seed = 32;
+    const result = await campaign({
+      pool: { filename: TASKS, cores: 3, redundancy: 'dmr', health: NEVER_DISABLE },
+      task: { name: 'fib', inputs: FIBS },
+      faults: new FaultInjector({ seed }).stuck({ core: 0, bits: 2 }),
+      margin,
+    });
+    expect(result.injectedTasks, describeResult(result)).toBeGreaterThanOrEqual(2003);
+    expect(result.outcomes.sdc, describeResult(result)).toBe(0);
+    expect(result.outcomes.detected, describeResult(result)).toBe(0);
+    expect(result.outcomes.corrected, describeResult(result)).toBe(result.injectedTasks);
+    expect(result.stats.retries).toBeGreaterThanOrEqual(result.injectedTasks);
+    fromTesting(result, { maxSdc: 0, minCoverage: 0.99 });
+  });
+
+  it('masked: input flips a task ignores are injected but change nothing', async () => {
+    const result = await campaign({
+      pool: { filename: TASKS, cores: 3, redundancy: 'dmr' },
+      task: { name: 'cpuOf', inputs: [{ a: 1, b: 'x' }] },
+      faults: new FaultInjector({ seed: 5 }).transient({ rate: 0.5, target: 'input' }),
+      tasks: 60,
+    });
+    expect(result.outcomes.masked, describeResult(result)).toBeGreaterThan(10);
+    expect(result.outcomes.corrected + result.outcomes.sdc + result.outcomes.detected).toBe(0);
+    expect(result.activatedTasks).toBe(0);
+    expect(result.coverage.estimate).toBeNull();
+  });
+
+  it('a task that throws by design: the error is its right answer', async () => {
+    const result = await campaign({
+      pool: { filename: TASKS, cores: 3, redundancy: 'tmr' },
+      task: { name: 'fails', inputs: ['a', 'b'] },
+      faults: new FaultInjector({ seed: 5 }).transient({ rate: 0.2 }),
+      tasks: 30,
+    });
+    expect(result.outcomes.sdc + result.outcomes.detected, describeResult(result)).toBe(0);
+    expect(result.outcomes.correct + result.outcomes.masked).toBe(30);
+  });
+});
+
+describe('common-mode faults defeat voting, and the report says so', () => {
+  for (const redundancy of ['tmr', 'dmr'] as const) {
+    it(`${redundancy.toUpperCase()}: the same wrong value on two replicas reaches the caller`, async () => {
+      const faults = new FaultInjector({ seed: 13 }).commonMode({ rate: 0.1 });
+      const result = await campaign({
+        pool: { filename: TASKS, cores: 4, redundancy },
+        task: { name: 'fib', inputs: FIBS },
+        faults,
+        tasks: 400,
+      });
+      const commonModeTasks = new Set(faults.log.filter((r) => r.model === 'common-mode').map((r) => r.taskId)).size;
+      expect(commonModeTasks).toBeGreaterThan(20);
+      // Every task hit by a common-mode fault is an SDC, and nothing else is.
+      expect(result.outcomes.sdc, describeResult(result)).toBe(commonModeTasks);
+      expect(result.models[0]!.outcomes.sdc).toBe(commonModeTasks);
+      expect(result.coverage.sdc).toBe(commonModeTasks);
+      expect(result.coverage.estimate!).toBeLessThan(0.01);
+      expect(result.sdcExamples[0]!.models).toEqual(['common-mode']);
+      expect(() => expectProtected(result)).toThrow(ProtectionError);
+      expect(() => expectProtected(result)).toThrow(/silent data corruption/);
+    });
+  }
+
+  it('a fixed wrong value (order.replace) on all three TMR replicas', async () => {
+    const result = await campaign({
+      pool: { filename: TASKS, cores: 3, redundancy: 'tmr' },
+      task: { name: 'fib', inputs: [10] },
+      faults: new FaultInjector({ seed: 3 }).commonMode({ rate: 0.25, replicas: 3, value: -1 }),
+      tasks: 40,
+      concurrency: 1,
+    });
+    expect(result.outcomes.sdc).toBeGreaterThan(3);
+    expect(result.outcomes.sdc + result.outcomes.correct).toBe(40);
+  });
+});
+
+describe('bad campaign input is a typed error', () => {
+  const base = { pool: { filename: TASKS, cores: 3 }, task: { name: 'fib', inputs: [1, 2] }, faults: new FaultInjector() };
+  it('unknown task (in-process golden and supplied golden)', async () => {
+    const a = await rejection(campaign({ ...base, task: { name: 'nope', inputs: [1] } }));
+    expect(a.code).toBe('ERR_TASK_NOT_FOUND');
+    expect(a.message).toContain('"nope"');
+    const b = await rejection(campaign({ ...base, task: { name: 'nope', inputs: [1] }, golden: [1] }));
+    expect(b.code).toBe('ERR_TASK_NOT_FOUND');
+  });
+
+  it('non-cloneable inputs, rates outside [0, 1], unknown cores, bad pool options', async () => {
+    const notCloneable = await rejection(campaign({ ...base, task: { name: 'fib', inputs: [1, { f: () => 1 }] } }));
+    expect(notCloneable.code).toBe('ERR_NOT_CLONEABLE');
+    expect(notCloneable.message).toContain('task.inputs[1]');
+    await expect(async () => campaign({ ...base, faults: new FaultInjector().transient({ rate: 1.01 }) })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    const unknownCore = await rejection(campaign({ ...base, faults: new FaultInjector().stuck({ core: 5 }) }));
+    expect(unknownCore.code).toBe('ERR_INVALID_OPTION');
+    expect(unknownCore.message).toContain('core 5');
+    const badPool = await rejection(campaign({ ...base, pool: { filename: TASKS, redundancy: 'qmr' as 'tmr' } }));
+    expect(badPool.code).toBe('ERR_INVALID_OPTION');
+    expect(badPool.message).toContain('"redundancy"');
+  });
+});
+
+describe('stopping early', () => {
+  it('an aborted campaign stops dispatching and reports what it measured', async () => {
+    const controller = new AbortController();
+    const result = await campaign({
+      pool: { filename: TASKS, cores: 3, redundancy: 'tmr' },
+      task: { name: 'spin', inputs: [500] },
+      faults: new FaultInjector({ seed: 1 }).transient({ rate: 0.05 }),
+      tasks: 100_000,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done === 50) controller.abort();
+      },
+    });
+    expect(result.interrupted).toBe(true);
+    expect(result.tasks.settled).toBeGreaterThanOrEqual(50);
+    expect(result.tasks.settled).toBe(result.tasks.submitted);
+    expect(result.tasks.settled).toBeLessThan(1000);
+  });
+
+  it('the CLI, sent SIGINT mid-campaign, waits for tasks in flight and still writes its JSON', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'triplex-cli-'));
+    const json = path.join(dir, 'out.json');
+    const html = path.join(dir, 'out.html');
+    const child = spawn(process.execPath, [CLI, 'campaign', '--task', `${TASKS}#spin`, '--inputs', '[1000]', '--tasks', '1000000', '--cores', '3', '--transient', '0.01', '--seed', '4', '--json', json, '--html', html], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('running up to')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`the CLI exited before it started: ${stderr}`)));
+    });
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('interrupted');
+    const written = JSON.parse(readFileSync(json, 'utf8')) as CampaignResult;
+    expect(written.interrupted).toBe(true);
+    expect(written.tasks.settled).toBeGreaterThan(0);
+    expect(written.tasks.settled).toBe(written.tasks.submitted);
+    expect(written.config.seed).toBe(4);
+    expect(readFileSync(html, 'utf8')).toContain('interrupted');
+    expect(stdout).toContain('(interrupted)');
+  });
+
+  it('the CLI rejects bad flags with a typed error and exit code 1', () => {
+    const run = spawnSync(process.execPath, [CLI, 'campaign', '--task', `${TASKS}#fib`, '--inputs', '[1]', '--crash', '2'], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('ERR_INVALID_OPTION');
+    expect(run.stderr).toContain('"crash.rate"');
+    const help = spawnSync(process.execPath, [CLI, 'campaign', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--intermittent CORE:PERIOD:BURST');
+    expect(existsSync(CLI)).toBe(true);
+  });
+});
