@@ -84,7 +84,7 @@ describe('reintegration by known-answer tests', () => {
     // Once the episode is over the KATs pass and the core comes back on probation.
     await until(() => p.cores[2]!.state === 'probation', 'core 2 on probation', 15_000);
     expect(kats.length).toBeGreaterThanOrEqual(3);
-    while (p.cores[2]!.state === 'probation') {
+    while ((p.cores[2]!.state as string) === 'probation') {
       await new Promise((r) => setTimeout(r, Math.max(0, until2 - Date.now())));
       await Promise.all(Array.from({ length: 8 }, (_, i) => p.run({ n: i, badCore: 2, until: until2 }, { name: 'episode' })));
     }

@@ -133,7 +133,8 @@ describe('registerMetrics', () => {
     const b = new Triplex({ filename: TASKS, cores: 2, redundancy: 'dmr' });
     cleanup.push(() => a.destroy(), () => b.destroy());
     await Promise.all([a.run(5, { name: 'fib' }), b.run(6, { name: 'fib' }), b.run(7, { name: 'fib' })]);
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    // prom-client's runtime takes the content type; its typings do not declare the constructor argument.
+    const registry = new (Registry as unknown as new (contentType: string) => Registry)(Registry.OPENMETRICS_CONTENT_TYPE);
     registerMetrics(a, registry, { prefix: 'a_' });
     registerMetrics(b, registry, { prefix: 'b_' });
     expect(() => registerMetrics(a, registry, { prefix: 'a_' })).toThrow(/already been registered/);

@@ -94,6 +94,11 @@ export class Scheduler {
     );
   }
 
+  /** Replicas placed on a core and not yet answered. */
+  load(core: Core): number {
+    return this.lanes.load(core);
+  }
+
   /** A core's enabled state changed (health bridge). */
   coresChanged(): void {
     this.lanes.recount();

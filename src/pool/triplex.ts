@@ -50,6 +50,8 @@ export interface CoreInfo {
   speed: number;
   /** Time spent running replicas, ms. */
   busyMs: number;
+  /** Has replicas placed on it that have not answered yet. */
+  busy: boolean;
 }
 
 export class Triplex extends TypedEmitter {
@@ -174,6 +176,7 @@ export class Triplex extends TypedEmitter {
         excludedKinds: [...record.excludedKinds],
         speed: core.speed,
         busyMs: core.busyMs,
+        busy: this.scheduler.load(core) > 0,
       };
       if (binding.group !== undefined) info.group = binding.group;
       return info;
