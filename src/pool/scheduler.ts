@@ -29,6 +29,7 @@ export class Scheduler {
   private readonly maxBatch: number;
   private readonly lanes: Lanes;
   private pumping = false;
+  private pumpScheduled = false;
   private again = false;
   destroyed = false;
 
@@ -71,18 +72,27 @@ export class Scheduler {
       this.fail(task, this.notEnoughCores());
       return;
     }
-    if (this.queued > this.options.maxQueue && !this.hasIdleCapacity()) {
+    // Tasks that free cores can start at once are not waiting: only the rest counts against maxQueue.
+    if (this.queued - Math.floor(this.lanes.available / this.options.k) > this.options.maxQueue) {
       this.fail(task, new TriplexError('ERR_QUEUE_FULL', `The queue is full (maxQueue = ${this.options.maxQueue})`, { maxQueue: this.options.maxQueue }));
       return;
     }
     this.queue.push(task);
-    this.pump();
+    this.schedulePump();
   }
 
-  private hasIdleCapacity(): boolean {
-    let idle = 0;
-    for (const core of this.cores) if (!core.busy && core.enabled) idle++;
-    return idle >= this.options.k;
+  /**
+   * Placement of new tasks waits for the end of the current microtask checkpoint, so tasks
+   * submitted together (a loop of run() calls, continuations of a batch of answers) are placed
+   * together and can share messages.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      if (!this.destroyed) this.pump();
+    });
   }
 
   private notEnoughCores(): TriplexError {
