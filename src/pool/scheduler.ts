@@ -2,19 +2,18 @@
  * The scheduler: queue → placement (BindingPolicy) → Core.execute → voter → health.
  * It owns every TaskRun until it settles exactly once.
  */
-import { deserialize } from 'node:v8';
 import type { BindingPolicy } from '../binding/types.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
 import { TriplexError } from '../errors.js';
-import type { FaultEvidence } from '../health/types.js';
-import { agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
-import type { ErrorPayload, RunReply, RunRequest } from '../worker/protocol.js';
+import type { RunReply, RunRequest } from '../worker/protocol.js';
 import type { HealthBridge } from './health-bridge.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import { Lanes } from './lanes.js';
 import type { Stats } from './stats.js';
-import { TaskRun, type DetailedResult, type ReplicaRecord, type ReplicaReport } from './task.js';
+import { outcomeOf } from './outcomes.js';
+import { Verdicts } from './verdicts.js';
+import type { ReplicaRecord, TaskRun } from './task.js';
 
 /** How far past a blocked queue head the scheduler looks for a task that fits a free core. */
 const SCAN_LIMIT = 64;
@@ -24,10 +23,10 @@ export class Scheduler {
   private head = 0;
   private readonly retries: TaskRun[] = [];
   private readonly running = new Set<TaskRun>();
-  private readonly needed: number;
   private readonly individually: boolean;
   private readonly maxBatch: number;
   private readonly lanes: Lanes;
+  private readonly verdicts: Verdicts;
   private pumping = false;
   private pumpScheduled = false;
   private again = false;
@@ -41,12 +40,16 @@ export class Scheduler {
     private readonly events: TypedEmitter,
     readonly stats: Stats,
   ) {
-    this.needed = majorityOf(options.k);
     // Dynamic binding places each replica as soon as a suitable core frees (work-conserving);
     // static binding places whole groups.
     this.individually = policy.name === 'dynamic';
     // Batching only under dynamic binding: static groups run one task at a time by definition.
     this.maxBatch = this.individually ? options.maxBatch : 1;
+    this.verdicts = new Verdicts(options, stats, events, healthBridge, {
+      requestMore: (task) => this.retries.push(task),
+      settle: (task, outcome, corrected) => this.settle(task, outcome, corrected),
+      emitFailed: (task, error) => this.emitFailed(task, error),
+    });
     this.lanes = new Lanes(cores, options.taskTimeout, {
       reply: (replica, reply) => this.onReply(replica, reply),
       failed: (replica, status) => this.onFailed(replica, status),
@@ -165,7 +168,7 @@ export class Scheduler {
       if (placement.kind === 'impossible') {
         task.wanted = 0;
         if (!task.started && placement.reason === 'not-enough-cores') this.fail(task, this.notEnoughCores());
-        else if (task.inFlight === 0) this.noMajority(task, 'no unused enabled core is left to ask');
+        else if (task.inFlight === 0) this.verdicts.noMajority(task, 'no unused enabled core is left to ask');
         return true;
       }
       if (placement.group !== undefined) task.group = placement.group;
@@ -234,143 +237,15 @@ export class Scheduler {
     if (!this.retries.includes(task)) this.retries.push(task);
   }
 
-  private ballotOf(replica: ReplicaRecord): Ballot {
-    const reply = replica.reply;
-    if (reply === undefined) return { key: undefined };
-    if (!reply.ok) return { key: reply.digest, isError: true };
-    return this.options.equals === undefined ? { key: reply.digest } : { key: reply.digest, value: deserialize(reply.payload) };
-  }
-
   private finish(task: TaskRun, replica: ReplicaRecord): void {
     task.inFlight--;
     if (replica.status === 'aborted') return;
-    const ballot = this.ballotOf(replica);
+    const ballot = this.verdicts.ballotOf(replica);
     task.finished.push(replica);
     task.ballots.push(ballot);
     this.healthBridge.noteSpeed(task, replica);
-    if (task.settled) this.judgeLate(task, replica, ballot);
-    else this.evaluate(task);
-  }
-
-  private evaluate(task: TaskRun): void {
-    const verdict = decide(task.ballots, task.inFlight, this.needed, this.options.equals);
-    if (verdict.kind === 'agreed') {
-      this.agreed(task, verdict.group, verdict.groups.length > 1);
-      return;
-    }
-    if (verdict.groups.length > 1) this.markDisagreement(task);
-    if (verdict.kind === 'waiting') return;
-    const missing = verdict.missing - task.wanted;
-    if (missing <= 0) return; // already waiting for enough cores
-    const beyond = task.replicas.length - task.lost + task.wanted - task.k;
-    if (beyond + missing > this.options.maxAttempts) {
-      this.noMajority(task, `no majority after ${Math.max(0, beyond)} extra replica(s) (maxAttempts = ${this.options.maxAttempts})`);
-      return;
-    }
-    task.extra += missing;
-    task.wanted += missing;
-    this.stats.retries += missing;
-    task.retryReason = task.finished.every((r) => r.status === 'value' || r.status === 'error') ? 'tie-break' : 're-execution';
-    this.retries.push(task);
-  }
-
-  private markDisagreement(task: TaskRun): void {
-    if (task.disagreed) return;
-    task.disagreed = true;
-    this.stats.disagreements++;
-    if (this.events.has('disagreement')) {
-      this.events.emit('disagreement', {
-        taskId: task.id,
-        taskName: task.name,
-        replicas: task.finished.map((r) => ({ core: r.core.id, cpu: r.reply?.cpu ?? -1, digest: r.reply?.digest, status: r.status })),
-      });
-    }
-  }
-
-  private agreed(task: TaskRun, winner: VoteGroup, split: boolean): void {
-    task.winner = winner;
-    if (split) this.markDisagreement(task);
-    const minority = task.finished.filter((_, i) => !winner.members.includes(i));
-    const corrected = minority.length > 0;
-    for (const [i, replica] of task.finished.entries()) {
-      if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.name);
-      else this.chargeReplica(task, replica, winner);
-    }
-    const first = task.finished[winner.members[0]!]!.reply!;
-    if (winner.isError) {
-      const error = rebuildError(deserialize(first.payload) as ErrorPayload);
-      this.settle(task, 'error', corrected);
-      this.stats.failed++;
-      this.emitFailed(task, error);
-      task.reject(error);
-      return;
-    }
-    const value = deserialize(first.payload) as unknown;
-    this.settle(task, 'value', corrected);
-    this.stats.completed++;
-    if (corrected) this.stats.corrected++;
-    if (task.detailed) {
-      const result: DetailedResult = { value, replicas: this.report(task), attempts: Math.max(0, task.replicas.length - task.lost - task.k), corrected };
-      task.resolve(result);
-    } else {
-      task.resolve(value);
-    }
-  }
-
-  /** A replica that answered after the verdict: charge it if it disagrees (TMR's third replica). */
-  private judgeLate(task: TaskRun, replica: ReplicaRecord, ballot: Ballot): void {
-    const winner = task.winner;
-    if (winner === undefined) return; // the task failed without a majority: nobody can be blamed
-    const winners = task.finished.filter((_, i) => winner.members.includes(i));
-    if (agreesWith(task.ballots, winner, ballot, this.options.equals)) {
-      winner.members.push(task.finished.length - 1);
-      this.healthBridge.success(replica.core, task.name);
-      return;
-    }
-    if (!task.disagreed) this.markDisagreement(task);
-    if (winners.length > 0) this.chargeReplica(task, replica, winner);
-  }
-
-  private chargeReplica(task: TaskRun, replica: ReplicaRecord, winner: VoteGroup): void {
-    const kind = replica.status === 'crash' ? 'crash' : replica.status === 'timeout' ? 'timeout' : 'wrong-result';
-    const evidence: FaultEvidence = { kind, taskName: task.name, taskId: task.id, majorityDigest: winner.key };
-    if (replica.reply !== undefined) evidence.digest = replica.reply.digest;
-    this.stats.faults++;
-    this.healthBridge.charge(replica.core, evidence);
-  }
-
-  private noMajority(task: TaskRun, why: string): void {
-    if (task.settled) return;
-    this.markDisagreement(task);
-    const replicas = this.report(task);
-    this.stats.failed++;
-    this.stats.noMajority++;
-    const error = new TriplexError('ERR_NO_MAJORITY', `Task "${task.name}" (#${task.id}): ${why}; outcomes: ${replicas.map((r) => `core ${r.core} ${r.status}${r.digest ? ` ${r.digest.slice(0, 8)}` : ''}`).join(', ')}`, {
-      taskId: task.id,
-      taskName: task.name,
-      outcomes: replicas,
-    });
-    this.settle(task, 'no-majority');
-    this.emitFailed(task, error);
-    task.reject(error);
-  }
-
-  private report(task: TaskRun): ReplicaReport[] {
-    const winner = task.winner;
-    return task.replicas.map((replica) => {
-      const finishedAt = task.finished.indexOf(replica);
-      const reply = replica.reply;
-      const entry: ReplicaReport = {
-        core: replica.core.id,
-        cpu: reply?.cpu ?? -1,
-        digest: reply?.digest,
-        ms: reply?.ms ?? performance.now() - replica.startedAt,
-        ok: winner !== undefined && finishedAt >= 0 && winner.members.includes(finishedAt),
-        status: replica.status,
-      };
-      if (reply !== undefined && !reply.ok) entry.error = (deserialize(reply.payload) as ErrorPayload).message;
-      return entry;
-    });
+    if (task.settled) this.verdicts.judgeLate(task, replica, ballot);
+    else this.verdicts.evaluate(task);
   }
 
   private settle(task: TaskRun, outcome: TaskOutcome, corrected = false): void {
@@ -421,27 +296,4 @@ export class Scheduler {
     this.retries.length = 0;
     this.running.clear();
   }
-}
-
-function outcomeOf(error: Error): TaskOutcome {
-  const code = (error as { code?: unknown }).code;
-  if (code === 'ERR_ABORTED') return 'aborted';
-  if (code === 'ERR_DESTROYED') return 'destroyed';
-  if (code === 'ERR_QUEUE_FULL') return 'queue-full';
-  if (code === 'ERR_NOT_ENOUGH_CORES') return 'not-enough-cores';
-  return 'no-majority';
-}
-
-const OWN_CODES = new Set(['ERR_TASK_NOT_FOUND', 'ERR_NOT_CLONEABLE']);
-
-/** Rebuilds a task's thrown error on the main thread: same name, message and code. */
-export function rebuildError(payload: ErrorPayload): Error {
-  if (typeof payload.code === 'string' && OWN_CODES.has(payload.code)) {
-    return new TriplexError(payload.code as 'ERR_TASK_NOT_FOUND', payload.message);
-  }
-  const error = new Error(payload.message);
-  error.name = payload.name;
-  if (payload.code !== undefined) (error as Error & { code?: unknown }).code = payload.code;
-  if (payload.stack !== undefined) error.stack = payload.stack;
-  return error;
 }
