@@ -45,6 +45,7 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
   const bridge = new HealthBridge(health, policy, cores, options, events, stats);
   const scheduler = new Scheduler(options, cores, policy, bridge, events, stats);
   bridge.onCapacityChange = () => scheduler.coresChanged();
+  bridge.loadOf = (core) => scheduler.load(core);
   const charged = new Set<number>();
   events.on('fault', (e) => { if (e.charged) charged.add(e.core); });
 

@@ -19,6 +19,8 @@ const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'suspect', 'probat
 export class HealthBridge {
   /** Called when capacity may have changed, so waiting tasks are re-examined. */
   onCapacityChange: () => void = () => {};
+  /** Replicas placed on a core and not answered yet (`busy` only means "full" when batching). */
+  loadOf: (core: Core) => number = (core) => (core.busy ? 1 : 0);
   private readonly stopWhenIdle = new Set<Core>();
   private readonly probing = new Set<Core>();
   private readonly lastState = new Map<number, CoreState>();
@@ -107,7 +109,7 @@ export class HealthBridge {
       core.enabled = serving;
       if (!serving && transition.to !== 'offline') {
         // Disabled or retired: its worker is shut down once its current replica returns.
-        if (core.busy) this.stopWhenIdle.add(core);
+        if (this.loadOf(core) > 0) this.stopWhenIdle.add(core);
         else if (!this.probing.has(core)) void core.stop();
       }
       if (serving && !core.started) void this.startCore(core);
@@ -159,7 +161,7 @@ export class HealthBridge {
     if (this.closed) return;
     for (const id of this.health.dueForSelfTest()) {
       const core = this.cores[id];
-      if (core === undefined || core.busy || this.probing.has(core)) continue;
+      if (core === undefined || this.loadOf(core) > 0 || this.probing.has(core)) continue;
       void this.probe(core);
     }
   }

@@ -83,6 +83,7 @@ export class Triplex extends TypedEmitter {
     this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
     this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats);
     this.bridge.onCapacityChange = () => this.scheduler.coresChanged();
+    this.bridge.loadOf = (core) => this.scheduler.load(core);
     this.ops = this.startOperations(); // issue #6: audit log, metrics, state scan (see the Operations block)
     this.readyPromise = this.startCores();
     // Callers who never await `ready` must not see an unhandled rejection; run() reports it too.
