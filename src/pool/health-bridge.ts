@@ -10,6 +10,7 @@ import type { ExecutingCore as Core } from '../cores/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
 import type { CoreState, TypedEmitter } from './events.js';
+import type { RunReply, RunRequest } from '../worker/protocol.js';
 import type { ResolvedOptions } from './options.js';
 import type { Stats } from './stats.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
@@ -177,7 +178,7 @@ export class HealthBridge {
         const kat = this.health.nextSelfTest(core.id) ?? selfTest.tasks[round % selfTest.tasks.length]!;
         const input = serialize(kat.input);
         const expected = hash('sha256', serialize(kat.expected), 'base64');
-        const passed = await core.execute({ kind: 'run', name: kat.name, input }).then(
+        const passed = await this.runProbe(core, { kind: 'run', name: kat.name, input }).then(
           (reply) => reply.ok && reply.digest === expected,
           () => false,
         );
@@ -193,6 +194,23 @@ export class HealthBridge {
       this.probing.delete(core);
       if (!core.enabled && !this.closed) void core.stop();
     }
+  }
+
+  /** One known-answer probe; a probe that hangs past taskTimeout fails and its worker is terminated. */
+  private runProbe(core: Core, request: RunRequest): Promise<RunReply> {
+    const answer = core.execute(request);
+    const limit = this.options.taskTimeout;
+    if (limit === Number.POSITIVE_INFINITY) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        core.terminateCurrent('timeout');
+        // Probes bypass the lanes, which would otherwise consume the termination reason.
+        answer.catch(() => {}).finally(() => { core.terminating = undefined; });
+        reject(new Error(`known-answer probe on core ${core.id} hung past taskTimeout`));
+      }, limit);
+    });
+    return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
   }
 
   close(): void {
