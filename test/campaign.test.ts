@@ -98,7 +98,9 @@ describe('common-mode faults defeat voting, and the report says so', () => {
     it(`${redundancy.toUpperCase()}: the same wrong value on two replicas reaches the caller`, async () => {
       const faults = new FaultInjector({ seed: 13 }).commonMode({ rate: 0.1 });
       const result = await campaign({
-        pool: { filename: TASKS, cores: 4, redundancy },
+        // Never disable: a wrong majority gets the one right core charged, and a pool that disabled
+        // it would refuse later tasks (detected) instead of showing every SDC.
+        pool: { filename: TASKS, cores: 4, redundancy, health: NEVER_DISABLE },
         task: { name: 'fib', inputs: FIBS },
         faults,
         tasks: 400,
@@ -111,6 +113,7 @@ describe('common-mode faults defeat voting, and the report says so', () => {
       expect(result.coverage.sdc).toBe(commonModeTasks);
       expect(result.coverage.estimate!).toBeLessThan(0.01);
       expect(result.sdcExamples[0]!.models).toEqual(['common-mode']);
+      expect(result.sdcCauses).toEqual({ 'common-mode': commonModeTasks, 'identical flips': 0, other: 0 });
       expect(() => expectProtected(result)).toThrow(ProtectionError);
       expect(() => expectProtected(result)).toThrow(/silent data corruption/);
     });

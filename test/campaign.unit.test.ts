@@ -1,7 +1,7 @@
 // Pure parts of campaigns: statistics, classification, option checks, assertions, CLI arguments.
 import { describe, expect, it } from 'vitest';
 import { achievedMargin, leveugleSampleSize, wilson, zFor } from '../src/campaign/statistics.js';
-import { isActivated, NO_EVIDENCE, outcomeOf, Tally, type TaskEvidence, type TaskObservation } from '../src/campaign/classify.js';
+import { isActivated, NO_EVIDENCE, outcomeOf, sdcCause, Tally, type TaskEvidence, type TaskObservation } from '../src/campaign/classify.js';
 import { validateCampaign } from '../src/campaign/validate.js';
 import { expectProtected, ProtectionError } from '../src/campaign/expect.js';
 import { formatCoverage, formatSummary } from '../src/campaign/summary.js';
@@ -81,6 +81,10 @@ describe('classification', () => {
     expect(isActivated(rec(4, 4), o, 'corrected', evidence([[4, 'bad']]), 'good')).toBe(true);
     expect(isActivated(rec(4, 4), o, 'masked', NO_EVIDENCE, 'good')).toBe(false);
     expect(isActivated(rec(4, 4), o, 'sdc', NO_EVIDENCE, 'good')).toBe(true);
+    // Slow replicas count only when they ran past the timeout; crash and hang records only when the replica died or hung.
+    expect(isActivated({ ...rec(1, 1, 'slow'), target: 'timing' }, o, 'corrected', NO_EVIDENCE, 'good')).toBe(false);
+    expect(isActivated({ ...rec(3, 3, 'hang'), target: 'worker' }, o, 'corrected', NO_EVIDENCE, 'good')).toBe(true);
+    expect(isActivated({ ...rec(1, 1, 'crash'), target: 'worker' }, o, 'corrected', NO_EVIDENCE, 'good')).toBe(false);
     // Inexact voting (no reference digest): a replica in a right winning group was right.
     expect(isActivated(rec(0, 0), o, 'masked', NO_EVIDENCE, undefined)).toBe(false);
     expect(isActivated(rec(1, 1), o, 'corrected', NO_EVIDENCE, undefined)).toBe(true);
@@ -98,7 +102,14 @@ describe('classification', () => {
     expect(tally.sdcActivated).toBe(1);
     expect(tally.unexplainedCorrected).toBe(1);
     expect(tally.coreInjections[1]).toBe(2);
-    expect(tally.sdcExamples).toEqual([{ taskId: 3, inputIndex: 0, models: ['stuck'], cores: [1] }]);
+    expect(tally.sdcExamples).toEqual([{ taskId: 3, inputIndex: 0, models: ['stuck'], cores: [1], cause: 'other' }]);
+  });
+
+  it('names the cause of an SDC: common-mode, or independent faults with identical flips', () => {
+    const flipped = (replicaIndex: number, core: number, bit: number): InjectionRecord => ({ ...rec(replicaIndex, core), flips: [{ path: '$.x', bit }] });
+    expect(sdcCause([flipped(0, 1, 5), flipped(1, 2, 5)])).toBe('identical flips');
+    expect(sdcCause([flipped(0, 1, 5), flipped(1, 2, 6)])).toBe('other');
+    expect(sdcCause([rec(0, 1, 'common-mode'), rec(1, 2, 'common-mode')])).toBe('common-mode');
   });
 });
 
@@ -144,6 +155,7 @@ function result(patch: Partial<CampaignResult> = {}): CampaignResult {
     activatedTasks: 5,
     models: [],
     coverage: { ...wilson(500, 500), activated: 500, sdc: 0, unexplainedSdc: 0 },
+    sdcCauses: { 'common-mode': 0, 'identical flips': 0, other: 0 },
     sampling: { margin: null, confidence: 0.95, population: null, required: null, injected: 5, achievedMargin: 0.4, met: null },
     cores: [],
     coresDisabled: 0,
@@ -161,7 +173,7 @@ function result(patch: Partial<CampaignResult> = {}): CampaignResult {
 describe('expectProtected', () => {
   it('passes a protected result and explains every failure', () => {
     expect(() => expectProtected(result(), { maxSdc: 0, minCoverage: 0.99 })).not.toThrow();
-    const leaky = result({ outcomes: { correct: 5, masked: 0, corrected: 3, detected: 0, sdc: 2 }, coverage: { ...wilson(3, 5), activated: 5, sdc: 2, unexplainedSdc: 0 }, sdcExamples: [{ taskId: 7, inputIndex: 1, models: ['common-mode'], cores: [0, 2] }] });
+    const leaky = result({ outcomes: { correct: 5, masked: 0, corrected: 3, detected: 0, sdc: 2 }, coverage: { ...wilson(3, 5), activated: 5, sdc: 2, unexplainedSdc: 0 }, sdcExamples: [{ taskId: 7, inputIndex: 1, models: ['common-mode'], cores: [0, 2], cause: 'common-mode' }] });
     let error: unknown;
     try {
       expectProtected([result(), leaky], { minCoverage: 0.9 });
@@ -171,7 +183,7 @@ describe('expectProtected', () => {
     expect(error).toBeInstanceOf(ProtectionError);
     const message = (error as Error).message;
     expect(message).toContain('2 silent data corruption(s), at most 0 allowed');
-    expect(message).toContain('task 7 (input 1, common-mode on core 0/2)');
+    expect(message).toContain('task 7 (input 1, common-mode on core 0/2: common-mode)');
     expect(message).toMatch(/lower bound .* is below the required 90\.00%/);
     expect((error as ProtectionError).failures).toHaveLength(2);
     expect(() => expectProtected(result({ interrupted: true }))).toThrow(/interrupted/);

@@ -32,7 +32,9 @@ describe('fault models on real workers', () => {
     // Flips are filled in when the replica answers (a TMR third replica may answer after the vote).
     await until(() => faults.log.every((record) => record.flips !== undefined), 'every injected replica to answer');
     const log = faults.log;
-    expect(log.length).toBeGreaterThan(10);
+    // One injection per replica placed on core 1 (a TMR third replica is not placed once two agree).
+    expect(log.length).toBe(results.flatMap((r) => r.replicas).filter((x) => x.core === 1).length);
+    expect(log.length).toBeGreaterThan(0);
     for (const record of log) {
       expect(record).toMatchObject({ model: 'stuck', core: 1, target: 'result', taskName: 'fib' });
       expect(record.flips).toHaveLength(3);
@@ -43,8 +45,12 @@ describe('fault models on real workers', () => {
   it('transient on the input: the replica computes on a corrupted copy, the vote corrects it', async () => {
     const faults = new FaultInjector({ seed: 4 }).transient({ rate: 1, target: 'input', core: 2 });
     const p = pool({ cores: 3, redundancy: 'dmr', faults, health: NEVER_DISABLE });
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => p.runDetailed(i + 20, { name: 'fib' })));
-    results.forEach((r, i) => expect(r.value).toBe(fib(i + 20)));
+    // `float` loops a fixed number of times: a flipped loop bound (fib's n) could run for ages, a hang only taskTimeout ends.
+    const inputs = Array.from({ length: 12 }, (_, i) => 0.1 + i / 7);
+    const clean = pool({ cores: 3, redundancy: 'dmr' });
+    const golden = await Promise.all(inputs.map((x) => clean.run(x, { name: 'float' })));
+    const results = await Promise.all(inputs.map((x) => p.runDetailed(x, { name: 'float' })));
+    results.forEach((r, i) => expect(r.value).toBe(golden[i]));
     const touched = results.filter((r) => r.replicas.some((x) => x.core === 2));
     expect(touched.length).toBeGreaterThan(0);
     for (const r of touched) expect(r.corrected).toBe(true);
@@ -85,8 +91,10 @@ describe('fault models on real workers', () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => p.runDetailed(i + 5, { name: 'fib' })));
     results.forEach((r, i) => expect(r.value).toBe(fib(i + 5)));
     const statuses = results.flatMap((r) => r.replicas).filter((r) => r.core === 1 || r.core === 2);
-    expect(statuses.length).toBeGreaterThan(0);
-    for (const r of statuses) expect(r.status).toBe(r.core === 1 ? 'crash' : 'timeout');
+    // 'lost': queued in the same message as the replica that died, re-run elsewhere without blame.
+    for (const r of statuses) expect([r.core === 1 ? 'crash' : 'timeout', 'lost']).toContain(r.status);
+    expect(statuses.some((r) => r.status === 'crash')).toBe(true);
+    expect(statuses.some((r) => r.status === 'timeout')).toBe(true);
   });
 
   it('offline/online at task counts: the pool stops and resumes using the core', async () => {

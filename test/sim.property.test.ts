@@ -5,7 +5,7 @@ import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { EventHeap } from '../src/sim/queue.js';
 import { resolveConfig } from '../src/sim/scenario.js';
-import { simulate } from '../src/sim/engine.js';
+import { simulate } from '../src/sim/simulate.js';
 
 // Fixed seed; fast-check prints the seed and path of any counterexample.
 const seed = Number(process.env.SIM_SEED ?? 0x51a1);
@@ -34,6 +34,7 @@ const scenarioArb = fc.record({
   blame: fc.boolean(),
   sigma: fc.constantFrom(0, 0.3),
   batch: fc.constantFrom('auto', true, false),
+  costs: fc.constantFrom([0, 0, 0], [0.1, 0.05, 0.02]),
   seed: fc.integer({ min: 0, max: 1_000_000 }),
 });
 
@@ -49,6 +50,9 @@ function configOf(s: Arb) {
     taskTimeout: 20,
     maxAttempts: 4,
     batch: s.batch,
+    overhead: s.costs[0],
+    mainOverhead: s.costs[1],
+    latency: s.costs[2],
     tasks: { count: s.count, arrival: s.arrival, service: s.service === 'lognormal' ? { dist: 'lognormal', mean: 1, cv: 0.5 } : { dist: s.service, mean: 1 } },
     speed: { sigma: s.sigma },
     health: { disableAt: 2, halfLife: 1000, blame: s.blame ? { window: 20, minCores: 3, maxShare: 0.4 } : false, selfTest: s.selfTest ? { after: 5, passes: 2, probeMs: 0.5 } : false },

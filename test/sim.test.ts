@@ -17,7 +17,7 @@ function config(over: Record<string, unknown> = {}) {
 }
 
 function withoutWall(r: SimResult): unknown {
-  const { wallMs: _wall, ...rest } = r;
+  const { wallMs: _wall, cpuMs: _cpu, ...rest } = r;
   return rest;
 }
 

@@ -48,6 +48,13 @@ export function outcomeOf(obs: TaskObservation, injected: boolean, evidence: Tas
 export function isActivated(record: InjectionRecord, obs: TaskObservation, outcome: Outcome, evidence: TaskEvidence, reference: string | undefined): boolean {
   const sdc = outcome === 'sdc';
   const replica = obs.replicas?.[record.replica];
+  // A slow, crashing or hanging replica is judged by what it did, not by a value another model on it may have flipped.
+  if (record.target === 'timing' || record.target === 'worker') {
+    const kinds = record.target === 'timing' ? ['timeout'] : ['crash', 'timeout'];
+    if (replica !== undefined && replica.status !== 'running') return kinds.includes(replica.status);
+    const charge = evidence.charges.get(record.core);
+    return charge !== undefined && kinds.includes(charge.kind);
+  }
   if (replica !== undefined && replica.status !== 'running') {
     if (replica.status === 'crash' || replica.status === 'timeout') return true;
     // Aborted (or killed with another replica's batch): it produced nothing of its own.
@@ -80,6 +87,7 @@ export class Tally {
   readonly models: ModelSummary[];
   readonly coreInjections: number[];
   readonly sdcExamples: SdcExample[] = [];
+  readonly sdcCauses: Record<SdcExample['cause'], number> = { 'common-mode': 0, 'identical flips': 0, other: 0 };
 
   constructor(models: { model: ModelSummary['model']; description: string }[], cores: number) {
     this.models = models.map((m, index) => ({ index, model: m.model, description: m.description, injected: 0, activated: 0, outcomes: emptyCounts() }));
@@ -116,12 +124,15 @@ export class Tally {
     if (outcome === 'sdc') {
       if (activated) this.sdcActivated++;
       else this.unexplainedSdc++;
+      const cause = sdcCause(replicaRecords);
+      this.sdcCauses[cause]++;
       if (this.sdcExamples.length < 20) {
         this.sdcExamples.push({
           taskId,
           inputIndex: obs.inputIndex,
           models: [...new Set(replicaRecords.map((r) => r.model))],
           cores: [...new Set(replicaRecords.map((r) => r.core))],
+          cause,
         });
       }
     }
@@ -135,6 +146,23 @@ export class Tally {
     model.injected++;
     if (record.applied !== false) model.activated++;
   }
+}
+
+/**
+ * Why a wrong value could win a vote: a common-mode fault, or independent faults that flipped the
+ * same bits of the same field on two replicas (identical wrong values out-vote the right one).
+ */
+export function sdcCause(records: InjectionRecord[]): SdcExample['cause'] {
+  if (records.some((r) => r.model === 'common-mode')) return 'common-mode';
+  const seen = new Map<string, number>();
+  for (const r of records) {
+    if (r.flips === undefined || r.flips.length === 0) continue;
+    const key = JSON.stringify([...r.flips].sort((a, b) => a.path.localeCompare(b.path) || a.bit - b.bit));
+    const other = seen.get(key);
+    if (other !== undefined && other !== r.replica) return 'identical flips';
+    seen.set(key, r.replica);
+  }
+  return 'other';
 }
 
 export { OUTCOMES };

@@ -48,7 +48,7 @@ export function expectProtected(result: CampaignResult | readonly CampaignResult
     if (r.outcomes.sdc > maxSdc) {
       const examples = r.sdcExamples
         .slice(0, 5)
-        .map((e) => `task ${e.taskId} (input ${e.inputIndex}, ${e.models.join('+') || 'no injection'} on core ${e.cores.join('/') || '?'})`)
+        .map((e) => `task ${e.taskId} (input ${e.inputIndex}, ${e.models.join('+') || 'no injection'} on core ${e.cores.join('/') || '?'}: ${e.cause})`)
         .join('; ');
       failures.push(`${name}: ${r.outcomes.sdc} silent data corruption(s), at most ${maxSdc} allowed${examples ? ` — ${examples}` : ''}`);
     }

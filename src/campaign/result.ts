@@ -91,6 +91,7 @@ export function summarize(c: Collected): CampaignResult {
     activatedTasks: tally.activatedTasks,
     models: tally.models,
     coverage: { ...coverage, activated: tally.activatedTasks, sdc: tally.outcomes.sdc, unexplainedSdc: tally.unexplainedSdc },
+    sdcCauses: { ...tally.sdcCauses },
     sampling: {
       margin: plan.margin,
       confidence,

@@ -16,8 +16,8 @@ import type { CampaignOptions, CampaignResult } from './types.js';
 import { validateCampaign, type CampaignPlan } from './validate.js';
 
 const SERVING = new Set(['healthy', 'suspect', 'probation']);
-/** Codes that end a task without a verdict on the computation: not counted. */
-const SKIPPED = new Set(['ERR_ABORTED', 'ERR_DESTROYED']);
+/** Codes that end a task without a verdict on the computation (load shedding, abort): not counted. */
+const SKIPPED = new Set(['ERR_ABORTED', 'ERR_DESTROYED', 'ERR_QUEUE_FULL']);
 /** Codes that mean the campaign itself is misconfigured: it stops and throws. */
 const FATAL = new Set(['ERR_TASK_NOT_FOUND', 'ERR_INVALID_OPTION', 'ERR_PINNING']);
 
@@ -25,10 +25,14 @@ function serving(pool: Triplex): number {
   return pool.cores.filter((core) => SERVING.has(core.state)).length;
 }
 
-/** A hang is only noticed at taskTimeout: 30 s would make a campaign crawl, so hang campaigns default to a bound from the golden run. */
+/**
+ * A hang is only noticed at taskTimeout: 30 s would make a campaign crawl, so campaigns that can
+ * hang a replica (hang faults, or input flips that may turn a loop bound huge) default to a bound
+ * derived from the golden run.
+ */
 function campaignTimeout(options: CampaignOptions, slowestMs: number | undefined): number | undefined {
   if (options.pool.taskTimeout !== undefined) return undefined;
-  if (!options.faults.models.some((m) => m.model === 'hang')) return undefined;
+  if (!options.faults.models.some((m) => m.model === 'hang' || m.target === 'input')) return undefined;
   return slowestMs === undefined ? 5_000 : Math.max(1_000, Math.ceil(slowestMs * 20));
 }
 
@@ -37,10 +41,12 @@ export async function campaign(options: CampaignOptions): Promise<CampaignResult
   const faults = options.faults;
   const resolved = resolveOptions({ ...options.pool, faults });
   faults.validateFor(resolved.cores);
+  // Only the inputs the campaign will use (fewer tasks than inputs leaves some out).
+  const used = plan.inputs.slice(0, Math.min(plan.inputs.length, plan.tasks));
   const golden =
     options.golden === undefined
-      ? await goldenAnswers(plan.inputs, { fn: await loadTask(resolved.moduleUrl, plan.name) })
-      : await goldenAnswers(plan.inputs, { supplied: options.golden });
+      ? await goldenAnswers(used, { fn: await loadTask(resolved.moduleUrl, plan.name) })
+      : await goldenAnswers(used, { supplied: options.golden });
   const timeout = campaignTimeout(options, golden.slowestMs);
   const poolOptions: TriplexOptions = timeout === undefined ? { ...options.pool, faults } : { ...options.pool, faults, taskTimeout: timeout };
   faults.clearLog();

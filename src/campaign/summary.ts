@@ -65,6 +65,10 @@ export function formatNotes(result: CampaignResult): string {
   for (const n of result.nondeterminism) {
     lines.push(`at ${n.atMs} ms the pool judged "${n.taskName}" non-deterministic (charges spread over cores ${n.cores.join(', ')}) and stopped charging cores for it`);
   }
+  if (result.outcomes.sdc > 0) {
+    const causes = Object.entries(result.sdcCauses ?? {}).filter(([, n]) => n > 0).map(([cause, n]) => `${n} ${cause}`);
+    lines.push(`sdc: ${result.outcomes.sdc} wrong answer(s) reached the caller (${causes.join(', ')})`);
+  }
   if (result.unexplainedCorrected > 0) lines.push(`warning: ${result.unexplainedCorrected} task(s) with no injected fault had disagreeing replicas: is the task deterministic?`);
   if (result.coverage.unexplainedSdc > 0) lines.push(`warning: ${result.coverage.unexplainedSdc} wrong answer(s) with no active injection: is the task deterministic, is the golden answer right?`);
   return lines.join('\n');

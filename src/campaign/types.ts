@@ -112,6 +112,8 @@ export interface SdcExample {
   inputIndex: number;
   models: FaultModelName[];
   cores: number[];
+  /** common-mode: a common-mode fault; identical flips: independent faults flipped the same bits on two replicas; other: neither. */
+  cause: 'common-mode' | 'identical flips' | 'other';
 }
 
 export interface CampaignResult {
@@ -145,6 +147,8 @@ export interface CampaignResult {
   models: ModelSummary[];
   /** 1 − sdc/activated over activated tasks, with a Wilson interval. */
   coverage: Interval & { activated: number; sdc: number; unexplainedSdc: number };
+  /** SDC tasks by cause (see SdcExample.cause). */
+  sdcCauses: Record<SdcExample['cause'], number>;
   sampling: {
     margin: number | null;
     confidence: number;

@@ -44,8 +44,9 @@ async function main(): Promise<number> {
   console.log(`
 Reading the table: "corrected" tasks had a wrong, crashed or hung replica that the vote out-voted;
 "detected" tasks were refused with a typed error instead of a wrong answer (static groups without a
-spare cannot tie-break, and a group with a disabled core leaves service); "sdc" counts wrong answers
-that reached the caller — only common-mode faults (the same wrong value on two replicas) get through.`);
+spare cannot re-execute elsewhere, and a group with a disabled core leaves service); "sdc" counts wrong
+answers that reached the caller: only two replicas with the same wrong value get through — common-mode
+faults by design, and (rarely) two independent faults that flipped the same bit of the same field.`);
   if (demo.htmlPath !== undefined) console.log(`\nHTML report: ${demo.htmlPath}`);
   console.log(`wall time: ${(demo.elapsedMs / 1000).toFixed(1)} s`);
   return controller.signal.aborted ? 130 : 0;

@@ -66,6 +66,12 @@ export interface SimConfig {
   /** Per-replica CPU work added to the service time (dispatch, copy, digest), ms at speed 1. */
   overhead: number;
   /**
+   * Per-replica CPU work of the pool's main thread (reply, vote, next dispatch), ms. Replies
+   * queue for the one main thread, which is not pinned: it runs where a CPU has room, and a
+   * core is free again only once its reply has been handled (as in the pool).
+   */
+  mainOverhead: number;
+  /**
    * Per-replica dispatch latency, ms: the core is taken but its CPU is idle (the request's trip
    * to the worker). Hidden when other cores share the CPU, unlike `overhead`.
    */
@@ -95,6 +101,7 @@ export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks'> = {
   taskTimeout: 30_000,
   maxAttempts: 5,
   overhead: 0,
+  mainOverhead: 0,
   latency: 0,
   restartMs: 0,
   speed: { sigma: 0, slow: [] },

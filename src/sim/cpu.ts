@@ -4,10 +4,15 @@
  * s, started at V0, finishes when V reaches V0 + w·s. Only the CPU's earliest finish is in the
  * event heap (stamped with a version, so a changed share invalidates it). With one core per
  * CPU this is plain run-to-completion.
+ *
+ * The pool's main thread (dispatch, vote, messages) is not pinned: its work queues on one
+ * floating job that starts on the least loaded CPU and stays there until it drains.
  */
 import type { EventHeap } from './queue.js';
 
 export const EV_CPU = 1;
+/** finish() result when the main-thread job drained. */
+export const MAIN_DONE = -2;
 
 export class CpuModel {
   private readonly vt: Float64Array;
@@ -19,6 +24,9 @@ export class CpuModel {
   private readonly members: Int32Array;
   private readonly tag: Float64Array;
   readonly active: Uint8Array;
+  /** CPU running the main-thread job, -1 when it has nothing to do. */
+  private mainCpu = -1;
+  private mainTag = 0;
 
   constructor(
     readonly cpuOf: Int32Array,
@@ -72,12 +80,32 @@ export class CpuModel {
     this.schedule(cpu, now);
   }
 
-  /** Handles a CPU event: returns the core whose replica finished, or -1 for a stale event. */
+  /** Queues `work` ms of main-thread CPU time. */
+  mainWork(now: number, work: number): void {
+    if (this.mainCpu >= 0) {
+      this.mainTag += work;
+      this.schedule(this.mainCpu, now);
+      return;
+    }
+    let cpu = 0;
+    for (let c = 1; c < this.m.length; c++) if (this.m[c]! < this.m[cpu]!) cpu = c;
+    this.advance(cpu, now);
+    this.mainCpu = cpu;
+    this.mainTag = this.vt[cpu]! + work;
+    this.m[cpu]!++;
+    this.schedule(cpu, now);
+  }
+
+  /**
+   * Handles a CPU event: returns the core whose replica finished, MAIN_DONE when the main
+   * thread's job drained, or -1 for a stale event.
+   */
   finish(cpu: number, version: number, now: number): number {
     if (this.version[cpu] !== version) return -1;
     this.advance(cpu, now);
     let best = -1;
-    let bestTag = Number.POSITIVE_INFINITY;
+    let bestTag = this.mainCpu === cpu ? this.mainTag : Number.POSITIVE_INFINITY;
+    if (this.mainCpu === cpu) best = MAIN_DONE;
     for (let j = this.first[cpu]!; j < this.first[cpu + 1]!; j++) {
       const core = this.members[j]!;
       if (this.active[core] === 1 && this.tag[core]! < bestTag) {
@@ -85,8 +113,9 @@ export class CpuModel {
         best = core;
       }
     }
-    if (best < 0) return -1;
-    this.active[best] = 0;
+    if (best === -1) return -1;
+    if (best === MAIN_DONE) this.mainCpu = -1;
+    else this.active[best] = 0;
     this.m[cpu]!--;
     this.schedule(cpu, now);
     return best;
@@ -96,7 +125,7 @@ export class CpuModel {
     const version = ++this.version[cpu]!;
     const m = this.m[cpu]!;
     if (m === 0) return;
-    let bestTag = Number.POSITIVE_INFINITY;
+    let bestTag = this.mainCpu === cpu ? this.mainTag : Number.POSITIVE_INFINITY;
     for (let j = this.first[cpu]!; j < this.first[cpu + 1]!; j++) {
       const core = this.members[j]!;
       if (this.active[core] === 1 && this.tag[core]! < bestTag) bestTag = this.tag[core]!;

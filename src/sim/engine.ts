@@ -3,22 +3,21 @@
  * and a FIFO (replica timeouts). The clock fed to CoreHealth only moves here. Per-core state
  * lives in typed arrays so that the hot loop allocates nothing of its own.
  */
-import { createBinding } from '../binding/index.js';
-import { CoreHealth } from '../health/core-health.js';
-import { DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../health/defaults.js';
-import type { ResolvedHealthOptions } from '../health/types.js';
-import { ManualClock } from '../util/clock.js';
-import { SeededRandom } from '../util/random.js';
+import type { BindingPolicy } from '../binding/types.js';
+import type { CoreHealth } from '../health/core-health.js';
+import type { ManualClock } from '../util/clock.js';
+import type { SeededRandom } from '../util/random.js';
 import { majorityOf, type Ballot } from '../vote/voter.js';
+import { OK_KEY } from './bridge.js';
 import type { SimConfig } from './config.js';
-import { CpuModel, EV_CPU } from './cpu.js';
+import { CpuModel, EV_CPU, MAIN_DONE } from './cpu.js';
 import { exponential, Normal, ServiceSampler } from './dist.js';
-import { COMMON, CRASH, FaultModel, HANG, OK, WRONG } from './faults.js';
-import { Glue, OK_KEY } from './glue.js';
-import { Metrics } from './metrics.js';
-import { EventHeap, TimeoutFifo } from './queue.js';
-import { buildResult, type SimResult } from './result.js';
-import { S_CRASH, S_TIMEOUT, S_VALUE, SimCore, SimTask } from './task.js';
+import { COMMON, CRASH, type FaultModel, HANG, OK, WRONG } from './faults.js';
+import { Glue } from './glue.js';
+import { GroupTracker } from './groups.js';
+import type { Metrics } from './metrics.js';
+import { EventHeap, PairFifo, TimeoutFifo } from './queue.js';
+import { S_CRASH, S_TIMEOUT, S_VALUE, type SimCore, type SimTask } from './task.js';
 
 const EV_ARRIVAL = 2;
 const EV_POLL = 3;
@@ -29,37 +28,11 @@ const RUN = 1;
 const HUNG = 2;
 const PROBE = 3;
 const SENT = 4;
+const REPLIED = 5;
 
 const OK_BALLOT: Ballot = Object.freeze({ key: OK_KEY });
 const COMMON_BALLOT: Ballot = Object.freeze({ key: 'common-mode-wrong' });
 const NO_BALLOT: Ballot = Object.freeze({ key: undefined });
-
-function healthOptions(c: SimConfig): ResolvedHealthOptions {
-  const h = c.health;
-  return {
-    ...DEFAULT_HEALTH,
-    disableAt: h.disableAt,
-    halfLife: h.halfLife,
-    blame: h.blame,
-    selfTest: h.selfTest === false ? false : { tasks: DEFAULT_SELF_TESTS, after: h.selfTest.after, passes: h.selfTest.passes, maxProbations: h.selfTest.maxProbations, probationTasks: h.selfTest.probationTasks },
-  };
-}
-
-/** Runs one configuration to the end (every task settled) and returns its metrics. */
-export function simulate(config: SimConfig, label: { variant?: string; point?: number | string | boolean } = {}): SimResult {
-  const random = new SeededRandom(config.seed);
-  const k = config.redundancy === 'tmr' ? 3 : 2;
-  const cores = Array.from({ length: config.cores }, (_, id) => new SimCore(id, id % config.cpus));
-  const clock = new ManualClock(0);
-  const health = new CoreHealth(cores.map((c) => c.id), healthOptions(config), clock);
-  const policy = createBinding(config.binding, cores, k, config.spares, random.fork());
-  const faults = new FaultModel(config.faults, config.cores, random.fork());
-  const metrics = new Metrics(config.cores, k, config.tasks.count, config.buckets);
-  const engine = new Engine(config, cores, policy, health, clock, faults, metrics, k, random);
-  const wall = performance.now();
-  engine.run();
-  return buildResult(engine.view(), label, performance.now() - wall);
-}
 
 export class Engine extends Glue {
   private readonly heap = new EventHeap();
@@ -70,27 +43,21 @@ export class Engine extends Glue {
   private readonly out: Int8Array;
   private readonly kind: Uint8Array;
   private readonly startAt: Float64Array;
+  private readonly doneAt: Float64Array;
   private readonly serial: Int32Array;
   private readonly debt: Float64Array;
   private readonly probing: Uint8Array;
   private readonly probeRound: Int32Array;
   private readonly wrong: Ballot[];
-  /**
-   * Static binding: each core's group, busy enabled cores per group, groups in service, and
-   * how many in-service groups are wholly idle (a new task fits exactly when one is).
-   */
-  private readonly groupOf: Int32Array;
-  private readonly groupBusy: Int32Array;
-  private readonly groupIn: Uint8Array;
-  private readyGroups = 0;
-  private readonly counted: Int32Array;
+  /** Static binding: which groups are wholly idle. */
+  private readonly groups: GroupTracker | undefined;
   /** Dynamic binding: idle cores needed before a new task is placed (k when batching). */
   readonly batch: boolean;
   private readonly notEnabled = new Set<number>();
-  private qSubmit = new Float64Array(256);
-  private qId = new Int32Array(256);
-  private qHead = 0;
-  private qLen = 0;
+  private readonly queue = new PairFifo();
+  /** Replies waiting for the main thread: core and status. */
+  private readonly replies = new PairFifo();
+  private mainBusy = false;
   private nextId = 0;
   private pollScheduled = false;
   /** Closed-loop clients waiting out a backoff after a failed task. */
@@ -104,7 +71,7 @@ export class Engine extends Glue {
   constructor(
     readonly cfg: SimConfig,
     cores: SimCore[],
-    policy: ReturnType<typeof createBinding>,
+    policy: BindingPolicy,
     health: CoreHealth,
     clock: ManualClock,
     faults: FaultModel,
@@ -124,15 +91,13 @@ export class Engine extends Glue {
     this.out = new Int8Array(n);
     this.kind = new Uint8Array(n);
     this.startAt = new Float64Array(n);
+    this.doneAt = new Float64Array(n);
     this.serial = new Int32Array(n);
     this.debt = new Float64Array(n);
     this.probing = new Uint8Array(n);
     this.probeRound = new Int32Array(n);
     this.wrong = cores.map((c) => Object.freeze({ key: `wrong-on-core-${c.id}` }));
-    this.groupOf = Int32Array.from(cores, (c) => policy.binding(c.id).group ?? -1);
-    this.groupBusy = new Int32Array(n);
-    this.groupIn = new Uint8Array(n);
-    this.counted = new Int32Array(n).fill(-1);
+    this.groups = this.dynamic ? undefined : new GroupTracker(cores, policy);
     // Waiting for k idle cores wastes about (k-1)/(2n) of the core time in a saturated pool:
     // negligible from a few hundred cores, where it saves two O(n) place calls per task.
     this.batch = this.dynamic && (cfg.batch === 'auto' ? n >= 100 * (k - 1) : cfg.batch);
@@ -173,6 +138,7 @@ export class Engine extends Glue {
       if (heap.k === EV_CPU) {
         const id = this.cpu.finish(heap.x, heap.y, heap.t);
         if (id >= 0) this.cpuDone(id);
+        else if (id === MAIN_DONE) this.mainDone();
       } else if (heap.k === EV_ARRIVAL) {
         this.submitOne();
         if (this.nextId < count) heap.push(this.now + this.interarrival(), EV_ARRIVAL, 0, 0);
@@ -214,69 +180,27 @@ export class Engine extends Glue {
 
   private submitOne(): void {
     const id = this.nextId++;
-    if (!this.admit(id)) return;
-    if (this.qLen === this.qId.length) this.growQueue();
-    const i = (this.qHead + this.qLen) % this.qId.length;
-    this.qId[i] = id;
-    this.qSubmit[i] = this.now;
-    this.qLen++;
+    if (this.admit(id)) this.queue.push(id, this.now);
   }
 
   protected queuedCount(): number {
-    return this.qLen;
+    return this.queue.length;
   }
 
   protected takeQueued(): SimTask | undefined {
-    if (this.qLen === 0) return undefined;
-    const i = this.qHead;
-    this.qHead = (this.qHead + 1) % this.qId.length;
-    this.qLen--;
-    return this.newTask().reset(this.qId[i]!, this.qSubmit[i]!, this.service.next(), this.k);
-  }
-
-  private growQueue(): void {
-    const size = this.qId.length * 2;
-    const id = new Int32Array(size);
-    const at = new Float64Array(size);
-    for (let j = 0; j < this.qLen; j++) {
-      const i = (this.qHead + j) % this.qId.length;
-      id[j] = this.qId[i]!;
-      at[j] = this.qSubmit[i]!;
-    }
-    this.qId = id;
-    this.qSubmit = at;
-    this.qHead = 0;
+    if (this.queue.length === 0) return undefined;
+    this.queue.shift();
+    return this.newTask().reset(this.queue.id, this.queue.submitAt, this.service.next(), this.k);
   }
 
   protected newWorkFits(): boolean {
     if (this.capacity < this.k) return true; // the policy will say impossible: fail the task
-    if (!this.dynamic) return this.readyGroups > 0;
+    if (this.groups !== undefined) return this.groups.ready > 0;
     return this.newDirty && this.idleEnabled >= (this.batch ? Math.min(this.k, this.head?.wanted ?? this.k) : 1);
   }
 
   protected capacityChanged(): void {
-    if (this.dynamic) return;
-    this.groupIn.fill(0);
-    for (const c of this.cores) {
-      const g = this.groupOf[c.id]!;
-      if (g < 0 || !c.enabled) continue;
-      const role = this.policy.binding(c.id).role;
-      if (role === 'member' || role === 'spare') this.groupIn[g] = 1;
-    }
-    this.readyGroups = 0;
-    for (let g = 0; g < this.groupIn.length; g++) if (this.groupIn[g] === 1 && this.groupBusy[g] === 0) this.readyGroups++;
-  }
-
-  private groupBusier(id: number, g: number): void {
-    this.counted[id] = g;
-    if (this.groupBusy[g]!++ === 0 && this.groupIn[g] === 1) this.readyGroups--;
-  }
-
-  private groupIdler(id: number): void {
-    const g = this.counted[id]!;
-    if (g < 0) return;
-    this.counted[id] = -1;
-    if (--this.groupBusy[g]! === 0 && this.groupIn[g] === 1) this.readyGroups++;
+    this.groups?.recount();
   }
 
   protected settledHook(failed: boolean): void {
@@ -294,8 +218,7 @@ export class Engine extends Glue {
     core.busy = true;
     if (core.enabled) {
       this.idleEnabled--;
-      const g = this.groupOf[id]!;
-      if (g >= 0) this.groupBusier(id, g);
+      this.groups?.busier(id);
     }
     task.used.push(id);
     task.inFlight++;
@@ -334,7 +257,7 @@ export class Engine extends Glue {
     if (!core.enabled) return;
     this.idleEnabled++;
     this.newDirty = true;
-    this.groupIdler(id);
+    this.groups?.idler(id);
   }
 
   private cpuDone(id: number): void {
@@ -347,13 +270,34 @@ export class Engine extends Glue {
       this.stats.crashes++;
       this.debt[id] = this.cfg.restartMs;
     }
-    this.replicaDone(id, out === CRASH ? S_CRASH : S_VALUE);
+    const status = out === CRASH ? S_CRASH : S_VALUE;
+    this.doneAt[id] = this.now;
+    if (this.cfg.mainOverhead <= 0) {
+      this.replicaDone(id, status);
+      return;
+    }
+    // The pool's main thread handles replies one at a time; the core is busy until its turn.
+    this.kind[id] = REPLIED;
+    this.replies.push(id, status);
+    if (!this.mainBusy) {
+      this.mainBusy = true;
+      this.cpu.mainWork(this.now, this.cfg.mainOverhead);
+    }
+  }
+
+  /** The main thread finished handling the oldest reply. */
+  private mainDone(): void {
+    this.replies.shift();
+    if (this.replies.length > 0) this.cpu.mainWork(this.now, this.cfg.mainOverhead);
+    else this.mainBusy = false;
+    this.replicaDone(this.replies.id, this.replies.submitAt);
   }
 
   private timeout(id: number): void {
     if (this.kind[id] === RUN) this.cpu.stop(id, this.now);
     this.stats.timeouts++;
     this.debt[id] = this.cfg.restartMs; // the hung worker is terminated and restarted
+    this.doneAt[id] = this.now;
     this.replicaDone(id, S_TIMEOUT);
   }
 
@@ -363,7 +307,8 @@ export class Engine extends Glue {
     this.release(id);
     const out = this.out[id]!;
     const ballot = status !== S_VALUE ? NO_BALLOT : out === OK ? OK_BALLOT : out === WRONG ? this.wrong[id]! : out === COMMON ? COMMON_BALLOT : NO_BALLOT;
-    this.finished(task, id, status, this.now - this.startAt[id]!, ballot);
+    // The replica's own time, as a worker reports it (reply.ms): CPU start to finish.
+    this.finished(task, id, status, this.doneAt[id]! - this.startAt[id]!, ballot);
   }
 
   protected enabledChanged(id: number, on: boolean): void {
@@ -372,7 +317,7 @@ export class Engine extends Glue {
       return;
     }
     this.notEnabled.add(id);
-    this.groupIdler(id);
+    this.groups?.idler(id);
     if (this.cfg.health.selfTest !== false) this.schedulePoll();
   }
 

@@ -1,46 +1,19 @@
 /**
- * The simulator's scheduler glue: the same decisions as src/pool/scheduler.ts and
- * health-bridge.ts (retries before new work, the voter's verdicts, TMR's late third replica
- * judged after the answer, DMR tie-breaks on a further core, only minority replicas charged,
- * health transitions applied to the binding policy), over virtual time and plain records.
+ * The simulator's scheduler glue: the same decisions as src/pool/scheduler.ts (retries before
+ * new work, the voter's verdicts, TMR's late third replica judged after the answer, DMR
+ * tie-breaks on a further core, re-executions never on a used core, only minority replicas
+ * charged), over virtual time and plain records.
  */
 import type { BindingPolicy, PlacementRequest } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
-import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
 import type { ManualClock } from '../util/clock.js';
 import { agreesWith, decide, type Ballot, type VoteGroup } from '../vote/voter.js';
+import { HealthGlue, OK_KEY, TASK_NAME } from './bridge.js';
 import type { FaultModel } from './faults.js';
 import type { Metrics } from './metrics.js';
-import { S_CRASH, S_TIMEOUT, SimTask, type SimCore } from './task.js';
+import { SimTask, type SimCore } from './task.js';
 
-const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'suspect', 'probation']);
-export const TASK_NAME = 'task';
-export const OK_KEY = 'ok';
-
-export interface Counters {
-  submitted: number;
-  settled: number;
-  correct: number;
-  sdc: number;
-  noMajority: number;
-  notEnoughCores: number;
-  replicas: number;
-  retries: number;
-  faults: number;
-  disagreements: number;
-  corrected: number;
-  timeouts: number;
-  crashes: number;
-  selfTests: number;
-  placeCalls: number;
-}
-
-export abstract class Glue {
-  now = 0;
-  idleEnabled = 0;
-  capacity = 0;
-  /** New work may fit: a core or static group became idle, or capacity changed. */
-  protected newDirty = true;
+export abstract class Glue extends HealthGlue {
   protected readonly retries: SimTask[] = [];
   protected head: SimTask | undefined = undefined;
   private readonly spare: SimTask[] = [];
@@ -48,24 +21,23 @@ export abstract class Glue {
   private again = false;
   /** Closed loop: tasks to submit once the current event is handled. */
   protected toSubmit = 0;
-  readonly stats: Counters = { submitted: 0, settled: 0, correct: 0, sdc: 0, noMajority: 0, notEnoughCores: 0, replicas: 0, retries: 0, faults: 0, disagreements: 0, corrected: 0, timeouts: 0, crashes: 0, selfTests: 0, placeCalls: 0 };
-  readonly suspicions: { at: number; cores: number[] }[] = [];
   protected readonly seen: Uint8Array;
   protected readonly dynamic: boolean;
   private readonly request: PlacementRequest;
 
   constructor(
-    protected readonly cores: SimCore[],
-    protected readonly policy: BindingPolicy,
-    protected readonly health: CoreHealth,
-    protected readonly clock: ManualClock,
-    protected readonly faults: FaultModel,
-    protected readonly metrics: Metrics,
-    protected readonly k: number,
+    cores: SimCore[],
+    policy: BindingPolicy,
+    health: CoreHealth,
+    clock: ManualClock,
+    faults: FaultModel,
+    metrics: Metrics,
+    k: number,
     protected readonly needed: number,
     protected readonly maxAttempts: number,
     count: number,
   ) {
+    super(cores, policy, health, clock, faults, metrics, k);
     this.seen = new Uint8Array(count);
     this.dynamic = policy.name === 'dynamic';
     // One request object, refilled per call: policies keep no references across calls.
@@ -79,8 +51,6 @@ export abstract class Glue {
   protected abstract queuedCount(): number;
   /** Cheap test that placing the head of the queue may succeed (the policy's place is O(n)). */
   protected abstract newWorkFits(): boolean;
-  /** A core left or rejoined service (self-test polling, static group book-keeping). */
-  protected abstract enabledChanged(id: number, on: boolean): void;
 
   protected newTask(): SimTask {
     return this.spare.pop() ?? new SimTask();
@@ -240,28 +210,6 @@ export abstract class Glue {
     this.charge(task, index, winner);
   }
 
-  private success(id: number): void {
-    const fx = this.health.success(id, TASK_NAME);
-    if (fx.transitions.length > 0 || fx.suspicions.length > 0) this.apply(fx);
-  }
-
-  private charge(task: SimTask, index: number, winner: VoteGroup): void {
-    const status = task.finStatus[index];
-    const evidence: FaultEvidence = {
-      kind: status === S_CRASH ? 'crash' : status === S_TIMEOUT ? 'timeout' : 'wrong-result',
-      taskName: TASK_NAME,
-      taskId: task.id,
-      majorityDigest: winner.key,
-    };
-    const key = task.ballots[index]!.key;
-    if (key !== undefined) evidence.digest = key;
-    this.stats.faults++;
-    const id = task.fin[index]!;
-    const fx = this.health.charge(id, evidence);
-    this.cores[id]!.lastFaultAt = this.now;
-    this.apply(fx);
-  }
-
   private noMajority(task: SimTask): void {
     if (task.settled) return;
     this.markDisagreement(task);
@@ -291,41 +239,8 @@ export abstract class Glue {
     this.settledHook(outcome === 'no-majority' || outcome === 'not-enough-cores');
   }
 
-  /** The policy's roles may have changed (static groups stranded or restored). */
-  protected abstract capacityChanged(): void;
-
   /** Called after each settle (the closed loop submits the next task). */
   protected abstract settledHook(failed: boolean): void;
-
-  /** health-bridge.apply: enable/disable cores, update the policy, re-examine waiting work. */
-  protected apply(fx: HealthEffects): void {
-    let changed = false;
-    for (const t of fx.transitions) {
-      const core = this.cores[t.core]!;
-      const serving = SERVING.has(t.to);
-      if (serving === core.enabled) continue;
-      changed = true;
-      core.enabled = serving;
-      if (!core.busy) this.idleEnabled += serving ? 1 : -1;
-      this.metrics.enabled(core.id, this.now, serving);
-      if (!serving) {
-        const cause = this.faults.cause(core.id, this.now);
-        const onset = cause === 'permanent' ? this.faults.onset[core.id]! : this.faults.firstBad[core.id]!;
-        const record = t.to === 'disabled' || t.to === 'retired' ? { core: core.id, at: this.now, cause, onset, timeToDisable: this.now - onset } : undefined;
-        this.metrics.disabled(record, this.now, 1);
-      } else this.metrics.disabled(undefined, this.now, -1);
-      this.enabledChanged(core.id, serving);
-    }
-    for (const s of fx.suspicions) this.suspicions.push({ at: this.now, cores: s.cores });
-    if (changed) {
-      this.policy.update(this.cores);
-      this.capacity = this.policy.capacity(this.cores);
-      this.metrics.capacity(this.now, this.capacity);
-      this.newDirty = true;
-      this.capacityChanged();
-      this.pump();
-    }
-  }
 
   /** Submission (scheduler.submit): with fewer than k serving cores a task fails at once. */
   protected admit(id: number): boolean {

@@ -1,12 +1,12 @@
 /** The discrete-event simulator: scenarios in, metrics out. */
 import type { Scenario } from './config.js';
-import { simulate } from './engine.js';
+import { simulate } from './simulate.js';
 import type { ScenarioResult, SimResult } from './result.js';
 
 export type { Scenario, SimConfig, RunSpec, ServiceDist, LifetimeDist, Arrival, FaultsConfig, HealthConfig, FailureMode } from './config.js';
 export type { SimResult, ScenarioResult } from './result.js';
 export type { DisableRecord } from './metrics.js';
-export { simulate } from './engine.js';
+export { simulate } from './simulate.js';
 export { parseScenario, loadScenario, resolveConfig, MAX_CORES } from './scenario.js';
 export { formatTable, tableRows } from './table.js';
 export { renderHtml } from './html.js';

@@ -156,3 +156,45 @@ export class TimeoutFifo {
     this.head = 0;
   }
 }
+
+/** A growable FIFO of (integer, number) pairs: queued task ids and submit times, replies. */
+export class PairFifo {
+  private at = new Float64Array(256);
+  private ids = new Int32Array(256);
+  private head = 0;
+  length = 0;
+  /** Fields of the last shifted entry. */
+  id = 0;
+  submitAt = 0;
+
+  push(id: number, submitAt: number): void {
+    if (this.length === this.ids.length) this.grow();
+    const i = (this.head + this.length) % this.ids.length;
+    this.ids[i] = id;
+    this.at[i] = submitAt;
+    this.length++;
+  }
+
+  /** Removes the oldest entry into id / submitAt. */
+  shift(): void {
+    const i = this.head;
+    this.head = (this.head + 1) % this.ids.length;
+    this.length--;
+    this.id = this.ids[i]!;
+    this.submitAt = this.at[i]!;
+  }
+
+  private grow(): void {
+    const size = this.ids.length * 2;
+    const ids = new Int32Array(size);
+    const at = new Float64Array(size);
+    for (let j = 0; j < this.length; j++) {
+      const i = (this.head + j) % this.ids.length;
+      ids[j] = this.ids[i]!;
+      at[j] = this.at[i]!;
+    }
+    this.ids = ids;
+    this.at = at;
+    this.head = 0;
+  }
+}

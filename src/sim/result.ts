@@ -1,7 +1,7 @@
 /** The metrics of one run, as printed, charted and written to JSON. */
 import type { SimConfig } from './config.js';
 import type { FaultModel } from './faults.js';
-import type { Counters } from './glue.js';
+import type { Counters } from './bridge.js';
 import { stepAt, stepMean, type DisableRecord, type Metrics } from './metrics.js';
 import type { SimCore } from './task.js';
 
@@ -27,7 +27,9 @@ export interface SimResult {
   suspicions: { at: number; cores: number[] }[];
   series: { t: number[]; throughput: number[]; capacity: number[]; disabled: number[]; failed: number[] };
   events: number;
+  /** Time the simulation took: wall clock, and CPU time of this process. */
   wallMs: number;
+  cpuMs: number;
 }
 
 /** Every run of a scenario, in file order (sweep points outer, variants inner). */
@@ -58,7 +60,7 @@ function round(x: number, digits = 4): number {
   return Math.round(x * f) / f;
 }
 
-export function buildResult(v: EngineView, label: { variant?: string; point?: number | string | boolean }, wallMs: number): SimResult {
+export function buildResult(v: EngineView, label: { variant?: string; point?: number | string | boolean }, wallMs: number, cpuMs: number): SimResult {
   const { cfg, stats: s, metrics: m, faults } = v;
   const n = cfg.cores;
   const end = v.end;
@@ -117,5 +119,6 @@ export function buildResult(v: EngineView, label: { variant?: string; point?: nu
     },
     events: v.events,
     wallMs: round(wallMs, 1),
+    cpuMs: round(cpuMs, 1),
   };
 }

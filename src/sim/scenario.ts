@@ -5,153 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { invalidOption } from '../errors.js';
-import { coreIds, countOrIds, getPath, join, known, merge, num, obj, oneOf, optNum, relabel, setPath, type Obj } from './check.js';
-import { DEFAULT_CONFIG, DEFAULT_SELF_TEST, type Arrival, type FaultsConfig, type HealthConfig, type LifetimeDist, type RunSpec, type Scenario, type ServiceDist, type SimConfig } from './config.js';
+import { getPath, known, merge, num, obj, oneOf, optNum, relabel, setPath, type Obj } from './check.js';
+import { DEFAULT_CONFIG, type RunSpec, type Scenario, type SimConfig } from './config.js';
+import { arrival, batch, faults, health, service } from './fields.js';
 
-const CONFIG_KEYS = ['cores', 'cpus', 'redundancy', 'binding', 'spares', 'taskTimeout', 'maxAttempts', 'overhead', 'latency', 'restartMs', 'tasks', 'speed', 'health', 'faults', 'batch', 'buckets', 'seed'];
+const CONFIG_KEYS = ['cores', 'cpus', 'redundancy', 'binding', 'spares', 'taskTimeout', 'maxAttempts', 'overhead', 'mainOverhead', 'latency', 'restartMs', 'tasks', 'speed', 'health', 'faults', 'batch', 'buckets', 'seed'];
 const TOP_KEYS = ['name', 'description', 'variants', 'sweep', ...CONFIG_KEYS];
 /** Cores the simulator supports; the scale target is 1,024. */
 export const MAX_CORES = 1024;
-
-function service(path: string, v: unknown): ServiceDist {
-  const o = obj(path, v);
-  const dist = oneOf(join(path, 'dist'), o.dist, ['constant', 'exponential', 'lognormal'] as const);
-  known(path, o, dist === 'lognormal' ? ['dist', 'mean', 'cv'] : ['dist', 'mean']);
-  const mean = num(join(path, 'mean'), o.mean, { min: 0, above: true });
-  if (dist === 'lognormal') return { dist, mean, cv: num(join(path, 'cv'), o.cv, { min: 0 }) };
-  return { dist, mean };
-}
-
-function arrival(path: string, v: unknown, n: number, mean: number): Arrival {
-  // A failed client retries after ten mean task times unless told otherwise.
-  if (v === undefined) return { kind: 'closed', concurrency: n, backoff: 10 * mean };
-  const o = obj(path, v);
-  const kind = oneOf(join(path, 'kind'), o.kind, ['closed', 'poisson'] as const);
-  if (kind === 'closed') {
-    known(path, o, ['kind', 'concurrency', 'backoff']);
-    return {
-      kind,
-      concurrency: optNum(join(path, 'concurrency'), o.concurrency, n, { min: 1, integer: true }),
-      backoff: optNum(join(path, 'backoff'), o.backoff, 10 * mean, { min: 0 }),
-    };
-  }
-  known(path, o, ['kind', 'rate']);
-  return { kind, rate: num(join(path, 'rate'), o.rate, { min: 0, above: true }) };
-}
-
-function lifetimes(path: string, v: unknown): FaultsConfig['lifetimes'] {
-  if (v === undefined || v === false) return false;
-  const o = obj(path, v);
-  const dist = oneOf(join(path, 'dist'), o.dist, ['exponential', 'weibull'] as const);
-  known(path, o, dist === 'weibull' ? ['dist', 'shape', 'scale', 'fraction'] : ['dist', 'mean', 'fraction']);
-  const fraction = optNum(join(path, 'fraction'), o.fraction, 1, { min: 0, max: 1 });
-  const life: LifetimeDist =
-    dist === 'weibull'
-      ? { dist, shape: num(join(path, 'shape'), o.shape, { min: 0, above: true }), scale: num(join(path, 'scale'), o.scale, { min: 0, above: true }) }
-      : { dist, mean: num(join(path, 'mean'), o.mean, { min: 0, above: true }) };
-  return { ...life, fraction };
-}
-
-function rateOn(path: string, v: unknown, n: number): { rate: number; cores: number[] | 'all' } {
-  if (v === undefined) return { rate: 0, cores: 'all' };
-  const o = obj(path, v);
-  known(path, o, ['rate', 'cores']);
-  const rate = num(join(path, 'rate'), o.rate, { min: 0, max: 1 });
-  return { rate, cores: o.cores === undefined ? 'all' : coreIds(join(path, 'cores'), o.cores, n) };
-}
-
-function faults(path: string, v: unknown, n: number): FaultsConfig {
-  const d = DEFAULT_CONFIG.faults;
-  if (v === undefined) return d;
-  const o = obj(path, v);
-  known(path, o, ['transient', 'commonMode', 'failed', 'failureMode', 'lifetimes', 'intermittent', 'crash', 'hang']);
-  let transient = d.transient;
-  if (o.transient !== undefined) {
-    const p = join(path, 'transient');
-    const t = obj(p, o.transient);
-    known(p, t, ['rate', 'perCore']);
-    const perCore = t.perCore === undefined ? [] : t.perCore;
-    if (!Array.isArray(perCore)) throw invalidOption(join(p, 'perCore'), 'an array of { core, rate }', perCore, 'type');
-    transient = {
-      rate: optNum(join(p, 'rate'), t.rate, 0, { min: 0, max: 1 }),
-      perCore: perCore.map((e: unknown, i) => {
-        const q = `${p}.perCore[${i}]`;
-        const eo = obj(q, e);
-        known(q, eo, ['core', 'rate']);
-        return { core: num(join(q, 'core'), eo.core, { min: 0, max: n - 1, integer: true }), rate: num(join(q, 'rate'), eo.rate, { min: 0, max: 1 }) };
-      }),
-    };
-  }
-  let intermittent: FaultsConfig['intermittent'] = false;
-  if (o.intermittent !== undefined && o.intermittent !== false) {
-    const p = join(path, 'intermittent');
-    const io = obj(p, o.intermittent);
-    known(p, io, ['cores', 'every', 'length', 'rate']);
-    intermittent = {
-      cores: countOrIds(join(p, 'cores'), io.cores, n),
-      every: num(join(p, 'every'), io.every, { min: 0, above: true }),
-      length: num(join(p, 'length'), io.length, { min: 0, above: true }),
-      rate: optNum(join(p, 'rate'), io.rate, 1, { min: 0, max: 1 }),
-    };
-  }
-  return {
-    transient,
-    commonMode: optNum(join(path, 'commonMode'), o.commonMode, 0, { min: 0, max: 1 }),
-    failed: o.failed === undefined ? 0 : countOrIds(join(path, 'failed'), o.failed, n),
-    failureMode: oneOf(join(path, 'failureMode'), o.failureMode, ['wrong', 'crash', 'hang'] as const, 'wrong'),
-    lifetimes: lifetimes(join(path, 'lifetimes'), o.lifetimes),
-    intermittent,
-    crash: rateOn(join(path, 'crash'), o.crash, n),
-    hang: rateOn(join(path, 'hang'), o.hang, n),
-  };
-}
-
-function health(path: string, v: unknown): HealthConfig {
-  const d = DEFAULT_CONFIG.health;
-  if (v === undefined) return d;
-  const o = obj(path, v);
-  known(path, o, ['disableAt', 'halfLife', 'selfTest', 'blame']);
-  let selfTest: HealthConfig['selfTest'] = false;
-  if (o.selfTest === true) selfTest = DEFAULT_SELF_TEST;
-  else if (o.selfTest !== undefined && o.selfTest !== false) {
-    const p = join(path, 'selfTest');
-    const s = obj(p, o.selfTest);
-    known(p, s, ['after', 'passes', 'maxProbations', 'probationTasks', 'probeMs']);
-    const D = DEFAULT_SELF_TEST;
-    selfTest = {
-      after: optNum(join(p, 'after'), s.after, D.after, { min: 0 }),
-      passes: optNum(join(p, 'passes'), s.passes, D.passes, { min: 1, integer: true }),
-      maxProbations: optNum(join(p, 'maxProbations'), s.maxProbations, D.maxProbations, { min: 0, integer: true }),
-      probationTasks: optNum(join(p, 'probationTasks'), s.probationTasks, D.probationTasks, { min: 1, integer: true }),
-      probeMs: optNum(join(p, 'probeMs'), s.probeMs, D.probeMs, { min: 0, above: true }),
-    };
-  }
-  let blame = d.blame;
-  if (o.blame === false) blame = false;
-  else if (o.blame !== undefined) {
-    const p = join(path, 'blame');
-    const b = obj(p, o.blame);
-    known(p, b, ['window', 'minCores', 'maxShare']);
-    const D = d.blame || { window: 20, minCores: 3, maxShare: 0.4 };
-    blame = {
-      window: optNum(join(p, 'window'), b.window, D.window, { min: 2, integer: true }),
-      minCores: optNum(join(p, 'minCores'), b.minCores, D.minCores, { min: 2, integer: true }),
-      maxShare: optNum(join(p, 'maxShare'), b.maxShare, D.maxShare, { min: 0, above: true, max: 1 }),
-    };
-  }
-  return {
-    disableAt: optNum(join(path, 'disableAt'), o.disableAt, d.disableAt, { min: 0, above: true }),
-    halfLife: o.halfLife === null ? Number.POSITIVE_INFINITY : optNum(join(path, 'halfLife'), o.halfLife, d.halfLife, { min: 0, above: true }),
-    selfTest,
-    blame,
-  };
-}
-
-function batch(v: unknown): boolean | 'auto' {
-  if (v === undefined || v === 'auto') return 'auto';
-  if (typeof v !== 'boolean') throw invalidOption('batch', "true, false or 'auto'", v, 'type');
-  return v;
-}
 
 /** Validates one configuration object (the base merged with a variant and a sweep value). */
 export function resolveConfig(raw: unknown): SimConfig {
@@ -179,6 +40,7 @@ export function resolveConfig(raw: unknown): SimConfig {
     taskTimeout: o.taskTimeout === null ? Number.POSITIVE_INFINITY : optNum('taskTimeout', o.taskTimeout, D.taskTimeout, { min: 0, above: true }),
     maxAttempts: optNum('maxAttempts', o.maxAttempts, D.maxAttempts, { min: 0, integer: true }),
     overhead: optNum('overhead', o.overhead, 0, { min: 0 }),
+    mainOverhead: optNum('mainOverhead', o.mainOverhead, 0, { min: 0 }),
     latency: optNum('latency', o.latency, 0, { min: 0 }),
     restartMs: optNum('restartMs', o.restartMs, 0, { min: 0 }),
     tasks: {
