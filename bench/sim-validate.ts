@@ -78,10 +78,10 @@ async function busy(ms: number): Promise<number> {
   return total === 0 ? 0 : 1 - (d[3]! + (d[4] ?? 0)) / total; // idle + iowait
 }
 
-/** Waits (up to ~1 min) for the machine to be quiet: a shared machine's load distorts every rate. */
+/** Waits (up to ~20 s) for the machine to be quiet: a shared machine's load distorts every rate. */
 async function quiet(): Promise<number> {
   let b = await busy(300);
-  for (let tries = 0; b > 0.1 && tries < 30; tries++) {
+  for (let tries = 0; b > 0.1 && tries < 8; tries++) {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     b = await busy(300);
   }
@@ -145,6 +145,9 @@ async function realRun(c: Case, count: number, seed: number): Promise<Real> {
   }
 }
 
+/** Spread of the replica time (per-replica noise in the simulator), set once measured. */
+let serviceCv = 0;
+
 function simRun(c: Case, count: number, s: number, overhead: number, mainOverhead: number, latency: number, seed: number) {
   const r = simulate(
     resolveConfig({
@@ -157,6 +160,7 @@ function simRun(c: Case, count: number, s: number, overhead: number, mainOverhea
       latency,
       batch: false,
       tasks: { count, arrival: { kind: 'closed', concurrency: c.cores * 4 }, service: { dist: 'constant', mean: s } },
+      speed: { jitter: serviceCv },
       faults: { failed: c.stuck === undefined ? 0 : [c.stuck], transient: { rate: c.transient ?? 0 } },
       seed,
     }),
@@ -164,8 +168,12 @@ function simRun(c: Case, count: number, s: number, overhead: number, mainOverhea
   return { rate: r.throughput, ttd: r.disables[0]?.at ?? null, corrected: r.counters.corrected };
 }
 
-/** Median replica time reported by the workers, one task at a time (no CPU sharing). */
-async function serviceTime(): Promise<number> {
+/**
+ * Replica time reported by the workers, one task at a time (no CPU sharing): the median, and
+ * its spread as a coefficient of variation from the median absolute deviation (robust to the
+ * odd multi-ms hiccup). The spread matters to static binding: a group waits for its slowest.
+ */
+async function serviceTime(): Promise<{ median: number; cv: number }> {
   const pool = new Triplex({ filename: tasksFile, redundancy: 'dmr', cores: 2, cpus: CPUS, maxBatch: 1 });
   try {
     await pool.ready;
@@ -174,7 +182,8 @@ async function serviceTime(): Promise<number> {
       const r = await pool.runDetailed(iterations, { name: 'work' });
       if (i >= 50) for (const rep of r.replicas) ms.push(rep.ms);
     }
-    return median(ms);
+    const m = median(ms);
+    return { median: m, cv: (1.4826 * median(ms.map((x) => Math.abs(x - m)))) / m };
   } finally {
     await pool.destroy();
   }
@@ -187,8 +196,9 @@ const countOf = (c: Case, s: number): number => Math.max(200, Math.round((second
 
 console.log(machine.line);
 await quiet();
-const s = await serviceTime();
-console.log(`work(${iterations}) ≈ ${targetMs} ms on the main thread; measured replica time in a pinned worker s = ${s.toFixed(3)} ms`);
+const { median: s, cv } = await serviceTime();
+serviceCv = cv;
+console.log(`work(${iterations}) ≈ ${targetMs} ms on the main thread; measured replica time in a pinned worker s = ${s.toFixed(3)} ms (cv ${cv.toFixed(3)})`);
 // Repeats interleaved over the cases, so that a burst of background load hits them alike.
 const real = new Map<Case, Real[]>(CASES.map((c) => [c, []]));
 const loads: number[] = [];
@@ -246,12 +256,12 @@ for (const c of CASES) {
     'sim corrected': median(sims.map((x) => x.corrected)),
   });
 }
-console.log(`per replica: service s = ${s.toFixed(3)} ms (measured); fitted worker overhead o = ${overhead.toFixed(3)} ms, main thread m = ${mainOverhead.toFixed(3)} ms, latency l = ${latency.toFixed(3)} ms`);
+console.log(`per replica: service s = ${s.toFixed(3)} ms, cv ${cv.toFixed(3)} (measured); fitted worker overhead o = ${overhead.toFixed(3)} ms, main thread m = ${mainOverhead.toFixed(3)} ms, latency l = ${latency.toFixed(3)} ms`);
 console.log(`before each real run: 1-minute load ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)}, CPUs busy ${(Math.min(...background) * 100).toFixed(0)}..${(Math.max(...background) * 100).toFixed(0)} %`);
 console.table(rows);
 const dir = new URL('../bench/results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
 const file = new URL('sim-validate.json', dir);
-const model = { serviceMs: s, overheadMs: overhead, mainOverheadMs: mainOverhead, latencyMs: latency };
+const model = { serviceMs: s, serviceCv: cv, overheadMs: overhead, mainOverheadMs: mainOverhead, latencyMs: latency };
 writeFileSync(file, `${JSON.stringify({ machine, targetMs, iterations, model, repeat, cpus: CPUS, loadavg: loads, backgroundBusy: background, rows }, null, 2)}\n`);
 console.log(`raw results: ${fileURLToPath(file)}`);

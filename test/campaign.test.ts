@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { campaign, expectProtected, FaultInjector, ProtectionError, type CampaignResult } from '../dist/index.js';
+import { campaign, expectProtected, FaultInjector, formatSummary, ProtectionError, type CampaignResult } from '../dist/index.js';
 import { expectProtected as fromTesting } from '../dist/testing.js';
 import { TASKS } from './helpers.js';
 
@@ -160,7 +160,7 @@ describe('stopping early', () => {
   it('an aborted campaign stops dispatching and reports what it measured', async () => {
     const controller = new AbortController();
     const result = await campaign({
-      pool: { filename: TASKS, cores: 3, redundancy: 'tmr' },
+      pool: { filename: TASKS, cores: 3, redundancy: 'tmr', health: NEVER_DISABLE },
       task: { name: 'spin', inputs: [500] },
       faults: new FaultInjector({ seed: 1 }).transient({ rate: 0.05 }),
       tasks: 100_000,
@@ -175,11 +175,27 @@ describe('stopping early', () => {
     expect(result.tasks.settled).toBeLessThan(1000);
   });
 
+  it('a pool that runs out of cores for good ends the campaign instead of refusing every remaining task', async () => {
+    const result = await campaign({
+      pool: { filename: TASKS, cores: 3, redundancy: 'tmr' },
+      task: { name: 'fib', inputs: FIBS },
+      faults: new FaultInjector({ seed: 2 }).stuck({ core: 0 }),
+      tasks: 100_000,
+    });
+    expect(result.exhausted).toBe(true);
+    expect(result.interrupted).toBe(false);
+    expect(result.cores[0]!.state).toBe('disabled');
+    expect(result.tasks.submitted).toBeLessThan(1000);
+    expect(result.outcomes.detected).toBeGreaterThan(0);
+    expect(result.outcomes.sdc).toBe(0);
+    expect(formatSummary(result)).toContain('(out of cores)');
+  });
+
   it('the CLI, sent SIGINT mid-campaign, waits for tasks in flight and still writes its JSON', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'triplex-cli-'));
     const json = path.join(dir, 'out.json');
     const html = path.join(dir, 'out.html');
-    const child = spawn(process.execPath, [CLI, 'campaign', '--task', `${TASKS}#spin`, '--inputs', '[1000]', '--tasks', '1000000', '--cores', '3', '--transient', '0.01', '--seed', '4', '--json', json, '--html', html], {
+    const child = spawn(process.execPath, [CLI, 'campaign', '--task', `${TASKS}#spin`, '--inputs', '[1000]', '--tasks', '1000000', '--cores', '3', '--transient', '0.01', '--disable-at', '1000000', '--seed', '4', '--json', json, '--html', html], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -16,7 +16,8 @@ describe('demo', () => {
     expect(demo.results).toHaveLength(DEFAULT_CONFIGS.length);
     expect(lines).toHaveLength(DEFAULT_CONFIGS.length);
     for (const result of demo.results) {
-      expect(result.tasks.settled, result.label).toBe(150);
+      // All tasks ran, unless the configuration lost too many cores to serve any (static groups without spares can).
+      if (!result.exhausted) expect(result.tasks.settled, result.label).toBe(150);
       expect(demo.table).toContain(result.label);
       // The stuck core is core 1 in every configuration: it is charged, and dynamic binding disables it.
       expect(result.cores[1]!.faults, result.label).toBeGreaterThan(0);

@@ -65,8 +65,9 @@ describe('fault models on real workers', () => {
     const inBurst = new Set(Array.from({ length: 60 }, (_, t) => t).filter((t) => bursts.decide({ taskId: t, taskName: 'fib', replica: 0, core: 0 }) !== undefined));
     expect(inBurst.size).toBe(15);
     const p = pool({ cores: 3, faults, health: NEVER_DISABLE });
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => p.runDetailed(i, { name: 'fib' })));
-    results.forEach((r, i) => expect(r.value).toBe(fib(i)));
+    // fib(n) for n <= 46 fits an int32: beyond, a core that has seen larger n returns (and digests) doubles.
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => p.runDetailed(i % 40, { name: 'fib' })));
+    results.forEach((r, i) => expect(r.value).toBe(fib(i % 40)));
     for (const record of faults.log) expect(inBurst.has(record.taskId)).toBe(true);
     // Every replica that ran on core 0 during a burst was hit, and none outside one.
     results.forEach((r, t) => {

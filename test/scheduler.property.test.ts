@@ -1,10 +1,10 @@
 // Property tests of DESIGN.md invariants 1–5 on the real scheduler, voter, health machine and
 // binding policies, driven by in-memory cores with random single-fault placements.
 import { fc } from '@fast-check/vitest';
-import { hash } from 'node:crypto';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { createBinding } from '../src/binding/index.js';
+import { canonicalDigest } from '../src/worker/canonical.js';
 import { CoreHealth } from '../src/health/core-health.js';
 import { DEFAULT_HEALTH } from '../src/health/defaults.js';
 import { TypedEmitter } from '../src/pool/events.js';
@@ -90,7 +90,7 @@ describe('scheduler invariants under random single-fault placements', () => {
           const { value, replicas } = outcome.result;
           expect(value).toBe(i * i);
           // Invariant 1: the returned value was produced by a majority of the planned replicas.
-          const digest = hash('sha256', serialize(value), 'base64');
+          const digest = canonicalDigest(value);
           expect(replicas.filter((r) => r.digest === digest).length).toBeGreaterThanOrEqual(2);
           // Invariant 4: no core ran the task twice.
           const ran = replicas.filter((r) => r.status !== 'lost');

@@ -54,7 +54,7 @@ function configOf(s: Arb) {
     mainOverhead: s.costs[1],
     latency: s.costs[2],
     tasks: { count: s.count, arrival: s.arrival, service: s.service === 'lognormal' ? { dist: 'lognormal', mean: 1, cv: 0.5 } : { dist: s.service, mean: 1 } },
-    speed: { sigma: s.sigma },
+    speed: { sigma: s.sigma, jitter: s.sigma },
     health: { disableAt: 2, halfLife: 1000, blame: s.blame ? { window: 20, minCores: 3, maxShare: 0.4 } : false, selfTest: s.selfTest ? { after: 5, passes: 2, probeMs: 0.5 } : false },
     faults: {
       transient: { rate: s.transient },

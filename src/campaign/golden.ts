@@ -3,7 +3,7 @@
  * unreplicated, on the main thread by importing the task module (or supplied by the user),
  * and normalised through v8 serialization so they compare like the pool's answers do.
  */
-import { hash } from 'node:crypto';
+import { canonicalDigest } from '../worker/canonical.js';
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
@@ -22,7 +22,7 @@ export type GoldenAnswer =
 type TaskFn = (input: unknown) => unknown;
 
 function digest(value: unknown): string {
-  return hash('sha256', serialize(value), 'base64');
+  return canonicalDigest(value);
 }
 
 /** The same {name, message, code?} identity the worker digests for a thrown error. */
@@ -71,7 +71,7 @@ async function answer(compute: () => unknown, index: number): Promise<GoldenAnsw
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The golden answer for input ${index} cannot be cloned: ${(error as Error).message}`, { index });
   }
-  return { ok: true, value: deserialize(bytes), digest: hash('sha256', bytes, 'base64') };
+  return { ok: true, value: deserialize(bytes), digest: canonicalDigest(value) };
 }
 
 /** Golden answers per input, and the slowest fault-free computation (ms; undefined when supplied). */

@@ -22,7 +22,7 @@ function summaryTable(results: readonly CampaignResult[]): string {
   const rows = results.map((r) => {
     const disabled = r.cores.filter((c) => c.disabledAtMs !== null);
     const cells = [
-      `${esc(r.label)}${r.interrupted ? ' <span class="badge">interrupted</span>' : ''}`,
+      `${esc(r.label)}${r.interrupted ? ' <span class="badge">interrupted</span>' : ''}${r.exhausted ? ' <span class="badge">out of cores</span>' : ''}`,
       String(r.tasks.settled - r.tasks.skipped),
       ...OUTCOMES.map((o) => (o === 'sdc' ? `<span class="${r.outcomes.sdc > 0 ? 'bad' : 'ok'}">${r.outcomes.sdc}</span>` : String(r.outcomes[o]))),
       esc(formatCoverage(r.coverage)),
@@ -58,6 +58,15 @@ function samplingText(r: CampaignResult): string {
   return `Margin ±${percent(s.margin)} at ${conf} needs ${s.required} injected tasks (population ${s.population ?? '∞'}); ${s.injected} were injected, giving ${achieved}: ${verdict}.`;
 }
 
+/** Exact steps from the recorded changes (older results without them fall back to the bucketed series). */
+function capacityChart(r: CampaignResult): string {
+  const changes = r.timeline.capacityChanges ?? [];
+  const end = r.timeline.t[r.timeline.t.length - 1] ?? 0;
+  const x = changes.length > 0 ? [...changes.map((c) => c.t), end] : r.timeline.t;
+  const values = changes.length > 0 ? [...changes.map((c) => c.value), changes[changes.length - 1]!.value] : r.timeline.capacity;
+  return lineChart('capacity-over-time', 'Cores in service over time', x, [{ name: 'cores serving', values, color: '#0f766e' }], { yLabel: 'cores', step: true, integer: true });
+}
+
 function section(r: CampaignResult, i: number): string {
   const c = r.config;
   const modelRows = r.models
@@ -75,7 +84,7 @@ function section(r: CampaignResult, i: number): string {
 <p>Coverage (1 − SDC / activated, ${r.coverage.activated} tasks with an activated fault): <b>${esc(formatCoverage(r.coverage))}</b>. ${samplingText(r)}</p>
 ${stackedBars('outcomes-per-model', 'Outcomes of the tasks each fault model touched', modelRows, LEGEND)}
 ${lineChart('faults-over-time', 'Faults attributed to each core over time (cumulative)', x, faultSeries, { yLabel: 'faults', step: true, integer: true })}
-${lineChart('capacity-over-time', 'Cores in service over time', x, [{ name: 'cores serving', values: r.timeline.capacity, color: '#0f766e' }], { yLabel: 'cores', step: true, integer: true })}
+${capacityChart(r)}
 ${lineChart('throughput-over-time', 'Tasks settled per bucket', x, [{ name: `per ${Math.round(r.timeline.bucketMs)} ms`, values: r.timeline.settled, color: '#6366f1' }], { yLabel: 'tasks', integer: true })}
 <h3>Fault models</h3>${modelTable(r)}
 <h3>Cores</h3>${coreTable(r)}

@@ -25,6 +25,7 @@ export interface Collected {
   elapsedMs: number;
   submitted: number;
   settled: number;
+  exhausted: boolean;
 }
 
 export function summarize(c: Collected): CampaignResult {
@@ -68,6 +69,7 @@ export function summarize(c: Collected): CampaignResult {
     version: 1,
     label: options.label ?? `${o.redundancy.toUpperCase()} ${o.binding}`,
     interrupted: options.signal?.aborted === true && c.submitted < plan.tasks,
+    exhausted: c.exhausted,
     startedAt: c.startedAt,
     config: {
       filename: o.moduleUrl,

@@ -95,6 +95,8 @@ async function execute(pool: Triplex, options: CampaignOptions, plan: CampaignPl
   let inFlight = 0;
   let injectedSettled = 0;
   let fatal: Error | undefined;
+  let exhausted = false;
+  const canRecover = o.health.selfTest !== false || faults.models.some((m) => m.model === 'online');
   let lastSettleMs = 0;
   const interrupted = (): boolean => options.signal?.aborted === true;
   const enough = (): boolean => submitted >= plan.tasks || (plan.required !== null && injectedSettled >= plan.required);
@@ -113,14 +115,28 @@ async function execute(pool: Triplex, options: CampaignOptions, plan: CampaignPl
       return;
     }
     if (FATAL.has(error.code)) fatal ??= error;
+    // Out of cores for good (nothing can bring one back): further tasks would only be refused at once.
+    if (error.code === 'ERR_NOT_ENOUGH_CORES' && !canRecover) exhausted = true;
     const outcomes = error.data?.outcomes as ReplicaReport[] | undefined;
     observations[id] = { inputIndex, kind: SKIPPED.has(error.code) || FATAL.has(error.code) ? 'skipped' : 'detected', matches: false, corrected: false, replicas: outcomes };
   };
 
   await new Promise<void>((done) => {
+    const stop = (): boolean => fatal !== undefined || exhausted || interrupted() || enough();
     const pump = (): void => {
-      while (fatal === undefined && !interrupted() && !enough() && inFlight < concurrency) submit();
-      if (inFlight === 0 && (fatal !== undefined || interrupted() || enough())) done();
+      scheduled = false;
+      // Late replicas of the tasks in flight can still change core states (forgiven charges): look again once they are in.
+      if (exhausted && inFlight === 0 && serving(pool) >= o.k) exhausted = false;
+      while (!stop() && inFlight < concurrency) submit();
+      if (inFlight === 0 && stop()) done();
+    };
+    // Refusals settle at once: dispatching from their callbacks would chain microtasks forever and
+    // starve timers and signals (Ctrl-C). One pump per turn of the event loop keeps them running.
+    let scheduled = false;
+    const schedule = (): void => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(pump);
     };
     const submit = (): void => {
       const id = submitted++;
@@ -147,7 +163,7 @@ async function execute(pool: Triplex, options: CampaignOptions, plan: CampaignPl
           } catch (error) {
             fatal ??= error as Error;
           }
-          pump();
+          schedule();
         });
     };
     options.signal?.addEventListener('abort', pump, { once: true });
@@ -155,7 +171,7 @@ async function execute(pool: Triplex, options: CampaignOptions, plan: CampaignPl
   });
   if (fatal !== undefined) throw fatal;
   await drain(pool, faults, observations, evidence, slowestMs);
-  return summarize({ pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency, elapsedMs: lastSettleMs, submitted, settled });
+  return summarize({ pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency, elapsedMs: lastSettleMs, submitted, settled, exhausted });
 }
 
 /**

@@ -29,7 +29,7 @@ export function formatSummary(results: CampaignResult | readonly CampaignResult[
   const confidence = list[0]?.coverage.confidence ?? 0.95;
   const header = ['config', 'tasks', ...OUTCOMES, `coverage [${Math.round(confidence * 100)}% CI]`, 'disabled', 'answers/s'];
   const rows = list.map((r) => [
-    r.label + (r.interrupted ? ' (interrupted)' : ''),
+    r.label + (r.interrupted ? ' (interrupted)' : '') + (r.exhausted ? ' (out of cores)' : ''),
     String(r.tasks.settled - r.tasks.skipped),
     ...OUTCOMES.map((o) => String(r.outcomes[o])),
     formatCoverage(r.coverage),
@@ -56,6 +56,7 @@ export function formatNotes(result: CampaignResult): string {
   } else {
     lines.push(`sampling: ${s.injected} injected tasks give a margin of ${margin} at ${Math.round(s.confidence * 100)}% (Leveugle et al., p = 0.5)`);
   }
+  if (result.exhausted) lines.push(`stopped after ${result.tasks.submitted} of ${result.tasks.planned} tasks: too few cores left to serve one, and none could come back`);
   for (const core of result.cores) {
     if (core.disabledAtMs === null) continue;
     const ttd = core.timeToDisableMs === null ? '' : `, ${core.timeToDisableMs} ms after its first charge`;

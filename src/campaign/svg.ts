@@ -14,10 +14,10 @@ export interface BarSegment {
 
 /** Horizontal bars, each split into segments in proportion to its total (counts in tooltips and labels). */
 export function stackedBars(kind: string, title: string, rows: { label: string; segments: BarSegment[] }[], legend: { key: string; color: string }[]): string {
-  // Room for the longest label (≈6.8 px per character at 12 px), so none is cut off on the left.
+  // Room for the longest label (≈7.4 px per character at 12 px in common sans fonts), so none is cut off on the left.
   const longest = Math.max(0, ...rows.map((row) => row.label.length));
-  const labelW = Math.min(480, Math.max(120, Math.ceil(longest * 6.8) + 14));
-  const barW = Math.max(320, 690 - labelW);
+  const labelW = Math.min(520, Math.max(120, Math.ceil(longest * 7.4) + 14));
+  const barW = Math.max(320, 700 - labelW);
   const width = labelW + barW + 70;
   const rowH = 26;
   const top = 44;

@@ -50,7 +50,9 @@ export class TimelineRecorder {
       while (c + 1 < this.capacityAt.length && this.capacityAt[c + 1]!.t <= end) low = Math.min(low, this.capacityAt[++c]!.value);
       capacity[i] = low;
     }
-    return { bucketMs: round(bucketMs), t, settled, capacity, faults };
+    // Exact steps for the capacity chart (core states change rarely; capped so a flapping pool cannot bloat the JSON).
+    const changes = this.capacityAt.slice(0, 1000).map((c) => ({ t: round(Math.min(c.t, span)), value: c.value }));
+    return { bucketMs: round(bucketMs), t, settled, capacity, faults, capacityChanges: changes };
   }
 }
 

@@ -101,8 +101,10 @@ export interface Timeline {
   t: number[];
   /** Tasks settled in each bucket. */
   settled: number[];
-  /** Cores able to serve at the end of each bucket. */
+  /** Fewest cores able to serve during each bucket. */
   capacity: number[];
+  /** Every change of the number of cores able to serve, from t = 0 (the first 1,000). */
+  capacityChanges: { t: number; value: number }[];
   /** Cumulative faults the pool attributed to each core (its `fault` events, including ones the health policy forgave): faults[core][bucket]. */
   faults: number[][];
 }
@@ -121,6 +123,11 @@ export interface CampaignResult {
   label: string;
   /** Stopped by the signal (Ctrl-C) before its planned end. */
   interrupted: boolean;
+  /**
+   * Stopped early because the pool had too few cores left to serve a task and nothing could bring
+   * one back (no self-tests, no scheduled online event): the remaining tasks would only be refused.
+   */
+  exhausted: boolean;
   startedAt: string;
   config: {
     filename: string;

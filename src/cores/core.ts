@@ -30,6 +30,7 @@ export class Core implements ExecutingCore {
   terminating: 'timeout' | 'abort' | undefined;
 
   private pool: Piscina | null = null;
+  private starting: Promise<HelloReply> | undefined;
   private readonly progress = new SharedArrayBuffer(16);
   private readonly progressCount = new Int32Array(this.progress, 0, 1);
   private readonly progressTime = new Float64Array(this.progress, 8, 1);
@@ -47,7 +48,18 @@ export class Core implements ExecutingCore {
   }
 
   /** Starts the worker (idempotent) and returns what it reported: pinning, CPU, exports. */
-  async start(): Promise<HelloReply> {
+  start(): Promise<HelloReply> {
+    const starting = this.startWorker();
+    // Replicas placed while a (re)start is under way wait for it instead of failing.
+    this.starting = starting;
+    const clear = (): void => {
+      if (this.starting === starting) this.starting = undefined;
+    };
+    starting.then(clear, clear);
+    return starting;
+  }
+
+  private async startWorker(): Promise<HelloReply> {
     if (this.closing !== undefined) await this.closing;
     if (this.pool === null) {
       const workerData: CoreWorkerData = { coreId: this.id, cpu: this.cpu, pin: this.pin, moduleUrl: this.moduleUrl, progress: this.progress };
@@ -72,7 +84,7 @@ export class Core implements ExecutingCore {
   /** Runs one replica. Rejects with a CoreFailure when the worker died or was terminated. */
   execute(request: RunRequest): Promise<RunReply> {
     const pool = this.pool;
-    if (pool === null) return Promise.reject(new Error(`core ${this.id} is not started`));
+    if (pool === null) return this.starting === undefined ? notStarted(this.id) : this.starting.then(() => this.execute(request));
     this.tasks++;
     return pool.run(request) as Promise<RunReply>;
   }
@@ -84,7 +96,7 @@ export class Core implements ExecutingCore {
 
   executeBatch(requests: RunRequest[]): Promise<RunReply[]> {
     const pool = this.pool;
-    if (pool === null) return Promise.reject(new Error(`core ${this.id} is not started`));
+    if (pool === null) return this.starting === undefined ? notStarted(this.id) : this.starting.then(() => this.executeBatch(requests));
     this.tasks += requests.length;
     return pool.run({ kind: 'batch', requests } satisfies CoreRequest) as Promise<RunReply[]>;
   }
@@ -113,4 +125,13 @@ export class Core implements ExecutingCore {
     });
     return this.closing;
   }
+}
+
+/**
+ * A core with no worker and no start under way (stopped for good, or a start that failed). The
+ * rejection waits a turn of the event loop: rejecting at once let lanes re-place the lost replica
+ * on the same core in a microtask loop that starved everything else.
+ */
+function notStarted(id: number): Promise<never> {
+  return new Promise((_, reject) => setImmediate(() => reject(new Error(`core ${id} is not started`))));
 }

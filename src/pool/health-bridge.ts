@@ -3,9 +3,9 @@
  * changes (enable/disable, salvage exclusions, spares), stops and restarts workers, runs
  * known-answer self-tests on disabled cores, and emits the events.
  */
-import { hash } from 'node:crypto';
 import { serialize } from 'node:v8';
 import type { BindingPolicy } from '../binding/types.js';
+import { canonicalDigest } from '../worker/canonical.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
@@ -177,7 +177,7 @@ export class HealthBridge {
       for (let round = 0; round < selfTest.passes && !this.closed; round++) {
         const kat = this.health.nextSelfTest(core.id) ?? selfTest.tasks[round % selfTest.tasks.length]!;
         const input = serialize(kat.input);
-        const expected = hash('sha256', serialize(kat.expected), 'base64');
+        const expected = canonicalDigest(kat.expected);
         const passed = await this.runProbe(core, { kind: 'run', name: kat.name, input }).then(
           (reply) => reply.ok && reply.digest === expected,
           () => false,

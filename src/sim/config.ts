@@ -79,8 +79,12 @@ export interface SimConfig {
   /** CPU work a restarted worker adds to its next replica after a crash or timeout, ms. */
   restartMs: number;
   tasks: { count: number; arrival: Arrival; service: ServiceDist };
-  /** Slowness factors: lognormal spread (sigma of ln) and explicit slow cores (factor 2 = half speed). */
-  speed: { sigma: number; slow: { core: number; factor: number }[] };
+  /**
+   * Slowness factors: lognormal spread over cores (sigma of ln), explicit slow cores (factor 2
+   * = half speed), and per-replica noise (`jitter`: coefficient of variation of a mean-1
+   * lognormal factor; replicas of one task do the same work but never take the same time).
+   */
+  speed: { sigma: number; slow: { core: number; factor: number }[]; jitter: number };
   health: HealthConfig;
   faults: FaultsConfig;
   /**
@@ -104,7 +108,7 @@ export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks'> = {
   mainOverhead: 0,
   latency: 0,
   restartMs: 0,
-  speed: { sigma: 0, slow: [] },
+  speed: { sigma: 0, slow: [], jitter: 0 },
   health: { disableAt: 3, halfLife: 60_000, selfTest: false, blame: { window: 20, minCores: 3, maxShare: 0.4 } },
   faults: {
     transient: { rate: 0, perCore: [] },

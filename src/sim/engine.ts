@@ -15,6 +15,7 @@ import { exponential, Normal, ServiceSampler } from './dist.js';
 import { COMMON, CRASH, type FaultModel, HANG, OK, WRONG } from './faults.js';
 import { Glue } from './glue.js';
 import { GroupTracker } from './groups.js';
+import { SelfTests } from './probes.js';
 import type { Metrics } from './metrics.js';
 import { EventHeap, PairFifo, TimeoutFifo } from './queue.js';
 import { S_CRASH, S_TIMEOUT, S_VALUE, type SimCore, type SimTask } from './task.js';
@@ -46,25 +47,25 @@ export class Engine extends Glue {
   private readonly doneAt: Float64Array;
   private readonly serial: Int32Array;
   private readonly debt: Float64Array;
-  private readonly probing: Uint8Array;
-  private readonly probeRound: Int32Array;
+  private readonly selfTests: SelfTests | undefined;
   private readonly wrong: Ballot[];
   /** Static binding: which groups are wholly idle. */
   private readonly groups: GroupTracker | undefined;
   /** Dynamic binding: idle cores needed before a new task is placed (k when batching). */
   readonly batch: boolean;
-  private readonly notEnabled = new Set<number>();
   private readonly queue = new PairFifo();
   /** Replies waiting for the main thread: core and status. */
   private readonly replies = new PairFifo();
   private mainBusy = false;
   private nextId = 0;
-  private pollScheduled = false;
   /** Closed-loop clients waiting out a backoff after a failed task. */
   private backingOff = 0;
   private readonly service: ServiceSampler;
   private readonly arrivals: SeededRandom;
   private readonly fraction: SeededRandom;
+  /** Per-replica noise: sigma of the log of a mean-1 lognormal factor, and its normal source. */
+  private readonly jitter: number;
+  private readonly noise: Normal;
   lastSettle = 0;
   events = 0;
 
@@ -94,8 +95,16 @@ export class Engine extends Glue {
     this.doneAt = new Float64Array(n);
     this.serial = new Int32Array(n);
     this.debt = new Float64Array(n);
-    this.probing = new Uint8Array(n);
-    this.probeRound = new Int32Array(n);
+    const st = cfg.health.selfTest;
+    this.selfTests =
+      st === false
+        ? undefined
+        : new SelfTests(st, cores, health, faults, this.stats, {
+            now: () => this.now,
+            poll: (at) => this.heap.push(at, EV_POLL, 0, 0),
+            start: (id, ms) => this.startProbe(id, ms),
+            apply: (fx) => this.apply(fx),
+          });
     this.wrong = cores.map((c) => Object.freeze({ key: `wrong-on-core-${c.id}` }));
     this.groups = this.dynamic ? undefined : new GroupTracker(cores, policy);
     // Waiting for k idle cores wastes about (k-1)/(2n) of the core time in a saturated pool:
@@ -104,6 +113,8 @@ export class Engine extends Glue {
     this.service = new ServiceSampler(cfg.tasks.service, random.fork());
     this.arrivals = random.fork();
     this.fraction = random.fork();
+    this.jitter = Math.sqrt(Math.log(1 + cfg.speed.jitter * cfg.speed.jitter));
+    this.noise = new Normal(random.fork());
     this.idleEnabled = n;
     this.capacity = policy.capacity(cores);
     metrics.capacity(0, this.capacity);
@@ -142,7 +153,7 @@ export class Engine extends Glue {
       } else if (heap.k === EV_ARRIVAL) {
         this.submitOne();
         if (this.nextId < count) heap.push(this.now + this.interarrival(), EV_ARRIVAL, 0, 0);
-      } else if (heap.k === EV_POLL) this.poll();
+      } else if (heap.k === EV_POLL) this.selfTests?.poll();
       else if (heap.k === EV_START) {
         if (this.serial[heap.x] === heap.y && this.kind[heap.x] === SENT) this.begin(heap.x);
       } else if (heap.k === EV_SUBMIT) {
@@ -246,7 +257,8 @@ export class Engine extends Glue {
     if (this.out[id] === CRASH) work *= this.fraction.next(); // the worker dies part-way through
     work += this.cfg.overhead + this.debt[id]!;
     this.debt[id] = 0;
-    this.cpu.start(id, this.now, work * this.slow[id]!);
+    const noise = this.jitter > 0 ? Math.exp(this.jitter * this.noise.next() - (this.jitter * this.jitter) / 2) : 1;
+    this.cpu.start(id, this.now, work * this.slow[id]! * noise);
   }
 
   /** scheduler.release: the core is free again; new work may fit. */
@@ -262,7 +274,8 @@ export class Engine extends Glue {
 
   private cpuDone(id: number): void {
     if (this.kind[id] === PROBE) {
-      this.probeDone(id);
+      this.kind[id] = IDLE;
+      this.selfTests!.probeDone(id);
       return;
     }
     const out = this.out[id]!;
@@ -312,56 +325,14 @@ export class Engine extends Glue {
   }
 
   protected enabledChanged(id: number, on: boolean): void {
-    if (on) {
-      this.notEnabled.delete(id);
-      return;
-    }
-    this.notEnabled.add(id);
-    this.groups?.idler(id);
-    if (this.cfg.health.selfTest !== false) this.schedulePoll();
+    this.selfTests?.enabledChanged(id, on);
+    if (!on) this.groups?.idler(id);
   }
 
-  private schedulePoll(): void {
-    const st = this.cfg.health.selfTest;
-    if (this.pollScheduled || st === false) return;
-    this.pollScheduled = true;
-    // Same period as the pool's health bridge.
-    this.heap.push(this.now + Math.max(20, Math.min(1_000, st.after / 4)), EV_POLL, 0, 0);
-  }
-
-  /** health-bridge.probeDueCores, on virtual time. */
-  private poll(): void {
-    this.pollScheduled = false;
-    for (const id of this.health.dueForSelfTest()) {
-      if (this.cores[id]!.busy || this.probing[id] === 1) continue;
-      this.probing[id] = 1;
-      this.probeRound[id] = 0;
-      this.startProbe(id);
-    }
-    for (const id of this.notEnabled) {
-      if (this.probing[id] === 1 || this.health.state(id) === 'disabled') {
-        this.schedulePoll();
-        return;
-      }
-    }
-  }
-
-  private startProbe(id: number): void {
-    const st = this.cfg.health.selfTest;
-    if (st === false) return;
+  /** Starts `ms` of known-answer work on a disabled core (it runs on the core's CPU). */
+  private startProbe(id: number, ms: number): void {
     this.kind[id] = PROBE;
-    this.cpu.start(id, this.now, (st.probeMs + this.debt[id]!) * this.slow[id]!);
+    this.cpu.start(id, this.now, (ms + this.debt[id]!) * this.slow[id]!);
     this.debt[id] = 0;
-  }
-
-  private probeDone(id: number): void {
-    const st = this.cfg.health.selfTest;
-    this.kind[id] = IDLE;
-    const passed = this.faults.probePasses(id, this.now);
-    this.stats.selfTests++;
-    this.apply(this.health.selfTestResult(id, passed));
-    const round = ++this.probeRound[id]!;
-    if (st !== false && passed && round < st.passes && this.health.state(id) === 'disabled' && !this.cores[id]!.busy) this.startProbe(id);
-    else this.probing[id] = 0;
   }
 }

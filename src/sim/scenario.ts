@@ -27,7 +27,7 @@ export function resolveConfig(raw: unknown): SimConfig {
   const t = obj('tasks', o.tasks);
   known('tasks', t, ['count', 'arrival', 'service']);
   const sp = o.speed === undefined ? {} : obj('speed', o.speed);
-  known('speed', sp, ['sigma', 'slow']);
+  known('speed', sp, ['sigma', 'slow', 'jitter']);
   const slow = sp.slow === undefined ? [] : sp.slow;
   if (!Array.isArray(slow)) throw invalidOption('speed.slow', 'an array of { core, factor }', slow, 'type');
   const svc = service('tasks.service', t.service);
@@ -50,6 +50,7 @@ export function resolveConfig(raw: unknown): SimConfig {
     },
     speed: {
       sigma: optNum('speed.sigma', sp.sigma, 0, { min: 0, max: 3 }),
+      jitter: optNum('speed.jitter', sp.jitter, 0, { min: 0, max: 3 }),
       slow: slow.map((e: unknown, i) => {
         const p = `speed.slow[${i}]`;
         const so = obj(p, e);

@@ -3,12 +3,12 @@
  * At load: pin this thread to its CPU synchronously. Per replica: deserialize the input,
  * run the task, apply the injector's order (if any), serialize and digest the outcome.
  */
-import { hash } from 'node:crypto';
 import { serialize, deserialize } from 'node:v8';
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { affinityMask, currentCpu, pinCurrentThread } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
+import { canonicalDigest } from './canonical.js';
 import { SeededRandom } from '../util/random.js';
 import type { CoreRequest, CoreWorkerData, ErrorPayload, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
 import { TASK_NOT_FOUND } from './protocol.js';
@@ -58,10 +58,6 @@ class Reply<T extends RunReply | RunReply[]> {
 const progressCount = new Int32Array(data.progress, 0, 1);
 const progressTime = new Float64Array(data.progress, 8, 1);
 
-function digestOf(bytes: Uint8Array): string {
-  return hash('sha256', bytes, 'base64');
-}
-
 /** Own, exact-size buffer: v8.serialize may return a view into a larger one, which must not be transferred. */
 function ownBytes(buffer: Buffer): Uint8Array {
   if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) return buffer;
@@ -78,11 +74,10 @@ function errorPayload(error: unknown): ErrorPayload {
 
 function replyToError(error: unknown, ms: number, flips: FlipRecord[] | undefined): RunReply {
   const payload = errorPayload(error);
-  const identity = ownBytes(serialize(payload));
   // The stack differs between cores (worker ids); it is kept for the user but not voted on.
   const stack = error instanceof Error ? error.stack : undefined;
-  const bytes = stack === undefined ? identity : ownBytes(serialize({ ...payload, stack }));
-  const reply: RunReply = { ok: false, digest: digestOf(identity), payload: bytes, ms, cpu: readCpu() };
+  const bytes = ownBytes(serialize(stack === undefined ? payload : { ...payload, stack }));
+  const reply: RunReply = { ok: false, digest: canonicalDigest(payload), payload: bytes, ms, cpu: readCpu() };
   if (flips !== undefined) reply.flips = flips;
   return reply;
 }
@@ -152,7 +147,8 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     });
     return replyToError(notCloneable, performance.now() - start, flips);
   }
-  const reply: RunReply = { ok: true, digest: digestOf(bytes), payload: bytes, ms: performance.now() - start, cpu: readCpu() };
+  // Voted on: a canonical digest of the value (v8's bytes depend on V8's internal number representation).
+  const reply: RunReply = { ok: true, digest: canonicalDigest(value), payload: bytes, ms: performance.now() - start, cpu: readCpu() };
   if (flips !== undefined) reply.flips = flips;
   return reply;
 }

@@ -3,7 +3,7 @@
  * worker, but replicas complete after a seeded random delay, and faults are scripted.
  * Real workers are covered by the integration tests; this explores many fault placements fast.
  */
-import { hash } from 'node:crypto';
+import { canonicalDigest } from '../../src/worker/canonical.js';
 import { deserialize, serialize } from 'node:v8';
 import type { ExecutingCore } from '../../src/cores/types.js';
 import type { SeededRandom } from '../../src/util/random.js';
@@ -91,7 +91,7 @@ export class FakeCore implements ExecutingCore {
         if (behaviour === 'wrong') value = value + 1 + this.id; // a mercurial core: reproducible wrong answer
         if (behaviour === 'noise') value = value + this.random.next();
         const payload = serialize(value);
-        const digest = hash('sha256', payload, 'base64');
+        const digest = canonicalDigest(value);
         this.ran.push({ input, digest });
         resolve({ ok: true, digest, payload, ms: 1, cpu: this.cpu });
       }, this.random.int(3));

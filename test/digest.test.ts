@@ -1,0 +1,65 @@
+// The voted digest must depend on the value only, never on V8's internal representation.
+import { fileURLToPath } from 'node:url';
+import { serialize } from 'node:v8';
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { Triplex } from '../dist/index.js';
+import { canonicalDigest } from '../src/worker/canonical.js';
+
+const CORE_FAULTS = fileURLToPath(new URL('./fixtures/core-faults.mjs', import.meta.url));
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 77), numRuns: 200 });
+
+describe('canonical digest', () => {
+  it('is equal for equal values that V8 represents differently (where v8.serialize is not)', () => {
+    const smi = { x: 3 };
+    const double = { x: 0.5 };
+    double.x = 3;
+    expect(serialize(smi).equals(serialize(double))).toBe(false);
+    expect(canonicalDigest(smi)).toBe(canonicalDigest(double));
+  });
+
+  it('tells apart values that differ, including -0, types and key order', () => {
+    const distinct: unknown[] = [0, -0, 1, '1', 1n, true, null, undefined, [], {}, [1], { a: 1 }, { a: 1, b: 2 }, { b: 2, a: 1 }, new Uint8Array([1]), new Int8Array([1]), new Map([[1, 2]]), new Set([1]), new Date(0), /a/g, Number.NaN];
+    const digests = distinct.map(canonicalDigest);
+    expect(new Set(digests).size).toBe(distinct.length);
+  });
+
+  it('handles shared references and cycles like structured clone', () => {
+    const shared = { v: 1 };
+    const cyclic: Record<string, unknown> = { a: shared, b: shared };
+    cyclic.self = cyclic;
+    expect(canonicalDigest(cyclic)).toBe(canonicalDigest(cyclic));
+    expect(canonicalDigest({ a: shared, b: shared })).not.toBe(canonicalDigest({ a: { v: 1 }, b: { v: 1 } }));
+  });
+
+  test.prop([fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: false })])(
+    'a structured clone has the digest of the original',
+    (value) => {
+      expect(canonicalDigest(structuredClone(value))).toBe(canonicalDigest(value));
+    },
+  );
+
+  it('a one-bit flip in a large typed array changes the digest', () => {
+    const big = new Uint8Array(1 << 20).fill(7);
+    const before = canonicalDigest(big);
+    big[123_456]! ^= 1;
+    expect(canonicalDigest(big)).not.toBe(before);
+  });
+});
+
+describe('voting on values with different V8 representations', () => {
+  it('cores that build the same value differently agree, and no core is charged', async () => {
+    const pool = new Triplex({ filename: CORE_FAULTS, cores: 4, redundancy: 'tmr', health: { disableAt: 1 } });
+    try {
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.runDetailed(i + 3, { name: 'representation' })));
+      for (const [i, r] of results.entries()) {
+        expect(r.value).toEqual({ total: i + 3, rows: [i + 3, i + 4] });
+        expect(r.corrected).toBe(false);
+      }
+      expect(pool.stats.disagreements).toBe(0);
+      expect(pool.cores.every((c) => c.faults === 0 && c.state === 'healthy')).toBe(true);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
