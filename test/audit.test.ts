@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FaultInjector, Triplex, type TriplexOptions } from '../dist/index.js';
 import { parseAuditLog, summarizeAudit } from '../dist/ops/audit-replay.js';
-import { TASKS, until } from './helpers.js';
+import { TASKS, until, pools } from './helpers.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -17,15 +17,7 @@ const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'triplex-audit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const pools: Triplex[] = [];
-function pool(options: Partial<TriplexOptions> = {}): Triplex {
-  const created = new Triplex({ filename: TASKS, ...options });
-  pools.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
+const pool = pools();
 
 type Line = { seq: number; t: number; ts: string; type: string; [k: string]: unknown };
 function linesOf(text: string): Line[] {

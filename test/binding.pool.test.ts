@@ -3,18 +3,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { FaultInjector, Triplex, type TriplexOptions } from '../dist/index.js';
-import { TASKS, until } from './helpers.js';
+import { TASKS, until, pools } from './helpers.js';
 
 const CORE_FAULTS = fileURLToPath(new URL('./fixtures/core-faults.mjs', import.meta.url));
-const pools: Triplex[] = [];
-function pool(options: Partial<TriplexOptions>): Triplex {
-  const created = new Triplex({ filename: TASKS, ...options });
-  pools.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
+const pool = pools();
 
 async function drive(p: Triplex, count: number, name = 'fib', input: unknown = 20): Promise<void> {
   await Promise.all(Array.from({ length: count }, () => p.run(input, { name })));

@@ -1,3 +1,5 @@
+import { afterEach } from 'vitest';
+import { Triplex, type TriplexOptions } from '../dist/index.js';
 import { fileURLToPath } from 'node:url';
 
 /** Fixture task module used by the integration tests (real worker threads load it). */
@@ -10,4 +12,20 @@ export async function until(check: () => boolean, what: string, ms = 10_000): Pr
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A `pool(options)` factory for a test file: real pools on the fixture task module (unless the
+ * options name another), all destroyed after each test.
+ */
+export function pools(): (options?: Partial<TriplexOptions>) => Triplex {
+  const created: Triplex[] = [];
+  afterEach(async () => {
+    await Promise.all(created.splice(0).map((p) => p.destroy()));
+  });
+  return (options = {}) => {
+    const pool = new Triplex({ filename: TASKS, ...options });
+    created.push(pool);
+    return pool;
+  };
 }

@@ -2,17 +2,9 @@
 // reach the pool through the injector's hook.
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaign, FaultInjector, Triplex, type InjectionRecord, type TriplexOptions } from '../dist/index.js';
-import { TASKS, until } from './helpers.js';
+import { TASKS, until, pools } from './helpers.js';
 
-const pools: Triplex[] = [];
-function pool(options: Partial<TriplexOptions>): Triplex {
-  const created = new Triplex({ filename: TASKS, ...options });
-  pools.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
+const pool = pools();
 
 const fib = (n: number): number => {
   let a = 0;

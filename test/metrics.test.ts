@@ -5,17 +5,9 @@ import { TypedEmitter, type CoreState } from '../src/pool/events.js';
 import type { OpsHost } from '../src/ops/host.js';
 import { Histogram } from '../src/ops/histogram.js';
 import { MetricsCollector } from '../src/ops/metrics.js';
-import { TASKS, until } from './helpers.js';
+import { TASKS, until, pools } from './helpers.js';
 
-const pools: Triplex[] = [];
-function pool(options: Partial<TriplexOptions> = {}): Triplex {
-  const created = new Triplex({ filename: TASKS, ...options });
-  pools.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
+const pool = pools();
 
 describe('pool.metrics() on real workers', () => {
   it('matches the pool stats and core counters', async () => {

@@ -1,17 +1,9 @@
 // Integration tests: real pinned piscina workers running the fixture task module.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultInjector, Triplex, isTriplexError, type TriplexOptions } from '../dist/index.js';
-import { TASKS, until } from './helpers.js';
+import { TASKS, until, pools } from './helpers.js';
 
-const pools: Triplex[] = [];
-function pool(options: Partial<TriplexOptions> = {}): Triplex {
-  const created = new Triplex({ filename: TASKS, ...options });
-  pools.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
+const pool = pools();
 
 async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; data?: Record<string, unknown> }> {
   try {
