@@ -223,8 +223,7 @@ export class Triplex extends TypedEmitter {
     if (this.has('destroy')) this.emit('destroy', {});
     this.scheduler.destroy();
     this.bridge.close();
-    // Resolves once the audit log is flushed and closed (issue #6).
-    // The audit log is closed even if a worker fails to stop.
+    // Resolves once the audit log is flushed and closed, even if a worker failed to stop.
     this.destroying = Promise.allSettled(this.coreList.map((core) => core.stop())).then(() => this.ops.close());
     return this.destroying;
   }
