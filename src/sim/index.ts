@@ -11,7 +11,6 @@ export { parseScenario, loadScenario, resolveConfig, MAX_CORES } from './scenari
 export { formatTable, tableRows } from './table.js';
 export { renderHtml } from './html.js';
 
-
 /** Runs every variant at every sweep point, in file order. `onRun` reports progress. */
 export function runScenario(scenario: Scenario, onRun?: (result: SimResult, index: number, total: number) => void): ScenarioResult {
   const results: SimResult[] = [];
