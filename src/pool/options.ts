@@ -38,6 +38,12 @@ export interface HealthOptions {
   selfTest?: boolean | SelfTestOptions;
   /** A snapshot from `pool.health.export()`, so a restart does not forget known-bad cores. */
   restore?: HealthSnapshot;
+  /**
+   * Blame concentration: when one task kind's charges spread over at least `minCores` cores with
+   * none above `maxShare` of the last `window` charges, the kind is treated as non-deterministic
+   * and no longer charged. `false` always charges. @default { window: 20, minCores: 3, maxShare: 0.4 }
+   */
+  blame?: false | { window?: number; minCores?: number; maxShare?: number };
 }
 
 export interface TriplexOptions {
@@ -166,7 +172,7 @@ function resolveHealth(value: unknown): { health: ResolvedHealthOptions; restore
   if (value === undefined) return { health: DEFAULT_HEALTH, restore: undefined };
   if (!isObject(value)) throw invalidOption('health', 'an object', value, 'type');
   for (const key of Object.keys(value)) {
-    if (!['disableAt', 'halfLife', 'salvage', 'selfTest', 'restore'].includes(key)) throw invalidOption(`health.${key}`, 'a known health option (disableAt, halfLife, salvage, selfTest, restore)', value[key], 'range');
+    if (!['disableAt', 'halfLife', 'salvage', 'selfTest', 'restore', 'blame'].includes(key)) throw invalidOption(`health.${key}`, 'a known health option (disableAt, halfLife, salvage, selfTest, restore, blame)', value[key], 'range');
   }
   let salvage: ResolvedHealthOptions['salvage'] = false;
   if (value.salvage === true) salvage = { maxKinds: 2 };
@@ -176,9 +182,20 @@ function resolveHealth(value: unknown): { health: ResolvedHealthOptions; restore
   if (restore !== undefined && (!isObject(restore) || restore.version !== 1 || !Array.isArray(restore.cores))) {
     throw invalidOption('health.restore', 'a snapshot from pool.health.export()', restore, 'type');
   }
+  let blame: ResolvedHealthOptions['blame'] = DEFAULT_HEALTH.blame;
+  if (value.blame === false) blame = false;
+  else if (isObject(value.blame)) {
+    const base = DEFAULT_HEALTH.blame === false ? { window: 20, minCores: 3, maxShare: 0.4 } : DEFAULT_HEALTH.blame;
+    blame = {
+      window: numberOption('health.blame.window', value.blame.window, base.window, 2, { integer: true }),
+      minCores: numberOption('health.blame.minCores', value.blame.minCores, base.minCores, 2, { integer: true }),
+      maxShare: numberOption('health.blame.maxShare', value.blame.maxShare, base.maxShare, 0, { max: 1 }),
+    };
+  } else if (value.blame !== undefined) throw invalidOption('health.blame', 'false or { window, minCores, maxShare }', value.blame, 'type');
   return {
     health: {
       ...DEFAULT_HEALTH,
+      blame,
       disableAt: numberOption('health.disableAt', value.disableAt, DEFAULT_HEALTH.disableAt, 1),
       halfLife: numberOption('health.halfLife', value.halfLife, DEFAULT_HEALTH.halfLife, 1, { infinity: true }),
       salvage,
