@@ -12,19 +12,7 @@ import {
 import { ManualClock } from '../src/util/clock.js';
 import { SeededRandom } from '../src/util/random.js';
 
-const H = 60_000;
-const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const wrong = (taskName = 'fib', taskId?: number): FaultEvidence => ({ kind: 'wrong-result', taskName, taskId, digest: 'bad', majorityDigest: 'good' });
-const selfTest = (over: Partial<ResolvedSelfTestOptions> = {}): ResolvedSelfTestOptions => ({ ...DEFAULT_SELF_TEST_OPTIONS, after: 10_000, passes: 3, maxProbations: 2, probationTasks: 5, ...over });
-
-function make(over: Partial<ResolvedHealthOptions> = {}, n = 6, clock = new ManualClock(1_000)) {
-  const health = new CoreHealth(ids(n), { ...DEFAULT_HEALTH, ...over }, clock);
-  return { health, clock };
-}
-
-function chargeN(health: CoreHealth, core: number, n: number, task = 'fib'): HealthEffects[] {
-  return Array.from({ length: n }, () => health.charge(core, wrong(task)));
-}
+import { H, chargeN, ids, make, selfTest, wrong } from './support/health.js';
 
 describe('self-tests, probation and retirement', () => {
   it('KAT reintegration → probation → healthy', () => {

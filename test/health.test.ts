@@ -13,19 +13,7 @@ import {
 } from '../src/health/index.js';
 import { ManualClock } from '../src/util/clock.js';
 
-const H = 60_000;
-const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const wrong = (taskName = 'fib', taskId?: number): FaultEvidence => ({ kind: 'wrong-result', taskName, taskId, digest: 'bad', majorityDigest: 'good' });
-const selfTest = (over: Partial<ResolvedSelfTestOptions> = {}): ResolvedSelfTestOptions => ({ ...DEFAULT_SELF_TEST_OPTIONS, after: 10_000, passes: 3, maxProbations: 2, probationTasks: 5, ...over });
-
-function make(over: Partial<ResolvedHealthOptions> = {}, n = 6, clock = new ManualClock(1_000)) {
-  const health = new CoreHealth(ids(n), { ...DEFAULT_HEALTH, ...over }, clock);
-  return { health, clock };
-}
-
-function chargeN(health: CoreHealth, core: number, n: number, task = 'fib'): HealthEffects[] {
-  return Array.from({ length: n }, () => health.charge(core, wrong(task)));
-}
+import { H, chargeN, ids, make, selfTest, wrong } from './support/health.js';
 
 describe('known-answer tasks', () => {
   it('hard-coded expected answers are the true outputs', () => {
