@@ -8,15 +8,7 @@ import { SeededRandom } from '../src/util/random.js';
 const seed = Number(process.env.BINDING_SEED ?? 0x7e1e);
 const params = { seed, numRuns: 300 };
 
-interface FakeCore {
-  id: number;
-  cpu: number;
-  enabled: boolean;
-  excludedKinds: Set<string>;
-  busy: boolean;
-  speed: number;
-  lastFaultAt: number;
-}
+import type { FakeCore } from './support/core-views.js';
 
 const coreArb = fc.record({
   cpu: fc.integer({ min: 0, max: 3 }),

@@ -3,15 +3,7 @@ import { createBinding, DynamicBinding, StaticBinding } from '../src/binding/ind
 import type { CoreView, Placement, PlacementRequest } from '../src/binding/index.js';
 import { SeededRandom } from '../src/util/random.js';
 
-interface FakeCore {
-  id: number;
-  cpu: number;
-  enabled: boolean;
-  excludedKinds: Set<string>;
-  busy: boolean;
-  speed: number;
-  lastFaultAt: number;
-}
+import type { FakeCore } from './support/core-views.js';
 
 /** n cores; core i on CPU i % cpus (how the pool deals cores over CPUs). */
 function fakeCores(n: number, cpus = n): FakeCore[] {

@@ -3,6 +3,7 @@
  * decision is a stateless hash of (seed, model index, task sequence number, replica, core), so
  * the same seed gives the same faults whatever order threads finish in.
  */
+import type { InjectOrder } from '../worker/protocol.js';
 import { invalidOption } from '../errors.js';
 
 export type FaultModelName = 'stuck' | 'transient' | 'intermittent' | 'slow' | 'crash' | 'hang' | 'common-mode' | 'offline' | 'online';
@@ -134,15 +135,7 @@ export function maintenanceModel(name: 'offline' | 'online', o: unknown): FaultM
 }
 
 /** What one model does to one replica, or undefined. `seed` is the injector's seed, `m` the model's index. */
-export interface ModelHit {
-  result?: { seed: number; bits: number };
-  input?: { seed: number; bits: number };
-  replace?: { value: unknown };
-  crash?: true;
-  hang?: true;
-  slow?: number;
-  target: 'result' | 'input' | 'worker' | 'timing';
-}
+export type ModelHit = InjectOrder & { target: 'result' | 'input' | 'worker' | 'timing' };
 
 export function decideModel(spec: FaultModelSpec, seed: number, m: number, taskId: number, replica: number, coreId: number): ModelHit | undefined {
   if (spec.core !== undefined && spec.core !== coreId) return undefined;
