@@ -1,11 +1,13 @@
 /**
  * One logical core: a single-thread piscina instance whose worker pins itself to one CPU.
- * The core runs at most one replica at a time (the scheduler guarantees it), so a crash or
- * a terminate() hits exactly the replica it was meant for.
+ * Replicas reach the worker through a shared-memory channel (channel.ts), served inside a piscina
+ * task; the worker runs them one at a time, in order, so a crash or a terminate() hits the
+ * replica that was running (the progress counter says which).
  */
 import { Piscina } from 'piscina';
+import { CoreChannel } from './channel.js';
 import type { ExecutingCore } from './types.js';
-import type { CoreRequest, CoreWorkerData, HelloReply, PinMode, ProbeReply, RunReply, RunRequest } from '../worker/protocol.js';
+import { PROGRESS, type CoreRequest, type CoreWorkerData, type HelloReply, type PinMode, type ProbeReply, type RunReply, type RunRequest } from '../worker/protocol.js';
 
 const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
 
@@ -30,10 +32,11 @@ export class Core implements ExecutingCore {
   terminating: 'timeout' | 'abort' | undefined;
 
   private pool: Piscina | null = null;
+  private channel: CoreChannel | null = null;
   private starting: Promise<HelloReply> | undefined;
-  private readonly progress = new SharedArrayBuffer(16);
-  private readonly progressCount = new Int32Array(this.progress, 0, 1);
-  private readonly progressTime = new Float64Array(this.progress, 8, 1);
+  private readonly progress = new SharedArrayBuffer(PROGRESS.bytes);
+  private readonly progressSlots = new Int32Array(this.progress, 0, 4);
+  private readonly progressTime = new Float64Array(this.progress, PROGRESS.latestStartAt, 1);
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -62,6 +65,7 @@ export class Core implements ExecutingCore {
   private async startWorker(): Promise<HelloReply> {
     if (this.closing !== undefined) await this.closing;
     if (this.pool === null) {
+      Atomics.store(this.progressSlots, PROGRESS.closing, 0);
       const workerData: CoreWorkerData = { coreId: this.id, cpu: this.cpu, pin: this.pin, moduleUrl: this.moduleUrl, progress: this.progress };
       this.pool = new Piscina({
         filename: workerEntry,
@@ -73,6 +77,8 @@ export class Core implements ExecutingCore {
       });
       // A worker that dies between tasks surfaces as an 'error' event; the next run restarts it.
       this.pool.on('error', () => {});
+      const pool = this.pool;
+      this.channel = new CoreChannel((request, transfer) => pool.run(request, { transferList: transfer as never }));
     }
     const hello = (await this.pool.run({ kind: 'hello' } satisfies CoreRequest)) as HelloReply;
     this.pinned = hello.pinned;
@@ -83,26 +89,25 @@ export class Core implements ExecutingCore {
 
   /** Runs one replica. Rejects with a CoreFailure when the worker died or was terminated. */
   execute(request: RunRequest): Promise<RunReply> {
-    const pool = this.pool;
-    if (pool === null) return this.starting === undefined ? notStarted(this.id) : this.starting.then(() => this.execute(request));
-    this.tasks++;
-    return pool.run(request) as Promise<RunReply>;
+    return this.executeBatch([request]).then((replies) => replies[0]!);
   }
 
   /** State scan: asks the worker thread where it runs (not counted as a replica); undefined when no worker runs. */
   probe(): Promise<ProbeReply> | undefined {
-    return this.pool === null ? undefined : (this.pool.run({ kind: 'probe' } satisfies CoreRequest) as Promise<ProbeReply>);
+    return this.channel?.probe();
   }
 
   executeBatch(requests: RunRequest[]): Promise<RunReply[]> {
-    const pool = this.pool;
-    if (pool === null) return this.starting === undefined ? notStarted(this.id) : this.starting.then(() => this.executeBatch(requests));
+    const channel = this.channel;
+    if (channel === null || this.starting !== undefined) {
+      return this.starting === undefined ? notStarted(this.id) : this.starting.then(() => this.executeBatch(requests));
+    }
     this.tasks += requests.length;
-    return pool.run({ kind: 'batch', requests } satisfies CoreRequest) as Promise<RunReply[]>;
+    return channel.run(requests);
   }
 
   startedCount(): number {
-    return Atomics.load(this.progressCount, 0);
+    return Atomics.load(this.progressSlots, PROGRESS.started);
   }
 
   latestStart(): number {
@@ -111,6 +116,8 @@ export class Core implements ExecutingCore {
 
   /** Kills the worker running the current replica; piscina starts a fresh one, which pins again. */
   terminateCurrent(reason: 'timeout' | 'abort'): void {
+    // A worker still loading is a replacement: the one that ran the replica is already gone.
+    if (Atomics.load(this.progressSlots, PROGRESS.loading) !== Atomics.load(this.progressSlots, PROGRESS.loaded)) return;
     this.terminating = reason;
     for (const thread of this.pool?.threads ?? []) void thread.terminate();
   }
@@ -120,12 +127,29 @@ export class Core implements ExecutingCore {
     const pool = this.pool;
     if (pool === null) return this.closing ?? Promise.resolve();
     this.pool = null;
-    this.closing = pool.destroy().finally(() => {
+    this.channel?.close(new Error(`core ${this.id} stopped`));
+    this.channel = null;
+    this.closing = this.quiesce().then(() => pool.destroy()).finally(() => {
       this.closing = undefined;
     });
     return this.closing;
   }
+
+  /**
+   * Marks the core closing, then waits (bounded) until no worker of it is inside koffi's native
+   * load: terminating a thread there aborts the process (see entry.ts).
+   */
+  private async quiesce(): Promise<void> {
+    Atomics.store(this.progressSlots, PROGRESS.closing, 1);
+    const deadline = Date.now() + QUIESCE_LIMIT_MS;
+    while (Atomics.load(this.progressSlots, PROGRESS.loading) !== Atomics.load(this.progressSlots, PROGRESS.loaded) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
 }
+
+/** A native library load takes milliseconds; a worker stuck longer than this is terminated anyway. */
+const QUIESCE_LIMIT_MS = 2_000;
 
 /**
  * A core with no worker and no start under way (stopped for good, or a start that failed). The

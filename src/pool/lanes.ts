@@ -1,8 +1,9 @@
 /**
  * Lanes: how replicas travel to a core. Each core has an outbox (replicas placed during the
- * current pump) and a FIFO of batches in flight. Under backlog several replicas (of different
- * tasks) share one message, which divides the per-message cost that dominates small tasks; with
- * a short queue every replica goes alone, so latency stays minimal.
+ * current pump, sent together at its end) and a FIFO of batches in flight. Under backlog a core
+ * holds up to `depth` replicas, so its worker finds the next one in its ring instead of sleeping
+ * until the main thread answers; with a short queue every core holds one, so load spreads and
+ * latency stays minimal.
  *
  * A crash or hang kills the worker's whole batch. The worker counts the replicas it starts in
  * shared memory, so the replica that was running is the one charged; the others are "lost" and
@@ -49,6 +50,8 @@ export class Lanes {
   private closed = false;
   /** Enabled cores with room for another replica: with none, placement is not even attempted. */
   available = 0;
+  /** Replicas placed on all cores and not yet answered. */
+  placed = 0;
 
   constructor(
     cores: readonly Core[],
@@ -67,6 +70,7 @@ export class Lanes {
   }
 
   private setLoad(lane: Lane, load: number): void {
+    this.placed += load - lane.load;
     lane.load = load;
     const busy = load >= this.depth;
     if (busy !== lane.core.busy) {
@@ -98,21 +102,13 @@ export class Lanes {
     this.setLoad(lane, lane.load + 1);
   }
 
-  /**
-   * Sends outboxes, one message per core. A core still busy with a message keeps collecting
-   * (Nagle-style) until it answers or its outbox is full: that is what makes batches form.
-   */
+  /** Sends each outbox as one batch: its replicas reach the worker's ring with a single wake-up. */
   flush(): void {
-    let kept = 0;
     for (const lane of this.dirty) {
-      if (lane.inflight.length > 0 && lane.outbox.length < this.depth) {
-        this.dirty[kept++] = lane;
-        continue;
-      }
       lane.dirty = false;
       this.send(lane);
     }
-    this.dirty.length = kept;
+    this.dirty.length = 0;
   }
 
   private send(lane: Lane): void {

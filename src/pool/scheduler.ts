@@ -128,9 +128,10 @@ export class Scheduler {
     this.pumping = true;
     try {
       if (this.maxBatch > 1) {
-        // Batch only under backlog: replicas waiting per core decide how many share a message.
-        const waiting = Math.floor((this.queued * this.options.k) / this.cores.length);
-        this.lanes.setDepth(Math.max(1, Math.min(this.maxBatch, waiting)));
+        // Pipeline only under backlog: with the work outstanding spread over the cores, each worker
+        // finds its next replicas in its ring instead of sleeping until the main thread answers.
+        const outstanding = this.queued * this.options.k + this.lanes.placed;
+        this.lanes.setDepth(Math.max(1, Math.min(this.maxBatch, Math.ceil(outstanding / this.cores.length))));
       }
       do {
         this.again = false;

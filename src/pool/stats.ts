@@ -12,7 +12,7 @@ export class Stats {
   /** Replicas asked for beyond the first k (tie-breaks and re-executions). */
   retries = 0;
   replicas = 0;
-  /** Messages sent to cores (replicas / messages = mean batch size). */
+  /** Batches sent to cores (replicas / messages = mean batch size; one ring wake-up each). */
   messages = 0;
   crashes = 0;
   timeouts = 0;

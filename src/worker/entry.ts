@@ -1,7 +1,8 @@
 /**
  * Entry module of every core's worker thread (one piscina worker per core).
- * At load: pin this thread to its CPU synchronously. Per replica: deserialize the input,
- * run the task, apply the injector's order (if any), serialize and digest the outcome.
+ * At load: pin this thread to its CPU synchronously. Replicas arrive through the core's
+ * shared-memory rings (serve.ts); per replica: deserialize the input, run the task, apply the
+ * injector's order (if any), serialize and digest the outcome.
  */
 import { serialize, deserialize } from 'node:v8';
 import { threadId, workerData } from 'node:worker_threads';
@@ -10,15 +11,26 @@ import { affinityMask, currentCpu, pinCurrentThread } from '../cores/affinity.js
 import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { canonicalDigest } from './canonical.js';
 import { SeededRandom } from '../util/random.js';
+import { serve } from './serve.js';
 import type { CoreRequest, CoreWorkerData, ErrorPayload, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
-import { TASK_NOT_FOUND } from './protocol.js';
+import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
 
 type TaskFn = (input: unknown) => unknown;
 
 const data = workerData as CoreWorkerData;
 
-// Pin before anything else runs on this thread; a restarted worker pins again.
-const pinError = data.pin === 'off' ? 'pinning is off' : pinCurrentThread(data.cpu);
+// [replicas started, workers loading, workers loaded, closing, start time of the latest replica]:
+// read by the main thread's watchdog and by Core.stop.
+const progress = new Int32Array(data.progress, 0, 4);
+const progressTime = new Float64Array(data.progress, PROGRESS.latestStartAt, 1);
+
+// Pin before anything else runs on this thread; a restarted worker pins again. Terminating a
+// thread while koffi's native module initialises aborts the whole process (node-addon-api treats
+// the pending termination as fatal), so the pool waits for loads in progress before it terminates,
+// and a worker started while the pool closes does not load koffi at all.
+Atomics.add(progress, PROGRESS.loading, 1);
+const pinError = data.pin === 'off' ? 'pinning is off' : Atomics.load(progress, PROGRESS.closing) === 1 ? 'the core is closing' : pinCurrentThread(data.cpu);
+Atomics.add(progress, PROGRESS.loaded, 1);
 const pinned = pinError === undefined;
 const readCpu = currentCpu;
 
@@ -54,9 +66,6 @@ class Reply<T extends RunReply | RunReply[]> {
   }
 }
 
-// [replicas started, start time of the latest]: read by the main thread's watchdog.
-const progressCount = new Int32Array(data.progress, 0, 1);
-const progressTime = new Float64Array(data.progress, 8, 1);
 
 /** Own, exact-size buffer: v8.serialize may return a view into a larger one, which must not be transferred. */
 function ownBytes(buffer: Buffer): Uint8Array {
@@ -96,7 +105,7 @@ function spin(ms: number): void {
 
 async function runTask(request: RunRequest): Promise<RunReply> {
   progressTime[0] = Date.now();
-  Atomics.add(progressCount, 0, 1);
+  Atomics.add(progress, PROGRESS.started, 1);
   let table: Record<string, TaskFn>;
   try {
     table = await loadTasks();
@@ -165,9 +174,14 @@ async function hello(): Promise<HelloReply> {
   return reply;
 }
 
-export default async function handle(request: CoreRequest): Promise<Reply<RunReply | RunReply[]> | HelloReply | ProbeReply> {
+function probe(): ProbeReply {
+  return { cpu: readCpu(), threadId, pinned, affinity: affinityMask() };
+}
+
+export default async function handle(request: CoreRequest): Promise<Reply<RunReply | RunReply[]> | HelloReply | ProbeReply | string> {
+  if (request.kind === 'serve') return serve(request, { run: runTask, probe });
   if (request.kind === 'hello') return hello();
-  if (request.kind === 'probe') return { cpu: readCpu(), threadId, pinned, affinity: affinityMask() };
+  if (request.kind === 'probe') return probe();
   let reply: RunReply | RunReply[];
   if (request.kind === 'run') {
     reply = await runTask(request);

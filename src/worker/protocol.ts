@@ -11,12 +11,26 @@ export interface CoreWorkerData {
   /** file: URL of the user's task module. */
   moduleUrl: string;
   /**
-   * Shared with the main thread, survives worker restarts: [replicas started, start time of the
-   * latest (Date.now())]. Lets the pool attribute a crash or hang inside a batch to the replica
-   * that was running, and time hangs without a timer per replica.
+   * Shared with the main thread, survives worker restarts (layout: PROGRESS below). Lets the pool
+   * attribute a crash or hang inside a batch to the replica that was running, time hangs without
+   * a timer per replica, and never terminate a worker while it loads koffi (see Core.stop).
    */
   progress: SharedArrayBuffer;
 }
+
+/** Int32 slots and the Float64 byte offset of CoreWorkerData.progress. */
+export const PROGRESS = {
+  /** Replicas started (monotonic across restarts). */
+  started: 0,
+  /** Workers that began loading the native pinning library, and those that finished. */
+  loading: 1,
+  loaded: 2,
+  /** Set by the main thread before it terminates the workers: a worker that starts now skips koffi. */
+  closing: 3,
+  /** Byte offset of a Float64: Date.now() when the latest replica started. */
+  latestStartAt: 16,
+  bytes: 24,
+} as const;
 
 /** What the injector decided for one replica; absent when no injector is configured. */
 export interface InjectOrder {
@@ -58,7 +72,19 @@ export interface BatchRequest {
   requests: RunRequest[];
 }
 
-export type CoreRequest = RunRequest | BatchRequest | HelloRequest | ProbeRequest;
+/**
+ * Serve the core's rings until idle (see cores/channel.ts). The rings are shared memory; the
+ * port (for records too big for a ring) comes with the first serve of each generation.
+ */
+export interface ServeRequest {
+  kind: 'serve';
+  channel: number;
+  requests: SharedArrayBuffer;
+  replies: SharedArrayBuffer;
+  port?: import('node:worker_threads').MessagePort;
+}
+
+export type CoreRequest = RunRequest | BatchRequest | HelloRequest | ProbeRequest | ServeRequest;
 
 /** One replica's outcome as it leaves the worker. */
 export interface RunReply {

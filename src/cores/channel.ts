@@ -1,0 +1,222 @@
+/**
+ * The main-thread end of a core's shared-memory transport. Replica requests go into a request
+ * ring, replies come back in a reply ring; the worker serves the ring inside one long piscina
+ * task ("serve") and ends it after a short idle linger, so an idle pool neither burns CPU nor
+ * keeps the process alive. One wake of the main thread drains every reply written since.
+ *
+ * Messages are answered in order, so a FIFO of pending messages matches replies to callers. When
+ * the worker dies (crash, terminate), replies it finished are delivered first, the message it was
+ * running is rejected (as piscina rejects the task a dead worker ran), and the messages behind it
+ * are written again for the fresh worker.
+ */
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { ByteRing, CLOSED, SERVING, STATE } from './ring.js';
+import { REPLY, RING_CAPACITY, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
+import type { ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from '../worker/protocol.js';
+
+interface Pending {
+  /** Replica requests, or a probe. */
+  requests: RunRequest[] | ProbeRequest;
+  /** Records written so far (for this generation). */
+  written: number;
+  replies: unknown[];
+  resolve(replies: unknown[]): void;
+  reject(error: Error): void;
+}
+
+/** One worker's view of the channel: fresh rings and port after a worker died. */
+interface Generation {
+  id: number;
+  requests: ByteRing;
+  requestBytes: Buffer;
+  replies: ByteRing;
+  replyBytes: Buffer;
+  port: MessagePort;
+  /** Sent with the first serve of this generation (a port can be transferred once). */
+  workerPort: MessagePort | undefined;
+}
+
+/** Starts a serve task on the core's piscina worker; settles when the worker stops serving. */
+export type IssueServe = (request: ServeRequest, transfer: MessagePort[]) => Promise<unknown>;
+
+let generations = 0;
+
+export class CoreChannel {
+  private generation: Generation = this.openGeneration();
+  private readonly pending: Pending[] = [];
+  /** Pending messages whose records are all written. */
+  private writtenCount = 0;
+  private armed = false;
+  private closed = false;
+  private readonly names = new Map<string, Uint8Array>();
+
+  constructor(private readonly issue: IssueServe) {}
+
+  run(requests: RunRequest[]): Promise<RunReply[]> {
+    return this.submit(requests) as Promise<RunReply[]>;
+  }
+
+  probe(): Promise<ProbeReply> {
+    return this.submit({ kind: 'probe' }).then((replies) => replies[0] as ProbeReply);
+  }
+
+  /** Rejects every pending message (the core is stopping); later serve endings are ignored. */
+  close(error: Error): void {
+    this.closed = true;
+    for (const message of this.pending.splice(0)) message.reject(error);
+    this.writtenCount = 0;
+    this.retire(this.generation);
+  }
+
+  private submit(requests: RunRequest[] | ProbeRequest): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new Error('core channel is closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ requests, written: 0, replies: [], resolve, reject });
+      this.writeBacklog();
+      this.kick();
+      this.arm();
+    });
+  }
+
+  private openGeneration(): Generation {
+    const requests = ByteRing.create(RING_CAPACITY);
+    const replies = ByteRing.create(RING_CAPACITY);
+    const { port1, port2 } = new MessageChannel();
+    return { id: ++generations, requests, requestBytes: ringBuffer(requests), replies, replyBytes: ringBuffer(replies), port: port1, workerPort: port2 };
+  }
+
+  private retire(generation: Generation): void {
+    // Settles a waitAsync still armed on the old ring (it would otherwise wait forever).
+    Atomics.notify(generation.replies.header, 0);
+    generation.port.close();
+    generation.workerPort?.close();
+  }
+
+  /** Writes every record not yet written, in order; stops at the first that finds the ring full. */
+  private writeBacklog(): void {
+    const generation = this.generation;
+    let wrote = false;
+    while (this.writtenCount < this.pending.length) {
+      const message = this.pending[this.writtenCount]!;
+      const requests = message.requests;
+      if (!Array.isArray(requests)) {
+        if (!this.writeViaPort(generation, requests)) break;
+        message.written = 1;
+      } else {
+        while (message.written < requests.length) {
+          const request = requests[message.written]!;
+          if (!writeRunRequest(generation.requests, generation.requestBytes, request, this.nameBytes(request.name)) && !this.writeViaPort(generation, request)) break;
+          message.written++;
+          wrote = true;
+        }
+        if (message.written < requests.length) break;
+      }
+      wrote = true;
+      this.writtenCount++;
+    }
+    if (wrote) generation.requests.publish();
+  }
+
+  private writeViaPort(generation: Generation, request: RunRequest | ProbeRequest): boolean {
+    if (!writePortMarker(generation.requests)) return false;
+    generation.port.postMessage(request);
+    return true;
+  }
+
+  private nameBytes(name: string): Uint8Array {
+    let bytes = this.names.get(name);
+    if (bytes === undefined) this.names.set(name, (bytes = Buffer.from(name, 'utf8')));
+    return bytes;
+  }
+
+  /** Starts a serve task unless the worker is serving (it re-checks the ring before it stops). */
+  private kick(): void {
+    const generation = this.generation;
+    if (Atomics.compareExchange(generation.requests.header, STATE, CLOSED, SERVING) !== CLOSED) return;
+    const transfer = generation.workerPort === undefined ? [] : [generation.workerPort];
+    const request: ServeRequest = { kind: 'serve', channel: generation.id, requests: generation.requests.buffer, replies: generation.replies.buffer };
+    if (generation.workerPort !== undefined) request.port = generation.workerPort;
+    generation.workerPort = undefined;
+    this.issue(request, transfer).then(
+      (outcome) => this.served(generation, outcome === 'unknown-channel' ? 'replaced' : undefined),
+      (error: unknown) => this.served(generation, error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  /**
+   * A serve task ended: normally (idle), with 'replaced' (a fresh worker that never saw this
+   * generation's port: the previous one died while idle), or with the error that killed the worker.
+   */
+  private served(generation: Generation, ending: Error | 'replaced' | undefined): void {
+    if (this.closed || generation !== this.generation) return;
+    if (ending === undefined) {
+      // The worker saw an empty ring before it stopped; anything written since needs a new session.
+      if (generation.requests.unread) this.kick();
+      return;
+    }
+    this.deliver();
+    const running = this.pending[0];
+    if (ending !== 'replaced' && running !== undefined && running.written > 0) {
+      this.pending.shift();
+      if (this.writtenCount > 0) this.writtenCount--;
+      running.reject(ending);
+    }
+    this.retire(generation);
+    this.generation = this.openGeneration();
+    this.armed = false;
+    for (const message of this.pending) message.written = 0;
+    this.writtenCount = 0;
+    if (this.pending.length === 0) return;
+    this.writeBacklog();
+    this.kick();
+    this.arm();
+  }
+
+  /** Waits for the worker's next reply without blocking the event loop. */
+  private arm(): void {
+    if (this.armed || this.pending.length === 0 || this.closed) return;
+    const generation = this.generation;
+    const wait = generation.replies.waitAsync();
+    if (wait === undefined) {
+      this.drain();
+      return;
+    }
+    this.armed = true;
+    void wait.then(() => {
+      if (generation !== this.generation) return;
+      this.armed = false;
+      this.drain();
+    });
+  }
+
+  /** Delivers every reply in the ring, then writes what waited for room and re-arms. */
+  private drain(): void {
+    this.deliver();
+    if (this.writtenCount < this.pending.length) this.writeBacklog();
+    this.arm();
+  }
+
+  private deliver(): void {
+    const generation = this.generation;
+    const ring = generation.replies;
+    for (let record = ring.next(); record !== undefined; record = ring.next()) {
+      const reply = generation.replyBytes[record.offset] === REPLY ? readReply(ring, generation.replyBytes, record.offset, record.length) : portMessage(generation.port);
+      ring.consume(record.length);
+      const message = this.pending[0];
+      if (message === undefined) continue; // closed meanwhile
+      message.replies.push(reply);
+      const expected = Array.isArray(message.requests) ? message.requests.length : 1;
+      if (message.replies.length === expected) {
+        this.pending.shift();
+        this.writtenCount--;
+        message.resolve(message.replies);
+      }
+    }
+  }
+}
+
+function portMessage(port: MessagePort): unknown {
+  const received = receiveMessageOnPort(port);
+  if (received === undefined) throw new Error('core channel: a PORT record has no message on the port');
+  return received.message;
+}

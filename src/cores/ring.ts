@@ -1,0 +1,145 @@
+/**
+ * A single-producer, single-consumer byte ring in a SharedArrayBuffer: how replicas and their
+ * replies travel between the main thread and a core's worker without a postMessage each.
+ * A postMessage to a worker costs tens of µs of main-thread time (structured clone, port queue,
+ * a uv_async wake); writing a record here and notifying costs a few µs, and one wake drains every
+ * record written since. Records are `[int32 length][bytes]`, 4-byte aligned; a record that would
+ * cross the end is preceded by a wrap marker and starts again at offset 0.
+ *
+ * Positions are byte counters that wrap as uint32; offsets are `position & mask`.
+ */
+
+const HEAD = 0; // written by the producer: end of the last published record
+const TAIL = 1; // written by the consumer: end of the last consumed record
+/** Serving state of the consumer (see CoreChannel / serve): lets a worker stop serving when idle. */
+export const STATE = 2;
+export const CLOSED = 0;
+export const SERVING = 1;
+/** Set by the consumer while it waits: the producer notifies only then (a notify costs a wake-up task even when nobody sleeps). */
+const SLEEPING = 3;
+const HEADER_BYTES = 16;
+const WRAP = -1;
+
+/** Atomics.waitAsync (V8 ≥ 8.7, Node ≥ 16); TypeScript declares it only from lib es2024. */
+type WaitAsync = (array: Int32Array, index: number, value: number, timeout?: number) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+export class ByteRing {
+  readonly header: Int32Array;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  private readonly mask: number;
+
+  /** `capacity` must be a power of two. */
+  static create(capacity: number): ByteRing {
+    return new ByteRing(new SharedArrayBuffer(HEADER_BYTES + capacity));
+  }
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    const capacity = buffer.byteLength - HEADER_BYTES;
+    if (capacity <= 0 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`ring capacity must be a power of two, got ${capacity}`);
+    this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    this.bytes = new Uint8Array(buffer, HEADER_BYTES, capacity);
+    this.view = new DataView(buffer, HEADER_BYTES, capacity);
+    this.mask = capacity - 1;
+    // A worker's serving session opens the ring where the previous session left it.
+    this.writeHead = Atomics.load(this.header, HEAD);
+    this.readTail = Atomics.load(this.header, TAIL);
+  }
+
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  // ---- producer ------------------------------------------------------------------------------
+  private writeHead: number;
+
+  /**
+   * Reserves `length` bytes for a record and returns the offset to write them at, or -1 when the
+   * ring has no room (the caller sends the record another way). Published by `publish()`.
+   */
+  reserve(length: number): number {
+    const need = 4 + ((length + 3) & ~3);
+    const free = this.capacity - ((this.writeHead - Atomics.load(this.header, TAIL)) >>> 0);
+    let offset = this.writeHead & this.mask;
+    const skip = offset + need > this.capacity ? this.capacity - offset : 0;
+    if (skip + need > free) return -1;
+    if (skip > 0) {
+      this.view.setInt32(offset, WRAP, true);
+      offset = 0;
+    }
+    this.view.setInt32(offset, length, true);
+    this.writeHead = (this.writeHead + skip + need) | 0;
+    return offset + 4;
+  }
+
+  /** Makes every reserved record visible to the consumer and wakes it if it waits. */
+  publish(): void {
+    Atomics.store(this.header, HEAD, this.writeHead);
+    // Store HEAD then load SLEEPING, against the consumer's store SLEEPING then compare HEAD: with
+    // sequentially consistent atomics at least one side sees the other, so no wake-up is missed.
+    if (Atomics.load(this.header, SLEEPING) !== 0) Atomics.notify(this.header, HEAD);
+  }
+
+  // ---- consumer ------------------------------------------------------------------------------
+  private readTail: number;
+
+  /** Offset and length of the next record, or undefined when none is published. Call `consume()` after reading it. */
+  next(): { offset: number; length: number } | undefined {
+    for (;;) {
+      if (this.readTail === Atomics.load(this.header, HEAD)) return undefined;
+      const offset = this.readTail & this.mask;
+      const length = this.view.getInt32(offset, true);
+      if (length === WRAP) {
+        this.readTail = (this.readTail + this.capacity - offset) | 0;
+        continue;
+      }
+      return { offset: offset + 4, length };
+    }
+  }
+
+  /** Frees the record returned by the last `next()`. */
+  consume(length: number): void {
+    this.readTail = (this.readTail + 4 + ((length + 3) & ~3)) | 0;
+    Atomics.store(this.header, TAIL, this.readTail);
+  }
+
+  /** Producer side: true when a published record is not consumed yet. */
+  get unread(): boolean {
+    return Atomics.load(this.header, HEAD) !== Atomics.load(this.header, TAIL);
+  }
+
+  /** Producer side: waits (blocking, at most `ms`) for the consumer to free space. */
+  waitForSpace(ms: number): void {
+    Atomics.wait(this.header, TAIL, Atomics.load(this.header, TAIL), ms);
+  }
+
+  /** True when a record is published and not consumed. */
+  get pending(): boolean {
+    return this.readTail !== Atomics.load(this.header, HEAD);
+  }
+
+  /** Resolves when a record may be available (or after `timeoutMs`); the event loop keeps running meanwhile. */
+  waitAsync(timeoutMs = Number.POSITIVE_INFINITY): Promise<'ok' | 'timed-out'> | undefined {
+    Atomics.store(this.header, SLEEPING, 1);
+    const wait = waitAsync(this.header, HEAD, this.readTail, timeoutMs);
+    if (!wait.async) {
+      Atomics.store(this.header, SLEEPING, 0);
+      return undefined;
+    }
+    return wait.value.then(this.awake);
+  }
+
+  private readonly awake = (result: 'ok' | 'timed-out'): 'ok' | 'timed-out' => {
+    Atomics.store(this.header, SLEEPING, 0);
+    return result;
+  };
+
+  /** Empties the ring (both ends), for a fresh worker after the previous one died. */
+  reset(): void {
+    this.writeHead = 0;
+    this.readTail = 0;
+    Atomics.store(this.header, HEAD, 0);
+    Atomics.store(this.header, TAIL, 0);
+  }
+}

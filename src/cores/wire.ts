@@ -1,0 +1,99 @@
+/**
+ * Record layouts on a core's rings. A replica request or reply is written field by field into
+ * the ring (no structured clone); anything that does not fit, or is not a plain replica (a probe),
+ * goes through the core's MessagePort and leaves a PORT record in the ring at its place, so the
+ * reader takes it with `receiveMessageOnPort` in order.
+ *
+ * Request: [u8 RUN][u8 has inject][u16 name bytes][u32 input bytes] name, input, v8(inject)
+ * Reply:   [u8 REPLY][u8 ok][u8 has flips][u8 digest bytes][i32 cpu][f64 ms][u32 payload bytes] digest, payload, v8(flips)
+ */
+import { serialize, deserialize } from 'node:v8';
+import type { ByteRing } from './ring.js';
+import type { InjectOrder, RunReply, RunRequest } from '../worker/protocol.js';
+import type { FlipRecord } from '../inject/flip.js';
+
+export const RUN = 1;
+export const REPLY = 2;
+/** The message is the next one on the core's MessagePort. */
+export const PORT = 3;
+
+/** Records above this size take the port (payloads are then transferred, not copied). */
+export const INLINE_LIMIT = 64 * 1024;
+export const RING_CAPACITY = 512 * 1024;
+
+/** Byte access to a ring's data region (Buffer methods: utf8/latin1 codecs, copies). */
+export function ringBuffer(ring: ByteRing): Buffer {
+  return Buffer.from(ring.bytes.buffer, ring.bytes.byteOffset, ring.bytes.byteLength);
+}
+
+/** Writes a PORT marker; false when even that does not fit. */
+export function writePortMarker(ring: ByteRing): boolean {
+  const at = ring.reserve(1);
+  if (at < 0) return false;
+  ring.bytes[at] = PORT;
+  return true;
+}
+
+/** Writes a replica request; false when it must take the port instead. */
+export function writeRunRequest(ring: ByteRing, buffer: Buffer, request: RunRequest, name: Uint8Array): boolean {
+  const inject = request.inject === undefined ? undefined : serialize(request.inject);
+  const length = 8 + name.byteLength + request.input.byteLength + (inject?.byteLength ?? 0);
+  if (length > INLINE_LIMIT) return false;
+  const at = ring.reserve(length);
+  if (at < 0) return false;
+  buffer[at] = RUN;
+  buffer[at + 1] = inject === undefined ? 0 : 1;
+  ring.view.setUint16(at + 2, name.byteLength, true);
+  ring.view.setUint32(at + 4, request.input.byteLength, true);
+  buffer.set(name, at + 8);
+  buffer.set(request.input, at + 8 + name.byteLength);
+  if (inject !== undefined) buffer.set(inject, at + 8 + name.byteLength + request.input.byteLength);
+  return true;
+}
+
+/** Reads a request record (copies what it keeps: the ring space is reused once consumed). */
+export function readRunRequest(ring: ByteRing, buffer: Buffer, at: number, length: number): RunRequest {
+  const nameLength = ring.view.getUint16(at + 2, true);
+  const inputLength = ring.view.getUint32(at + 4, true);
+  const inputAt = at + 8 + nameLength;
+  const request: RunRequest = { kind: 'run', name: buffer.toString('utf8', at + 8, inputAt), input: new Uint8Array(buffer.subarray(inputAt, inputAt + inputLength)) };
+  if (buffer[at + 1] === 1) request.inject = deserialize(buffer.subarray(inputAt + inputLength, at + length)) as InjectOrder;
+  return request;
+}
+
+/** Writes a reply; false when it must take the port instead. */
+export function writeReply(ring: ByteRing, buffer: Buffer, reply: RunReply): boolean {
+  const flips = reply.flips === undefined ? undefined : serialize(reply.flips);
+  const digestLength = reply.digest.length; // base64: one byte per character
+  const length = 20 + digestLength + reply.payload.byteLength + (flips?.byteLength ?? 0);
+  if (length > INLINE_LIMIT || digestLength > 255) return false;
+  const at = ring.reserve(length);
+  if (at < 0) return false;
+  buffer[at] = REPLY;
+  buffer[at + 1] = reply.ok ? 1 : 0;
+  buffer[at + 2] = flips === undefined ? 0 : 1;
+  buffer[at + 3] = digestLength;
+  ring.view.setInt32(at + 4, reply.cpu, true);
+  ring.view.setFloat64(at + 8, reply.ms, true);
+  ring.view.setUint32(at + 16, reply.payload.byteLength, true);
+  buffer.write(reply.digest, at + 20, 'latin1');
+  buffer.set(reply.payload, at + 20 + digestLength);
+  if (flips !== undefined) buffer.set(flips, at + 20 + digestLength + reply.payload.byteLength);
+  return true;
+}
+
+export function readReply(ring: ByteRing, buffer: Buffer, at: number, length: number): RunReply {
+  const digestLength = buffer[at + 3]!;
+  const payloadLength = ring.view.getUint32(at + 16, true);
+  const payloadAt = at + 20 + digestLength;
+  const reply: RunReply = {
+    ok: buffer[at + 1] === 1,
+    digest: buffer.toString('latin1', at + 20, payloadAt),
+    // An own, exact-size copy: the ring space is reused once consumed.
+    payload: new Uint8Array(buffer.subarray(payloadAt, payloadAt + payloadLength)),
+    ms: ring.view.getFloat64(at + 8, true),
+    cpu: ring.view.getInt32(at + 4, true),
+  };
+  if (buffer[at + 2] === 1) reply.flips = deserialize(buffer.subarray(payloadAt + payloadLength, at + length)) as FlipRecord[];
+  return reply;
+}

@@ -1,0 +1,84 @@
+/**
+ * The worker end of a core's shared-memory transport (see cores/channel.ts): runs replicas from
+ * the request ring in order and writes each reply to the reply ring as soon as it is done. While
+ * the ring is empty the worker waits with Atomics.waitAsync, so its event loop keeps running
+ * (timers and I/O of async tasks); after an idle linger it ends the serve task, and piscina lets
+ * the process exit when nothing else is pending.
+ */
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { ByteRing, CLOSED, SERVING, STATE } from '../cores/ring.js';
+import { RUN, readRunRequest, ringBuffer, writePortMarker, writeReply } from '../cores/wire.js';
+import type { ProbeReply, RunReply, RunRequest, ServeRequest } from './protocol.js';
+
+/** Idle time after which a worker stops serving (and stops holding the process alive). */
+const LINGER_MS = 50;
+/** Longest stretch of back-to-back replicas before the worker lets its event loop turn. */
+const YIELD_EVERY_MS = 10;
+
+export interface ServeHandlers {
+  run(request: RunRequest): Promise<RunReply>;
+  probe(): ProbeReply;
+}
+
+/** Ports of the channels this worker has seen (a port is transferred once per generation). */
+const ports = new Map<number, MessagePort>();
+
+export async function serve(request: ServeRequest, handlers: ServeHandlers): Promise<'idle' | 'unknown-channel'> {
+  if (request.port !== undefined) {
+    ports.clear(); // an older generation is dead: the main thread moved on
+    ports.set(request.channel, request.port);
+  }
+  const port = ports.get(request.channel);
+  if (port === undefined) return 'unknown-channel';
+  const requests = new ByteRing(request.requests);
+  const replies = new ByteRing(request.replies);
+  const requestBytes = ringBuffer(requests);
+  const replyBytes = ringBuffer(replies);
+
+  const send = (reply: unknown, payload: Uint8Array | undefined): void => {
+    if (payload !== undefined && writeReply(replies, replyBytes, reply as RunReply)) {
+      replies.publish();
+      return;
+    }
+    port.postMessage(reply, payload === undefined ? [] : [payload.buffer as ArrayBuffer]);
+    // The marker must follow the message; a full ring drains as soon as the main thread wakes.
+    while (!writePortMarker(replies)) {
+      replies.publish();
+      replies.waitForSpace(1);
+    }
+    replies.publish();
+  };
+
+  let yieldAt = performance.now() + YIELD_EVERY_MS;
+  for (;;) {
+    const record = requests.next();
+    if (record === undefined) {
+      const wait = requests.waitAsync(LINGER_MS);
+      if (wait === undefined) continue;
+      if ((await wait) !== 'timed-out' || requests.pending) continue;
+      // Idle: stop serving, unless the main thread wrote meanwhile and has not started a new session.
+      Atomics.store(requests.header, STATE, CLOSED);
+      if (!requests.pending || Atomics.compareExchange(requests.header, STATE, CLOSED, SERVING) !== CLOSED) return 'idle';
+      continue;
+    }
+    let next: RunRequest | { kind: 'probe' };
+    if (requestBytes[record.offset] === RUN) {
+      next = readRunRequest(requests, requestBytes, record.offset, record.length);
+    } else {
+      const received = receiveMessageOnPort(port);
+      if (received === undefined) throw new Error('core channel: a PORT record has no message on the port');
+      next = received.message as RunRequest | { kind: 'probe' };
+    }
+    requests.consume(record.length);
+    if (next.kind === 'probe') {
+      send(handlers.probe(), undefined);
+    } else {
+      const reply = await handlers.run(next);
+      send(reply, reply.payload);
+    }
+    if (performance.now() >= yieldAt) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yieldAt = performance.now() + YIELD_EVERY_MS;
+    }
+  }
+}
