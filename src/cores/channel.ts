@@ -183,7 +183,7 @@ export class CoreChannel {
     }
     this.armed = true;
     void wait.then(() => {
-      if (generation !== this.generation) return;
+      if (generation !== this.generation || this.closed) return;
       this.armed = false;
       this.drain();
     });

@@ -13,6 +13,7 @@ import { Lanes } from './lanes.js';
 import type { Stats } from './stats.js';
 import { outcomeOf } from './outcomes.js';
 import { Verdicts } from './verdicts.js';
+import { assignVoteKey } from '../vote/byte-keys.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
 
 /** How far past a blocked queue head the scheduler looks for a task that fits a free core. */
@@ -209,6 +210,7 @@ export class Scheduler {
 
   private onReply(replica: ReplicaRecord, reply: RunReply): void {
     if (this.destroyed) return;
+    if (reply.digest === '') assignVoteKey(reply, earlierReplies(replica.task));
     replica.reply = reply;
     replica.status = reply.ok ? 'value' : 'error';
     if (reply.flips !== undefined && replica.injections !== undefined) for (const record of replica.injections) record.flips = reply.flips;
@@ -297,4 +299,8 @@ export class Scheduler {
     this.retries.length = 0;
     this.running.clear();
   }
+}
+
+function* earlierReplies(task: TaskRun): Generator<RunReply> {
+  for (const replica of task.finished) if (replica.reply !== undefined) yield replica.reply;
 }

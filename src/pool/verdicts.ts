@@ -7,6 +7,7 @@ import { deserialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
 import { agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
+import { voteKeyOf } from '../vote/byte-keys.js';
 import type { ErrorPayload } from '../worker/protocol.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { HealthBridge } from './health-bridge.js';
@@ -38,8 +39,9 @@ export class Verdicts {
   ballotOf(replica: ReplicaRecord): Ballot {
     const reply = replica.reply;
     if (reply === undefined) return { key: undefined };
-    if (!reply.ok) return { key: reply.digest, isError: true };
-    return this.options.equals === undefined ? { key: reply.digest } : { key: reply.digest, value: deserialize(reply.payload) };
+    const key = voteKeyOf(reply);
+    if (!reply.ok) return { key, isError: true };
+    return this.options.equals === undefined ? { key } : { key, value: deserialize(reply.payload) };
   }
 
   evaluate(task: TaskRun): void {
@@ -123,7 +125,9 @@ export class Verdicts {
 
   private chargeReplica(task: TaskRun, replica: ReplicaRecord, winner: VoteGroup): void {
     const kind = replica.status === 'crash' ? 'crash' : replica.status === 'timeout' ? 'timeout' : 'wrong-result';
-    const evidence: FaultEvidence = { kind, taskName: task.name, taskId: task.id, majorityDigest: winner.key };
+    // The group's key may be a byte-vote token (vote/byte-keys.ts): evidence carries the digest.
+    const majorityDigest = task.finished[winner.members[0]!]?.reply?.digest ?? winner.key;
+    const evidence: FaultEvidence = { kind, taskName: task.name, taskId: task.id, majorityDigest };
     if (replica.reply !== undefined) evidence.digest = replica.reply.digest;
     this.stats.faults++;
     this.healthBridge.charge(replica.core, evidence);

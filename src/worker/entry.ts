@@ -12,6 +12,7 @@ import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { canonicalDigest } from './canonical.js';
 import { SeededRandom } from '../util/random.js';
 import { serve } from './serve.js';
+import { BYTE_VOTE_MIN } from '../vote/byte-keys.js';
 import type { CoreRequest, CoreWorkerData, ErrorPayload, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
 import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
 
@@ -156,8 +157,10 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     });
     return replyToError(notCloneable, performance.now() - start, flips);
   }
-  // Voted on: a canonical digest of the value (v8's bytes depend on V8's internal number representation).
-  const reply: RunReply = { ok: true, digest: canonicalDigest(value), payload: bytes, ms: performance.now() - start, cpu: readCpu() };
+  // Voted on: a canonical digest of the value (v8's bytes depend on V8's internal number
+  // representation), or, for large values, the bytes themselves (compared on the main thread).
+  const digest = bytes.byteLength >= BYTE_VOTE_MIN ? '' : canonicalDigest(value);
+  const reply: RunReply = { ok: true, digest, payload: bytes, ms: performance.now() - start, cpu: readCpu() };
   if (flips !== undefined) reply.flips = flips;
   return reply;
 }

@@ -90,7 +90,11 @@ export type CoreRequest = RunRequest | BatchRequest | HelloRequest | ProbeReques
 export interface RunReply {
   /** True for a returned value, false for a thrown error. */
   ok: boolean;
-  /** SHA-256 (base64) of the serialized value, or of `{name, message, code}` for an error. */
+  /**
+   * SHA-256 (base64) of the canonical encoding of the value, or of `{name, message, code}` for an
+   * error. Empty for values whose serialized form is at least BYTE_VOTE_MIN bytes: the main thread
+   * votes on their bytes and computes the digest only when it is read (vote/byte-keys.ts).
+   */
   digest: string;
   /** v8-serialized value, or serialized `{ name, message, code, stack }` for an error. Transferred, not copied. */
   payload: Uint8Array;
@@ -100,6 +104,8 @@ export interface RunReply {
   cpu: number;
   /** Bit flips the injector applied (result or input), for the injection log. */
   flips?: FlipRecord[];
+  /** Main thread only: what the voter groups by when the worker sent no digest. */
+  voteKey?: string;
 }
 
 export interface HelloReply {

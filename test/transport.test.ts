@@ -1,0 +1,215 @@
+// The shared-memory transport between the pool and its cores (cores/ring.ts, cores/wire.ts,
+// cores/channel.ts, worker/serve.ts) and voting on the bytes of large results (vote/byte-keys.ts).
+import { fc, test } from '@fast-check/vitest';
+import { serialize } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { ByteRing } from '../src/cores/ring.js';
+import { INLINE_LIMIT, readReply, readRunRequest, ringBuffer, writeReply, writeRunRequest } from '../src/cores/wire.js';
+import { BYTE_VOTE_MIN, assignVoteKey, voteKeyOf } from '../src/vote/byte-keys.js';
+import { canonicalDigest } from '../src/worker/canonical.js';
+import type { RunReply } from '../src/worker/protocol.js';
+import { FaultInjector } from '../dist/index.js';
+import { pools } from './helpers.js';
+
+const SEED = Number(process.env.FC_SEED ?? 20261123);
+
+describe('ByteRing', () => {
+  it('delivers records in order across the wrap, refuses what does not fit, and frees consumed space', () => {
+    const ring = ByteRing.create(64);
+    const reader = new ByteRing(ring.buffer);
+    const at = ring.reserve(40);
+    expect(at).toBeGreaterThanOrEqual(0);
+    ring.bytes.fill(1, at, at + 40);
+    expect(ring.reserve(40)).toBe(-1); // 44 used of 64
+    ring.publish();
+    const first = reader.next()!;
+    expect(first.length).toBe(40);
+    expect([...reader.bytes.subarray(first.offset, first.offset + 40)].every((b) => b === 1)).toBe(true);
+    reader.consume(first.length);
+    expect(reader.next()).toBeUndefined();
+    // 44 bytes in: a 40-byte record no longer fits before the end, so it wraps to offset 0.
+    const wrapped = ring.reserve(40);
+    expect(wrapped).toBe(4);
+    ring.publish();
+    expect(reader.next()).toEqual({ offset: 4, length: 40 });
+  });
+
+  test.prop([fc.array(fc.tuple(fc.integer({ min: 0, max: 300 }), fc.boolean()), { minLength: 1, maxLength: 200 })], { seed: SEED, numRuns: 200 })(
+    'any interleaving of writes and reads is FIFO and byte-exact (seeded; fast-check prints the seed on failure)',
+    (steps) => {
+      const writer = ByteRing.create(1024);
+      const reader = new ByteRing(writer.buffer);
+      const sent: Uint8Array[] = [];
+      let received = 0;
+      let serial = 0;
+      const readOne = (): boolean => {
+        const record = reader.next();
+        if (record === undefined) return false;
+        expect(Buffer.from(reader.bytes.subarray(record.offset, record.offset + record.length)).equals(sent[received]!)).toBe(true);
+        reader.consume(record.length);
+        received++;
+        return true;
+      };
+      for (const [size, read] of steps) {
+        const bytes = new Uint8Array(size).map((_, i) => (serial * 31 + i) & 0xff);
+        serial++;
+        let at = writer.reserve(size);
+        while (at < 0) {
+          // Full: the consumer must make room (it always can, since every record fits an empty ring).
+          expect(readOne()).toBe(true);
+          at = writer.reserve(size);
+        }
+        writer.bytes.set(bytes, at);
+        sent.push(bytes);
+        writer.publish();
+        if (read) readOne();
+      }
+      while (readOne());
+      expect(received).toBe(sent.length);
+    },
+  );
+});
+
+describe('wire records', () => {
+  it('round-trips requests and replies, including injection orders and flip records', () => {
+    const ring = ByteRing.create(4096);
+    const bytes = ringBuffer(ring);
+    const input = serialize({ rows: [1, 2, 3] });
+    expect(writeRunRequest(ring, bytes, { kind: 'run', name: 'lédger', input, inject: { result: { seed: 5, bits: 2 }, slow: 3 } }, Buffer.from('lédger'))).toBe(true);
+    const reply: RunReply = { ok: true, digest: canonicalDigest(42), payload: serialize(42), ms: 1.5, cpu: 3, flips: [{ path: '$', bit: 7 }] };
+    expect(writeReply(ring, bytes, reply)).toBe(true);
+    ring.publish();
+    const reader = new ByteRing(ring.buffer);
+    const first = reader.next()!;
+    const request = readRunRequest(reader, bytes, first.offset, first.length);
+    expect(request).toEqual({ kind: 'run', name: 'lédger', input: new Uint8Array(input), inject: { result: { seed: 5, bits: 2 }, slow: 3 } });
+    reader.consume(first.length);
+    const second = reader.next()!;
+    expect(readReply(reader, bytes, second.offset, second.length)).toEqual({ ...reply, payload: new Uint8Array(reply.payload) });
+  });
+
+  it('refuses records above the inline limit (they take the port)', () => {
+    const ring = ByteRing.create(1 << 20);
+    const big = new Uint8Array(INLINE_LIMIT);
+    expect(writeRunRequest(ring, ringBuffer(ring), { kind: 'run', name: 'x', input: big }, Buffer.from('x'))).toBe(false);
+    expect(writeReply(ring, ringBuffer(ring), { ok: true, digest: '', payload: big, ms: 0, cpu: 0 })).toBe(false);
+  });
+});
+
+describe('vote keys of large results (voted on bytes)', () => {
+  const reply = (value: unknown): RunReply => ({ ok: true, digest: '', payload: serialize(value), ms: 0, cpu: 0 });
+
+  it('equal bytes share a key without hashing; the digest is still there when read', () => {
+    const value = new Float64Array(4096).fill(0.25);
+    const a = reply(value);
+    const b = reply(value);
+    assignVoteKey(a, []);
+    assignVoteKey(b, [a]);
+    expect(voteKeyOf(a)).toMatch(/^bytes:/);
+    expect(voteKeyOf(b)).toBe(voteKeyOf(a));
+    expect(b.digest).toBe(canonicalDigest(value));
+  });
+
+  it('different bytes for the same value (V8 number representations) still agree, through the canonical digest', () => {
+    const asInt = { x: 3 };
+    const asDouble = { x: 0.5 };
+    asDouble.x = 3; // the field now holds a double: v8.serialize writes 3 differently
+    const a = reply(asInt);
+    const b = reply(asDouble);
+    expect(Buffer.from(a.payload).equals(Buffer.from(b.payload))).toBe(false);
+    assignVoteKey(a, []);
+    assignVoteKey(b, [a]);
+    expect(voteKeyOf(b)).toBe(voteKeyOf(a));
+  });
+
+  it('different values get different keys, and errors never match values', () => {
+    const a = reply(new Float64Array(4096).fill(1));
+    const b = reply(new Float64Array(4096).fill(2));
+    const error: RunReply = { ok: false, digest: canonicalDigest({ name: 'Error', message: 'x' }), payload: serialize({ name: 'Error', message: 'x' }), ms: 0, cpu: 0 };
+    assignVoteKey(a, [error]);
+    assignVoteKey(b, [error, a]);
+    expect(voteKeyOf(b)).not.toBe(voteKeyOf(a));
+    expect(voteKeyOf(b)).toBe(canonicalDigest(new Float64Array(4096).fill(2)));
+  });
+});
+
+describe('transport on real workers', () => {
+  const pool = pools();
+
+  it('moves large inputs and results (ring and port paths) and votes on their bytes', async () => {
+    const p = pool({ cores: 3 });
+    const big = new Uint8Array(200_000).map((_, i) => (i * 13) & 0xff);
+    const sizes = [100, BYTE_VOTE_MIN / 8 + 10, 20_000]; // digest on the ring, bytes on the ring, bytes through the port
+    const results = await Promise.all([
+      ...sizes.map((n) => p.run({ seed: n, n }, { name: 'series' })),
+      p.run(big, { name: 'measure' }),
+      p.run(3000, { name: 'rows' }),
+    ]);
+    for (const [i, n] of sizes.entries()) {
+      const value = results[i] as Float64Array;
+      expect(value).toBeInstanceOf(Float64Array);
+      expect(value.length).toBe(n);
+    }
+    let sum = 0;
+    for (let i = 0; i < big.length; i += 257) sum = (sum + big[i]!) % 65521;
+    expect(results[3]).toEqual({ length: big.length, sum });
+    expect((results[4] as unknown[]).length).toBe(3000);
+    const detailed = await p.runDetailed({ seed: 9, n: 20_000 }, { name: 'series' });
+    const digests = detailed.replicas.filter((r) => r.status === 'value').map((r) => r.digest);
+    expect(digests.length).toBeGreaterThanOrEqual(2);
+    for (const digest of digests) expect(digest).toBe(canonicalDigest(detailed.value));
+  });
+
+  it('masks a stuck core on large results and charges it with canonical digests as evidence', async () => {
+    const faults = new FaultInjector({ seed: 3 }).stuck({ core: 0 });
+    const p = pool({ cores: 3, faults, health: { disableAt: 1000 } });
+    const evidence: { digest?: string; majorityDigest: string }[] = [];
+    p.on('fault', (e) => evidence.push(e as never));
+    const inputs = Array.from({ length: 12 }, (_, i) => ({ seed: i + 1, n: 5000 }));
+    const results = (await Promise.all(inputs.map((x) => p.run(x, { name: 'series' })))) as Float64Array[];
+    const fixture: string = './fixtures/tasks.mjs';
+    const direct = (await import(fixture)) as { series(x: { seed: number; n: number }): Float64Array };
+    for (const [i, x] of inputs.entries()) expect(Buffer.from(results[i]!.buffer).equals(Buffer.from(direct.series(x).buffer))).toBe(true);
+    expect(evidence.length).toBeGreaterThan(0);
+    for (const e of evidence) {
+      expect(e.majorityDigest).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(e.digest).not.toBe(e.majorityDigest);
+    }
+  });
+
+  it('a worker that dies while idle costs nothing: no replica is charged and the next tasks run', async () => {
+    const p = pool({ cores: 2, redundancy: 'dmr' });
+    const faults: unknown[] = [];
+    p.on('fault', (e) => faults.push(e));
+    await p.ready;
+    const threads = async (): Promise<number[]> => (await p.verify()).cores.map((c) => c.actual.threadId ?? -1);
+    const before = await threads();
+    expect(await p.run(20, { name: 'dieLater' })).toBe(20);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // both workers die, idle
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => p.run(i + 1, { name: 'fib' })));
+    expect(results[19]).toBe(6765);
+    const after = await threads();
+    for (const [i, id] of after.entries()) expect(id).not.toBe(before[i]); // fresh threads (pinned again: verify checks)
+    expect(faults).toEqual([]);
+    expect(p.cores.every((c) => c.state === 'healthy')).toBe(true);
+  });
+
+  it('after an idle spell the next task starts a new serve session', async () => {
+    const p = pool({ cores: 3 });
+    expect(await p.run(10, { name: 'fib' })).toBe(55);
+    await new Promise((resolve) => setTimeout(resolve, 120)); // past the linger: the workers left their serve task
+    expect(await p.run(11, { name: 'fib' })).toBe(89);
+  });
+
+  it('a pool that is never destroyed lets the process exit once it is idle', async () => {
+    const { execFile } = await import('node:child_process');
+    const script = new URL('./fixtures/idle-exit.mjs', import.meta.url);
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [script.pathname], { timeout: 20_000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+    expect(JSON.parse(output)).toEqual({ last: 7778742049 });
+  });
+});
