@@ -257,4 +257,18 @@ describe('pool behaviour', () => {
     });
     expect(JSON.parse(output)).toEqual({ destroyed: 100, other: 0 });
   });
+
+  it('destroy() while workers are still loading never aborts the process (it waits for the loads)', async () => {
+    // Terminating a thread inside module instantiation or koffi's initialisation aborts Node;
+    // before the fix this child died with SIGABRT in about half of its runs.
+    const { execFile } = await import('node:child_process');
+    const script = new URL('./fixtures/destroy-while-loading.mjs', import.meta.url);
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [script.pathname, '30'], { timeout: 60_000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr.slice(0, 2000)}`));
+        else resolve(stdout);
+      });
+    });
+    expect(JSON.parse(output)).toEqual({ rounds: 30 });
+  });
 });

@@ -39,6 +39,14 @@ function expectOptionError(fn: () => unknown, option: string, kind: 'type' | 'ra
 describe('scenario files', () => {
   const base = { cores: 6, tasks: { count: 10, service: { dist: 'constant', mean: 1 } } };
 
+  it('the simulator is a package entry: triplex/sim runs a scenario', async () => {
+    const sim = await import('triplex/sim');
+    const result = sim.runScenario(sim.parseScenario({ ...base, cores: 4 }));
+    expect(result.results.length).toBe(1);
+    expect(result.results[0]!.tasks).toMatchObject({ submitted: 10, settled: 10, lost: 0, correct: 10 });
+    expect(sim.formatTable(result.results)).toContain('tasks/s');
+  });
+
   it('every shipped scenario parses', () => {
     const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThanOrEqual(4);

@@ -39,6 +39,22 @@ function load(): Libc | null {
   return libc;
 }
 
+/**
+ * Makes this thread never load koffi (every call degrades as if koffi were missing). A worker
+ * that starts while its pool closes calls this: it may be terminated at any moment, and a thread
+ * terminated inside koffi's native initialisation aborts the whole process.
+ */
+export function disableAffinity(reason: string): void {
+  if (libc !== undefined) return;
+  loadError = reason;
+  libc = null;
+}
+
+/** Loads koffi now (if available), so that later calls never load it lazily. */
+export function preloadAffinity(): void {
+  load();
+}
+
 /** Why pinning is unavailable, or undefined when it is available. */
 export function pinningUnavailableReason(): string | undefined {
   return load() === null ? loadError : undefined;

@@ -32,6 +32,8 @@ export class Core implements ExecutingCore {
   terminating: 'timeout' | 'abort' | undefined;
 
   private pool: Piscina | null = null;
+  /** The pool being stopped (its threads still count as loading until they report in). */
+  private stopping: Piscina | null = null;
   private channel: CoreChannel | null = null;
   private starting: Promise<HelloReply> | undefined;
   private readonly progress = new SharedArrayBuffer(PROGRESS.bytes);
@@ -66,6 +68,7 @@ export class Core implements ExecutingCore {
     if (this.closing !== undefined) await this.closing;
     if (this.pool === null) {
       Atomics.store(this.progressSlots, PROGRESS.closing, 0);
+      liveCores.add(this);
       const workerData: CoreWorkerData = { coreId: this.id, cpu: this.cpu, pin: this.pin, moduleUrl: this.moduleUrl, progress: this.progress };
       this.pool = new Piscina({
         filename: workerEntry,
@@ -116,10 +119,12 @@ export class Core implements ExecutingCore {
 
   /** Kills the worker running the current replica; piscina starts a fresh one, which pins again. */
   terminateCurrent(reason: 'timeout' | 'abort'): void {
-    // A worker still loading is a replacement: the one that ran the replica is already gone.
-    if (Atomics.load(this.progressSlots, PROGRESS.loading) !== Atomics.load(this.progressSlots, PROGRESS.loaded)) return;
+    // A worker still loading is a replacement (the one that ran the replica is already gone), or
+    // a task module whose import hangs: only the latter is terminated, once it is clearly stuck.
+    const loaded = (this.pool?.threads ?? []).filter((thread) => this.hasLoaded(thread) || stuckLoading(thread));
+    if (loaded.length === 0) return;
     this.terminating = reason;
-    for (const thread of this.pool?.threads ?? []) void thread.terminate();
+    for (const thread of loaded) void thread.terminate();
   }
 
   /** Shuts the worker down (disabled core, destroy). */
@@ -129,24 +134,54 @@ export class Core implements ExecutingCore {
     this.pool = null;
     this.channel?.close(new Error(`core ${this.id} stopped`));
     this.channel = null;
-    this.closing = this.quiesce().then(() => pool.destroy()).finally(() => {
+    this.stopping = pool;
+    this.closing = this.quiesce(pool).then(() => pool.destroy()).finally(() => {
+      this.stopping = null;
       this.closing = undefined;
     });
     return this.closing;
   }
 
   /**
-   * Marks the core closing, then waits (bounded) until no worker of it is inside koffi's native
-   * load: terminating a thread there aborts the process (see entry.ts).
+   * Marks the core closing, then waits (bounded) until every worker of it has loaded: terminating
+   * a thread while it loads modules or koffi aborts the process (see entry.ts).
    */
-  private async quiesce(): Promise<void> {
+  private async quiesce(pool: Piscina): Promise<void> {
     Atomics.store(this.progressSlots, PROGRESS.closing, 1);
     const deadline = Date.now() + QUIESCE_LIMIT_MS;
-    while (Atomics.load(this.progressSlots, PROGRESS.loading) !== Atomics.load(this.progressSlots, PROGRESS.loaded) && Date.now() < deadline) {
+    // Any worker of the process, not only this core's: a thread that ends while another one
+    // loads native modules can abort the process too (observed on Node 20).
+    while ([...liveCores].some((core) => core.loading()) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
+    liveCores.delete(this);
+    void pool;
+  }
+
+  /** A worker of this core is still loading its modules. */
+  private loading(): boolean {
+    const pool = this.pool ?? this.stopping;
+    return pool !== null && pool.threads.some((thread) => thread.threadId >= 0 && !this.hasLoaded(thread));
+  }
+
+  /** One worker per core at a time: the latest that reported in (entry.ts) is the live one. */
+  private hasLoaded(thread: { threadId: number }): boolean {
+    return thread.threadId >= 0 && thread.threadId === Atomics.load(this.progressSlots, PROGRESS.loadedThread);
   }
 }
+
+/** When each worker was first seen loading (by terminateCurrent). */
+const loadingSince = new WeakMap<object, number>();
+
+function stuckLoading(thread: { threadId: number }): boolean {
+  if (thread.threadId < 0) return false;
+  const since = loadingSince.get(thread);
+  if (since === undefined) loadingSince.set(thread, Date.now());
+  return since !== undefined && Date.now() - since >= QUIESCE_LIMIT_MS;
+}
+
+/** Cores with a worker pool in this process (see quiesce). */
+const liveCores = new Set<Core>();
 
 /** A native library load takes milliseconds; a worker stuck longer than this is terminated anyway. */
 const QUIESCE_LIMIT_MS = 2_000;

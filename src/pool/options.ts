@@ -68,9 +68,10 @@ export interface TriplexOptions {
   /** Queued tasks beyond this reject with ERR_QUEUE_FULL. @default Infinity */
   maxQueue?: number;
   /**
-   * Most replicas sent to one core in one message when tasks are queued (dynamic binding).
-   * Batching divides the per-message cost that bounds small tasks; with a short queue every
-   * replica still travels alone. 1 turns batching off. @default 8
+   * Most replicas one core holds at once when tasks are queued (dynamic binding): its worker then
+   * finds its next replicas in its shared-memory ring instead of sleeping until the main thread
+   * answers, which is what bounds small tasks. With a short queue each core holds one, so load
+   * spreads and latency stays minimal. 1 turns this pipelining off. @default 8
    */
   maxBatch?: number;
   /** Core health policy. */

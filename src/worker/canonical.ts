@@ -13,9 +13,13 @@ import { createHash, type Hash } from 'node:crypto';
 
 const CHUNK = 64 * 1024;
 
+/** One scratch buffer per thread, reused by every digest (a getter in the value could re-enter: it then gets its own). */
+let spare: Buffer | undefined = Buffer.allocUnsafe(CHUNK);
+
 class Encoder {
   private readonly hash: Hash = createHash('sha256');
-  private buffer = Buffer.allocUnsafe(CHUNK);
+  readonly scratch = spare ?? Buffer.allocUnsafe(CHUNK);
+  private buffer = this.scratch;
   private length = 0;
   private readonly seen = new Map<object, number>();
 
@@ -168,6 +172,11 @@ class Encoder {
 /** SHA-256 (base64) of the canonical encoding of `value`. */
 export function canonicalDigest(value: unknown): string {
   const encoder = new Encoder();
-  encoder.value(value);
-  return encoder.digest();
+  if (spare === encoder.scratch) spare = undefined;
+  try {
+    encoder.value(value);
+    return encoder.digest();
+  } finally {
+    if (spare === undefined) spare = encoder.scratch;
+  }
 }

@@ -7,7 +7,7 @@
 import { serialize, deserialize } from 'node:v8';
 import { threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { affinityMask, currentCpu, pinCurrentThread } from '../cores/affinity.js';
+import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { canonicalDigest } from './canonical.js';
 import { SeededRandom } from '../util/random.js';
@@ -20,18 +20,20 @@ type TaskFn = (input: unknown) => unknown;
 
 const data = workerData as CoreWorkerData;
 
-// [replicas started, workers loading, workers loaded, closing, start time of the latest replica]:
+// [replicas started, latest loaded thread, -, closing, start time of the latest replica]:
 // read by the main thread's watchdog and by Core.stop.
 const progress = new Int32Array(data.progress, 0, 4);
 const progressTime = new Float64Array(data.progress, PROGRESS.latestStartAt, 1);
 
 // Pin before anything else runs on this thread; a restarted worker pins again. Terminating a
-// thread while koffi's native module initialises aborts the whole process (node-addon-api treats
-// the pending termination as fatal), so the pool waits for loads in progress before it terminates,
-// and a worker started while the pool closes does not load koffi at all.
-Atomics.add(progress, PROGRESS.loading, 1);
-const pinError = data.pin === 'off' ? 'pinning is off' : Atomics.load(progress, PROGRESS.closing) === 1 ? 'the core is closing' : pinCurrentThread(data.cpu);
-Atomics.add(progress, PROGRESS.loaded, 1);
+// thread while it loads modules (V8 aborts in module instantiation) or koffi's native module
+// (node-addon-api treats the pending termination as fatal) aborts the whole process, so the pool
+// terminates a worker only once it reported that all its loading is done (see loaded()), and a
+// worker started while the pool closes does not load koffi at all.
+const closing = Atomics.load(progress, PROGRESS.closing) === 1;
+if (closing) disableAffinity('the core is closing');
+else preloadAffinity(); // sched_getcpu is read per replica: koffi must not load later, unannounced
+const pinError = data.pin === 'off' ? 'pinning is off' : closing ? 'the core is closing' : pinCurrentThread(data.cpu);
 const pinned = pinError === undefined;
 const readCpu = currentCpu;
 
@@ -181,7 +183,25 @@ function probe(): ProbeReply {
   return { cpu: readCpu(), threadId, pinned, affinity: affinityMask() };
 }
 
+let reportedLoaded = false;
+
+/**
+ * Runs before this thread's first request, once piscina has finished loading this module: loads
+ * the task module (and the known-answer tests) too, then tells the main thread that this thread
+ * may now be terminated safely.
+ */
+async function loaded(): Promise<void> {
+  reportedLoaded = true;
+  try {
+    await loadTasks();
+  } catch {
+    // Reported by hello(); a replica gets it as an error outcome.
+  }
+  Atomics.store(progress, PROGRESS.loadedThread, threadId);
+}
+
 export default async function handle(request: CoreRequest): Promise<Reply<RunReply | RunReply[]> | HelloReply | ProbeReply | string> {
+  if (!reportedLoaded) await loaded();
   if (request.kind === 'serve') return serve(request, { run: runTask, probe });
   if (request.kind === 'hello') return hello();
   if (request.kind === 'probe') return probe();

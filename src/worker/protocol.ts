@@ -22,9 +22,8 @@ export interface CoreWorkerData {
 export const PROGRESS = {
   /** Replicas started (monotonic across restarts). */
   started: 0,
-  /** Workers that began loading the native pinning library, and those that finished. */
-  loading: 1,
-  loaded: 2,
+  /** threadId of the latest worker that finished loading (its entry module ran, pinning included). */
+  loadedThread: 1,
   /** Set by the main thread before it terminates the workers: a worker that starts now skips koffi. */
   closing: 3,
   /** Byte offset of a Float64: Date.now() when the latest replica started. */
