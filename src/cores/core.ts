@@ -76,6 +76,9 @@ export class Core implements ExecutingCore {
         maxThreads: 1,
         idleTimeout: Number.POSITIVE_INFINITY,
         concurrentTasksPerWorker: 1,
+        // Replicas travel through the core's rings, not piscina's queue; without piscina's blocking
+        // wait an idle worker's event loop keeps turning (its loads finish, its timers fire).
+        atomics: 'disabled',
         workerData,
       });
       // A worker that dies between tasks surfaces as an 'error' event; the next run restarts it.

@@ -183,25 +183,22 @@ function probe(): ProbeReply {
   return { cpu: readCpu(), threadId, pinned, affinity: affinityMask() };
 }
 
-let reportedLoaded = false;
-
 /**
- * Runs before this thread's first request, once piscina has finished loading this module: loads
- * the task module (and the known-answer tests) too, then tells the main thread that this thread
- * may now be terminated safely.
+ * Starts once piscina has finished loading this module (a microtask runs after the synchronous
+ * require that evaluates it): loads the task module (and the known-answer tests) too, then tells
+ * the main thread that this thread may now be terminated safely. Requests wait for it.
  */
-async function loaded(): Promise<void> {
-  reportedLoaded = true;
+const loaded = new Promise<void>((resolve) => queueMicrotask(resolve)).then(async () => {
   try {
     await loadTasks();
   } catch {
     // Reported by hello(); a replica gets it as an error outcome.
   }
   Atomics.store(progress, PROGRESS.loadedThread, threadId);
-}
+});
 
 export default async function handle(request: CoreRequest): Promise<Reply<RunReply | RunReply[]> | HelloReply | ProbeReply | string> {
-  if (!reportedLoaded) await loaded();
+  await loaded;
   if (request.kind === 'serve') return serve(request, { run: runTask, probe });
   if (request.kind === 'hello') return hello();
   if (request.kind === 'probe') return probe();
