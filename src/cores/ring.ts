@@ -130,6 +130,18 @@ export class ByteRing {
     return wait.value.then(this.awake);
   }
 
+  /**
+   * Blocks this thread until a record may be available or `timeoutMs` passed; true when one may be.
+   * A blocked thread is woken by a futex, cheaper than waking an event loop: workers wait like this
+   * for a short while before they fall back to waitAsync.
+   */
+  waitBlocking(timeoutMs: number): boolean {
+    Atomics.store(this.header, SLEEPING, 1);
+    const result = Atomics.wait(this.header, HEAD, this.readTail, timeoutMs);
+    Atomics.store(this.header, SLEEPING, 0);
+    return result !== 'timed-out';
+  }
+
   private readonly awake = (result: 'ok' | 'timed-out'): 'ok' | 'timed-out' => {
     Atomics.store(this.header, SLEEPING, 0);
     return result;

@@ -12,6 +12,8 @@ import type { ProbeReply, RunReply, RunRequest, ServeRequest } from './protocol.
 
 /** Idle time after which a worker stops serving (and stops holding the process alive). */
 const LINGER_MS = 50;
+/** How long an idle worker blocks (event loop paused) before it waits asynchronously. */
+const BLOCKING_WAIT_MS = 2;
 /** Longest stretch of back-to-back replicas before the worker lets its event loop turn. */
 const YIELD_EVERY_MS = 10;
 
@@ -53,6 +55,9 @@ export async function serve(request: ServeRequest, handlers: ServeHandlers): Pro
   for (;;) {
     const record = requests.next();
     if (record === undefined) {
+      // Under load the next replica comes within a round trip: a short blocking wait takes it with a
+      // futex wake-up; after that the event loop runs again (timers of async tasks, the linger).
+      if (requests.waitBlocking(BLOCKING_WAIT_MS)) continue;
       const wait = requests.waitAsync(LINGER_MS);
       if (wait === undefined) continue;
       if ((await wait) !== 'timed-out' || requests.pending) continue;
