@@ -6,10 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { ByteRing } from '../src/cores/ring.js';
 import { INLINE_LIMIT, readReply, readRunRequest, ringBuffer, writeReply, writeRunRequest } from '../src/cores/wire.js';
 import { BYTE_VOTE_MIN, assignVoteKey, voteKeyOf } from '../src/vote/byte-keys.js';
+import { decodePayload, encodeValue } from '../src/worker/payload.js';
 import { canonicalDigest } from '../src/worker/canonical.js';
 import type { RunReply } from '../src/worker/protocol.js';
 import { FaultInjector } from '../dist/index.js';
-import { pools } from './helpers.js';
+import { pools, until } from './helpers.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261123);
 
@@ -76,7 +77,7 @@ describe('wire records', () => {
     const bytes = ringBuffer(ring);
     const input = serialize({ rows: [1, 2, 3] });
     expect(writeRunRequest(ring, bytes, { kind: 'run', name: 'lédger', input, inject: { result: { seed: 5, bits: 2 }, slow: 3 } }, Buffer.from('lédger'))).toBe(true);
-    const reply: RunReply = { ok: true, digest: canonicalDigest(42), payload: serialize(42), ms: 1.5, cpu: 3, flips: [{ path: '$', bit: 7 }] };
+    const reply: RunReply = { ok: true, digest: canonicalDigest(42), payload: serialize(42), ms: 1.5, cpu: 3, raw: 9, flips: [{ path: '$', bit: 7 }] };
     expect(writeReply(ring, bytes, reply)).toBe(true);
     ring.publish();
     const reader = new ByteRing(ring.buffer);
@@ -93,6 +94,58 @@ describe('wire records', () => {
     const big = new Uint8Array(INLINE_LIMIT);
     expect(writeRunRequest(ring, ringBuffer(ring), { kind: 'run', name: 'x', input: big }, Buffer.from('x'))).toBe(false);
     expect(writeReply(ring, ringBuffer(ring), { ok: true, digest: '', payload: big, ms: 0, cpu: 0 })).toBe(false);
+  });
+});
+
+describe('payload encoding', () => {
+  it('typed arrays, Buffers and DataViews travel as raw bytes and come back as the same kind and contents', () => {
+    const pooled = Buffer.from('a pooled buffer sits at an offset in a shared slab');
+    const values: ArrayBufferView[] = [
+      new Uint8Array([1, 2, 255]),
+      new Int8Array([-1, 5]),
+      new Uint8ClampedArray([0, 300 as number]),
+      new Uint16Array([65535, 7]),
+      new Int16Array([-32768]),
+      new Uint32Array([2 ** 32 - 1]),
+      new Int32Array([-5, 6]),
+      new Float32Array([1.5, Number.NaN]),
+      new Float64Array([Math.PI, -0]),
+      new BigUint64Array([2n ** 64n - 1n]),
+      new BigInt64Array([-(2n ** 63n)]),
+      pooled,
+      new DataView(new Uint8Array([9, 8, 7, 6]).buffer, 1, 2),
+      new Float64Array(new Float64Array([1, 2, 3, 4]).buffer, 8, 2), // a view at an offset
+    ];
+    for (const value of values) {
+      const encoded = encodeValue(value);
+      expect(encoded.raw, value.constructor.name).toBeGreaterThan(0);
+      expect(encoded.bytes.byteOffset).toBe(0);
+      expect(encoded.bytes.byteLength).toBe(encoded.bytes.buffer.byteLength); // own buffer: transferable
+      const back = decodePayload(encoded.bytes, encoded.raw) as ArrayBufferView;
+      expect(back.constructor).toBe(value.constructor);
+      expect(Buffer.from(back.buffer, back.byteOffset, back.byteLength).equals(Buffer.from(value.buffer, value.byteOffset, value.byteLength))).toBe(true);
+      expect(canonicalDigest(back)).toBe(canonicalDigest(value));
+    }
+  });
+
+  it('anything else (subclasses, objects holding arrays) goes through v8.serialize; shared memory comes back unshared', () => {
+    class Tagged extends Uint8Array {}
+    for (const value of [new Tagged([1, 2]), { rows: new Float64Array([1, 2]) }, 'text', 42]) {
+      const encoded = encodeValue(value);
+      expect(encoded.raw).toBe(0);
+      expect(canonicalDigest(decodePayload(encoded.bytes, 0))).toBe(canonicalDigest(value instanceof Tagged ? new Uint8Array(value) : value));
+    }
+    const shared = new Uint8Array(new SharedArrayBuffer(8)).fill(3);
+    const back = decodePayload(encodeValue(shared).bytes, encodeValue(shared).raw) as Uint8Array;
+    expect(back.buffer).toBeInstanceOf(ArrayBuffer);
+    expect([...back]).toEqual([...shared]);
+  });
+
+  it('a decoded copy does not share memory with the payload it came from', () => {
+    const encoded = encodeValue(new Float64Array([1, 2, 3]));
+    const copy = decodePayload(encoded.bytes, encoded.raw, true) as Float64Array;
+    copy[0] = 99;
+    expect((decodePayload(encoded.bytes, encoded.raw) as Float64Array)[0]).toBe(1);
   });
 });
 
@@ -175,6 +228,21 @@ describe('transport on real workers', () => {
       expect(e.majorityDigest).toMatch(/^[A-Za-z0-9+/]{43}=$/);
       expect(e.digest).not.toBe(e.majorityDigest);
     }
+  });
+
+  it('a caller may modify a large result in place: the late replica is still judged against the true value', async () => {
+    // Core 2 answers late (slowed) and wrong (stuck): it is charged after the caller already has,
+    // and has modified, the value; the evidence must carry the digest of what the majority computed.
+    const faults = new FaultInjector({ seed: 4 }).stuck({ core: 2 }).slow({ core: 2, factor: 30 });
+    const p = pool({ cores: 3, faults, health: { disableAt: 1000 } });
+    const evidence: { majorityDigest: string }[] = [];
+    p.on('fault', (e) => evidence.push(e as never));
+    const input = { seed: 77, n: 5000 }; // 40 KB: voted on its bytes
+    const value = (await p.run(input, { name: 'series' })) as Float64Array;
+    const expected = canonicalDigest(value);
+    value.fill(0);
+    await until(() => evidence.length > 0, 'the late replica to be charged');
+    expect(evidence[0]!.majorityDigest).toBe(expected);
   });
 
   it('a worker that dies while idle costs nothing: no replica is charged and the next tasks run', async () => {

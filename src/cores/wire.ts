@@ -5,7 +5,8 @@
  * reader takes it with `receiveMessageOnPort` in order.
  *
  * Request: [u8 RUN][u8 has inject][u16 name bytes][u32 input bytes] name, input, v8(inject)
- * Reply:   [u8 REPLY][u8 ok][u8 has flips][u8 digest bytes][i32 cpu][f64 ms][u32 payload bytes] digest, payload, v8(flips)
+ * Reply:   [u8 REPLY][u8 ok][u8 has flips][u8 digest bytes][i32 cpu][f64 ms][u32 payload bytes][u8 raw kind][3 pad]
+ *          digest, payload, v8(flips)
  */
 import { serialize, deserialize } from 'node:v8';
 import type { ByteRing } from './ring.js';
@@ -20,6 +21,7 @@ export const PORT = 3;
 /** Records above this size take the port (payloads are then transferred, not copied). */
 export const INLINE_LIMIT = 64 * 1024;
 export const RING_CAPACITY = 512 * 1024;
+const REPLY_HEADER = 24;
 
 /** Byte access to a ring's data region (Buffer methods: utf8/latin1 codecs, copies). */
 export function ringBuffer(ring: ByteRing): Buffer {
@@ -65,7 +67,7 @@ export function readRunRequest(ring: ByteRing, buffer: Buffer, at: number, lengt
 export function writeReply(ring: ByteRing, buffer: Buffer, reply: RunReply): boolean {
   const flips = reply.flips === undefined ? undefined : serialize(reply.flips);
   const digestLength = reply.digest.length; // base64: one byte per character
-  const length = 20 + digestLength + reply.payload.byteLength + (flips?.byteLength ?? 0);
+  const length = REPLY_HEADER + digestLength + reply.payload.byteLength + (flips?.byteLength ?? 0);
   if (length > INLINE_LIMIT || digestLength > 255) return false;
   const at = ring.reserve(length);
   if (at < 0) return false;
@@ -76,24 +78,27 @@ export function writeReply(ring: ByteRing, buffer: Buffer, reply: RunReply): boo
   ring.view.setInt32(at + 4, reply.cpu, true);
   ring.view.setFloat64(at + 8, reply.ms, true);
   ring.view.setUint32(at + 16, reply.payload.byteLength, true);
-  buffer.write(reply.digest, at + 20, 'latin1');
-  buffer.set(reply.payload, at + 20 + digestLength);
-  if (flips !== undefined) buffer.set(flips, at + 20 + digestLength + reply.payload.byteLength);
+  buffer[at + 20] = reply.raw ?? 0;
+  buffer.write(reply.digest, at + REPLY_HEADER, 'latin1');
+  buffer.set(reply.payload, at + REPLY_HEADER + digestLength);
+  if (flips !== undefined) buffer.set(flips, at + REPLY_HEADER + digestLength + reply.payload.byteLength);
   return true;
 }
 
 export function readReply(ring: ByteRing, buffer: Buffer, at: number, length: number): RunReply {
   const digestLength = buffer[at + 3]!;
   const payloadLength = ring.view.getUint32(at + 16, true);
-  const payloadAt = at + 20 + digestLength;
+  const payloadAt = at + REPLY_HEADER + digestLength;
   const reply: RunReply = {
     ok: buffer[at + 1] === 1,
-    digest: buffer.toString('latin1', at + 20, payloadAt),
+    digest: buffer.toString('latin1', at + REPLY_HEADER, payloadAt),
     // An own, exact-size copy: the ring space is reused once consumed.
     payload: new Uint8Array(buffer.subarray(payloadAt, payloadAt + payloadLength)),
     ms: ring.view.getFloat64(at + 8, true),
     cpu: ring.view.getInt32(at + 4, true),
   };
+  const raw = buffer[at + 20]!;
+  if (raw !== 0) reply.raw = raw;
   if (buffer[at + 2] === 1) reply.flips = deserialize(buffer.subarray(payloadAt + payloadLength, at + length)) as FlipRecord[];
   return reply;
 }

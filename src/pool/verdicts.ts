@@ -8,6 +8,7 @@ import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
 import { agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
 import { voteKeyOf } from '../vote/byte-keys.js';
+import { decodePayload } from '../worker/payload.js';
 import type { ErrorPayload } from '../worker/protocol.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { HealthBridge } from './health-bridge.js';
@@ -41,7 +42,7 @@ export class Verdicts {
     if (reply === undefined) return { key: undefined };
     const key = voteKeyOf(reply);
     if (!reply.ok) return { key, isError: true };
-    return this.options.equals === undefined ? { key } : { key, value: deserialize(reply.payload) };
+    return this.options.equals === undefined ? { key } : { key, value: decodePayload(reply.payload, reply.raw) };
   }
 
   evaluate(task: TaskRun): void {
@@ -97,7 +98,8 @@ export class Verdicts {
       task.reject(error);
       return;
     }
-    const value = deserialize(first.payload) as unknown;
+    // A result voted on its bytes may still be compared with a late replica: the caller gets a copy.
+    const value = decodePayload(first.payload, first.raw, first.voteKey !== undefined);
     this.host.settle(task, 'value', corrected);
     this.stats.completed++;
     if (corrected) this.stats.corrected++;

@@ -3,13 +3,13 @@
  * comparing two megabytes costs the main thread ~0.04 ms (memcmp), so replicas with large
  * results come back without a digest and the main thread compares their serialized bytes.
  *
- * Equal bytes are equal values. Different bytes are not always different values (V8 may write the
+ * Equal bytes (of the same payload format) are equal values. Different bytes are not always different values (V8 may write the
  * same number as int32 or as a double), so then the canonical digests decide, computed here on
  * that rare path. A result whose digest is read (audit log, fault evidence, detailed results)
  * gets it computed on first read, so every consumer still sees the canonical digest.
  */
-import { deserialize } from 'node:v8';
 import { canonicalDigest } from '../worker/canonical.js';
+import { decodePayload } from '../worker/payload.js';
 import type { RunReply } from '../worker/protocol.js';
 
 /** Results at least this large (serialized) are voted on their bytes; smaller ones carry a digest. */
@@ -21,7 +21,7 @@ let tokens = 0;
 export function assignVoteKey(reply: RunReply, earlier: Iterable<RunReply>): void {
   digestOnRead(reply);
   for (const other of earlier) {
-    if (other.ok === reply.ok && sameBytes(other.payload, reply.payload)) {
+    if (other.ok === reply.ok && (other.raw ?? 0) === (reply.raw ?? 0) && sameBytes(other.payload, reply.payload)) {
       reply.voteKey = voteKeyOf(other);
       return;
     }
@@ -55,7 +55,7 @@ function digestOnRead(reply: RunReply): void {
     configurable: true,
     enumerable: true,
     get(this: RunReply): string {
-      const digest = canonicalDigest(deserialize(this.payload));
+      const digest = canonicalDigest(decodePayload(this.payload, this.raw));
       Object.defineProperty(this, 'digest', { value: digest, enumerable: true, writable: true, configurable: true });
       return digest;
     },

@@ -12,6 +12,7 @@ import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { canonicalDigest } from './canonical.js';
 import { SeededRandom } from '../util/random.js';
 import { serve } from './serve.js';
+import { encodeValue, type EncodedValue } from './payload.js';
 import { BYTE_VOTE_MIN } from '../vote/byte-keys.js';
 import type { CoreRequest, CoreWorkerData, ErrorPayload, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
 import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
@@ -150,9 +151,9 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     }
     if (order.slow !== undefined && order.slow > 1) spin((performance.now() - start) * (order.slow - 1));
   }
-  let bytes: Uint8Array;
+  let encoded: EncodedValue;
   try {
-    bytes = ownBytes(serialize(value));
+    encoded = encodeValue(value);
   } catch (error) {
     const notCloneable = Object.assign(new Error(`Task "${request.name}" returned a value that cannot be cloned: ${(error as Error).message}`), {
       code: 'ERR_NOT_CLONEABLE',
@@ -161,8 +162,10 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   }
   // Voted on: a canonical digest of the value (v8's bytes depend on V8's internal number
   // representation), or, for large values, the bytes themselves (compared on the main thread).
+  const bytes = encoded.bytes;
   const digest = bytes.byteLength >= BYTE_VOTE_MIN ? '' : canonicalDigest(value);
   const reply: RunReply = { ok: true, digest, payload: bytes, ms: performance.now() - start, cpu: readCpu() };
+  if (encoded.raw !== 0) reply.raw = encoded.raw;
   if (flips !== undefined) reply.flips = flips;
   return reply;
 }

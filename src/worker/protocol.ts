@@ -103,6 +103,8 @@ export interface RunReply {
   cpu: number;
   /** Bit flips the injector applied (result or input), for the injection log. */
   flips?: FlipRecord[];
+  /** Payload format: 0 or absent for v8.serialize, else a raw typed-array kind (worker/payload.ts). */
+  raw?: number;
   /** Main thread only: what the voter groups by when the worker sent no digest. */
   voteKey?: string;
 }
