@@ -5,7 +5,7 @@ import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { ByteRing } from '../src/cores/ring.js';
 import { INLINE_LIMIT, readReply, readRunRequest, ringBuffer, writeReply, writeRunRequest } from '../src/cores/wire.js';
-import { BYTE_VOTE_MIN, assignVoteKey, voteKeyOf } from '../src/vote/byte-keys.js';
+import { BYTE_VOTE_MIN, assignVoteKey, handOut, voteKeyOf } from '../src/vote/byte-keys.js';
 import { decodePayload, encodeValue } from '../src/worker/payload.js';
 import { canonicalDigest } from '../src/worker/canonical.js';
 import type { RunReply } from '../src/worker/protocol.js';
@@ -173,6 +173,20 @@ describe('vote keys of large results (voted on bytes)', () => {
     assignVoteKey(a, []);
     assignVoteKey(b, [a]);
     expect(voteKeyOf(b)).toBe(voteKeyOf(a));
+  });
+
+  it('once the winner is handed out (and modified), a group-mate stands in for comparisons and digests', () => {
+    const value = new Float64Array(4096).fill(0.5);
+    const a = reply(value);
+    const b = reply(value);
+    assignVoteKey(a, []);
+    assignVoteKey(b, [a]);
+    handOut(a, b);
+    new Float64Array(a.payload.buffer, a.payload.byteOffset + 8, 16).fill(9); // the caller writes into its value
+    const late = reply(value);
+    assignVoteKey(late, [a, b]);
+    expect(voteKeyOf(late)).toBe(voteKeyOf(a));
+    expect(a.digest).toBe(canonicalDigest(value));
   });
 
   it('different values get different keys, and errors never match values', () => {

@@ -7,9 +7,9 @@ import { deserialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
 import { agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
-import { voteKeyOf } from '../vote/byte-keys.js';
+import { handOut, voteKeyOf } from '../vote/byte-keys.js';
 import { decodePayload } from '../worker/payload.js';
-import type { ErrorPayload } from '../worker/protocol.js';
+import type { ErrorPayload, RunReply } from '../worker/protocol.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { HealthBridge } from './health-bridge.js';
 import type { ResolvedOptions } from './options.js';
@@ -98,8 +98,7 @@ export class Verdicts {
       task.reject(error);
       return;
     }
-    // A result voted on its bytes may still be compared with a late replica: the caller gets a copy.
-    const value = decodePayload(first.payload, first.raw, first.voteKey !== undefined);
+    const value = this.valueFor(task, winner, first);
     this.host.settle(task, 'value', corrected);
     this.stats.completed++;
     if (corrected) this.stats.corrected++;
@@ -109,6 +108,19 @@ export class Verdicts {
     } else {
       task.resolve(value);
     }
+  }
+
+  /**
+   * The winner's value for the caller, sharing memory with its payload. A payload voted on its
+   * bytes may still be compared with a late replica, so a group-mate stands in for it from now on;
+   * with a custom `equals` the members may differ, and the caller gets a copy instead.
+   */
+  private valueFor(task: TaskRun, winner: VoteGroup, first: RunReply): unknown {
+    if (first.voteKey === undefined) return decodePayload(first.payload, first.raw);
+    const mate = task.finished[winner.members[1]!]?.reply;
+    if (this.options.equals !== undefined || mate === undefined) return decodePayload(first.payload, first.raw, true);
+    handOut(first, mate);
+    return decodePayload(first.payload, first.raw);
   }
 
   /** A replica that answered after the verdict: charge it if it disagrees (TMR's third replica). */

@@ -21,6 +21,7 @@ let tokens = 0;
 export function assignVoteKey(reply: RunReply, earlier: Iterable<RunReply>): void {
   digestOnRead(reply);
   for (const other of earlier) {
+    if (other.handedOut === true) continue; // its memory belongs to the caller now; a group-mate stands in
     if (other.ok === reply.ok && (other.raw ?? 0) === (reply.raw ?? 0) && sameBytes(other.payload, reply.payload)) {
       reply.voteKey = voteKeyOf(other);
       return;
@@ -28,7 +29,7 @@ export function assignVoteKey(reply: RunReply, earlier: Iterable<RunReply>): voi
   }
   let compared = false;
   for (const other of earlier) {
-    if (other.ok !== reply.ok) continue;
+    if (other.ok !== reply.ok || other.handedOut === true) continue;
     compared = true;
     if (other.digest === reply.digest) {
       reply.voteKey = voteKeyOf(other);
@@ -37,6 +38,18 @@ export function assignVoteKey(reply: RunReply, earlier: Iterable<RunReply>): voi
   }
   // The task's first result: a fresh key, no hashing; otherwise it differs from all: its digest.
   reply.voteKey = compared ? reply.digest : `bytes:${++tokens}`;
+}
+
+/**
+ * The winner's payload is decoded for the caller without a copy, so the caller may modify it while
+ * a late replica is still to be judged. From then on `mate` (another member of the winning group,
+ * never handed out) stands in: comparisons skip `reply`, and its digest, if not computed yet, is
+ * the mate's (same group: same value).
+ */
+export function handOut(reply: RunReply, mate: RunReply): void {
+  reply.handedOut = true;
+  if (Object.getOwnPropertyDescriptor(reply, 'digest')?.get === undefined) return; // computed already
+  Object.defineProperty(reply, 'digest', { configurable: true, enumerable: true, get: () => mate.digest });
 }
 
 /** What the voter groups by. */

@@ -107,6 +107,8 @@ export interface RunReply {
   raw?: number;
   /** Main thread only: what the voter groups by when the worker sent no digest. */
   voteKey?: string;
+  /** Main thread only: the caller got (and may modify) this payload's memory; see vote/byte-keys.ts. */
+  handedOut?: boolean;
 }
 
 export interface HelloReply {
