@@ -17,7 +17,9 @@ export const CLOSED = 0;
 export const SERVING = 1;
 /** Set by the consumer while it waits: the producer notifies only then (a notify costs a wake-up task even when nobody sleeps). */
 const SLEEPING = 3;
-const HEADER_BYTES = 16;
+/** Set by a producer blocked for room: the consumer then notifies when it frees some. */
+const WAITING_FOR_ROOM = 4;
+const HEADER_BYTES = 32;
 const WRAP = -1;
 
 /** Atomics.waitAsync (V8 ≥ 8.7, Node ≥ 16); TypeScript declares it only from lib es2024. */
@@ -53,6 +55,8 @@ export class ByteRing {
 
   // ---- producer ------------------------------------------------------------------------------
   private writeHead: number;
+  /** TAIL as the last reserve() saw it: waitForSpace() returns at once if it moved since. */
+  private observedTail = 0;
 
   /**
    * Reserves `length` bytes for a record and returns the offset to write them at, or -1 when the
@@ -60,7 +64,8 @@ export class ByteRing {
    */
   reserve(length: number): number {
     const need = 4 + ((length + 3) & ~3);
-    const free = this.capacity - ((this.writeHead - Atomics.load(this.header, TAIL)) >>> 0);
+    this.observedTail = Atomics.load(this.header, TAIL);
+    const free = this.capacity - ((this.writeHead - this.observedTail) >>> 0);
     let offset = this.writeHead & this.mask;
     const skip = offset + need > this.capacity ? this.capacity - offset : 0;
     if (skip + need > free) return -1;
@@ -102,6 +107,7 @@ export class ByteRing {
   consume(length: number): void {
     this.readTail = (this.readTail + 4 + ((length + 3) & ~3)) | 0;
     Atomics.store(this.header, TAIL, this.readTail);
+    if (Atomics.load(this.header, WAITING_FOR_ROOM) !== 0) Atomics.notify(this.header, TAIL);
   }
 
   /** Producer side: true when a published record is not consumed yet. */
@@ -109,9 +115,11 @@ export class ByteRing {
     return Atomics.load(this.header, HEAD) !== Atomics.load(this.header, TAIL);
   }
 
-  /** Producer side: waits (blocking, at most `ms`) for the consumer to free space. */
+  /** Producer side, after a failed reserve(): blocks until the consumer frees space (woken by consume(); `ms` bounds the wait). */
   waitForSpace(ms: number): void {
-    Atomics.wait(this.header, TAIL, Atomics.load(this.header, TAIL), ms);
+    Atomics.store(this.header, WAITING_FOR_ROOM, 1);
+    Atomics.wait(this.header, TAIL, this.observedTail, ms);
+    Atomics.store(this.header, WAITING_FOR_ROOM, 0);
   }
 
   /** True when a record is published and not consumed. */
