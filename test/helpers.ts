@@ -15,6 +15,23 @@ export async function until(check: () => boolean, what: string, ms = 10_000): Pr
 }
 
 /**
+ * Runs a fixture script (test/fixtures/NAME) in a child Node process and returns its stdout parsed
+ * as JSON. Fails with the child's stderr when it exits non-zero, aborts, or runs past `timeout`
+ * (a process that does not exit by itself times out: that is what the exit tests check).
+ */
+export async function runFixture(name: string, args: string[] = [], timeout = 20_000): Promise<unknown> {
+  const { execFile } = await import('node:child_process');
+  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [script, ...args], { timeout }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr.slice(0, 2000)}`));
+      else resolve(stdout);
+    });
+  });
+  return JSON.parse(output) as unknown;
+}
+
+/**
  * A `pool(options)` factory for a test file: real pools on the fixture task module (unless the
  * options name another), all destroyed after each test.
  */

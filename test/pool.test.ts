@@ -1,7 +1,7 @@
 // Integration tests: real pinned piscina workers running the fixture task module.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultInjector, Triplex, isTriplexError, type TriplexOptions } from '../dist/index.js';
-import { TASKS, until, pools } from './helpers.js';
+import { TASKS, until, pools, runFixture } from './helpers.js';
 
 const pool = pools();
 
@@ -247,28 +247,12 @@ describe('pool behaviour', () => {
   });
 
   it('destroy() with 100 tasks in flight leaves no thread behind: the process exits by itself', async () => {
-    const { execFile } = await import('node:child_process');
-    const script = new URL('./fixtures/destroy-exit.mjs', import.meta.url);
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [script.pathname], { timeout: 20_000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`${error.message}\n${stderr}`));
-        else resolve(stdout);
-      });
-    });
-    expect(JSON.parse(output)).toEqual({ destroyed: 100, other: 0 });
+    expect(await runFixture('destroy-exit.mjs')).toEqual({ destroyed: 100, other: 0 });
   });
 
   it('destroy() while workers are still loading never aborts the process (it waits for the loads)', async () => {
     // Terminating a thread inside module instantiation or koffi's initialisation aborts Node;
     // before the fix this child died with SIGABRT in about half of its runs.
-    const { execFile } = await import('node:child_process');
-    const script = new URL('./fixtures/destroy-while-loading.mjs', import.meta.url);
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [script.pathname, '30'], { timeout: 60_000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`${error.message}\n${stderr.slice(0, 2000)}`));
-        else resolve(stdout);
-      });
-    });
-    expect(JSON.parse(output)).toEqual({ rounds: 30 });
+    expect(await runFixture('destroy-while-loading.mjs', ['30'], 60_000)).toEqual({ rounds: 30 });
   });
 });

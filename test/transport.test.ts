@@ -10,7 +10,7 @@ import { decodePayload, encodeValue } from '../src/worker/payload.js';
 import { canonicalDigest } from '../src/worker/canonical.js';
 import type { RunReply } from '../src/worker/protocol.js';
 import { FaultInjector } from '../dist/index.js';
-import { pools, until } from './helpers.js';
+import { pools, runFixture, until } from './helpers.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261123);
 
@@ -288,14 +288,6 @@ describe('transport on real workers', () => {
   });
 
   it('a pool that is never destroyed lets the process exit once it is idle', async () => {
-    const { execFile } = await import('node:child_process');
-    const script = new URL('./fixtures/idle-exit.mjs', import.meta.url);
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [script.pathname], { timeout: 20_000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`${error.message}\n${stderr}`));
-        else resolve(stdout);
-      });
-    });
-    expect(JSON.parse(output)).toEqual({ last: 7778742049 });
+    expect(await runFixture('idle-exit.mjs')).toEqual({ last: 7778742049 });
   });
 });
