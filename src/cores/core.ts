@@ -32,8 +32,6 @@ export class Core implements ExecutingCore {
   terminating: 'timeout' | 'abort' | undefined;
 
   private pool: Piscina | null = null;
-  /** The pool being stopped (its threads still count as loading until they report in). */
-  private stopping: Piscina | null = null;
   private channel: CoreChannel | null = null;
   private starting: Promise<HelloReply> | undefined;
   private readonly progress = new SharedArrayBuffer(PROGRESS.bytes);
@@ -68,7 +66,6 @@ export class Core implements ExecutingCore {
     if (this.closing !== undefined) await this.closing;
     if (this.pool === null) {
       Atomics.store(this.progressSlots, PROGRESS.closing, 0);
-      liveCores.add(this);
       const workerData: CoreWorkerData = { coreId: this.id, cpu: this.cpu, pin: this.pin, moduleUrl: this.moduleUrl, progress: this.progress };
       this.pool = new Piscina({
         filename: workerEntry,
@@ -137,9 +134,7 @@ export class Core implements ExecutingCore {
     this.pool = null;
     this.channel?.close(new Error(`core ${this.id} stopped`));
     this.channel = null;
-    this.stopping = pool;
     this.closing = this.quiesce(pool).then(() => pool.destroy()).finally(() => {
-      this.stopping = null;
       this.closing = undefined;
     });
     return this.closing;
@@ -152,19 +147,9 @@ export class Core implements ExecutingCore {
   private async quiesce(pool: Piscina): Promise<void> {
     Atomics.store(this.progressSlots, PROGRESS.closing, 1);
     const deadline = Date.now() + QUIESCE_LIMIT_MS;
-    // Any worker of the process, not only this core's: a thread that ends while another one
-    // loads native modules can abort the process too (observed on Node 20).
-    while ([...liveCores].some((core) => core.loading()) && Date.now() < deadline) {
+    while (pool.threads.some((thread) => thread.threadId >= 0 && !this.hasLoaded(thread)) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    liveCores.delete(this);
-    void pool;
-  }
-
-  /** A worker of this core is still loading its modules. */
-  private loading(): boolean {
-    const pool = this.pool ?? this.stopping;
-    return pool !== null && pool.threads.some((thread) => thread.threadId >= 0 && !this.hasLoaded(thread));
   }
 
   /** One worker per core at a time: the latest that reported in (entry.ts) is the live one. */
@@ -182,9 +167,6 @@ function stuckLoading(thread: { threadId: number }): boolean {
   if (since === undefined) loadingSince.set(thread, Date.now());
   return since !== undefined && Date.now() - since >= QUIESCE_LIMIT_MS;
 }
-
-/** Cores with a worker pool in this process (see quiesce). */
-const liveCores = new Set<Core>();
 
 /** A native library load takes milliseconds; a worker stuck longer than this is terminated anyway. */
 const QUIESCE_LIMIT_MS = 2_000;
