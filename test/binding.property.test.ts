@@ -8,7 +8,7 @@ import { SeededRandom } from '../src/util/random.js';
 const seed = Number(process.env.BINDING_SEED ?? 0x7e1e);
 const params = { seed, numRuns: 300 };
 
-import type { FakeCore } from './support/core-views.js';
+import { fakeCores, type FakeCore } from './support/core-views.js';
 
 const coreArb = fc.record({
   cpu: fc.integer({ min: 0, max: 3 }),
@@ -46,17 +46,6 @@ function build(w: World): FakeCore[] {
   return w.reversed ? cores.reverse() : cores;
 }
 
-function idle(n: number, cpus: number): FakeCore[] {
-  return Array.from({ length: n }, (_, id) => ({
-    id,
-    cpu: id % cpus,
-    enabled: true,
-    excludedKinds: new Set<string>(),
-    busy: false,
-    speed: 1,
-    lastFaultAt: -Infinity,
-  }));
-}
 
 function request(w: World, cores: FakeCore[], fresh: boolean): PlacementRequest {
   const used = fresh ? [] : cores.filter((c) => w.usedMask[c.id]).map((c) => c.id);
@@ -86,7 +75,7 @@ function dispatch(p: Placement, cores: FakeCore[]): void {
 describe('binding properties', () => {
   test.prop([worldArb], params)('static: safe placements of k, or count on the own group', (w) => {
     const cores = build(w);
-    const b = new StaticBinding(idle(w.specs.length, 4), w.k, w.spares);
+    const b = new StaticBinding(fakeCores(w.specs.length, 4), w.k, w.spares);
     b.update(cores);
     for (const fresh of [true, false, true, false]) {
       const r = request(w, cores, fresh);
@@ -138,7 +127,7 @@ describe('binding properties', () => {
   test.prop([fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(2, 3), fc.integer({ min: 0, max: 0xffff })], params)(
     'dynamic: an idle pool spreads a new task over min(k, CPUs) CPUs',
     (n, cpus, k, rng) => {
-      const cores = idle(n, cpus);
+      const cores = fakeCores(n, cpus);
       const p = new DynamicBinding(new SeededRandom(rng)).place({ taskId: 1, taskName: 'a', k, count: k, used: [], group: undefined }, cores);
       if (n < k) return void expect(p).toEqual({ kind: 'impossible', reason: 'not-enough-cores' });
       if (p.kind !== 'place') throw new Error(`expected a placement, got ${p.kind}`);
@@ -149,7 +138,7 @@ describe('binding properties', () => {
   test.prop([fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 0xffff })], params)(
     'dynamic: with 6 cores on 2 CPUs a free pick avoids the CPU with more busy cores',
     (busy, u0, u1, rng) => {
-      const cores = idle(6, 2); // CPU 0: 0 2 4; CPU 1: 1 3 5
+      const cores = fakeCores(6, 2); // CPU 0: 0 2 4; CPU 1: 1 3 5
       busy.forEach((b, id) => (cores[id]!.busy = b));
       // One replica already ran on each CPU, so the fault-domain cap allows either CPU.
       const used = [u0 * 2, u1 * 2 + 1];
@@ -166,7 +155,7 @@ describe('binding properties', () => {
   test.prop([fc.integer({ min: 2, max: 16 }), fc.constantFrom(2, 3), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 0xffff })], params)(
     'static loses a whole group per permanent fault without a spare, none with one; dynamic serves down to k cores',
     (n, k, spares, rng) => {
-      const cores = idle(n, 2);
+      const cores = fakeCores(n, 2);
       const st = new StaticBinding(cores, k, spares);
       const dyn = new DynamicBinding(new SeededRandom(rng));
       const order = cores.map((c) => c.id);

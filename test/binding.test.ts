@@ -3,20 +3,8 @@ import { createBinding, DynamicBinding, StaticBinding } from '../src/binding/ind
 import type { CoreView, Placement, PlacementRequest } from '../src/binding/index.js';
 import { SeededRandom } from '../src/util/random.js';
 
-import type { FakeCore } from './support/core-views.js';
+import { fakeCores, type FakeCore } from './support/core-views.js';
 
-/** n cores; core i on CPU i % cpus (how the pool deals cores over CPUs). */
-function fakeCores(n: number, cpus = n): FakeCore[] {
-  return Array.from({ length: n }, (_, id) => ({
-    id,
-    cpu: id % cpus,
-    enabled: true,
-    excludedKinds: new Set<string>(),
-    busy: false,
-    speed: 1,
-    lastFaultAt: -Infinity,
-  }));
-}
 
 function req(over: Partial<PlacementRequest> = {}): PlacementRequest {
   return { taskId: 1, taskName: 'fib', k: 3, count: over.k ?? 3, used: [], group: undefined, ...over };

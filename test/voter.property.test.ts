@@ -1,7 +1,7 @@
 // Property tests of the pure voter over random outcome vectors (DESIGN.md invariants 1, 3, 5 at the vote level).
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { decide, groupBallots, majorityOf, minorityOf, agreesWith, type Ballot } from '../src/vote/voter.js';
+import { afterShortVote, decide, groupBallots, majorityOf, minorityOf, agreesWith, type Ballot } from '../src/vote/voter.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261123);
 fc.configureGlobal({ seed: SEED, numRuns: 300 });
@@ -15,6 +15,13 @@ const ballot: fc.Arbitrary<Ballot> = fc.oneof(
 );
 
 describe('voter', () => {
+  it('after a short vote: waits while enough replicas are wanted, asks for the rest, gives up past maxAttempts', () => {
+    expect(afterShortVote(1, 1, 1, 2)).toEqual({ kind: 'wait' });
+    expect(afterShortVote(2, 1, 1, 2)).toEqual({ kind: 'ask', more: 1 });
+    expect(afterShortVote(2, 0, 1, 2)).toEqual({ kind: 'give-up' });
+    expect(afterShortVote(1, 0, 0, 0)).toEqual({ kind: 'give-up' });
+  });
+
   it('needs 2 of 2 for DMR and 2 of 3 for TMR', () => {
     expect(majorityOf(2)).toBe(2);
     expect(majorityOf(3)).toBe(2);

@@ -121,8 +121,7 @@ export class Lanes {
     const batch: Batch = { replicas };
     lane.inflight.push(batch);
     this.events.sent(replicas.length);
-    const answer = requests.length === 1 ? lane.core.execute(requests[0]!).then((reply) => [reply]) : lane.core.executeBatch(requests);
-    answer.then(
+    lane.core.executeBatch(requests).then(
       (replies) => this.answered(lane, batch, replies),
       () => this.killed(lane, batch),
     );

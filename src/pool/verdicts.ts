@@ -6,7 +6,7 @@
 import { deserialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
-import { agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
+import { afterShortVote, agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
 import { handOut, voteKeyOf } from '../vote/byte-keys.js';
 import { decodePayload } from '../worker/payload.js';
 import type { ErrorPayload, RunReply } from '../worker/protocol.js';
@@ -53,16 +53,16 @@ export class Verdicts {
     }
     if (verdict.groups.length > 1) this.markDisagreement(task);
     if (verdict.kind === 'waiting') return;
-    const missing = verdict.missing - task.wanted;
-    if (missing <= 0) return; // already waiting for enough cores
     const beyond = task.replicas.length - task.lost + task.wanted - task.k;
-    if (beyond + missing > this.options.maxAttempts) {
+    const next = afterShortVote(verdict.missing, task.wanted, beyond, this.options.maxAttempts);
+    if (next.kind === 'wait') return;
+    if (next.kind === 'give-up') {
       this.noMajority(task, `no majority after ${Math.max(0, beyond)} extra replica(s) (maxAttempts = ${this.options.maxAttempts})`);
       return;
     }
-    task.extra += missing;
-    task.wanted += missing;
-    this.stats.retries += missing;
+    task.extra += next.more;
+    task.wanted += next.more;
+    this.stats.retries += next.more;
     task.retryReason = task.finished.every((r) => r.status === 'value' || r.status === 'error') ? 'tie-break' : 're-execution';
     this.host.requestMore(task);
   }

@@ -7,7 +7,7 @@
 import type { BindingPolicy, PlacementRequest } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { ManualClock } from '../util/clock.js';
-import { agreesWith, decide, type Ballot, type VoteGroup } from '../vote/voter.js';
+import { afterShortVote, agreesWith, decide, type Ballot, type VoteGroup } from '../vote/voter.js';
 import { HealthGlue, OK_KEY, TASK_NAME } from './bridge.js';
 import type { FaultModel } from './faults.js';
 import type { Metrics } from './metrics.js';
@@ -161,16 +161,15 @@ export abstract class Glue extends HealthGlue {
     }
     if (verdict.groups.length > 1) this.markDisagreement(task);
     if (verdict.kind === 'waiting') return;
-    const missing = verdict.missing - task.wanted;
-    if (missing <= 0) return;
-    const beyond = task.used.length + task.wanted - this.k;
-    if (beyond + missing > this.maxAttempts) {
+    const next = afterShortVote(verdict.missing, task.wanted, task.used.length + task.wanted - this.k, this.maxAttempts);
+    if (next.kind === 'wait') return;
+    if (next.kind === 'give-up') {
       this.noMajority(task);
       return;
     }
-    task.extra += missing;
-    task.wanted += missing;
-    this.stats.retries += missing;
+    task.extra += next.more;
+    task.wanted += next.more;
+    this.stats.retries += next.more;
     if (!task.inRetries) {
       task.inRetries = true;
       this.retries.push(task);

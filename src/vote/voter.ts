@@ -80,6 +80,22 @@ export function decide(ballots: readonly Ballot[], inFlight: number, needed: num
 }
 
 /**
+ * What a task short of a majority does next (pool and simulator alike): nothing while enough
+ * replicas are already wanted, give up once the extra replicas would exceed `maxAttempts`, else
+ * ask for `more` replicas on unused cores.
+ *
+ * @param missing votes the verdict is short by
+ * @param wanted  replicas already asked for and not yet placed
+ * @param beyond  replicas beyond the planned k, counting those already wanted
+ */
+export function afterShortVote(missing: number, wanted: number, beyond: number, maxAttempts: number): { kind: 'wait' } | { kind: 'give-up' } | { kind: 'ask'; more: number } {
+  const more = missing - wanted;
+  if (more <= 0) return { kind: 'wait' };
+  if (beyond + more > maxAttempts) return { kind: 'give-up' };
+  return { kind: 'ask', more };
+}
+
+/**
  * Indices of ballots outside the winning group (wrong values, crashes, hangs): the cores to
  * charge. Only meaningful once a group has won; before that nobody can be blamed.
  */

@@ -4,9 +4,8 @@
  * shared-memory rings (serve.ts); per replica: deserialize the input, run the task, apply the
  * injector's order (if any), serialize and digest the outcome.
  */
-import { serialize, deserialize } from 'node:v8';
+import { deserialize } from 'node:v8';
 import { threadId, workerData } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { canonicalDigest } from './canonical.js';
@@ -59,24 +58,6 @@ async function loadTasks(): Promise<Record<string, TaskFn>> {
   return (tasks = found);
 }
 
-/** Transfers the payloads' memory instead of copying it back to the main thread. */
-class Reply<T extends RunReply | RunReply[]> {
-  constructor(readonly reply: T) {}
-  get [Piscina.transferableSymbol](): ArrayBufferLike[] {
-    return Array.isArray(this.reply) ? this.reply.map((r) => r.payload.buffer) : [(this.reply as RunReply).payload.buffer];
-  }
-  get [Piscina.valueSymbol](): T {
-    return this.reply;
-  }
-}
-
-
-/** Own, exact-size buffer: v8.serialize may return a view into a larger one, which must not be transferred. */
-function ownBytes(buffer: Buffer): Uint8Array {
-  if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) return buffer;
-  return new Uint8Array(buffer);
-}
-
 function errorPayload(error: unknown): ErrorPayload {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
@@ -89,7 +70,7 @@ function replyToError(error: unknown, ms: number, flips: FlipRecord[] | undefine
   const payload = errorPayload(error);
   // The stack differs between cores (worker ids); it is kept for the user but not voted on.
   const stack = error instanceof Error ? error.stack : undefined;
-  const bytes = ownBytes(serialize(stack === undefined ? payload : { ...payload, stack }));
+  const bytes = encodeValue(stack === undefined ? payload : { ...payload, stack }).bytes;
   const reply: RunReply = { ok: false, digest: canonicalDigest(payload), payload: bytes, ms, cpu: readCpu() };
   if (flips !== undefined) reply.flips = flips;
   return reply;
@@ -200,20 +181,10 @@ const loaded = new Promise<void>((resolve) => queueMicrotask(resolve)).then(asyn
   Atomics.store(progress, PROGRESS.loadedThread, threadId);
 });
 
-export default async function handle(request: CoreRequest): Promise<Reply<RunReply | RunReply[]> | HelloReply | ProbeReply | string> {
+/** piscina's handler: the start-up handshake, then serving the core's rings (replicas and probes travel there). */
+export default async function handle(request: CoreRequest): Promise<HelloReply | 'idle' | 'unknown-channel'> {
   await loaded;
-  if (request.kind === 'serve') return serve(request, { run: runTask, probe });
-  if (request.kind === 'hello') return hello();
-  if (request.kind === 'probe') return probe();
-  let reply: RunReply | RunReply[];
-  if (request.kind === 'run') {
-    reply = await runTask(request);
-  } else {
-    reply = [];
-    for (const one of request.requests) reply.push(await runTask(one));
-  }
-  // Marked movable so piscina transfers the payloads' memory instead of cloning it.
-  return Piscina.move(new Reply(reply) as never) as unknown as Reply<RunReply | RunReply[]>;
+  return request.kind === 'serve' ? serve(request, { run: runTask, probe }) : hello();
 }
 
 export type { InjectOrder };

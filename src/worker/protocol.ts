@@ -1,4 +1,4 @@
-/** Messages between the pool and a core's worker thread. Kept small: they cross postMessage on every replica. */
+/** Messages between the pool and a core's worker thread (piscina tasks, and records on the core's rings). */
 import type { FlipRecord } from '../inject/flip.js';
 
 export type PinMode = 'auto' | 'off' | 'required';
@@ -65,11 +65,6 @@ export interface ProbeRequest {
   kind: 'probe';
 }
 
-/** Several replicas (of different tasks) in one message: run in order, answered together. */
-export interface BatchRequest {
-  kind: 'batch';
-  requests: RunRequest[];
-}
 
 /**
  * Serve the core's rings until idle (see cores/channel.ts). The rings are shared memory; the
@@ -83,7 +78,8 @@ export interface ServeRequest {
   port?: import('node:worker_threads').MessagePort;
 }
 
-export type CoreRequest = RunRequest | BatchRequest | HelloRequest | ProbeRequest | ServeRequest;
+/** What piscina carries to a core's worker: everything else travels through the core's rings. */
+export type CoreRequest = HelloRequest | ServeRequest;
 
 /** One replica's outcome as it leaves the worker. */
 export interface RunReply {

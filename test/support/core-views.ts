@@ -8,3 +8,16 @@ export interface FakeCore {
   speed: number;
   lastFaultAt: number;
 }
+
+/** n idle, enabled cores; core i on CPU i % cpus (how the pool deals cores over CPUs). */
+export function fakeCores(n: number, cpus = n): FakeCore[] {
+  return Array.from({ length: n }, (_, id) => ({
+    id,
+    cpu: id % cpus,
+    enabled: true,
+    excludedKinds: new Set<string>(),
+    busy: false,
+    speed: 1,
+    lastFaultAt: -Infinity,
+  }));
+}
