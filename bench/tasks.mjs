@@ -25,3 +25,8 @@ const coreId = workerData?.coreId;
 export function workOn({ iterations, slowCore, factor }) {
   return work(coreId === slowCore ? Math.round(iterations * factor) : iterations);
 }
+
+/** Returns its input: a task with no work, for measuring what the pool itself costs. */
+export function echo(x) {
+  return x;
+}

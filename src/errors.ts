@@ -8,7 +8,11 @@ export type TriplexErrorCode =
   | 'ERR_DESTROYED'
   | 'ERR_TASK_NOT_FOUND'
   | 'ERR_PINNING'
-  | 'ERR_NOT_CLONEABLE';
+  | 'ERR_NOT_CLONEABLE'
+  /** The user's `equals` threw or returned a non-boolean while comparing a task's replicas. */
+  | 'ERR_EQUALS'
+  /** A failure inside triplex itself while handling a task; the task is settled with it rather than lost. */
+  | 'ERR_INTERNAL';
 
 const brand = Symbol.for('triplex.error');
 

@@ -5,7 +5,8 @@ import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { ByteRing } from '../src/cores/ring.js';
 import { INLINE_LIMIT, readReply, readRunRequest, ringBuffer, writeReply, writeRunRequest } from '../src/cores/wire.js';
-import { BYTE_VOTE_MIN, assignVoteKey, handOut, voteKeyOf } from '../src/vote/byte-keys.js';
+import { assignVoteKey, digestOf, handOut, voteKeyOf } from '../src/vote/byte-keys.js';
+import { encodeThrown } from '../src/worker/error-codec.js';
 import { decodePayload, encodeValue } from '../src/worker/payload.js';
 import { canonicalDigest } from '../src/worker/canonical.js';
 import type { RunReply } from '../src/worker/protocol.js';
@@ -77,7 +78,7 @@ describe('wire records', () => {
     const bytes = ringBuffer(ring);
     const input = serialize({ rows: [1, 2, 3] });
     expect(writeRunRequest(ring, bytes, { kind: 'run', name: 'lédger', input, inject: { result: { seed: 5, bits: 2 }, slow: 3 } }, Buffer.from('lédger'))).toBe(true);
-    const reply: RunReply = { ok: true, digest: canonicalDigest(42), payload: serialize(42), ms: 1.5, cpu: 3, raw: 9, flips: [{ path: '$', bit: 7 }] };
+    const reply: RunReply = { ok: true, payload: serialize(42), ms: 1.5, cpu: 3, raw: 9, flips: [{ path: '$', bit: 7 }] };
     expect(writeReply(ring, bytes, reply)).toBe(true);
     ring.publish();
     const reader = new ByteRing(ring.buffer);
@@ -93,7 +94,7 @@ describe('wire records', () => {
     const ring = ByteRing.create(1 << 20);
     const big = new Uint8Array(INLINE_LIMIT);
     expect(writeRunRequest(ring, ringBuffer(ring), { kind: 'run', name: 'x', input: big }, Buffer.from('x'))).toBe(false);
-    expect(writeReply(ring, ringBuffer(ring), { ok: true, digest: '', payload: big, ms: 0, cpu: 0 })).toBe(false);
+    expect(writeReply(ring, ringBuffer(ring), { ok: true, payload: big, ms: 0, cpu: 0 })).toBe(false);
   });
 });
 
@@ -149,8 +150,8 @@ describe('payload encoding', () => {
   });
 });
 
-describe('vote keys of large results (voted on bytes)', () => {
-  const reply = (value: unknown): RunReply => ({ ok: true, digest: '', payload: serialize(value), ms: 0, cpu: 0 });
+describe('vote keys (results voted on their bytes)', () => {
+  const reply = (value: unknown): RunReply => ({ ok: true, payload: serialize(value), ms: 0, cpu: 0 });
 
   it('equal bytes share a key without hashing; the digest is still there when read', () => {
     const value = new Float64Array(4096).fill(0.25);
@@ -160,7 +161,7 @@ describe('vote keys of large results (voted on bytes)', () => {
     assignVoteKey(b, [a]);
     expect(voteKeyOf(a)).toMatch(/^bytes:/);
     expect(voteKeyOf(b)).toBe(voteKeyOf(a));
-    expect(b.digest).toBe(canonicalDigest(value));
+    expect(digestOf(b)).toBe(canonicalDigest(value));
   });
 
   it('different bytes for the same value (V8 number representations) still agree, through the canonical digest', () => {
@@ -186,13 +187,13 @@ describe('vote keys of large results (voted on bytes)', () => {
     const late = reply(value);
     assignVoteKey(late, [a, b]);
     expect(voteKeyOf(late)).toBe(voteKeyOf(a));
-    expect(a.digest).toBe(canonicalDigest(value));
+    expect(digestOf(a)).toBe(canonicalDigest(value));
   });
 
   it('different values get different keys, and errors never match values', () => {
     const a = reply(new Float64Array(4096).fill(1));
     const b = reply(new Float64Array(4096).fill(2));
-    const error: RunReply = { ok: false, digest: canonicalDigest({ name: 'Error', message: 'x' }), payload: serialize({ name: 'Error', message: 'x' }), ms: 0, cpu: 0 };
+    const error: RunReply = { ok: false, payload: encodeThrown(new Error('x')), ms: 0, cpu: 0 };
     assignVoteKey(a, [error]);
     assignVoteKey(b, [error, a]);
     expect(voteKeyOf(b)).not.toBe(voteKeyOf(a));
@@ -206,7 +207,7 @@ describe('transport on real workers', () => {
   it('moves large inputs and results (ring and port paths) and votes on their bytes', async () => {
     const p = pool({ cores: 3 });
     const big = new Uint8Array(200_000).map((_, i) => (i * 13) & 0xff);
-    const sizes = [100, BYTE_VOTE_MIN / 8 + 10, 20_000]; // digest on the ring, bytes on the ring, bytes through the port
+    const sizes = [100, 2058, 20_000]; // small and 16 KB results on the ring, a large one through the port
     const results = await Promise.all([
       ...sizes.map((n) => p.run({ seed: n, n }, { name: 'series' })),
       p.run(big, { name: 'measure' }),

@@ -50,7 +50,11 @@ export class CoreChannel {
   private closed = false;
   private readonly names = new Map<string, Uint8Array>();
 
-  constructor(private readonly issue: IssueServe) {}
+  constructor(
+    private readonly issue: IssueServe,
+    /** The worker died while serving (crash or termination), before its running message is rejected. */
+    private readonly onDeath: () => void = () => {},
+  ) {}
 
   run(requests: RunRequest[]): Promise<RunReply[]> {
     return this.submit(requests) as Promise<RunReply[]>;
@@ -155,6 +159,7 @@ export class CoreChannel {
       return;
     }
     this.deliver();
+    if (ending !== 'replaced') this.onDeath();
     const running = this.pending[0];
     if (ending !== 'replaced' && running !== undefined && running.written > 0) {
       this.pending.shift();

@@ -28,8 +28,8 @@ export class Core implements ExecutingCore {
   /** CPU observed by sched_getcpu in the worker, -1 when unknown. */
   observedCpu = -1;
   pinError: string | undefined;
-  /** Why the current replica is being terminated, so its rejection is classified right. */
-  terminating: 'timeout' | 'abort' | undefined;
+  /** Worker deaths while serving (crashes and terminations), counted by the channel. */
+  deaths = 0;
 
   private pool: Piscina | null = null;
   private channel: CoreChannel | null = null;
@@ -81,7 +81,12 @@ export class Core implements ExecutingCore {
       // A worker that dies between tasks surfaces as an 'error' event; the next run restarts it.
       this.pool.on('error', () => {});
       const pool = this.pool;
-      this.channel = new CoreChannel((request, transfer) => pool.run(request, { transferList: transfer as never }));
+      this.channel = new CoreChannel(
+        (request, transfer) => pool.run(request, { transferList: transfer as never }),
+        () => {
+          this.deaths++;
+        },
+      );
     }
     const hello = (await this.pool.run({ kind: 'hello' } satisfies CoreRequest)) as HelloReply;
     this.pinned = hello.pinned;
@@ -118,13 +123,12 @@ export class Core implements ExecutingCore {
   }
 
   /** Kills the worker running the current replica; piscina starts a fresh one, which pins again. */
-  terminateCurrent(reason: 'timeout' | 'abort'): void {
+  terminateCurrent(): boolean {
     // A worker still loading is a replacement (the one that ran the replica is already gone), or
     // a task module whose import hangs: only the latter is terminated, once it is clearly stuck.
     const loaded = (this.pool?.threads ?? []).filter((thread) => this.hasLoaded(thread) || stuckLoading(thread));
-    if (loaded.length === 0) return;
-    this.terminating = reason;
     for (const thread of loaded) void thread.terminate();
+    return loaded.length > 0;
   }
 
   /** Shuts the worker down (disabled core, destroy). */

@@ -16,8 +16,8 @@ export interface ExecutingCore extends CoreView {
   tasks: number;
   /** Total time spent running replicas, ms. */
   busyMs: number;
-  /** Why the current replica is being terminated, so its rejection is classified right. */
-  terminating: 'timeout' | 'abort' | undefined;
+  /** Worker deaths seen so far (crashes and terminations while serving): tells whose termination a death was. */
+  readonly deaths: number;
   readonly started: boolean;
   start(): Promise<HelloReply>;
   /** Runs one replica; rejects when the worker died or was terminated. */
@@ -28,6 +28,7 @@ export interface ExecutingCore extends CoreView {
   startedCount(): number;
   /** When the worker started its latest replica (Date.now()). */
   latestStart(): number;
-  terminateCurrent(reason: 'timeout' | 'abort'): void;
+  /** Terminates the worker running now (piscina starts a fresh one); false when there was none to terminate. */
+  terminateCurrent(): boolean;
   stop(): Promise<void>;
 }

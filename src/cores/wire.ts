@@ -5,8 +5,8 @@
  * reader takes it with `receiveMessageOnPort` in order.
  *
  * Request: [u8 RUN][u8 has inject][u16 name bytes][u32 input bytes] name, input, v8(inject)
- * Reply:   [u8 REPLY][u8 ok][u8 has flips][u8 digest bytes][i32 cpu][f64 ms][u32 payload bytes][u8 raw kind][3 pad]
- *          digest, payload, v8(flips)
+ * Reply:   [u8 REPLY][u8 ok][u8 has flips][u8 pad][i32 cpu][f64 ms][u32 payload bytes][u8 raw kind][3 pad]
+ *          payload, v8(flips)
  */
 import { serialize, deserialize } from 'node:v8';
 import type { ByteRing } from './ring.js';
@@ -66,32 +66,27 @@ export function readRunRequest(ring: ByteRing, buffer: Buffer, at: number, lengt
 /** Writes a reply; false when it must take the port instead. */
 export function writeReply(ring: ByteRing, buffer: Buffer, reply: RunReply): boolean {
   const flips = reply.flips === undefined ? undefined : serialize(reply.flips);
-  const digestLength = reply.digest.length; // base64: one byte per character
-  const length = REPLY_HEADER + digestLength + reply.payload.byteLength + (flips?.byteLength ?? 0);
-  if (length > INLINE_LIMIT || digestLength > 255) return false;
+  const length = REPLY_HEADER + reply.payload.byteLength + (flips?.byteLength ?? 0);
+  if (length > INLINE_LIMIT) return false;
   const at = ring.reserve(length);
   if (at < 0) return false;
   buffer[at] = REPLY;
   buffer[at + 1] = reply.ok ? 1 : 0;
   buffer[at + 2] = flips === undefined ? 0 : 1;
-  buffer[at + 3] = digestLength;
   ring.view.setInt32(at + 4, reply.cpu, true);
   ring.view.setFloat64(at + 8, reply.ms, true);
   ring.view.setUint32(at + 16, reply.payload.byteLength, true);
   buffer[at + 20] = reply.raw ?? 0;
-  buffer.write(reply.digest, at + REPLY_HEADER, 'latin1');
-  buffer.set(reply.payload, at + REPLY_HEADER + digestLength);
-  if (flips !== undefined) buffer.set(flips, at + REPLY_HEADER + digestLength + reply.payload.byteLength);
+  buffer.set(reply.payload, at + REPLY_HEADER);
+  if (flips !== undefined) buffer.set(flips, at + REPLY_HEADER + reply.payload.byteLength);
   return true;
 }
 
 export function readReply(ring: ByteRing, buffer: Buffer, at: number, length: number): RunReply {
-  const digestLength = buffer[at + 3]!;
   const payloadLength = ring.view.getUint32(at + 16, true);
-  const payloadAt = at + REPLY_HEADER + digestLength;
+  const payloadAt = at + REPLY_HEADER;
   const reply: RunReply = {
     ok: buffer[at + 1] === 1,
-    digest: buffer.toString('latin1', at + REPLY_HEADER, payloadAt),
     // An own, exact-size copy: the ring space is reused once consumed.
     payload: new Uint8Array(buffer.subarray(payloadAt, payloadAt + payloadLength)),
     ms: ring.view.getFloat64(at + 8, true),

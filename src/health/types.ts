@@ -22,6 +22,8 @@ export interface FaultEvidence {
   digest?: string;
   /** Digest the majority agreed on. */
   majorityDigest?: string;
+  /** For a crash or timeout: why the worker died (exit code, uncaught error) or how long it ran. */
+  detail?: string;
 }
 
 export interface HealthTransition {

@@ -12,7 +12,7 @@ import type { PoolMetrics } from './types.js';
 type VoteFaultKind = 'wrong-result' | 'crash' | 'timeout';
 
 function outcomes(): Record<TaskOutcome, number> {
-  return { value: 0, error: 0, 'no-majority': 0, 'not-enough-cores': 0, 'queue-full': 0, aborted: 0, destroyed: 0 };
+  return { value: 0, error: 0, 'no-majority': 0, 'not-enough-cores': 0, 'queue-full': 0, aborted: 0, destroyed: 0, failed: 0 };
 }
 
 function kinds(): Record<VoteFaultKind, number> {

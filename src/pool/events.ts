@@ -17,6 +17,8 @@ export interface FaultEvent {
   majorityDigest?: string;
   /** False when the charge was suppressed (task kind suspected non-deterministic). */
   charged: boolean;
+  /** For a crash or timeout: why the worker died (exit code, uncaught error) or how long it ran. */
+  detail?: string;
 }
 
 export interface DisagreementEvent {
@@ -39,7 +41,8 @@ export interface RetryEvent {
   attempts: number;
 }
 
-export type TaskOutcome = 'value' | 'error' | 'no-majority' | 'not-enough-cores' | 'queue-full' | 'aborted' | 'destroyed';
+/** `failed`: a majority agreed but the task could not be answered (the user's `equals` threw, the result could not be decoded, an internal error). */
+export type TaskOutcome = 'value' | 'error' | 'no-majority' | 'not-enough-cores' | 'queue-full' | 'aborted' | 'destroyed' | 'failed';
 
 /** Every task, once, when it settles: for metrics and audit logs. */
 export interface TaskSettledEvent {
@@ -106,11 +109,33 @@ export interface TriplexEvents {
 
 export type EventName = keyof TriplexEvents;
 
+/**
+ * The pool's emitter. Listeners are user code, so none of them can disturb the pool:
+ * - while the pool handles a reply, an abort or a state change, events are held and delivered
+ *   once its state is consistent and the tasks concerned are settled (`hold`);
+ * - each listener is called on its own: one that throws does not stop the others, and its
+ *   exception goes to the pool's 'error' listeners, or, with none, is raised as an uncaught
+ *   exception on the next tick, as Node does for a throwing EventTarget listener.
+ */
 export class TypedEmitter extends EventEmitter {
+  private held: [EventName, unknown][] = [];
+  private holding = 0;
+
   /** True when a listener exists: build the payload only then. */
   has(name: EventName): boolean {
     return this.listenerCount(name) > 0;
   }
+
+  /** Runs `work`, delivering the events it emits only after it returned (or threw). */
+  hold<T>(work: () => T): T {
+    this.holding++;
+    try {
+      return work();
+    } finally {
+      if (--this.holding === 0) this.release();
+    }
+  }
+
   override on<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
     return super.on(name, listener);
   }
@@ -121,6 +146,46 @@ export class TypedEmitter extends EventEmitter {
     return super.off(name, listener);
   }
   override emit<E extends EventName>(name: E, event: TriplexEvents[E]): boolean {
-    return super.emit(name, event);
+    if (this.holding > 0) {
+      this.held.push([name, event]);
+      return this.has(name);
+    }
+    return this.deliver(name, event);
+  }
+
+  private release(): void {
+    // Listeners may cause more events (e.g. by calling pool methods): they are delivered in order.
+    this.holding++;
+    try {
+      for (let i = 0; i < this.held.length; i++) {
+        const [name, event] = this.held[i]!;
+        this.deliver(name, event);
+      }
+    } finally {
+      this.held = [];
+      this.holding--;
+    }
+  }
+
+  private deliver(name: EventName, event: unknown): boolean {
+    const listeners = this.rawListeners(name) as ((event: unknown) => void)[];
+    for (const listener of listeners) {
+      try {
+        listener.call(this, event);
+      } catch (error) {
+        this.listenerThrew(name, error);
+      }
+    }
+    return listeners.length > 0;
+  }
+
+  private listenerThrew(name: EventName, error: unknown): void {
+    if (name !== 'error' && this.has('error')) {
+      this.deliver('error', error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    process.nextTick(() => {
+      throw error;
+    });
   }
 }

@@ -6,10 +6,11 @@
 import { serialize } from 'node:v8';
 import type { BindingPolicy } from '../binding/types.js';
 import { canonicalDigest } from '../worker/canonical.js';
+import { digestOf } from '../vote/byte-keys.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
-import type { CoreState, TypedEmitter } from './events.js';
+import type { CoreState, FaultEvent, TypedEmitter } from './events.js';
 import type { RunReply, RunRequest } from '../worker/protocol.js';
 import type { ResolvedOptions } from './options.js';
 import type { Stats } from './stats.js';
@@ -60,8 +61,11 @@ export class HealthBridge {
     const effects = this.health.charge(core.id, evidence);
     core.lastFaultAt = this.health.clock.now();
     if (this.events.has('fault')) {
-      const event = { core: core.id, cpu: core.cpu, kind: evidence.kind, taskId: evidence.taskId ?? -1, taskName: evidence.taskName, charged: effects.charged };
-      this.events.emit('fault', evidence.digest === undefined ? { ...event, majorityDigest: evidence.majorityDigest } : { ...event, digest: evidence.digest, majorityDigest: evidence.majorityDigest });
+      const event: FaultEvent = { core: core.id, cpu: core.cpu, kind: evidence.kind, taskId: evidence.taskId ?? -1, taskName: evidence.taskName, charged: effects.charged };
+      if (evidence.digest !== undefined) event.digest = evidence.digest;
+      event.majorityDigest = evidence.majorityDigest;
+      if (evidence.detail !== undefined) event.detail = evidence.detail;
+      this.events.emit('fault', event);
     }
     this.apply(effects);
   }
@@ -86,7 +90,7 @@ export class HealthBridge {
   }
 
   coreIdle(core: Core): void {
-    if (this.stopWhenIdle.has(core) && !this.probing.has(core)) {
+    if (this.stopWhenIdle.has(core) && !this.probing.has(core) && !core.enabled) {
       this.stopWhenIdle.delete(core);
       void core.stop();
     }
@@ -102,6 +106,10 @@ export class HealthBridge {
   }
 
   apply(effects: HealthEffects): void {
+    this.events.hold(() => this.applyHeld(effects));
+  }
+
+  private applyHeld(effects: HealthEffects): void {
     let changed = false;
     for (const transition of effects.transitions) {
       const core = this.cores[transition.core]!;
@@ -113,6 +121,8 @@ export class HealthBridge {
         if (this.loadOf(core) > 0) this.stopWhenIdle.add(core);
         else if (!this.probing.has(core)) void core.stop();
       }
+      // Back in service before its queue drained: its worker must keep running.
+      if (serving) this.stopWhenIdle.delete(core);
       if (serving && !core.started) void this.startCore(core);
     }
     if (effects.exclusions.length > 0 || effects.suspicions.length > 0 || effects.transitions.length > 0) {
@@ -179,7 +189,7 @@ export class HealthBridge {
         const input = serialize(kat.input);
         const expected = canonicalDigest(kat.expected);
         const passed = await this.runProbe(core, { kind: 'run', name: kat.name, input }).then(
-          (reply) => reply.ok && reply.digest === expected,
+          (reply) => reply.ok && digestOf(reply) === expected,
           () => false,
         );
         this.stats.selfTests++;
@@ -204,9 +214,7 @@ export class HealthBridge {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        core.terminateCurrent('timeout');
-        // Probes bypass the lanes, which would otherwise consume the termination reason.
-        answer.catch(() => {}).finally(() => { core.terminating = undefined; });
+        core.terminateCurrent();
         reject(new Error(`known-answer probe on core ${core.id} hung past taskTimeout`));
       }, limit);
     });

@@ -15,14 +15,28 @@ import type { ReplicaRecord } from './task.js';
 
 export interface LaneEvents {
   reply(replica: ReplicaRecord, reply: RunReply): void;
-  /** The replica that was running when the worker died or was terminated. */
-  failed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted'): void;
+  /** The replica that was running when the worker died, or that was terminated for its own timeout or abort; `why` says how. */
+  failed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted', why: string): void;
   /** A replica of a killed batch that was not to blame; `ran` when it may have run before the kill. */
   lost(replica: ReplicaRecord, ran: boolean): void;
   /** After a whole message was handled: place more work. */
   settled(core: Core): void;
   /** A message carrying `replicas` replicas left for a core. */
   sent(replicas: number): void;
+  /** Runs the handling of one answered or killed message (the scheduler holds its events until it is done). */
+  handle(work: () => void): void;
+}
+
+/**
+ * A termination the main thread asked for, bound to the replica it was meant for: `seq` is the
+ * worker's started-replica count when it was decided, `deaths` the core's worker deaths then. The
+ * worker may finish that replica and start the next before the termination lands; that next
+ * replica is then re-run elsewhere, never marked with another replica's reason.
+ */
+interface Kill {
+  seq: number;
+  deaths: number;
+  reason: 'timeout' | 'abort';
 }
 
 interface Batch {
@@ -41,6 +55,7 @@ interface Lane {
   /** In the dirty list (waiting to be flushed). */
   dirty: boolean;
   watchdog: NodeJS.Timeout | undefined;
+  kill: Kill | undefined;
 }
 
 export class Lanes {
@@ -58,7 +73,7 @@ export class Lanes {
     private readonly taskTimeout: number,
     private readonly events: LaneEvents,
   ) {
-    for (const core of cores) this.lanes.set(core, { core, outbox: [], requests: [], inflight: [], accounted: core.startedCount(), load: 0, dirty: false, watchdog: undefined });
+    for (const core of cores) this.lanes.set(core, { core, outbox: [], requests: [], inflight: [], accounted: core.startedCount(), load: 0, dirty: false, watchdog: undefined, kill: undefined });
     this.recount();
   }
 
@@ -122,8 +137,8 @@ export class Lanes {
     lane.inflight.push(batch);
     this.events.sent(replicas.length);
     lane.core.executeBatch(requests).then(
-      (replies) => this.answered(lane, batch, replies),
-      () => this.killed(lane, batch),
+      (replies) => this.events.handle(() => this.answered(lane, batch, replies)),
+      (error: unknown) => this.events.handle(() => this.killed(lane, batch, error)),
     );
     this.arm(lane);
   }
@@ -143,19 +158,24 @@ export class Lanes {
   }
 
   /** The worker died (crash) or was terminated (timeout, abort) while `batch` was posted to it. */
-  private killed(lane: Lane, batch: Batch): void {
+  private killed(lane: Lane, batch: Batch, error: unknown): void {
     if (this.closed) return;
-    const reason = lane.core.terminating;
-    lane.core.terminating = undefined;
+    const kill = lane.kill;
+    lane.kill = undefined;
+    const ours = kill !== undefined && lane.core.deaths === kill.deaths + 1;
     const started = lane.core.startedCount();
     const running = started - lane.accounted - 1; // index in the batch of the replica that was running
     lane.inflight.splice(lane.inflight.indexOf(batch), 1);
     lane.accounted = Math.max(lane.accounted, Math.min(started, lane.accounted + batch.replicas.length));
     this.setLoad(lane, lane.load - batch.replicas.length);
-    if (running >= 0 && running < batch.replicas.length) lane.core.busyMs += Math.max(0, Date.now() - lane.core.latestStart());
+    const ranFor = Math.max(0, Date.now() - lane.core.latestStart());
+    if (running >= 0 && running < batch.replicas.length) lane.core.busyMs += ranFor;
     batch.replicas.forEach((replica, i) => {
-      if (i === running) this.events.failed(replica, reason === 'timeout' ? 'timeout' : reason === 'abort' ? 'aborted' : 'crash');
-      else this.events.lost(replica, i < running);
+      if (i !== running) this.events.lost(replica, i < running);
+      else if (!ours) this.events.failed(replica, 'crash', crashReason(error));
+      else if (kill.seq !== started) this.events.lost(replica, false); // terminated for another replica's reason
+      else if (kill.reason === 'timeout') this.events.failed(replica, 'timeout', `no answer after ${ranFor} ms (taskTimeout ${this.taskTimeout} ms)`);
+      else this.events.failed(replica, 'aborted', 'terminated: its task was aborted');
     });
     if (lane.inflight.length > 0) this.arm(lane);
     this.events.settled(lane.core);
@@ -166,9 +186,17 @@ export class Lanes {
     const lane = this.lanes.get(replica.core)!;
     const head = lane.inflight[0];
     if (head === undefined) return false;
-    const running = lane.core.startedCount() - lane.accounted - 1;
-    if (head.replicas[running] !== replica) return false;
-    lane.core.terminateCurrent(reason);
+    const seq = lane.core.startedCount();
+    if (head.replicas[seq - lane.accounted - 1] !== replica) return false;
+    return this.terminate(lane, seq, reason);
+  }
+
+  /** Terminates the worker running replica number `seq`, once: a second reason for the same kill changes nothing. */
+  private terminate(lane: Lane, seq: number, reason: Kill['reason']): boolean {
+    if (lane.kill !== undefined) return lane.kill.seq === seq;
+    const deaths = lane.core.deaths;
+    if (!lane.core.terminateCurrent()) return false;
+    lane.kill = { seq, deaths, reason };
     return true;
   }
 
@@ -178,12 +206,10 @@ export class Lanes {
     const check = (): void => {
       lane.watchdog = undefined;
       if (this.closed || lane.inflight.length === 0) return;
-      const running = lane.core.startedCount() > lane.accounted;
+      const seq = lane.core.startedCount();
+      const running = seq > lane.accounted;
       const elapsed = running ? Date.now() - lane.core.latestStart() : 0;
-      if (running && elapsed >= this.taskTimeout) {
-        lane.core.terminateCurrent('timeout');
-        return; // re-armed by the next flush
-      }
+      if (running && elapsed >= this.taskTimeout && this.terminate(lane, seq, 'timeout')) return; // re-armed by the next flush
       lane.watchdog = setTimeout(check, Math.max(1, this.taskTimeout - elapsed));
       lane.watchdog.unref();
     };
@@ -195,4 +221,10 @@ export class Lanes {
     this.closed = true;
     for (const lane of this.lanes.values()) if (lane.watchdog !== undefined) clearTimeout(lane.watchdog);
   }
+}
+
+/** Why a worker died, from what its serve task was rejected with (piscina reports the exit code or the uncaught error). */
+function crashReason(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
 }

@@ -1,7 +1,7 @@
 /** Pure helpers that turn replica records into what callers see: reports, rebuilt errors, outcomes. */
-import { deserialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
-import type { ErrorPayload } from '../worker/protocol.js';
+import { rebuildThrown, thrownRecord } from '../worker/error-codec.js';
+import { digestOf } from '../vote/byte-keys.js';
 import type { TaskOutcome } from './events.js';
 import type { ReplicaReport, TaskRun } from './task.js';
 
@@ -14,12 +14,13 @@ export function reportReplicas(task: TaskRun): ReplicaReport[] {
     const entry: ReplicaReport = {
       core: replica.core.id,
       cpu: reply?.cpu ?? -1,
-      digest: reply?.digest,
+      digest: reply === undefined ? undefined : digestOf(reply),
       ms: reply?.ms ?? performance.now() - replica.startedAt,
       ok: winner !== undefined && finishedAt >= 0 && winner.members.includes(finishedAt),
       status: replica.status,
     };
-    if (reply !== undefined && !reply.ok) entry.error = (deserialize(reply.payload) as ErrorPayload).message;
+    if (reply !== undefined && !reply.ok) entry.error = thrownMessage(reply.payload);
+    else if (replica.failure !== undefined) entry.error = replica.failure;
     return entry;
   });
 }
@@ -30,19 +31,27 @@ export function outcomeOf(error: Error): TaskOutcome {
   if (code === 'ERR_DESTROYED') return 'destroyed';
   if (code === 'ERR_QUEUE_FULL') return 'queue-full';
   if (code === 'ERR_NOT_ENOUGH_CORES') return 'not-enough-cores';
-  return 'no-majority';
+  if (code === 'ERR_NO_MAJORITY') return 'no-majority';
+  return 'failed';
+}
+
+function thrownMessage(payload: Uint8Array): string {
+  const record = thrownRecord(payload);
+  return record.kind === 'value' ? String(record.value) : record.message;
 }
 
 const OWN_CODES = new Set(['ERR_TASK_NOT_FOUND', 'ERR_NOT_CLONEABLE']);
 
-/** Rebuilds a task's thrown error on the main thread: same name, message and code. */
-export function rebuildError(payload: ErrorPayload): Error {
-  if (typeof payload.code === 'string' && OWN_CODES.has(payload.code)) {
-    return new TriplexError(payload.code as 'ERR_TASK_NOT_FOUND', payload.message);
+/**
+ * Rebuilds a task's thrown error on the main thread: the same built-in class, name, message,
+ * cause, own properties and stack (worker/error-codec.ts). Errors triplex raised inside the
+ * worker on the task's behalf come back as TriplexErrors.
+ */
+export function rebuildError(payload: Uint8Array): unknown {
+  const thrown = rebuildThrown(payload);
+  const code = (thrown as { code?: unknown } | null)?.code;
+  if (thrown instanceof Error && typeof code === 'string' && OWN_CODES.has(code)) {
+    return new TriplexError(code as 'ERR_TASK_NOT_FOUND', thrown.message);
   }
-  const error = new Error(payload.message);
-  error.name = payload.name;
-  if (payload.code !== undefined) (error as Error & { code?: unknown }).code = payload.code;
-  if (payload.stack !== undefined) error.stack = payload.stack;
-  return error;
+  return thrown;
 }

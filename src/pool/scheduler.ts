@@ -50,11 +50,14 @@ export class Scheduler {
       requestMore: (task) => this.retries.push(task),
       settle: (task, outcome, corrected) => this.settle(task, outcome, corrected),
       emitFailed: (task, error) => this.emitFailed(task, error),
+      fail: (task, error) => this.fail(task, error),
+      report: (error) => this.report(error),
     });
     this.lanes = new Lanes(cores, options.taskTimeout, {
-      reply: (replica, reply) => this.onReply(replica, reply),
-      failed: (replica, status) => this.onFailed(replica, status),
-      lost: (replica, ran) => this.onLost(replica, ran),
+      reply: (replica, reply) => this.guard(replica, () => this.onReply(replica, reply)),
+      failed: (replica, status, why) => this.guard(replica, () => this.onFailed(replica, status, why)),
+      lost: (replica, ran) => this.guard(replica, () => this.onLost(replica, ran)),
+      handle: (work) => this.events.hold(work),
       sent: () => {
         this.stats.messages++;
       },
@@ -69,6 +72,10 @@ export class Scheduler {
   queued = 0;
 
   submit(task: TaskRun): void {
+    this.events.hold(() => this.accept(task));
+  }
+
+  private accept(task: TaskRun): void {
     this.stats.submitted++;
     this.running.add(task);
     this.queued++;
@@ -95,7 +102,7 @@ export class Scheduler {
     this.pumpScheduled = true;
     queueMicrotask(() => {
       this.pumpScheduled = false;
-      if (!this.destroyed) this.pump();
+      if (!this.destroyed) this.events.hold(() => this.pump());
     });
   }
 
@@ -115,9 +122,11 @@ export class Scheduler {
 
   /** A core's enabled state changed (health bridge). */
   coresChanged(): void {
-    this.lanes.recount();
-    // A full pass even with no free core: tasks that can no longer be served must fail now, not wait forever.
-    this.pump(true);
+    this.events.hold(() => {
+      this.lanes.recount();
+      // A full pass even with no free core: tasks that can no longer be served must fail now, not wait forever.
+      this.pump(true);
+    });
   }
 
   /** Places waiting replicas on free cores until nothing more fits. */
@@ -208,18 +217,43 @@ export class Scheduler {
     this.lanes.enqueue(replica, request);
   }
 
+  /**
+   * Handles one replica's news. Whatever goes wrong inside (a bug, an exhausted stack) settles
+   * that task with ERR_INTERNAL instead of losing it, and the rest of its batch is still handled.
+   */
+  private guard(replica: ReplicaRecord, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      const task = replica.task;
+      if (task.settled) {
+        this.report(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      const message = `Task "${task.name}" (#${task.id}) failed inside triplex: ${(error as Error)?.message ?? String(error)}`;
+      this.fail(task, new TriplexError('ERR_INTERNAL', message, { taskId: task.id, taskName: task.name }, { cause: error }));
+    }
+  }
+
+  /** An error no task can carry: the pool's 'error' listeners get it, else a process warning. */
+  private report(error: Error): void {
+    if (this.events.has('error')) this.events.emit('error', error);
+    else process.emitWarning(error);
+  }
+
   private onReply(replica: ReplicaRecord, reply: RunReply): void {
     if (this.destroyed) return;
-    if (reply.digest === '') assignVoteKey(reply, earlierReplies(replica.task));
+    assignVoteKey(reply, earlierReplies(replica.task));
     replica.reply = reply;
     replica.status = reply.ok ? 'value' : 'error';
     if (reply.flips !== undefined && replica.injections !== undefined) for (const record of replica.injections) record.flips = reply.flips;
     this.finish(replica.task, replica);
   }
 
-  private onFailed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted'): void {
+  private onFailed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted', why: string): void {
     if (this.destroyed) return;
     replica.status = status;
+    replica.failure = why;
     if (status === 'timeout') this.stats.timeouts++;
     else if (status === 'crash') this.stats.crashes++;
     this.finish(replica.task, replica);
@@ -252,16 +286,17 @@ export class Scheduler {
   }
 
   private settle(task: TaskRun, outcome: TaskOutcome, corrected = false): void {
-    if (this.events.has('task-settled')) {
-      const now = performance.now();
-      const started = task.started ? task.dispatchedAt : now;
-      this.events.emit('task-settled', { taskId: task.id, taskName: task.name, outcome, queueMs: started - task.submittedAt, runMs: now - started, replicas: task.replicas.length, corrected });
-    }
+    if (task.settled) throw new Error(`task #${task.id} settled twice`);
     if (!task.started) this.queued--;
     task.settled = true;
     task.wanted = 0;
     this.running.delete(task);
     if (task.signal !== undefined && task.onAbort !== undefined) task.signal.removeEventListener('abort', task.onAbort);
+    if (this.events.has('task-settled')) {
+      const now = performance.now();
+      const started = task.started ? task.dispatchedAt : now;
+      this.events.emit('task-settled', { taskId: task.id, taskName: task.name, outcome, queueMs: started - task.submittedAt, runMs: now - started, replicas: task.replicas.length, corrected });
+    }
   }
 
   /** Rejects a task that never produced a voted answer (abort, destroy, no cores, full queue). */
@@ -281,15 +316,21 @@ export class Scheduler {
   /** User abort: queued tasks leave the queue; running replicas are terminated (no core is charged). */
   abort(task: TaskRun, reason: unknown): void {
     if (task.settled) return;
-    this.fail(task, new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) was aborted`, { taskId: task.id, reason: String(reason) }));
-    // A replica still queued behind others in its core's batch runs on and is ignored.
-    for (const replica of task.replicas) {
-      if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');
-    }
+    this.events.hold(() => {
+      this.fail(task, abortError(task, reason));
+      // A replica still queued behind others in its core's batch runs on and is ignored.
+      for (const replica of task.replicas) {
+        if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');
+      }
+    });
   }
 
   /** Rejects everything pending with ERR_DESTROYED. */
   destroy(): void {
+    this.events.hold(() => this.rejectAll());
+  }
+
+  private rejectAll(): void {
     this.destroyed = true;
     const pending = [...this.running];
     for (const task of pending) this.fail(task, new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id }));
@@ -301,6 +342,15 @@ export class Scheduler {
   }
 }
 
-function* earlierReplies(task: TaskRun): Generator<RunReply> {
-  for (const replica of task.finished) if (replica.reply !== undefined) yield replica.reply;
+function earlierReplies(task: TaskRun): RunReply[] {
+  const replies: RunReply[] = [];
+  for (const replica of task.finished) if (replica.reply !== undefined) replies.push(replica.reply);
+  return replies;
+}
+
+/** ERR_ABORTED for a task: an AbortError by name, carrying the signal's reason as its cause (Node's convention). */
+export function abortError(task: { id: number; name: string }, reason: unknown, when = 'was aborted'): TriplexError {
+  const error = new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) ${when}`, { taskId: task.id, reason: String(reason) }, { cause: reason });
+  error.name = 'AbortError';
+  return error;
 }

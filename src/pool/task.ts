@@ -15,6 +15,8 @@ export interface ReplicaRecord {
   reply: RunReply | undefined;
   startedAt: number;
   injections: InjectionRecord[] | undefined;
+  /** Why a crashed replica's worker died (exit code or uncaught error), or why it was terminated. */
+  failure?: string;
 }
 
 /** One replica as reported by runDetailed and ERR_NO_MAJORITY. */
@@ -27,7 +29,7 @@ export interface ReplicaReport {
   /** True when the replica agreed with the winning majority. */
   ok: boolean;
   status: ReplicaStatus;
-  /** Error message for replicas that threw. */
+  /** Error message for replicas that threw; why the worker died for a crash. */
   error?: string;
 }
 

@@ -11,7 +11,7 @@ import { SeededRandom } from '../util/random.js';
 import { TypedEmitter, type CoreState } from './events.js';
 import { HealthBridge } from './health-bridge.js';
 import { resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
-import { Scheduler } from './scheduler.js';
+import { abortError, Scheduler } from './scheduler.js';
 import { Stats, type StatsSnapshot } from './stats.js';
 import { TaskRun, type DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
@@ -141,7 +141,7 @@ export class Triplex extends TypedEmitter {
     const id = this.nextId++;
     // Fault injection (issue #4): offline/online maintenance faults scheduled by task count or time; one check when no injector is set.
     if (this.options.faults !== undefined) this.options.faults.beforeTask?.(id, this);
-    if (signal?.aborted) return Promise.reject(new TriplexError('ERR_ABORTED', `Task "${name}" (#${id}) was aborted before it was queued`, { taskId: id, reason: String(signal.reason) }));
+    if (signal?.aborted) return Promise.reject(abortError({ id, name }, signal.reason, 'was aborted before it was queued'));
     let bytes: Uint8Array;
     try {
       // Serialized once for all replicas: cloneability is checked here, and every core gets identical bytes.

@@ -3,13 +3,12 @@
  * soon as a majority agrees, ask for a tie-break or re-execution when it is short, charge only
  * the replicas a majority out-voted (late ones too), or give up with ERR_NO_MAJORITY.
  */
-import { deserialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
-import { afterShortVote, agreesWith, decide, majorityOf, type Ballot, type VoteGroup } from '../vote/voter.js';
-import { handOut, voteKeyOf } from '../vote/byte-keys.js';
+import { afterShortVote, agreesWith, decide, majorityOf, type Ballot, type Equals, type VoteGroup } from '../vote/voter.js';
+import { digestOf, handOut, voteKeyOf } from '../vote/byte-keys.js';
 import { decodePayload } from '../worker/payload.js';
-import type { ErrorPayload, RunReply } from '../worker/protocol.js';
+import type { RunReply } from '../worker/protocol.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { HealthBridge } from './health-bridge.js';
 import type { ResolvedOptions } from './options.js';
@@ -22,10 +21,26 @@ export interface VerdictHost {
   requestMore(task: TaskRun): void;
   settle(task: TaskRun, outcome: TaskOutcome, corrected?: boolean): void;
   emitFailed(task: TaskRun, error: Error): void;
+  /** Rejects a task with a typed error (no core is charged). */
+  fail(task: TaskRun, error: Error): void;
+  /** Reports an error that no task can carry any more (e.g. `equals` threw on a late replica). */
+  report(error: Error): void;
+}
+
+/** A ballot value that could not be decoded: equal only by its bytes' key, never by `equals`. */
+const UNDECODABLE = Symbol('undecodable');
+
+/** What the user's `equals` threw (or a non-boolean it returned), carried out of the voter. */
+class EqualsFailure extends Error {
+  constructor(readonly thrown: unknown) {
+    super('equals failed');
+  }
 }
 
 export class Verdicts {
   private readonly needed: number;
+  /** The user's `equals`, guarded: untrusted code may throw or return anything but a boolean. */
+  private readonly equals: Equals | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -35,6 +50,8 @@ export class Verdicts {
     private readonly host: VerdictHost,
   ) {
     this.needed = majorityOf(options.k);
+    const user = options.equals;
+    this.equals = user === undefined ? undefined : (a, b) => guardedEquals(user, a, b);
   }
 
   ballotOf(replica: ReplicaRecord): Ballot {
@@ -42,11 +59,26 @@ export class Verdicts {
     if (reply === undefined) return { key: undefined };
     const key = voteKeyOf(reply);
     if (!reply.ok) return { key, isError: true };
-    return this.options.equals === undefined ? { key } : { key, value: decodePayload(reply.payload, reply.raw) };
+    if (this.equals === undefined) return { key };
+    // A copy: `equals` is user code and must not be able to change the bytes the caller will get.
+    let value: unknown;
+    try {
+      value = decodePayload(reply.payload, reply.raw, true);
+    } catch {
+      value = UNDECODABLE;
+    }
+    return { key, value };
   }
 
   evaluate(task: TaskRun): void {
-    const verdict = decide(task.ballots, task.inFlight, this.needed, this.options.equals);
+    let verdict: ReturnType<typeof decide>;
+    try {
+      verdict = decide(task.ballots, task.inFlight, this.needed, this.equals);
+    } catch (error) {
+      if (!(error instanceof EqualsFailure)) throw error;
+      this.host.fail(task, equalsError(task, error.thrown));
+      return;
+    }
     if (verdict.kind === 'agreed') {
       this.agreed(task, verdict.group, verdict.groups.length > 1);
       return;
@@ -75,30 +107,48 @@ export class Verdicts {
       this.events.emit('disagreement', {
         taskId: task.id,
         taskName: task.name,
-        replicas: task.finished.map((r) => ({ core: r.core.id, cpu: r.reply?.cpu ?? -1, digest: r.reply?.digest, status: r.status })),
+        replicas: task.finished.map((r) => ({ core: r.core.id, cpu: r.reply?.cpu ?? -1, digest: r.reply === undefined ? undefined : digestOf(r.reply), status: r.status })),
       });
     }
   }
 
+  /**
+   * A majority agreed: judge every finished replica, then answer the caller. Events are held
+   * until the task is settled (TypedEmitter.hold), so they still follow the answer; placing no
+   * more replicas first keeps a capacity change caused by a charge from touching this task.
+   */
   private agreed(task: TaskRun, winner: VoteGroup, split: boolean): void {
     task.winner = winner;
+    task.wanted = 0;
     if (split) this.markDisagreement(task);
-    const minority = task.finished.filter((_, i) => !winner.members.includes(i));
-    const corrected = minority.length > 0;
+    const corrected = task.finished.length > winner.members.length;
     for (const [i, replica] of task.finished.entries()) {
       if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.name);
       else this.chargeReplica(task, replica, winner);
     }
     const first = task.finished[winner.members[0]!]!.reply!;
-    if (winner.isError) {
-      const error = rebuildError(deserialize(first.payload) as ErrorPayload);
-      this.host.settle(task, 'error', corrected);
-      this.stats.failed++;
-      this.host.emitFailed(task, error);
-      task.reject(error);
+    if (winner.isError) this.answerError(task, first, corrected);
+    else this.answerValue(task, winner, first, corrected);
+  }
+
+  private answerError(task: TaskRun, first: RunReply, corrected: boolean): void {
+    const thrown = rebuildError(first.payload);
+    this.host.settle(task, 'error', corrected);
+    this.stats.failed++;
+    this.host.emitFailed(task, thrown instanceof Error ? thrown : new Error(String(thrown)));
+    task.reject(thrown as Error);
+  }
+
+  private answerValue(task: TaskRun, winner: VoteGroup, first: RunReply, corrected: boolean): void {
+    let value: unknown;
+    try {
+      value = this.valueFor(task, winner, first);
+    } catch (error) {
+      // Agreed bytes the main thread cannot decode (e.g. nested deeper than its stack allows).
+      const message = `Task "${task.name}" (#${task.id}) returned a value the main thread cannot decode: ${(error as Error).message}`;
+      this.host.fail(task, new TriplexError('ERR_NOT_CLONEABLE', message, { taskId: task.id, taskName: task.name }, { cause: error }));
       return;
     }
-    const value = this.valueFor(task, winner, first);
     this.host.settle(task, 'value', corrected);
     this.stats.completed++;
     if (corrected) this.stats.corrected++;
@@ -111,16 +161,16 @@ export class Verdicts {
   }
 
   /**
-   * The winner's value for the caller, sharing memory with its payload. A payload voted on its
-   * bytes may still be compared with a late replica, so a group-mate stands in for it from now on;
-   * with a custom `equals` the members may differ, and the caller gets a copy instead.
+   * The winner's value for the caller, sharing memory with its payload. A payload may still be
+   * compared with a late replica, so a group-mate stands in for it from now on; with a custom
+   * `equals` the members may differ, and the caller gets a copy instead.
    */
   private valueFor(task: TaskRun, winner: VoteGroup, first: RunReply): unknown {
-    if (first.voteKey === undefined) return decodePayload(first.payload, first.raw);
     const mate = task.finished[winner.members[1]!]?.reply;
-    if (this.options.equals !== undefined || mate === undefined) return decodePayload(first.payload, first.raw, true);
+    if (this.equals !== undefined || mate === undefined) return decodePayload(first.payload, first.raw, true);
+    const value = decodePayload(first.payload, first.raw);
     handOut(first, mate);
-    return decodePayload(first.payload, first.raw);
+    return value;
   }
 
   /** A replica that answered after the verdict: charge it if it disagrees (TMR's third replica). */
@@ -128,7 +178,16 @@ export class Verdicts {
     const winner = task.winner;
     if (winner === undefined) return; // the task failed without a majority: nobody can be blamed
     const winners = task.finished.filter((_, i) => winner.members.includes(i));
-    if (agreesWith(task.ballots, winner, ballot, this.options.equals)) {
+    let agrees: boolean;
+    try {
+      agrees = agreesWith(task.ballots, winner, ballot, this.equals);
+    } catch (error) {
+      if (!(error instanceof EqualsFailure)) throw error;
+      // The task was answered already: nobody is charged on a comparison that could not be made.
+      this.host.report(equalsError(task, error.thrown));
+      return;
+    }
+    if (agrees) {
       winner.members.push(task.finished.length - 1);
       this.healthBridge.success(replica.core, task.name);
       return;
@@ -140,9 +199,11 @@ export class Verdicts {
   private chargeReplica(task: TaskRun, replica: ReplicaRecord, winner: VoteGroup): void {
     const kind = replica.status === 'crash' ? 'crash' : replica.status === 'timeout' ? 'timeout' : 'wrong-result';
     // The group's key may be a byte-vote token (vote/byte-keys.ts): evidence carries the digest.
-    const majorityDigest = task.finished[winner.members[0]!]?.reply?.digest ?? winner.key;
+    const majorityReply = task.finished[winner.members[0]!]?.reply;
+    const majorityDigest = majorityReply === undefined ? winner.key : digestOf(majorityReply);
     const evidence: FaultEvidence = { kind, taskName: task.name, taskId: task.id, majorityDigest };
-    if (replica.reply !== undefined) evidence.digest = replica.reply.digest;
+    if (replica.reply !== undefined) evidence.digest = digestOf(replica.reply);
+    if (replica.failure !== undefined) evidence.detail = replica.failure;
     this.stats.faults++;
     this.healthBridge.charge(replica.core, evidence);
   }
@@ -162,4 +223,22 @@ export class Verdicts {
     this.host.emitFailed(task, error);
     task.reject(error);
   }
+}
+
+/** Calls the user's `equals`; anything but a boolean result is a failure of the comparison. */
+function guardedEquals(equals: Equals, a: unknown, b: unknown): boolean {
+  if (a === UNDECODABLE || b === UNDECODABLE) return false;
+  let result: unknown;
+  try {
+    result = equals(a, b);
+  } catch (error) {
+    throw new EqualsFailure(error);
+  }
+  if (typeof result !== 'boolean') throw new EqualsFailure(new TypeError(`equals must return a boolean; it returned ${typeof result === 'object' ? Object.prototype.toString.call(result) : typeof result}`));
+  return result;
+}
+
+function equalsError(task: TaskRun, thrown: unknown): TriplexError {
+  const why = thrown instanceof Error ? thrown.message : String(thrown);
+  return new TriplexError('ERR_EQUALS', `The "equals" option failed while comparing replicas of task "${task.name}" (#${task.id}): ${why}`, { taskId: task.id, taskName: task.name }, { cause: thrown });
 }

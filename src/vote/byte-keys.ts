@@ -1,25 +1,22 @@
 /**
- * Vote keys for large results. Hashing a megabyte costs a worker ~0.6 ms of SHA-256, while
- * comparing two megabytes costs the main thread ~0.04 ms (memcmp), so replicas with large
- * results come back without a digest and the main thread compares their serialized bytes.
+ * Vote keys. Every replica's result travels as bytes (worker/payload.ts) and is voted on the main
+ * thread, never on a digest a worker claims: the bytes compared are the bytes the caller decodes.
  *
- * Equal bytes (of the same payload format) are equal values. Different bytes are not always different values (V8 may write the
- * same number as int32 or as a double), so then the canonical digests decide, computed here on
- * that rare path. A result whose digest is read (audit log, fault evidence, detailed results)
- * gets it computed on first read, so every consumer still sees the canonical digest.
+ * Equal bytes (same payload format) are equal values: the cheap, common case (memcmp). Different
+ * bytes are not always different values (V8 writes the same number as int32 or as a double), so
+ * then the canonical digests of the decoded values decide (worker/canonical.ts: equal digests ⇔
+ * indistinguishable clones). Keys are assigned against every earlier reply of the task, so bytes
+ * and digests agree in any arrival order. A digest is computed only when first needed.
  */
+import { createHash } from 'node:crypto';
 import { canonicalDigest } from '../worker/canonical.js';
 import { decodePayload } from '../worker/payload.js';
 import type { RunReply } from '../worker/protocol.js';
 
-/** Results at least this large (serialized) are voted on their bytes; smaller ones carry a digest. */
-export const BYTE_VOTE_MIN = 16 * 1024;
-
 let tokens = 0;
 
-/** Gives a reply that came without a digest its vote key, from the task's earlier replies. */
-export function assignVoteKey(reply: RunReply, earlier: Iterable<RunReply>): void {
-  digestOnRead(reply);
+/** Gives a reply its vote key, from the task's earlier replies (an array: it is walked twice). */
+export function assignVoteKey(reply: RunReply, earlier: readonly RunReply[]): void {
   for (const other of earlier) {
     if (other.handedOut === true) continue; // its memory belongs to the caller now; a group-mate stands in
     if (other.ok === reply.ok && (other.raw ?? 0) === (reply.raw ?? 0) && sameBytes(other.payload, reply.payload)) {
@@ -31,13 +28,13 @@ export function assignVoteKey(reply: RunReply, earlier: Iterable<RunReply>): voi
   for (const other of earlier) {
     if (other.ok !== reply.ok || other.handedOut === true) continue;
     compared = true;
-    if (other.digest === reply.digest) {
+    if (digestOf(other) === digestOf(reply)) {
       reply.voteKey = voteKeyOf(other);
       return;
     }
   }
   // The task's first result: a fresh key, no hashing; otherwise it differs from all: its digest.
-  reply.voteKey = compared ? reply.digest : `bytes:${++tokens}`;
+  reply.voteKey = compared ? digestOf(reply) : `bytes:${++tokens}`;
 }
 
 /**
@@ -48,29 +45,40 @@ export function assignVoteKey(reply: RunReply, earlier: Iterable<RunReply>): voi
  */
 export function handOut(reply: RunReply, mate: RunReply): void {
   reply.handedOut = true;
-  if (Object.getOwnPropertyDescriptor(reply, 'digest')?.get === undefined) return; // computed already
-  Object.defineProperty(reply, 'digest', { configurable: true, enumerable: true, get: () => mate.digest });
+  if (reply.digest === undefined) reply.mate = mate;
 }
 
 /** What the voter groups by. */
 export function voteKeyOf(reply: RunReply): string {
-  return reply.voteKey ?? reply.digest;
+  return reply.voteKey ?? digestOf(reply);
+}
+
+/**
+ * The canonical digest of a reply's outcome (computed once, on first use). An error is digested
+ * without its stack (worker/errors.ts). A payload the main thread cannot decode (nested deeper
+ * than its stack allows) is keyed by a hash of its bytes: equal bytes still agree, and the task
+ * is rejected with a typed error if that group wins.
+ */
+export function digestOf(reply: RunReply): string {
+  if (reply.digest !== undefined) return reply.digest;
+  if (reply.mate !== undefined) return (reply.digest = digestOf(reply.mate));
+  let digest: string;
+  try {
+    const decoded = decodePayload(reply.payload, reply.raw);
+    digest = canonicalDigest(reply.ok ? decoded : (decoded as unknown[])[0]);
+  } catch {
+    digest = `undecodable:${createHash('sha256').update(reply.payload).digest('base64')}`;
+  }
+  return (reply.digest = digest);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
-
-/** Replaces the empty digest by one computed (once) when first read. */
-function digestOnRead(reply: RunReply): void {
-  Object.defineProperty(reply, 'digest', {
-    configurable: true,
-    enumerable: true,
-    get(this: RunReply): string {
-      const digest = canonicalDigest(decodePayload(this.payload, this.raw));
-      Object.defineProperty(this, 'digest', { value: digest, enumerable: true, writable: true, configurable: true });
-      return digest;
-    },
-  });
+  const length = a.byteLength;
+  if (length !== b.byteLength) return false;
+  if (length <= 64) {
+    // Small results (most tasks): a loop beats creating two Buffer views.
+    for (let i = 0; i < length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  return Buffer.from(a.buffer, a.byteOffset, length).equals(Buffer.from(b.buffer, b.byteOffset, length));
 }

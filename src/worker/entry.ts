@@ -2,18 +2,17 @@
  * Entry module of every core's worker thread (one piscina worker per core).
  * At load: pin this thread to its CPU synchronously. Replicas arrive through the core's
  * shared-memory rings (serve.ts); per replica: deserialize the input, run the task, apply the
- * injector's order (if any), serialize and digest the outcome.
+ * injector's order (if any), encode the outcome.
  */
 import { deserialize } from 'node:v8';
 import { threadId, workerData } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
-import { canonicalDigest } from './canonical.js';
 import { SeededRandom } from '../util/random.js';
 import { serve } from './serve.js';
 import { encodeValue, type EncodedValue } from './payload.js';
-import { BYTE_VOTE_MIN } from '../vote/byte-keys.js';
-import type { CoreRequest, CoreWorkerData, ErrorPayload, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
+import { encodeThrown } from './error-codec.js';
+import type { CoreRequest, CoreWorkerData, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
 import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
 
 type TaskFn = (input: unknown) => unknown;
@@ -58,20 +57,8 @@ async function loadTasks(): Promise<Record<string, TaskFn>> {
   return (tasks = found);
 }
 
-function errorPayload(error: unknown): ErrorPayload {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return code === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, code };
-  }
-  return { name: 'Error', message: String(error) };
-}
-
 function replyToError(error: unknown, ms: number, flips: FlipRecord[] | undefined): RunReply {
-  const payload = errorPayload(error);
-  // The stack differs between cores (worker ids); it is kept for the user but not voted on.
-  const stack = error instanceof Error ? error.stack : undefined;
-  const bytes = encodeValue(stack === undefined ? payload : { ...payload, stack }).bytes;
-  const reply: RunReply = { ok: false, digest: canonicalDigest(payload), payload: bytes, ms, cpu: readCpu() };
+  const reply: RunReply = { ok: false, payload: encodeThrown(error), ms, cpu: readCpu() };
   if (flips !== undefined) reply.flips = flips;
   return reply;
 }
@@ -141,11 +128,8 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     });
     return replyToError(notCloneable, performance.now() - start, flips);
   }
-  // Voted on: a canonical digest of the value (v8's bytes depend on V8's internal number
-  // representation), or, for large values, the bytes themselves (compared on the main thread).
-  const bytes = encoded.bytes;
-  const digest = bytes.byteLength >= BYTE_VOTE_MIN ? '' : canonicalDigest(value);
-  const reply: RunReply = { ok: true, digest, payload: bytes, ms: performance.now() - start, cpu: readCpu() };
+  // Voted on by the main thread, on these bytes (vote/byte-keys.ts): what is compared is what the caller gets.
+  const reply: RunReply = { ok: true, payload: encoded.bytes, ms: performance.now() - start, cpu: readCpu() };
   if (encoded.raw !== 0) reply.raw = encoded.raw;
   if (flips !== undefined) reply.flips = flips;
   return reply;

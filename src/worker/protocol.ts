@@ -33,7 +33,7 @@ export const PROGRESS = {
 
 /** What the injector decided for one replica; absent when no injector is configured. */
 export interface InjectOrder {
-  /** Flip `bits` bits of the result before the digest is taken (seeded). */
+  /** Flip `bits` bits of the result before it is encoded (seeded). */
   result?: { seed: number; bits: number };
   /** Flip `bits` bits of this replica's copy of the input before it computes. */
   input?: { seed: number; bits: number };
@@ -86,12 +86,9 @@ export interface RunReply {
   /** True for a returned value, false for a thrown error. */
   ok: boolean;
   /**
-   * SHA-256 (base64) of the canonical encoding of the value, or of `{name, message, code}` for an
-   * error. Empty for values whose serialized form is at least BYTE_VOTE_MIN bytes: the main thread
-   * votes on their bytes and computes the digest only when it is read (vote/byte-keys.ts).
+   * The outcome's bytes: the encoded value (worker/payload.ts), or for a thrown error the
+   * v8-serialized `[ErrorPayload, stack]`. Voted on by the main thread (vote/byte-keys.ts).
    */
-  digest: string;
-  /** v8-serialized value, or serialized `{ name, message, code, stack }` for an error. Transferred, not copied. */
   payload: Uint8Array;
   /** Time the task took in the worker, ms. */
   ms: number;
@@ -101,10 +98,14 @@ export interface RunReply {
   flips?: FlipRecord[];
   /** Payload format: 0 or absent for v8.serialize, else a raw typed-array kind (worker/payload.ts). */
   raw?: number;
-  /** Main thread only: what the voter groups by when the worker sent no digest. */
+  /** Main thread only: canonical digest of the outcome, computed when first needed (digestOf). */
+  digest?: string;
+  /** Main thread only: what the voter groups by (assignVoteKey). */
   voteKey?: string;
   /** Main thread only: the caller got (and may modify) this payload's memory; see vote/byte-keys.ts. */
   handedOut?: boolean;
+  /** Main thread only: a member of the same winning group whose digest stands for this one's. */
+  mate?: RunReply;
 }
 
 export interface HelloReply {
@@ -129,13 +130,28 @@ export interface ProbeReply {
   affinity: number[] | null;
 }
 
-/** Serialized form of a thrown error. */
-export interface ErrorPayload {
-  name: string;
-  message: string;
-  code?: unknown;
-  stack?: string;
-}
+/**
+ * A thrown error as it travels (worker/errors.ts): enough to rebuild the same built-in class
+ * with its name, message, cause and own enumerable properties. The stack travels beside it and
+ * is not voted on. A thrown non-error travels as `{ kind: 'value', value }`.
+ */
+export type ErrorPayload =
+  | {
+      kind: 'error';
+      /** Nearest built-in constructor: Error, RangeError, TypeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError. */
+      type: string;
+      name: string;
+      message: string;
+      /** Own enumerable properties in order (`code` included); those that cannot be cloned are listed in `dropped`. */
+      props: Record<string, unknown>;
+      /** Present when the error has an own (non-enumerable, as constructors set it) `cause`. */
+      cause?: { value: unknown };
+      /** An AggregateError's `errors`. */
+      errors?: { value: unknown };
+      /** Names of own properties left out because they cannot be cloned. */
+      dropped?: string[];
+    }
+  | { kind: 'value'; value: unknown };
 
 /** Worker-side code for a task name the module does not export. */
 export const TASK_NOT_FOUND = 'ERR_TASK_NOT_FOUND';

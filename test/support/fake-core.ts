@@ -23,7 +23,7 @@ export class FakeCore implements ExecutingCore {
   lastFaultAt = Number.NEGATIVE_INFINITY;
   tasks = 0;
   busyMs = 0;
-  terminating: 'timeout' | 'abort' | undefined;
+  deaths = 0;
   started = true;
   /** Every replica this core ran: the input and the digest it answered. */
   readonly ran: { input: unknown; digest: string | undefined }[] = [];
@@ -84,6 +84,7 @@ export class FakeCore implements ExecutingCore {
         this.pendingReject = undefined;
         if (behaviour === 'crash') {
           this.ran.push({ input, digest: undefined });
+          this.deaths++;
           reject(new Error('worker exited with code: 70'));
           return;
         }
@@ -93,16 +94,20 @@ export class FakeCore implements ExecutingCore {
         const payload = serialize(value);
         const digest = canonicalDigest(value);
         this.ran.push({ input, digest });
-        resolve({ ok: true, digest, payload, ms: 1, cpu: this.cpu });
+        resolve({ ok: true, payload, ms: 1, cpu: this.cpu });
       }, this.random.int(3));
     });
   }
 
-  terminateCurrent(reason: 'timeout' | 'abort'): void {
-    this.terminating = reason;
+  terminateCurrent(): boolean {
     const reject = this.pendingReject;
+    if (reject === undefined) return false;
     this.pendingReject = undefined;
-    setTimeout(() => reject?.(new Error('Terminating worker thread')), 0);
+    setTimeout(() => {
+      this.deaths++;
+      reject(new Error('Terminating worker thread'));
+    }, 0);
+    return true;
   }
 
   async stop(): Promise<void> {

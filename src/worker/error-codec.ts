@@ -1,0 +1,89 @@
+/**
+ * How a thrown error crosses from a replica to the caller. v8.serialize keeps only the message,
+ * stack, cause and one of seven built-in prototypes (a custom class or `name` becomes plain
+ * `Error`, own properties such as `code` are dropped), so errors travel as an explicit record:
+ * the nearest built-in class, name, message, cause and own enumerable properties. The stack
+ * travels beside the record and is not voted on: it differs by call path, not by outcome.
+ */
+import { deserialize, serialize } from 'node:v8';
+import type { ErrorPayload } from './protocol.js';
+
+type ErrorClass = new (message?: string) => Error;
+
+const BUILT_INS: ReadonlyMap<unknown, string> = new Map<unknown, string>([
+  [Error.prototype, 'Error'],
+  [RangeError.prototype, 'RangeError'],
+  [TypeError.prototype, 'TypeError'],
+  [SyntaxError.prototype, 'SyntaxError'],
+  [ReferenceError.prototype, 'ReferenceError'],
+  [EvalError.prototype, 'EvalError'],
+  [URIError.prototype, 'URIError'],
+  [AggregateError.prototype, 'AggregateError'],
+]);
+
+const CLASSES: Readonly<Record<string, ErrorClass>> = { Error, RangeError, TypeError, SyntaxError, ReferenceError, EvalError, URIError };
+
+/** The nearest built-in error class on the prototype chain of `error`. */
+function builtInOf(error: Error): string {
+  for (let proto: unknown = Object.getPrototypeOf(error); proto !== null && proto !== undefined; proto = Object.getPrototypeOf(proto)) {
+    const name = BUILT_INS.get(proto);
+    if (name !== undefined) return name;
+  }
+  return 'Error';
+}
+
+function cloneable(value: unknown): boolean {
+  try {
+    serialize(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The record of a thrown value (see ErrorPayload). Never throws. */
+export function errorPayload(thrown: unknown): ErrorPayload {
+  if (!(thrown instanceof Error)) return cloneable(thrown) ? { kind: 'value', value: thrown } : { kind: 'value', value: String(thrown) };
+  const props: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  for (const key of Object.keys(thrown)) {
+    const value = (thrown as unknown as Record<string, unknown>)[key];
+    if (cloneable(value)) props[key] = value;
+    else dropped.push(key);
+  }
+  const payload: ErrorPayload = { kind: 'error', type: builtInOf(thrown), name: String(thrown.name), message: String(thrown.message), props };
+  for (const key of ['cause', 'errors'] as const) {
+    if (!Object.hasOwn(thrown, key) || Object.prototype.propertyIsEnumerable.call(thrown, key)) continue;
+    const value = (thrown as unknown as Record<string, unknown>)[key];
+    if (cloneable(value)) payload[key] = { value };
+    else dropped.push(key);
+  }
+  if (dropped.length > 0) payload.dropped = dropped;
+  return payload;
+}
+
+/** Bytes of a thrown value: `[record, stack]`. */
+export function encodeThrown(thrown: unknown): Uint8Array {
+  const stack = thrown instanceof Error && typeof thrown.stack === 'string' ? thrown.stack : undefined;
+  return serialize([errorPayload(thrown), stack]);
+}
+
+/** The record of an encoded thrown value (what is voted on). */
+export function thrownRecord(bytes: Uint8Array): ErrorPayload {
+  return (deserialize(bytes) as [ErrorPayload, string | undefined])[0];
+}
+
+/** Rebuilds the thrown value on the main thread: the same built-in class, name, message, cause, properties and stack. */
+export function rebuildThrown(bytes: Uint8Array): unknown {
+  const [record, stack] = deserialize(bytes) as [ErrorPayload, string | undefined];
+  if (record.kind === 'value') return record.value;
+  const error = record.type === 'AggregateError' ? new AggregateError([], record.message) : new (CLASSES[record.type] ?? Error)(record.message);
+  // The class's own name comes from its prototype; an own name (a custom subclass) is kept as the task set it.
+  if (error.name !== record.name) Object.defineProperty(error, 'name', { value: record.name, writable: true, configurable: true });
+  // Like the constructors set them: own, non-enumerable.
+  if (record.cause !== undefined) Object.defineProperty(error, 'cause', { value: record.cause.value, writable: true, configurable: true });
+  if (record.errors !== undefined) Object.defineProperty(error, 'errors', { value: record.errors.value, writable: true, configurable: true });
+  Object.assign(error, record.props);
+  if (stack !== undefined) Object.defineProperty(error, 'stack', { value: stack, writable: true, configurable: true });
+  return error;
+}
