@@ -38,7 +38,9 @@
  */
 import { types } from 'node:util';
 
-type Kind = 'array' | 'Number' | 'String' | 'Boolean' | 'BigInt' | 'Symbol' | 'Date' | 'RegExp' | 'Error' | 'Map' | 'Set' | 'ArrayBuffer' | 'SharedArrayBuffer' | 'view' | 'object';
+type Kind =
+  | 'array' | 'object' | 'Number' | 'String' | 'Boolean' | 'BigInt' | 'Symbol'
+  | 'Date' | 'RegExp' | 'Error' | 'Map' | 'Set' | 'ArrayBuffer' | 'SharedArrayBuffer' | 'view';
 
 /** What a clone of `value` would be, by its internal slots (the prototype can lie; a clone ignores it). */
 function kindOf(value: object): Kind {

@@ -55,9 +55,16 @@ const leaf: fc.Arbitrary<unknown> = fc.oneof(
   text,
   fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
   fc.constantFrom(true, false, undefined, null),
-  fc.oneof(number.map((n) => new Number(n)), text.map((s) => new String(s)), fc.boolean().map((b) => new Boolean(b)), fc.bigInt().map((b) => Object(b) as object)),
+  fc.oneof(
+    number.map((n) => new Number(n)),
+    text.map((s) => new String(s)),
+    fc.boolean().map((b) => new Boolean(b)),
+    fc.bigInt().map((b) => Object(b) as object),
+  ),
   fc.oneof(fc.constant(Number.NaN), fc.integer({ min: -1e12, max: 1e12 })).map((t) => new Date(t)),
-  fc.tuple(fc.constantFrom('a', 'a(b)?', '\\d+', '[x-z]', '', '\\u{1F600}'), fc.subarray(['g', 'i', 'm', 's', 'u', 'y'])).map(([source, flags]) => new RegExp(source, flags.join(''))),
+  fc
+    .tuple(fc.constantFrom('a', 'a(b)?', '\\d+', '[x-z]', '', '\\u{1F600}'), fc.subarray(['g', 'i', 'm', 's', 'u', 'y']))
+    .map(([source, flags]) => new RegExp(source, flags.join(''))),
   fc.tuple(fc.constantFrom('xab', 'ab', 'zzab', 'b', 'abab'), fc.constantFrom(/a(b)?/, /(?<n>b)/, /a/g)).map(([s, r]) => s.match(r)),
   bytes.map((u) => u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength)),
   fc.tuple(bytes, fc.nat(3), fc.constantFrom(...VIEWS)).map(([u, shift, [size, View]]) => {
@@ -97,7 +104,13 @@ export const value: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) 
     fc.dictionary(key, tie('value'), { maxKeys: 4 }),
     fc.sparseArray(tie('value'), { maxLength: 6, maxNumElements: 3 }),
     fc.tuple(fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(key, tie('value'), { maxKeys: 2 })).map(([items, extra]) => withExtras(items, extra)),
-    fc.tuple(fc.nat(ERRORS.length), fc.option(text, { nil: undefined }), fc.option(tie('value').map((v) => ({ value: v }))), fc.dictionary(key, tie('value'), { maxKeys: 2 }))
+    fc
+      .tuple(
+        fc.nat(ERRORS.length), // the last one is AggregateError
+        fc.option(text, { nil: undefined }),
+        fc.option(tie('value').map((v) => ({ value: v }))),
+        fc.dictionary(key, tie('value'), { maxKeys: 2 }),
+      )
       .map(([kind, message, cause, extra]) => makeError(kind, message, cause, extra)),
     fc.array(fc.tuple(tie('value'), tie('value')), { maxLength: 3 }).map((entries) => new Map(entries)),
     fc.array(tie('value'), { maxLength: 3 }).map((items) => new Set(items)),
@@ -201,7 +214,8 @@ function mutateArray(array: unknown[], how: number): void {
 
 function mutateError(error: Error, how: number): Error {
   const variant = how % 4;
-  if (variant === 0) Object.setPrototypeOf(error, ERRORS[(ERRORS.findIndex((c) => c.prototype === Object.getPrototypeOf(error)) + 1 + (how % 6)) % ERRORS.length]!.prototype);
+  const current = ERRORS.findIndex((c) => c.prototype === Object.getPrototypeOf(error));
+  if (variant === 0) Object.setPrototypeOf(error, ERRORS[(current + 1 + (how % 6)) % ERRORS.length]!.prototype);
   else if (variant === 1 && Object.hasOwn(error, 'cause')) delete error.cause;
   else if (variant === 1) Object.defineProperty(error, 'cause', { value: how, writable: true, configurable: true });
   else if (variant === 2) error.message = Object.hasOwn(error, 'message') ? `${error.message}.` : '';
