@@ -29,6 +29,7 @@
  *
  * This is stricter than `util.isDeepStrictEqual` in key order, Map and Set order and aliasing
  * (all observable on a clone), and it also checks the classes of errors and boxed primitives.
+ * (One place where it is looser: Node 20's isDeepStrictEqual finds two invalid Dates unequal.)
  * Healthy replicas of deterministic code build their values in the same order with the same
  * aliasing, so the extra strictness never splits an honest vote.
  *
