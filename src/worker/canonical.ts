@@ -453,6 +453,8 @@ export function canonicalDigest(value: unknown): string {
     return digest;
   } finally {
     if (!done) mine.work.clear();
+    // A very deep value grew the stacks; do not keep them for the life of the thread.
+    if (mine.work.kind.length > 4096) mine.work = new Work();
     spare = mine;
   }
 }
