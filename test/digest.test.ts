@@ -1,6 +1,6 @@
 // The voted digest must depend on the value only, never on V8's internal representation.
 import { fileURLToPath } from 'node:url';
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { Triplex } from '../dist/index.js';
@@ -44,6 +44,53 @@ describe('canonical digest', () => {
     const before = canonicalDigest(big);
     big[123_456]! ^= 1;
     expect(canonicalDigest(big)).not.toBe(before);
+  });
+});
+
+// Each of these once gave two different values one digest, so a faulty core's wrong value could win a vote.
+describe('canonical digest: values that once shared a digest', () => {
+  const clone = <T>(value: T): T => deserialize(serialize(value)) as T;
+  const differ = (a: unknown, b: unknown): void => expect(canonicalDigest(clone(a))).not.toBe(canonicalDigest(clone(b)));
+
+  it('strings are UTF-16 code units: lone surrogates are not all U+FFFD', () => {
+    differ('\ud800', '\ud801');
+    differ('a\udc00', 'a\ufffd');
+    differ({ key: '\ud83d' }, { key: '\ude00' });
+  });
+
+  it("an array's named properties count: RegExp matches at different places", () => {
+    differ('xa'.match(/a/), 'a'.match(/a/));
+    differ(Object.assign([1, 2], { extra: 1 }), [1, 2]);
+  });
+
+  it("an error's cause and class count, not only its name and message", () => {
+    differ(new Error('m', { cause: 1 }), new Error('m', { cause: 2 }));
+    differ(new Error('m', { cause: undefined }), new Error('m'));
+    const renamed = new TypeError('m');
+    Object.defineProperty(renamed, 'name', { value: 'RangeError' }); // a raw (uncloned) value: same name, other class
+    expect(canonicalDigest(renamed)).not.toBe(canonicalDigest(new RangeError('m')));
+  });
+
+  it('boxed primitives are their class and value, not an empty object', () => {
+    differ(new Number(5), new Number(6));
+    differ(new Number(5), new String('5'));
+    differ(new Boolean(false), {});
+    differ(Object(1n), Object(2n));
+  });
+
+  it('a value 100,000 levels deep digests without overflowing the stack', () => {
+    const nest = (depth: number, leaf: number): Record<string, unknown> => {
+      const root: Record<string, unknown> = {};
+      let node = root;
+      for (let i = 0; i < depth; i++) node = node.next = {};
+      node.leaf = leaf;
+      return root;
+    };
+    let deepArray: unknown[] = [];
+    for (let i = 0; i < 100_000; i++) deepArray = [deepArray];
+    expect(canonicalDigest(nest(100_000, 1))).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(canonicalDigest(nest(100_000, 1))).not.toBe(canonicalDigest(nest(100_000, 2)));
+    expect(canonicalDigest(deepArray)).not.toBe(canonicalDigest([deepArray]));
   });
 });
 

@@ -71,7 +71,9 @@ async function answer(compute: () => unknown, index: number): Promise<GoldenAnsw
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The golden answer for input ${index} cannot be cloned: ${(error as Error).message}`, { index });
   }
-  return { ok: true, value: deserialize(bytes), digest: canonicalDigest(value) };
+  // The digest of the decoded clone, as replicas' values are digested (a clone drops, e.g., an error's own properties).
+  const decoded = deserialize(bytes);
+  return { ok: true, value: decoded, digest: canonicalDigest(decoded) };
 }
 
 /** Golden answers per input, and the slowest fault-free computation (ms; undefined when supplied). */

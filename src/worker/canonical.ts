@@ -1,68 +1,437 @@
 /**
- * Canonical digest of a value: SHA-256 of a type-tagged encoding that depends only on the value,
- * never on how V8 happens to represent it. v8.serialize is not canonical: the same integer is
- * written as int32 or as a double depending on the object's field representation (`{x: 3}` vs an
- * `x` that once held 0.5), which would make healthy cores disagree.
+ * Canonical digest of a value: SHA-256 (base64) of a type-tagged, length-prefixed encoding. Two
+ * values get the same encoding exactly when their structured clones are indistinguishable, as
+ * defined by `sameClone` in src/vote/equality.ts (the reference this encoder is property-tested
+ * against). The pool digests decoded values (v8.deserialize, decodePayload) on the main thread,
+ * so only what a structured clone can hold needs to be exact; functions and symbols (which cannot
+ * be cloned and never reach a vote) get a tag and a per-process identity, never a crash.
  *
- * Numbers are always 8 IEEE-754 bytes (all NaNs alike, -0 distinct from 0); strings, bigints,
- * arrays, plain objects (own enumerable keys in order), Map, Set, Date, RegExp, errors, typed
- * arrays and ArrayBuffers are encoded structurally; a repeated object is a back-reference, as in
- * structured clone.
+ * The encoding depends on the value only, never on V8's representation (v8.serialize writes the
+ * same integer as int32 or as a double depending on the object's field representation): a number
+ * is an int32 when `Object.is(n, n | 0)`, else 8 IEEE-754 bytes with one NaN. Strings are UTF-16
+ * code units. Every container states its size before its children, so the encoding parses back
+ * one way only; an object met again is a back-reference to its index in first-visit order, which
+ * makes aliasing and cycles part of the value, as in a clone. The walk keeps its own stack, so
+ * no depth overflows the call stack.
+ *
+ * Classes are found by prototype (a decoded clone's prototype always matches its internal slots)
+ * and confirmed by their internal slots; a built-in whose prototype was replaced by
+ * Object.prototype or null (which no clone produces) is encoded as a plain object.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { types } from 'node:util';
 
 const CHUNK = 64 * 1024;
+/** Strings shorter than this are copied code unit by code unit (faster than Buffer#write for short keys). */
+const SHORT_STRING = 32;
 
-/** One scratch buffer per thread, reused by every digest (a getter in the value could re-enter: it then gets its own). */
-let spare: Buffer | undefined = Buffer.allocUnsafe(CHUNK);
+// Tags: one byte before every value.
+const UNDEFINED = 0x75;
+const NULL = 0x6e;
+const TRUE = 0x74;
+const FALSE = 0x66;
+const INT = 0x69;
+const DOUBLE = 0x64;
+const STRING = 0x73;
+const BIGINT = 0x62;
+const REF = 0x72;
+const ARRAY = 0x61;
+const HOLES = 0x68;
+const OBJECT = 0x6f;
+const BOXED = 0x42;
+const DATE = 0x44;
+const REGEXP = 0x52;
+const ERROR = 0x45;
+const MAP = 0x4d;
+const SET = 0x53;
+const ARRAY_BUFFER = 0x41;
+const SHARED_BUFFER = 0x48;
+const VIEW = 0x56;
+const SYMBOL_FOR = 0x79;
+const OPAQUE = 0x3f;
+
+type Kind = 'boxed' | 'Date' | 'RegExp' | 'Error' | 'Map' | 'Set' | 'ArrayBuffer' | 'SharedArrayBuffer' | 'view';
+
+interface Builtin {
+  readonly kind: Kind;
+  /** Which class within the kind (boxed type, error class, view class); written after the tag. */
+  readonly code: number;
+  /** The internal-slot check: a prototype alone does not make a Date. */
+  readonly brand: (value: object) => boolean;
+  readonly unbox?: (this: object) => unknown;
+}
+
+const BUILTINS = new Map<object, Builtin>();
+function register(kind: Kind, brand: (value: object) => boolean, classes: Function[], unbox?: (this: object) => unknown, code = 0): void {
+  classes.forEach((c, i) => BUILTINS.set(c.prototype as object, { kind, code: code + i, brand, unbox }));
+}
+register('boxed', types.isNumberObject, [Number], Number.prototype.valueOf, 0);
+register('boxed', types.isStringObject, [String], String.prototype.valueOf, 1);
+register('boxed', types.isBooleanObject, [Boolean], Boolean.prototype.valueOf, 2);
+register('boxed', types.isBigIntObject, [BigInt], BigInt.prototype.valueOf, 3);
+register('boxed', types.isSymbolObject, [Symbol], Symbol.prototype.valueOf, 4);
+register('Date', types.isDate, [Date]);
+register('RegExp', types.isRegExp, [RegExp]);
+register('Map', types.isMap, [Map]);
+register('Set', types.isSet, [Set]);
+register('ArrayBuffer', types.isArrayBuffer, [ArrayBuffer]);
+register('SharedArrayBuffer', types.isSharedArrayBuffer, [SharedArrayBuffer]);
+const errorClasses: Function[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
+if (typeof AggregateError === 'function') errorClasses.push(AggregateError);
+register('Error', types.isNativeError, errorClasses);
+register('view', ArrayBuffer.isView, [
+  Buffer, Uint8Array, Int8Array, Uint8ClampedArray, Uint16Array, Int16Array, Uint32Array, Int32Array,
+  Float32Array, Float64Array, BigUint64Array, BigInt64Array, DataView,
+]);
+
+/** The nearest built-in class on the prototype chain; undefined for plain objects and class instances. */
+function builtinOf(proto: object | null): Builtin | undefined {
+  for (; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    const found = BUILTINS.get(proto);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Functions and symbols are never cloned; each gets an id for the life of the process, so two never look alike. */
+const identities = new WeakMap<WeakKey, number>();
+let nextIdentity = 0;
+function identityOf(value: WeakKey): number {
+  let id = identities.get(value);
+  if (id === undefined) identities.set(value, (id = nextIdentity++));
+  return id;
+}
+
+function isIndex(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 4294967295 && String(n) === key;
+}
+
+// Frame kinds of the explicit work stack.
+const ELEMENTS = 0; // a dense array's elements, index .. end
+const SPARSE = 1; // an array with holes: its present index keys, with hole runs between them
+const KEYS = 2; // own enumerable keys of an object: key, then value
+const SEQUENCE = 3; // a list of values (Map entries flattened, Set members, an error's name/message/cause)
+
+/** Parallel arrays rather than frame objects: no allocation per container. */
+class Work {
+  readonly kind: number[] = [];
+  readonly target: unknown[] = [];
+  readonly list: (readonly unknown[] | undefined)[] = [];
+  readonly index: number[] = [];
+  readonly end: number[] = [];
+  depth = 0;
+
+  push(kind: number, target: unknown, list: readonly unknown[] | undefined, index: number, end: number): void {
+    const d = this.depth++;
+    this.kind[d] = kind;
+    this.target[d] = target;
+    this.list[d] = list;
+    this.index[d] = index;
+    this.end[d] = end;
+  }
+
+  pop(): void {
+    const d = --this.depth;
+    this.target[d] = undefined;
+    this.list[d] = undefined;
+  }
+
+  /** After a throw: forget every reference into the value. */
+  clear(): void {
+    this.depth = 0;
+    this.target.length = 0;
+    this.list.length = 0;
+  }
+}
+
+interface Scratch {
+  buffer: Buffer;
+  view: DataView;
+  work: Work;
+}
+
+function scratch(): Scratch {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  return { buffer, view: new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength), work: new Work() };
+}
+
+/** One scratch per thread, reused by every digest (a getter in the value could re-enter: it then gets its own). */
+let spare: Scratch | undefined = scratch();
 
 class Encoder {
   private readonly hash: Hash = createHash('sha256');
-  readonly scratch = spare ?? Buffer.allocUnsafe(CHUNK);
-  private buffer = this.scratch;
+  private buffer: Buffer;
+  private view: DataView;
   private length = 0;
-  private readonly seen = new Map<object, number>();
+  private seen: Map<object, number> | undefined;
+  private readonly work: Work;
 
-  private room(bytes: number): void {
-    if (this.length + bytes <= this.buffer.length) return;
-    this.flush();
-    if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(bytes);
+  constructor(readonly scratch: Scratch) {
+    this.buffer = scratch.buffer;
+    this.view = scratch.view;
+    this.work = scratch.work;
   }
+
+  encode(root: unknown): string {
+    this.value(root);
+    const work = this.work;
+    while (work.depth > 0) this.step(work, work.depth - 1);
+    this.flush();
+    return this.hash.digest('base64');
+  }
+
+  /**
+   * Writes the children of the frame on top up to the first object (which may push a frame of its
+   * own, so the walk resumes from the new top), or all of them and pops it.
+   */
+  private step(work: Work, d: number): void {
+    const kind = work.kind[d];
+    if (kind === SPARSE) return this.sparse(work, d, work.index[d]!);
+    const target = work.target[d];
+    const list = work.list[d];
+    const end = kind === ELEMENTS ? work.end[d]! : list!.length;
+    let index = work.index[d]!;
+    while (index < end) {
+      let item: unknown;
+      if (kind === ELEMENTS) item = (target as unknown[])[index];
+      else if (kind === SEQUENCE) item = list![index];
+      else {
+        this.text(list![index] as string);
+        item = (target as Record<string, unknown>)[list![index] as string];
+      }
+      index++;
+      if (typeof item === 'object' && item !== null) {
+        work.index[d] = index;
+        return this.object(item);
+      }
+      this.value(item);
+    }
+    work.pop();
+  }
+
+  /** `end` holds the next index to cover; holes between present indices are written as runs. */
+  private sparse(work: Work, d: number, index: number): void {
+    const array = work.target[d] as unknown[];
+    const list = work.list[d]!;
+    const next = index < list.length ? Number(list[index]) : array.length;
+    const covered = work.end[d]!;
+    if (next > covered) {
+      this.tag(HOLES);
+      this.u32(next - covered);
+    }
+    if (index === list.length) return work.pop();
+    work.index[d] = index + 1;
+    work.end[d] = next + 1;
+    this.value(array[next]);
+  }
+
+  private value(value: unknown): void {
+    switch (typeof value) {
+      case 'number':
+        return this.number(value);
+      case 'string':
+        this.tag(STRING);
+        return this.text(value);
+      case 'boolean':
+        return this.tag(value ? TRUE : FALSE);
+      case 'undefined':
+        return this.tag(UNDEFINED);
+      case 'bigint':
+        this.tag(BIGINT);
+        return this.text(value.toString(16));
+      case 'object':
+        return value === null ? this.tag(NULL) : this.object(value);
+      case 'symbol':
+        if (Symbol.keyFor(value) !== undefined) {
+          this.tag(SYMBOL_FOR);
+          return this.text(Symbol.keyFor(value)!);
+        }
+        return this.opaque(value, 0);
+      default:
+        return this.opaque(value as Function, 1);
+    }
+  }
+
+  private opaque(value: WeakKey, type: number): void {
+    this.tag(OPAQUE);
+    this.tag(type);
+    this.f64(identityOf(value));
+  }
+
+  private object(value: object): void {
+    const seen = (this.seen ??= new Map());
+    const previous = seen.get(value);
+    if (previous !== undefined) {
+      this.tag(REF);
+      this.u32(previous);
+      return;
+    }
+    seen.set(value, seen.size);
+    if (Array.isArray(value)) return this.array(value);
+    const proto = Object.getPrototypeOf(value) as object | null;
+    const builtin = proto === Object.prototype ? undefined : builtinOf(proto);
+    if (builtin === undefined || !builtin.brand(value)) return this.properties(OBJECT, value);
+    this.builtin(value, builtin);
+  }
+
+  private array(array: unknown[]): void {
+    const keys = Object.keys(array);
+    const length = array.length;
+    // Object.keys lists present indices in order, then named keys: the first `length` keys are all indices iff there is no hole.
+    const dense = length === 0 || keys[length - 1] === String(length - 1);
+    let indices = length;
+    if (!dense) for (indices = 0; indices < keys.length && isIndex(keys[indices]!); ) indices++;
+    this.tag(ARRAY);
+    this.u32(length);
+    this.u32(keys.length - indices);
+    if (keys.length > indices) this.work.push(KEYS, array, keys.slice(indices), 0, 0);
+    if (dense) this.work.push(ELEMENTS, array, undefined, 0, length);
+    else this.work.push(SPARSE, array, keys.slice(0, indices), 0, 0);
+  }
+
+  /** Own enumerable string keys in order, with their values; `tag` and any header come first. */
+  private properties(tag: number, value: object, header?: (keys: number) => void): void {
+    const keys = Object.keys(value);
+    this.tag(tag);
+    if (header !== undefined) header(keys.length);
+    else this.u32(keys.length);
+    if (keys.length > 0) this.work.push(KEYS, value, keys, 0, 0);
+  }
+
+  private builtin(value: object, builtin: Builtin): void {
+    switch (builtin.kind) {
+      case 'boxed':
+        this.tag(BOXED);
+        this.tag(builtin.code);
+        return this.value(builtin.unbox!.call(value));
+      case 'Date':
+        this.tag(DATE);
+        return this.number((value as Date).getTime());
+      case 'RegExp':
+        this.tag(REGEXP);
+        this.text((value as RegExp).source);
+        return this.text((value as RegExp).flags);
+      case 'ArrayBuffer':
+      case 'SharedArrayBuffer':
+        return this.arrayBuffer(builtin.kind === 'ArrayBuffer' ? ARRAY_BUFFER : SHARED_BUFFER, value as ArrayBuffer);
+      case 'view':
+        this.tag(VIEW);
+        this.tag(builtin.code);
+        return this.bytes(value as ArrayBufferView);
+      case 'Map':
+        return this.sequence(MAP, (value as Map<unknown, unknown>).size, [...(value as Map<unknown, unknown>)].flat());
+      case 'Set':
+        return this.sequence(SET, (value as Set<unknown>).size, [...(value as Set<unknown>)]);
+      case 'Error':
+        return this.error(value as Error, builtin.code);
+    }
+  }
+
+  private sequence(tag: number, size: number, items: unknown[]): void {
+    this.tag(tag);
+    this.u32(size);
+    if (items.length > 0) this.work.push(SEQUENCE, undefined, items, 0, 0);
+  }
+
+  /** Class, then `name`, own `message` and own `cause` when present, then own enumerable keys. Not the stack. */
+  private error(error: Error, code: number): void {
+    const hasMessage = Object.hasOwn(error, 'message');
+    const hasCause = Object.hasOwn(error, 'cause');
+    // The keys frame goes under the name/message/cause frame, so it is written after them.
+    this.properties(ERROR, error, (keys) => {
+      this.tag(code);
+      this.tag((hasMessage ? 1 : 0) | (hasCause ? 2 : 0));
+      this.u32(keys);
+    });
+    const items: unknown[] = [error.name];
+    if (hasMessage) items.push(error.message);
+    if (hasCause) items.push(error.cause);
+    this.work.push(SEQUENCE, undefined, items, 0, 0);
+  }
+
+  private arrayBuffer(tag: number, buffer: ArrayBuffer): void {
+    const growable = buffer as ArrayBuffer & { resizable?: boolean; growable?: boolean; maxByteLength?: number };
+    this.tag(tag);
+    this.f64(growable.resizable || growable.growable ? growable.maxByteLength! : -1);
+    this.bytes(new Uint8Array(buffer));
+  }
+
+  // Raw writes into the scratch buffer, hashed a chunk at a time.
 
   private flush(): void {
     if (this.length > 0) this.hash.update(this.buffer.subarray(0, this.length));
     this.length = 0;
   }
 
-  private tag(code: string): void {
+  private room(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    this.flush();
+    if (bytes > this.buffer.length) {
+      this.buffer = Buffer.allocUnsafe(bytes);
+      this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+    }
+  }
+
+  private tag(code: number): void {
     this.room(1);
-    this.buffer[this.length++] = code.charCodeAt(0);
+    this.buffer[this.length++] = code;
   }
 
   private u32(value: number): void {
     this.room(4);
-    this.buffer.writeUInt32LE(value >>> 0, this.length);
+    this.view.setUint32(this.length, value, true);
     this.length += 4;
   }
 
   private f64(value: number): void {
     this.room(8);
-    this.buffer.writeDoubleLE(Number.isNaN(value) ? Number.NaN : value, this.length);
+    this.view.setFloat64(this.length, value === value ? value : Number.NaN, true);
     this.length += 8;
   }
 
-  private text(value: string): void {
-    const bytes = Buffer.byteLength(value, 'utf8');
-    this.u32(bytes);
-    this.room(bytes);
-    this.length += this.buffer.write(value, this.length, 'utf8');
+  /** One encoding per number value: int32 when it is one (and not -0), else a double. */
+  private number(value: number): void {
+    if ((value | 0) === value && (value !== 0 || 1 / value > 0)) {
+      this.room(5);
+      this.buffer[this.length] = INT;
+      this.view.setInt32(this.length + 1, value, true);
+      this.length += 5;
+    } else {
+      this.tag(DOUBLE);
+      this.f64(value);
+    }
   }
 
-  private bytes(view: ArrayBufferView | ArrayBuffer): void {
-    const raw = view instanceof ArrayBuffer ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    this.u32(raw.byteLength);
+  /** Length in code units, then the UTF-16LE code units themselves (lone surrogates included). */
+  private text(value: string): void {
+    const units = value.length;
+    this.u32(units);
+    if (units * 2 > CHUNK / 2) {
+      this.flush();
+      this.hash.update(value, 'utf16le');
+      return;
+    }
+    this.room(units * 2);
+    if (units < SHORT_STRING) {
+      const buffer = this.buffer;
+      let at = this.length;
+      for (let i = 0; i < units; i++) {
+        const unit = value.charCodeAt(i);
+        buffer[at++] = unit & 0xff;
+        buffer[at++] = unit >>> 8;
+      }
+      this.length = at;
+    } else {
+      this.length += this.buffer.write(value, this.length, 'utf16le');
+    }
+  }
+
+  /** Byte length, then the bytes of the view; large ones are hashed in place, without a copy. */
+  private bytes(view: ArrayBufferView): void {
+    const raw = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    this.f64(raw.byteLength);
     if (raw.byteLength > CHUNK / 4) {
-      // Large binary results are hashed in place, without a copy.
       this.flush();
       this.hash.update(raw);
     } else {
@@ -71,112 +440,21 @@ class Encoder {
       this.length += raw.byteLength;
     }
   }
-
-  value(value: unknown): void {
-    switch (typeof value) {
-      case 'number':
-        this.tag('d');
-        this.f64(value);
-        return;
-      case 'string':
-        this.tag('s');
-        this.text(value);
-        return;
-      case 'boolean':
-        this.tag(value ? 't' : 'f');
-        return;
-      case 'undefined':
-        this.tag('u');
-        return;
-      case 'bigint':
-        this.tag('b');
-        this.text(value.toString(16));
-        return;
-      case 'object':
-        if (value === null) this.tag('n');
-        else this.object(value);
-        return;
-      default:
-        // Functions and symbols cannot be cloned; the serializer reports them.
-        this.tag('?');
-        this.text(String(typeof value));
-    }
-  }
-
-  private object(value: object): void {
-    const previous = this.seen.get(value);
-    if (previous !== undefined) {
-      this.tag('r');
-      this.u32(previous);
-      return;
-    }
-    this.seen.set(value, this.seen.size);
-    if (ArrayBuffer.isView(value)) {
-      this.tag('T');
-      this.text(Object.prototype.toString.call(value));
-      this.bytes(value);
-    } else if (value instanceof ArrayBuffer) {
-      this.tag('B');
-      this.bytes(value);
-    } else if (Array.isArray(value)) {
-      this.tag('a');
-      this.u32(value.length);
-      for (let i = 0; i < value.length; i++) {
-        if (i in value) this.value(value[i]);
-        else this.tag('h');
-      }
-    } else if (value instanceof Map) {
-      this.tag('M');
-      this.u32(value.size);
-      for (const [k, v] of value) {
-        this.value(k);
-        this.value(v);
-      }
-    } else if (value instanceof Set) {
-      this.tag('S');
-      this.u32(value.size);
-      for (const v of value) this.value(v);
-    } else if (value instanceof Date) {
-      this.tag('D');
-      this.f64(value.getTime());
-    } else if (value instanceof RegExp) {
-      this.tag('R');
-      this.text(value.source);
-      this.text(value.flags);
-    } else if (value instanceof Error) {
-      this.tag('E');
-      this.text(value.name);
-      this.text(value.message);
-      this.fields(value);
-    } else {
-      this.tag('o');
-      this.fields(value);
-    }
-  }
-
-  private fields(value: object): void {
-    const keys = Object.keys(value);
-    this.u32(keys.length);
-    for (const key of keys) {
-      this.text(key);
-      this.value((value as Record<string, unknown>)[key]);
-    }
-  }
-
-  digest(): string {
-    this.flush();
-    return this.hash.digest('base64');
-  }
 }
 
-/** SHA-256 (base64) of the canonical encoding of `value`. */
+/** SHA-256 (base64) of the canonical encoding of `value`: equal digests mean `sameClone` values. */
 export function canonicalDigest(value: unknown): string {
-  const encoder = new Encoder();
-  if (spare === encoder.scratch) spare = undefined;
+  const mine = spare ?? scratch();
+  spare = undefined;
+  let done = false;
   try {
-    encoder.value(value);
-    return encoder.digest();
+    const digest = new Encoder(mine).encode(value);
+    done = true;
+    return digest;
   } finally {
-    if (spare === undefined) spare = encoder.scratch;
+    if (!done) mine.work.clear();
+    // A very deep value grew the stacks; do not keep them for the life of the thread.
+    if (mine.work.kind.length > 4096) mine.work = new Work();
+    spare = mine;
   }
 }
