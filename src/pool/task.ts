@@ -61,6 +61,10 @@ export class TaskRun {
   retryReason: 'tie-break' | 're-execution' | undefined;
   onAbort: (() => void) | undefined;
   readonly submittedAt = performance.now();
+  /** What the worker is asked to run when it is not `name` in the pool's module (a run() with its own filename). */
+  address: string | undefined;
+  /** What the core is judged on (run()'s `kind`); undefined: the task name. */
+  kind: string | undefined;
   dispatchedAt = 0;
 
   constructor(
