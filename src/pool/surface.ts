@@ -9,9 +9,9 @@ import type { TaskRun } from './task.js';
 
 declare module './events.js' {
   interface TriplexEvents {
-    /** A task submitted now would have to wait: the queue is not empty (backpressure; see `needsDrain`). */
+    /** Every task slot is taken: a task submitted now would wait (backpressure; see `needsDrain`). */
     needsDrain: Record<string, never>;
-    /** The queue emptied again after 'needsDrain'. */
+    /** A task slot freed again after 'needsDrain'. */
     drain: Record<string, never>;
     /** close() or destroy() finished: every worker has stopped. */
     close: Record<string, never>;
@@ -55,7 +55,8 @@ export function record(histogram: RecordableHistogram, ms: number): void {
 }
 
 export interface SurfaceHost {
-  queued(): number;
+  /** Tasks the enabled cores can run at once (piscina's maxThreads × concurrentTasksPerWorker). */
+  slots(): number;
   emit(name: 'needsDrain' | 'drain'): void;
 }
 
@@ -130,7 +131,7 @@ export class PoolSurface {
     this.checkQueued = true;
     queueMicrotask(() => {
       this.checkQueued = false;
-      const needs = this.host.queued() > 0;
+      const needs = this.pending.size >= this.host.slots();
       if (needs === this.needsDrain) return;
       this.needsDrain = needs;
       this.host.emit(needs ? 'needsDrain' : 'drain');

@@ -19,6 +19,7 @@ import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../op
 import { asAbortError, captureInput, move, resolveRunOptions, unwrapMovable, type Movable, type RunOptions } from './run-options.js';
 import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
 import { isWorkerThread } from '../worker.js';
+import * as threads from 'node:worker_threads';
 
 export type { RunOptions, Movable };
 
@@ -96,7 +97,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats);
     this.bridge.onCapacityChange = () => this.scheduler.coresChanged();
     this.bridge.loadOf = (core) => this.scheduler.load(core);
-    this.surface = new PoolSurface(o.compat, { queued: () => this.scheduler.queued, emit: (name) => this.emitSafely(name) });
+    const slots = (): number => Math.max(1, Math.floor(this.policy.capacity(this.coreList) / o.k));
+    this.surface = new PoolSurface(o.compat, { slots, emit: (name) => this.emitSafely(name) });
     this.ops = this.startOperations(); // issue #6: audit log, metrics, state scan (see the Operations block)
     this.readyPromise = this.startCores();
     // Callers who never await `ready` must not see an unhandled rejection; run() reports it too.
@@ -304,6 +306,11 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     return isWorkerThread();
   }
 
+  /** piscina's `Piscina.workerData`: inside a task, the pool's `workerData` option (the same on every core). */
+  static get workerData(): unknown {
+    return threads.workerData;
+  }
+
   /** Tasks accepted and not started yet. */
   get queueSize(): number {
     return this.scheduler.queued;
@@ -329,7 +336,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     return this.surface.histogram;
   }
 
-  /** True while tasks wait in the queue: a producer should wait for 'drain'. */
+  /** True while every task slot (enabled cores / k) is taken: a producer should wait for 'drain'. */
   get needsDrain(): boolean {
     return this.surface.needsDrain;
   }
