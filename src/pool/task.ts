@@ -24,8 +24,11 @@ export interface ReplicaReport {
   cpu: number;
   digest: string | undefined;
   ms: number;
-  /** True when the replica agreed with the winning majority. */
-  ok: boolean;
+  /**
+   * True when the replica agreed with the winning majority, false when it did not (or produced
+   * nothing); null when it was still running as the task settled (a majority agreed without it).
+   */
+  ok: boolean | null;
   status: ReplicaStatus;
   /** Error message for replicas that threw. */
   error?: string;
