@@ -241,7 +241,8 @@ describe('CLI arguments', () => {
       expect(error.message).toContain(`"${flag}"`);
     }
     // An unknown flag is a usage error (exit status 2), naming the flag.
-    expect(() => parseCampaignArgs([...base, '--bogus'])).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringContaining("'--bogus'") }));
+    const usage = expect.objectContaining({ name: 'UsageError', message: expect.stringContaining("'--bogus'") });
+    expect(() => parseCampaignArgs([...base, '--bogus'])).toThrow(usage);
   });
 
   it('--inputs takes inline JSON: an array is the list of inputs, any other value is one input', () => {

@@ -69,7 +69,8 @@ describe('CommonJS consumers', () => {
         throw new Error(`tsc failed: ${error.stdout ?? error.message}`);
       });
       const { stdout } = await run(process.execPath, [path.join(dir, 'out', 'index.js')], { cwd: dir, timeout: 20_000 });
-      expect(JSON.parse(stdout)).toEqual({ sum: 10, difference: -2, typo: 'ERR_INVALID_OPTION', entries: ['function', 'function', 'function', true, true, 'default'] });
+      const entries = ['function', 'function', 'function', true, true, 'default'];
+      expect(JSON.parse(stdout)).toEqual({ sum: 10, difference: -2, typo: 'ERR_INVALID_OPTION', entries });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -49,7 +49,8 @@ export function expectProtected(result: CampaignResult | readonly CampaignResult
     if (r.interrupted && expectation.allowInterrupted !== true) failures.push(`${name} was interrupted after ${r.tasks.settled} of ${r.tasks.planned} tasks`);
     const golden = r.goldenErrors;
     if (golden !== undefined && golden.inputs > 0 && expectation.allowGoldenErrors !== true) {
-      failures.push(`${name}: the golden run threw on ${golden.inputs} of ${golden.of} inputs (${golden.first ?? 'an error'}); set allowGoldenErrors if that error is the right answer`);
+      const what = `the golden run threw on ${golden.inputs} of ${golden.of} inputs (${golden.first ?? 'an error'})`;
+      failures.push(`${name}: ${what}; set allowGoldenErrors if that error is the right answer`);
     }
     if (r.outcomes.sdc > maxSdc) {
       const examples = r.sdcExamples

@@ -37,7 +37,9 @@ function modelTable(r: CampaignResult): string {
   const rows = r.models.map(
     (m) => `<tr><td>${esc(m.description)}</td><td>${m.injected}</td><td>${m.activated}</td>${(['masked', 'corrected', 'detected', 'sdc'] as const).map((o) => `<td>${m.outcomes[o]}</td>`).join('')}</tr>`,
   );
-  return `<table><thead><tr><th>fault model</th><th>injected (replicas)</th><th>activated (replicas)</th><th>masked (tasks)</th><th>corrected (tasks)</th><th>detected (tasks)</th><th>sdc (tasks)</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  // Injections are counted per replica, outcomes per task.
+  const head = ['fault model', 'injected (replicas)', 'activated (replicas)', 'masked (tasks)', 'corrected (tasks)', 'detected (tasks)', 'sdc (tasks)'];
+  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function coreTable(r: CampaignResult): string {

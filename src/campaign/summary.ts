@@ -33,7 +33,8 @@ export function disabledCell(result: CampaignResult): string {
 export function goldenWarning(result: CampaignResult): string | undefined {
   const g = result.goldenErrors;
   if (g === undefined || g.inputs === 0) return undefined;
-  return `WARNING: the fault-free golden run threw on ${g.inputs} of ${g.of} inputs (${g.first ?? 'an error'}): those tasks count as correct only because every replica threw the same error; check the task and its inputs`;
+  const what = `the fault-free golden run threw on ${g.inputs} of ${g.of} inputs (${g.first ?? 'an error'})`;
+  return `WARNING: ${what}: those tasks count as correct only because every replica threw the same error; check the task and its inputs`;
 }
 
 /** The outcome table: per configuration, outcomes, coverage with its confidence interval, cores disabled, throughput. */

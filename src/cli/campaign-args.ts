@@ -151,7 +151,8 @@ function asInputs(value: unknown): unknown[] {
 }
 
 export function parseCampaignArgs(argv: string[]): CampaignArgs {
-  const { values } = parseCommandArgs('campaign', { args: argv, options: OPTIONS, allowPositionals: false }) as { values: Record<string, string | string[] | boolean | undefined> };
+  type Values = Record<string, string | string[] | boolean | undefined>;
+  const { values } = parseCommandArgs('campaign', { args: argv, options: OPTIONS, allowPositionals: false }) as { values: Values };
   const str = (key: string): string | undefined => values[key] as string | undefined;
   const list = (key: string): string[] => (values[key] as string[] | undefined) ?? [];
   const help = values.help === true;

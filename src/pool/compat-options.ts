@@ -90,7 +90,8 @@ export function coresFromThreads(options: Record<string, unknown>, k: number): n
   if (options.maxThreads === undefined) return undefined;
   const threads = numberOption('maxThreads', options.maxThreads, 0, k, { integer: true, max: 4096 });
   if (options.cores !== undefined && options.cores !== threads) {
-    throw invalidOption('maxThreads', `equal to "cores" when both are given (one core is one worker thread; cores = ${String(options.cores)})`, threads, 'range');
+    const why = `equal to "cores" when both are given (one core is one worker thread; cores = ${String(options.cores)})`;
+    throw invalidOption('maxThreads', why, threads, 'range');
   }
   return threads;
 }

@@ -158,7 +158,8 @@ export function resolveModuleUrl(filename: unknown): string {
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isObject(options)) throw invalidOption('options', 'an object with at least { filename }', options, 'type');
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key) && !COMPAT_KEYS.includes(key)) throw invalidOption(key, `a known option (${[...KNOWN, ...COMPAT_KEYS].join(', ')})`, options[key], 'range');
+    if (KNOWN.has(key) || COMPAT_KEYS.includes(key)) continue;
+    throw invalidOption(key, `a known option (${[...KNOWN, ...COMPAT_KEYS].join(', ')})`, options[key], 'range');
   }
   const moduleUrl = resolveModuleUrl(options.filename);
   const redundancy = oneOf('redundancy', options.redundancy, ['dmr', 'tmr'] as const, 'tmr');

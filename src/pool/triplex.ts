@@ -278,7 +278,9 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     if (this.closing !== undefined) return this.closing;
     if (options.force === true) {
       for (const task of [...this.surface.tasks]) {
-        if (!task.started) this.scheduler.fail(task, new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) was not started: the pool is closed`, { taskId: task.id }));
+        if (task.started) continue;
+        const message = `Task "${task.name}" (#${task.id}) was not started: the pool is closed`;
+        this.scheduler.fail(task, new TriplexError('ERR_ABORTED', message, { taskId: task.id }));
       }
     }
     const timeout = this.options.compat.closeTimeout;

@@ -53,7 +53,10 @@ function timeCharts(r: ScenarioResult): string[] {
   const failed = distinct(eventful.map((x) => ({ name: runName(x, r), points: points(x, x.series.failed) })));
   charts.push(
     lineChart({ title: 'Failed cores over time (the fault schedule)', x: 'virtual time (s)', y: 'cores', series: failed }),
-    lineChart({ title: 'Disabled cores over time', x: 'virtual time (s)', y: 'cores', series: eventful.map((x) => ({ name: runName(x, r), points: points(x, x.series.disabled) })) }),
+    lineChart({
+      title: 'Disabled cores over time', x: 'virtual time (s)', y: 'cores',
+      series: eventful.map((x) => ({ name: runName(x, r), points: points(x, x.series.disabled) })),
+    }),
   );
   return charts;
 }

@@ -57,7 +57,8 @@ export async function run(argv: string[]): Promise<number> {
       if (args.html !== undefined) console.log(`HTML: ${args.html}`);
     }
     const golden = goldenWarning(result);
-    if (golden !== undefined) process.stderr.write(`\ntriplex campaign: ${golden}${args.allowGoldenErrors ? '' : ' (exit status 1; --allow-golden-errors accepts it)'}\n`);
+    const exitNote = args.allowGoldenErrors ? '' : ' (exit status 1; --allow-golden-errors accepts it)';
+    if (golden !== undefined) process.stderr.write(`\ntriplex campaign: ${golden}${exitNote}\n`);
     if (result.interrupted) return 130;
     return golden === undefined || args.allowGoldenErrors ? 0 : 1;
   } finally {
