@@ -16,7 +16,7 @@ import { TaskRun, type DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
 import { Operations } from '../ops/operations.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
-import { asAbortError, captureInput, move, resolveRunOptions, unwrapMovable, type Movable, type RunOptions } from './run-options.js';
+import { asAbortError, captureInput, move, resolveRunOptions, unwrapMovable, type Movable, type ResolvedRun, type RunOptions } from './run-options.js';
 import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
 import { isWorkerThread } from '../worker.js';
 import * as threads from 'node:worker_threads';
@@ -145,7 +145,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   }
 
   private submit(given: unknown, options: RunOptions, detailed: boolean): Promise<unknown> {
-    let run: ReturnType<typeof resolveRunOptions>;
+    let run: ResolvedRun;
     try {
       run = resolveRunOptions(options, this.options.compat.name, this.options.moduleUrl);
     } catch (error) {
@@ -175,22 +175,36 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      const task: TaskRun = new TaskRun(id, name, bytes, this.options.k, detailed, (value) => {
-        this.surface.settled(task);
-        resolve(value);
-      }, (error) => {
-        this.surface.settled(task);
-        reject(asAbortError(error, signal));
-      }, signal);
-      task.address = run.address;
-      task.kind = run.kind;
-      this.surface.submitted(task);
+      const task = this.createTask(id, run, bytes, detailed, resolve, reject);
       if (signal !== undefined) {
         task.onAbort = () => this.scheduler.abort(task, signal.reason);
         signal.addEventListener('abort', task.onAbort, { once: true });
       }
       this.scheduler.submit(task);
     });
+  }
+
+  /** A task the pool surface (close, drain, timing) follows until it settles. */
+  private createTask(
+    id: number,
+    run: ResolvedRun,
+    bytes: Uint8Array,
+    detailed: boolean,
+    resolve: (value: unknown) => void,
+    reject: (error: Error) => void,
+  ): TaskRun {
+    const settled = (): void => this.surface.settled(task);
+    const task: TaskRun = new TaskRun(id, run.name, bytes, this.options.k, detailed, (value) => {
+      settled();
+      resolve(value);
+    }, (error) => {
+      settled();
+      reject(asAbortError(error, run.signal));
+    }, run.signal);
+    task.address = run.address;
+    task.kind = run.kind;
+    this.surface.submitted(task);
+    return task;
   }
 
   /** Snapshot copies of every core. */
