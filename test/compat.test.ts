@@ -161,6 +161,7 @@ describe('piscina constructor options', () => {
     expect(seen.value).toEqual({ workerData: { tenant: 'acme', limits: [1, 2] }, env: 'on', argv: ['--flag'], isWorkerThread: true });
     expect(seen.corrected).toBe(false);
     expect(await piscina.run(null, { name: 'identity' })).toEqual({ typed: true, internalHidden: true });
+    expect(await piscina.run(null, { name: 'statics' })).toEqual({ isWorkerThread: true, workerData: { tenant: 'acme', limits: [1, 2] } });
     expect(Triplex.isWorkerThread).toBe(false);
   });
 
