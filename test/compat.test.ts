@@ -3,6 +3,7 @@
  * `pin: 'off'` and a core count that fits this machine). Real worker threads throughout.
  */
 import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Triplex, { Triplex as Named, isTriplexError, type TriplexOptions } from '../dist/index.js';
 import { until } from './helpers.js';
@@ -163,6 +164,22 @@ describe('piscina constructor options', () => {
     expect(await piscina.run(null, { name: 'identity' })).toEqual({ typed: true, internalHidden: true });
     expect(await piscina.run(null, { name: 'statics' })).toEqual({ isWorkerThread: true, workerData: { tenant: 'acme', limits: [1, 2] } });
     expect(Triplex.isWorkerThread).toBe(false);
+  });
+
+  it('workerData is the user’s: an audit log names it but does not copy it (it may hold secrets, or BigInts JSON cannot)', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const piscina = pool({ workerData: { secret: 'hunter2', big: 10n }, audit: { stream } });
+    expect(await piscina.run(null, { name: 'environment' })).toMatchObject({ workerData: { secret: 'hunter2', big: 10n } });
+    await piscina.close();
+    const start = lines.join('').split('\n').find((line) => line.includes('"pool-start"'))!;
+    expect(JSON.parse(start).options.compat.worker).toEqual(['workerData']);
+    expect(lines.join('')).not.toContain('hunter2');
   });
 
   it('maxThreads is the core count; minThreads, idleTimeout, execArgv, resourceLimits, niceIncrement are accepted', async () => {
