@@ -63,8 +63,6 @@ export interface SurfaceHost {
 export class PoolSurface {
   readonly startedAt = performance.now();
   completed = 0;
-  /** Sum of every task's run time, ms (utilization). */
-  runMs = 0;
   needsDrain = false;
   private readonly runTime = createHistogram();
   private readonly waitTime = createHistogram();
@@ -96,16 +94,17 @@ export class PoolSurface {
   settled(task: TaskRun): void {
     if (!this.pending.delete(task)) return;
     this.completed++;
-    const now = performance.now();
-    const dispatched = task.started ? task.dispatchedAt : now;
-    this.runMs += now - dispatched;
-    if (this.options.recordTiming) {
-      record(this.waitTime, dispatched - task.submittedAt);
-      if (task.started) record(this.runTime, now - dispatched);
-    }
+    if (this.options.recordTiming) this.recordTimes(task);
     if (this.options.workerHistogram) this.recordReplicas(task);
     if (this.pending.size === 0) this.idle?.();
     this.scheduleCheck();
+  }
+
+  private recordTimes(task: TaskRun): void {
+    const now = performance.now();
+    const dispatched = task.started ? task.dispatchedAt : now;
+    record(this.waitTime, dispatched - task.submittedAt);
+    if (task.started) record(this.runTime, now - dispatched);
   }
 
   private recordReplicas(task: TaskRun): void {
