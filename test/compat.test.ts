@@ -10,6 +10,8 @@ import { until } from './helpers.js';
 
 const FILENAME = fileURLToPath(new URL('./fixtures/compat-tasks.mjs', import.meta.url));
 const OTHER = fileURLToPath(new URL('./fixtures/compat-other.cjs', import.meta.url));
+const DELAYED_CJS = fileURLToPath(new URL('./fixtures/compat-delayed.cjs', import.meta.url));
+const DELAYED_ESM = new URL('./fixtures/compat-delayed.mjs', import.meta.url).href;
 const base = { filename: FILENAME, cores: 3, pin: 'off' } as const;
 
 function pool(options: Partial<TriplexOptions> = {}): Triplex {
@@ -133,6 +135,16 @@ describe('piscina README examples', () => {
     expect(new Set(detailed.replicas.map((r) => r.core)).size).toBe(detailed.replicas.length);
     expect(detailed.replicas.filter((r) => r.ok).length).toBeGreaterThanOrEqual(2);
     await expect(piscina.run({ a: 1, b: 1 }, { filename: OTHER, name: 'nope' })).rejects.toMatchObject({ code: 'ERR_TASK_NOT_FOUND' });
+  });
+
+  it('delaying availability: new Triplex() with no module, tasks from modules that export a promise of the task', async () => {
+    await using piscina = new Triplex();
+    const [cjs, esm] = await Promise.all([
+      piscina.run({ a: 1, b: 2 }, { filename: DELAYED_CJS }),
+      piscina.run({ a: 3, b: 4 }, { filename: DELAYED_ESM }),
+    ]);
+    expect([cjs, esm]).toEqual(['cjs:3', 'esm:7']);
+    await expect(piscina.run({ a: 1, b: 1 })).rejects.toThrow(/has no task module \(option filename\)/);
   });
 
   it('filename: null leaves every run to name its module', async () => {

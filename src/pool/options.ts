@@ -48,8 +48,11 @@ export interface HealthOptions {
 }
 
 export interface TriplexOptions extends PiscinaCompatOptions {
-  /** Path or file: URL of an ESM/CJS module whose function exports are the tasks (null: every run() names its own `filename`). */
-  filename: string | URL | null;
+  /**
+   * Path or file: URL of an ESM/CJS module whose function exports are the tasks. Omitted or null
+   * (as piscina allows): no default module, every run() names its own `filename`.
+   */
+  filename?: string | URL | null;
   /** 'dmr' (2 replicas + tie-break) or 'tmr' (3 replicas). @default 'tmr' */
   redundancy?: Redundancy;
   /** How replicas are placed on cores. @default 'dynamic' */
@@ -143,7 +146,7 @@ export function numberOption(name: string, value: unknown, fallback: number, min
 
 /** A task module's file: URL; relative paths resolve against the current directory. '' for null (no default module). */
 export function resolveModuleUrl(filename: unknown): string {
-  if (filename === null) return '';
+  if (filename === null || filename === undefined) return '';
   if (filename instanceof URL) {
     if (filename.protocol !== 'file:') throw invalidOption('filename', 'a path or a file: URL', filename.href, 'range');
     return filename.href;
@@ -156,7 +159,7 @@ export function resolveModuleUrl(filename: unknown): string {
 
 /** Validates every option and fills in defaults. Throws TriplexError ERR_INVALID_OPTION (TypeError/RangeError) or ERR_PINNING. */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (!isObject(options)) throw invalidOption('options', 'an object with at least { filename }', options, 'type');
+  if (!isObject(options)) throw invalidOption('options', 'an object of options ({ filename, ... })', options, 'type');
   for (const key of Object.keys(options)) {
     if (KNOWN.has(key) || COMPAT_KEYS.includes(key)) continue;
     throw invalidOption(key, `a known option (${[...KNOWN, ...COMPAT_KEYS].join(', ')})`, options[key], 'range');

@@ -80,7 +80,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   private nextId = 0;
   private destroying: Promise<void> | undefined;
 
-  constructor(options: TriplexOptions) {
+  constructor(options: TriplexOptions = {}) {
     super();
     this.options = resolveOptions(options);
     const o = this.options;
@@ -156,6 +156,9 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       return Promise.reject(new TriplexError('ERR_DESTROYED', `The pool is ${this.destroying !== undefined ? 'destroyed' : 'closing'}`));
     }
     if (this.startError !== undefined) return Promise.reject(this.startError);
+    if (run.address === undefined && this.options.moduleUrl === '') {
+      return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}": the pool has no task module (option filename); pass run(input, { filename })`, { name }));
+    }
     if (run.address === undefined && this.exports !== undefined && !this.exports.has(name)) {
       return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}" is not exported by ${this.options.moduleUrl} (exports: ${[...this.exports].filter((e) => !e.startsWith('__triplex')).join(', ') || 'none'})`, { name }));
     }

@@ -17,7 +17,9 @@ export function moduleTasks(url: string): Promise<Record<string, TaskFn>> {
 async function importTasks(url: string): Promise<Record<string, TaskFn>> {
   const mod = (await import(url)) as Record<string, unknown>;
   const found: Record<string, TaskFn> = {};
-  const cjs = mod.default;
+  // piscina's "delaying availability": a default export that is a promise of the task (or of the exports).
+  const exported = mod.default;
+  const cjs = typeof (exported as PromiseLike<unknown> | undefined)?.then === 'function' ? await exported : exported;
   if (typeof cjs === 'function') found.default = cjs as TaskFn;
   if (typeof cjs === 'object' && cjs !== null) {
     for (const [key, value] of Object.entries(cjs)) if (typeof value === 'function') found[key] = value as TaskFn;
