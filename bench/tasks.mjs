@@ -18,8 +18,8 @@ export function workBig({ iterations, bytes }) {
   return out;
 }
 
-import { workerData } from 'node:worker_threads';
-const coreId = workerData?.coreId;
+import { currentCore } from 'triplex/worker';
+const coreId = currentCore()?.id;
 
 /** Work that takes `factor` times longer on `slowCore`: process variation, a real slow core. */
 export function workOn({ iterations, slowCore, factor }) {

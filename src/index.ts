@@ -1,4 +1,7 @@
-export { Triplex, type RunOptions, type CoreInfo } from './pool/triplex.js';
+export { Triplex, type RunOptions, type CoreInfo, type ThreadInfo, type Movable } from './pool/triplex.js';
+export type { PoolHistogram, TimingSummary } from './pool/surface.js';
+export type { PiscinaCompatOptions } from './pool/compat-options.js';
+export { typedTasks, type TypedRun, type TaskName, type TaskInput, type TaskOutput } from './pool/typed.js';
 export type { TriplexOptions, HealthOptions, SelfTestOptions, Redundancy, BindingName } from './pool/options.js';
 export type { DetailedResult, ReplicaReport, ReplicaStatus } from './pool/task.js';
 export type * from './pool/events.js';
@@ -16,3 +19,7 @@ export * from './campaign/index.js';
 export type { FaultModelSpec, MaintenanceTarget } from './inject/injector.js';
 export type { AuditLevel, AuditOptions, AuditLine, PoolMetrics, HistogramSnapshot, CoreMetrics, ReliabilitySnapshot, CoreReliability, VerifyReport, VerifyOptions, CoreCheck, DriftEvent } from './ops/types.js';
 export { parseAuditLog, summarizeAudit } from './ops/audit-replay.js';
+
+// piscina users write `import Piscina from 'piscina'`: the pool is the default export here too.
+import { Triplex as DefaultPool } from './pool/triplex.js';
+export default DefaultPool;

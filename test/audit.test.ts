@@ -162,7 +162,8 @@ describe('audit log', () => {
       [{ file: path.join(dir, 'x.jsonl'), level: 'loud' }, /audit.level/, 'RangeError'],
       [{ file: path.join(dir, 'x.jsonl'), colour: true }, /audit.colour/, 'RangeError'],
       [{ stream: 'stdout' }, /audit.stream/, 'TypeError'],
-      [{ file: path.join(dir, 'missing', 'dir', 'x.jsonl') }, /cannot be opened/, 'TriplexError'],
+      [{ file: path.join(dir, 'missing', 'dir', 'x.jsonl') }, /"audit.file" must be a file it can open for appending \(this one cannot be opened: ENOENT/,
+        'RangeError'],
     ];
     for (const [audit, message, name] of bad) {
       let error: (Error & { code?: string }) | undefined;

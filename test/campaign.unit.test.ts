@@ -164,6 +164,7 @@ function result(patch: Partial<CampaignResult> = {}): CampaignResult {
     timeline: { bucketMs: 1, t: [1], settled: [10], capacity: [4], faults: [[0]], capacityChanges: [{ t: 0, value: 4 }] },
     stats: {} as CampaignResult['stats'],
     unexplainedCorrected: 0,
+    goldenErrors: { inputs: 0, of: 1, first: null },
     nondeterminism: [],
     maintenance: [],
     sdcExamples: [],
@@ -230,15 +231,25 @@ describe('CLI arguments', () => {
       [[...base, '--transient', '1.5'], 'transient.rate'],
       [[...base, '--offline', '2@soon'], '--offline'],
       [[...base, '--cores', 'six'], '--cores'],
-      [['--task', 'x.mjs', '--inputs', '{"a":1}'], '--inputs'],
       [['--task', 'x.mjs', '--inputs', '[1,'], '--inputs'],
+      [['--task', 'x.mjs', '--inputs', '{"a":'], '--inputs'],
       [['--task', 'x.mjs', '--inputs', 'no-such-file.json'], '--inputs'],
-      [[...base, '--bogus'], 'arguments'],
       [['--inputs', '[1]'], '--task'],
     ] as [string[], string][]) {
       const error = typed(() => parseCampaignArgs(argv));
       expect(error.code, argv.join(' ')).toBe('ERR_INVALID_OPTION');
       expect(error.message).toContain(`"${flag}"`);
     }
+    // An unknown flag is a usage error (exit status 2), naming the flag.
+    const usage = expect.objectContaining({ name: 'UsageError', message: expect.stringContaining("'--bogus'") });
+    expect(() => parseCampaignArgs([...base, '--bogus'])).toThrow(usage);
+  });
+
+  it('--inputs takes inline JSON: an array is the list of inputs, any other value is one input', () => {
+    const inputs = (text: string): unknown[] => parseCampaignArgs(['--task', 'x.mjs', '--inputs', text]).inputs;
+    expect(inputs('[1,2]')).toEqual([1, 2]);
+    expect(inputs('{"a":1}')).toEqual([{ a: 1 }]);
+    expect(inputs('30')).toEqual([30]);
+    expect(inputs(' [[1],[2]] ')).toEqual([[1], [2]]);
   });
 });

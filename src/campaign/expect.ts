@@ -13,6 +13,8 @@ export interface ProtectionExpectation {
   minCoverage?: number;
   /** Accept a campaign stopped early (Ctrl-C). @default false */
   allowInterrupted?: boolean;
+  /** Accept inputs on which the fault-free golden run threw (tasks whose right answer is an error). @default false */
+  allowGoldenErrors?: boolean;
 }
 
 /** Thrown by expectProtected; `failures` lists each unmet expectation. */
@@ -45,6 +47,11 @@ export function expectProtected(result: CampaignResult | readonly CampaignResult
   for (const r of list) {
     const name = `"${r.label}"`;
     if (r.interrupted && expectation.allowInterrupted !== true) failures.push(`${name} was interrupted after ${r.tasks.settled} of ${r.tasks.planned} tasks`);
+    const golden = r.goldenErrors;
+    if (golden !== undefined && golden.inputs > 0 && expectation.allowGoldenErrors !== true) {
+      const what = `the golden run threw on ${golden.inputs} of ${golden.of} inputs (${golden.first ?? 'an error'})`;
+      failures.push(`${name}: ${what}; set allowGoldenErrors if that error is the right answer`);
+    }
     if (r.outcomes.sdc > maxSdc) {
       const examples = r.sdcExamples
         .slice(0, 5)

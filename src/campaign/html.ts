@@ -1,5 +1,5 @@
 /** Self-contained HTML report: inline CSS and SVG only, so it opens anywhere, offline, and can be attached to a ticket. */
-import { formatCoverage, percent } from './summary.js';
+import { disabledCell, formatCoverage, goldenWarning, percent } from './summary.js';
 import { escapeXml as esc, lineChart, PALETTE, stackedBars, type BarSegment } from './svg.js';
 import { OUTCOMES, type CampaignResult, type Outcome, type OutcomeCounts } from './types.js';
 
@@ -20,13 +20,12 @@ function segments(counts: OutcomeCounts, keys: readonly Outcome[] = OUTCOMES): B
 function summaryTable(results: readonly CampaignResult[]): string {
   const head = ['configuration', 'tasks', ...OUTCOMES, `coverage [${Math.round((results[0]?.coverage.confidence ?? 0.95) * 100)}% CI]`, 'cores disabled', 'answers/s'];
   const rows = results.map((r) => {
-    const disabled = r.cores.filter((c) => c.disabledAtMs !== null);
     const cells = [
       `${esc(r.label)}${r.interrupted ? ' <span class="badge">interrupted</span>' : ''}${r.exhausted ? ' <span class="badge">out of cores</span>' : ''}`,
       String(r.tasks.settled - r.tasks.skipped),
       ...OUTCOMES.map((o) => (o === 'sdc' ? `<span class="${r.outcomes.sdc > 0 ? 'bad' : 'ok'}">${r.outcomes.sdc}</span>` : String(r.outcomes[o]))),
       esc(formatCoverage(r.coverage)),
-      disabled.length === 0 ? '0' : `${disabled.length} (${disabled.map((c) => c.id).join(', ')})`,
+      esc(disabledCell(r)),
       r.throughput.tasksPerSecond.toFixed(1),
     ];
     return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
@@ -38,7 +37,9 @@ function modelTable(r: CampaignResult): string {
   const rows = r.models.map(
     (m) => `<tr><td>${esc(m.description)}</td><td>${m.injected}</td><td>${m.activated}</td>${(['masked', 'corrected', 'detected', 'sdc'] as const).map((o) => `<td>${m.outcomes[o]}</td>`).join('')}</tr>`,
   );
-  return `<table><thead><tr><th>fault model</th><th>injected</th><th>activated</th><th>masked</th><th>corrected</th><th>detected</th><th>sdc</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  // Injections are counted per replica, outcomes per task.
+  const head = ['fault model', 'injected (replicas)', 'activated (replicas)', 'masked (tasks)', 'corrected (tasks)', 'detected (tasks)', 'sdc (tasks)'];
+  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function coreTable(r: CampaignResult): string {
@@ -79,6 +80,7 @@ function section(r: CampaignResult, i: number): string {
   const x = r.timeline.t;
   return `<section id="config-${i}">
 <h2>${esc(r.label)}${r.interrupted ? ' <span class="badge">interrupted</span>' : ''}</h2>
+${goldenWarning(r) === undefined ? '' : `<p class="badge">${esc(goldenWarning(r)!)}</p>`}
 <p class="muted">${esc(c.redundancy.toUpperCase())}, ${esc(c.binding)} binding, ${c.cores} cores on CPUs [${c.cpus.join(', ')}]${c.spares ? `, ${c.spares} spares` : ''}; task <code>${esc(c.task)}</code> over ${c.inputs} inputs; seed ${c.seed}; task timeout ${c.taskTimeout} ms; golden answers ${c.golden}.</p>
 <ul>${c.faultLines.map((line) => `<li>${esc(line)}</li>`).join('')}</ul>
 <p>Coverage (1 − SDC / activated, ${r.coverage.activated} tasks with an activated fault): <b>${esc(formatCoverage(r.coverage))}</b>. ${samplingText(r)}</p>

@@ -109,9 +109,16 @@ export function summarize(c: Collected): CampaignResult {
     timeline: c.timeline.build(c.elapsedMs, plan.buckets),
     stats: pool.stats,
     unexplainedCorrected: tally.unexplainedCorrected,
+    goldenErrors: goldenErrors(c.golden),
     nondeterminism: c.nondeterminism,
     maintenance: maintenance.map((r) => ({ core: r.core, model: r.model, taskId: r.taskId, atMs: r.atMs ?? null, applied: r.applied !== false })),
     sdcExamples: tally.sdcExamples,
   };
 }
 
+
+function goldenErrors(golden: readonly GoldenAnswer[]): CampaignResult['goldenErrors'] {
+  const failed = golden.filter((g) => !g.ok);
+  const first = failed[0];
+  return { inputs: failed.length, of: golden.length, first: first === undefined || first.ok ? null : `${first.error.name}: ${first.error.message}` };
+}

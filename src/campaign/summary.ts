@@ -18,9 +18,23 @@ function table(header: string[], rows: string[][], right: Set<number>): string {
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function disabledCell(result: CampaignResult): string {
-  const ids = result.cores.filter((c) => c.disabledAtMs !== null).map((c) => c.id);
-  return ids.length === 0 ? '0' : `${ids.length} (${ids.join(',')})`;
+const OUT_OF_SERVICE = new Set(['disabled', 'retired']);
+
+/** Cores disabled at the end ("2 (1,4)"), and those disabled during the campaign that came back ("+1 back (3)"). */
+export function disabledCell(result: CampaignResult): string {
+  const ever = result.cores.filter((c) => c.disabledAtMs !== null);
+  const now = ever.filter((c) => OUT_OF_SERVICE.has(c.state)).map((c) => c.id);
+  const back = ever.filter((c) => !OUT_OF_SERVICE.has(c.state)).map((c) => c.id);
+  const cell = now.length === 0 ? '0' : `${now.length} (${now.join(',')})`;
+  return back.length === 0 ? cell : `${cell} +${back.length} back (${back.join(',')})`;
+}
+
+/** The golden run's failures, as a warning line; undefined when it answered every input. */
+export function goldenWarning(result: CampaignResult): string | undefined {
+  const g = result.goldenErrors;
+  if (g === undefined || g.inputs === 0) return undefined;
+  const what = `the fault-free golden run threw on ${g.inputs} of ${g.of} inputs (${g.first ?? 'an error'})`;
+  return `WARNING: ${what}: those tasks count as correct only because every replica threw the same error; check the task and its inputs`;
 }
 
 /** The outcome table: per configuration, outcomes, coverage with its confidence interval, cores disabled, throughput. */
@@ -41,14 +55,16 @@ export function formatSummary(results: CampaignResult | readonly CampaignResult[
 
 /** Per fault model: injections, activations and the outcomes of the tasks it touched. */
 export function formatModels(result: CampaignResult): string {
-  const header = ['fault model', 'injected', 'activated', 'masked', 'corrected', 'detected', 'sdc'];
+  // Injections are counted per replica, outcomes per task (a task has k or more replicas).
+  const header = ['fault model', 'injected (replicas)', 'activated (replicas)', 'masked (tasks)', 'corrected (tasks)', 'detected (tasks)', 'sdc (tasks)'];
   const rows = result.models.map((m) => [m.description, String(m.injected), String(m.activated), String(m.outcomes.masked), String(m.outcomes.corrected), String(m.outcomes.detected), String(m.outcomes.sdc)]);
   return table(header, rows, new Set([1, 2, 3, 4, 5, 6]));
 }
 
 /** A few lines on sampling and disabling, under the table. */
 export function formatNotes(result: CampaignResult): string {
-  const lines: string[] = [];
+  const golden = goldenWarning(result);
+  const lines: string[] = golden === undefined ? [] : [golden];
   const s = result.sampling;
   const margin = s.achievedMargin === null ? 'n/a' : `±${percent(s.achievedMargin)}`;
   if (s.required !== null) {

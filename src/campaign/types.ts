@@ -175,6 +175,11 @@ export interface CampaignResult {
   stats: StatsSnapshot;
   /** Tasks whose replicas disagreed although no fault was injected into them: a non-deterministic task or a non-canonical digest. */
   unexplainedCorrected: number;
+  /**
+   * Inputs on which the fault-free golden run threw (the first error's message). Such tasks count as
+   * correct when the pool throws the same error: usually a bug in the task or its inputs, so reports warn.
+   */
+  goldenErrors: { inputs: number; of: number; first: string | null };
   /** When the pool's health policy decided the task kind was non-deterministic and stopped charging cores for it. */
   nondeterminism: { taskName: string; cores: number[]; atMs: number }[];
   /** Offline/online events applied. */

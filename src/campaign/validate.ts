@@ -47,6 +47,9 @@ export function validateCampaign(options: unknown): CampaignPlan {
   }
   const o = options as unknown as CampaignOptions;
   if (!isObject(o.pool)) throw invalidOption('pool', 'an object of pool options (at least { filename })', o.pool, 'type');
+  const filename = (o.pool as { filename?: unknown }).filename;
+  // A pool may run without a default module (each run names one); a campaign's task lives in it.
+  if (filename === undefined || filename === null) throw invalidOption('pool.filename', 'the task module (a path or file: URL)', filename, 'type');
   if ('faults' in o.pool && (o.pool as { faults?: unknown }).faults !== undefined) {
     throw invalidOption('pool.faults', 'absent (give the injector as the campaign option "faults")', (o.pool as { faults?: unknown }).faults, 'range');
   }

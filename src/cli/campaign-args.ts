@@ -1,7 +1,7 @@
 /** `triplex campaign` arguments → campaign options. Pure (apart from reading --inputs files), so it is unit-tested. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './usage.js';
 import { invalidOption } from '../errors.js';
 import { FaultInjector } from '../inject/injector.js';
 import type { TriplexOptions } from '../pool/options.js';
@@ -14,7 +14,8 @@ tasks in flight and still writes the reports (marked "interrupted").
 
 Workload:
   --task FILE#EXPORT      task module and export (default export: "default")
-  --inputs JSON|FILE      inline JSON array, or a file holding one; cycled over --tasks
+  --inputs JSON|FILE      inline JSON (an array: one input per item; else one input), or a file
+                          holding JSON; cycled over --tasks
   --tasks N               tasks to run (default: one per input; 1,000,000 cap with --margin)
   --margin E              stop once enough tasks had a fault for this error margin (Leveugle et al.)
   --confidence C          confidence of the margin and the coverage interval (default 0.95)
@@ -36,7 +37,9 @@ Faults (repeatable; CORE is a core id, RATE a probability in [0, 1]):
   --bits N                bits per flip (default 1)
   --seed N                seed of every decision (default 1)
 Output:
-  --json FILE  --html FILE  --quiet (no table)`;
+  --json FILE  --html FILE  --quiet (no table)
+  --allow-golden-errors   exit 0 even if the fault-free golden run threw on some input
+                          (by default that is a warning and exit status 1: a task or input bug)`;
 
 export interface CampaignArgs {
   moduleFile: string;
@@ -51,6 +54,7 @@ export interface CampaignArgs {
   json: string | undefined;
   html: string | undefined;
   quiet: boolean;
+  allowGoldenErrors: boolean;
   help: boolean;
 }
 
@@ -85,6 +89,7 @@ const OPTIONS = {
   json: { type: 'string' },
   html: { type: 'string' },
   quiet: { type: 'boolean', default: false },
+  'allow-golden-errors': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -115,33 +120,39 @@ function when(flag: string, text: string): { core: number; at: number; unit: 'ta
   return { core: Number(match[1]), at: Number(match[2]), unit: match[3] === 'ms' ? 'ms' : 'task' };
 }
 
+/** Inline JSON first (an array is the list of inputs, any other value one input), else a file holding JSON. */
 function readInputs(text: string | undefined): unknown[] {
-  if (text === undefined) throw invalidOption('--inputs', 'a JSON array or a file holding one', text, 'type');
-  let source = text;
-  if (!text.trimStart().startsWith('[')) {
-    try {
-      source = readFileSync(text, 'utf8');
-    } catch (error) {
-      throw invalidOption('--inputs', `a JSON array or a readable file (${(error as Error).message})`, text, 'range');
-    }
-  }
-  let parsed: unknown;
+  if (text === undefined) throw invalidOption('--inputs', 'inline JSON or a file holding JSON', text, 'type');
+  const inline = parseJson(text);
+  if (inline.ok) return asInputs(inline.value);
+  // Text that starts like JSON was meant as JSON: say what is wrong with it rather than "no such file".
+  if (/^\s*[[{"\d-]/.test(text)) throw invalidOption('--inputs', `valid JSON (${inline.error})`, text, 'type');
+  let source: string;
   try {
-    parsed = JSON.parse(source);
+    source = readFileSync(text, 'utf8');
   } catch (error) {
-    throw invalidOption('--inputs', `valid JSON (${(error as Error).message})`, text, 'type');
+    throw invalidOption('--inputs', `inline JSON or a readable file (${(error as Error).message})`, text, 'range');
   }
-  if (!Array.isArray(parsed)) throw invalidOption('--inputs', 'a JSON array', parsed, 'type');
-  return parsed;
+  const parsed = parseJson(source);
+  if (!parsed.ok) throw invalidOption('--inputs', `a file of valid JSON (${parsed.error})`, text, 'type');
+  return asInputs(parsed.value);
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+function asInputs(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
 }
 
 export function parseCampaignArgs(argv: string[]): CampaignArgs {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (error) {
-    throw invalidOption('arguments', 'options of `triplex campaign` (see --help)', (error as Error).message, 'range');
-  }
+  type Values = Record<string, string | string[] | boolean | undefined>;
+  const { values } = parseCommandArgs('campaign', { args: argv, options: OPTIONS, allowPositionals: false }) as { values: Values };
   const str = (key: string): string | undefined => values[key] as string | undefined;
   const list = (key: string): string[] => (values[key] as string[] | undefined) ?? [];
   const help = values.help === true;
@@ -201,6 +212,7 @@ export function parseCampaignArgs(argv: string[]): CampaignArgs {
     json: str('json'),
     html: str('html'),
     quiet: values.quiet === true,
+    allowGoldenErrors: values['allow-golden-errors'] === true,
     help,
   };
 }

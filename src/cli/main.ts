@@ -3,7 +3,9 @@
  * The `triplex` command. Each subcommand lives in its own module under ./commands and is
  * loaded only when used, so `triplex cores` does not pay for the simulator.
  */
+import { createRequire } from 'node:module';
 import { isTriplexError } from '../errors.js';
+import { isUsageError } from './usage.js';
 
 interface Command {
   summary: string;
@@ -12,7 +14,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   cores: { summary: 'CPUs seen, affinity mask, whether pinning works, each core verified with sched_getcpu', load: () => import('./commands/cores.js') },
-  sim: { summary: 'Simulate a scenario (bench/scenarios/*.json): static vs dynamic binding, faults, sweeps; table + HTML report', load: () => import('./commands/sim.js') },
+  sim: { summary: 'Simulate a scenario (a JSON file, or a shipped one by name): binding, faults, sweeps; table + HTML report', load: () => import('./commands/sim.js') },
   audit: { summary: 'Summarise an audit log (faults, state history, disagreements) and replay it into a health snapshot', load: () => import('./commands/audit.js') },
   campaign: { summary: 'Fault-injection campaign on a real pool: outcomes, coverage with CI, JSON and HTML reports', load: () => import('./commands/campaign.js') },
 };
@@ -25,7 +27,7 @@ function usage(): string {
     'Commands:',
     ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
     '',
-    'Run `triplex <command> --help` for the options of a command.',
+    'Run `triplex <command> --help` for the options of a command; `triplex --version` prints the version.',
   ].join('\n');
 }
 
@@ -35,9 +37,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name === undefined ? 1 : 0;
   }
-  const command = commands[name];
+  if (name === '--version' || name === '-v') {
+    console.log((createRequire(import.meta.url)('../../package.json') as { version: string }).version);
+    return 0;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (command === undefined) {
-    console.error(`triplex: unknown command "${name}"\n\n${usage()}`);
+    console.error(`triplex: unknown command "${name}" (see \`triplex --help\`)`);
     return 2;
   }
   return (await command.load()).run(rest);
@@ -48,8 +54,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (isTriplexError(error)) console.error(`triplex: ${error.code}: ${error.message}`);
+    process.exitCode = isUsageError(error) ? 2 : 1;
+    if (isUsageError(error)) console.error(error.line);
+    else if (isTriplexError(error)) console.error(`triplex: ${error.code}: ${error.message}`);
+    // System errors (a file that cannot be written...) explain themselves in one line; anything else is a bug: keep its stack.
+    else if (typeof (error as { code?: unknown }).code === 'string') console.error(`triplex: ${(error as Error).message}`);
     else console.error(error);
-    process.exitCode = 1;
   },
 );

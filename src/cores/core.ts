@@ -7,6 +7,7 @@
 import { Piscina } from 'piscina';
 import { CoreChannel } from './channel.js';
 import type { ExecutingCore } from './types.js';
+import { wrapWorkerData, type CoreWorkerOptions } from '../worker/context.js';
 import { PROGRESS, type CoreRequest, type CoreWorkerData, type HelloReply, type PinMode, type ProbeReply, type RunReply, type RunRequest } from '../worker/protocol.js';
 
 const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
@@ -44,6 +45,8 @@ export class Core implements ExecutingCore {
     readonly cpu: number,
     private readonly pin: PinMode,
     private readonly moduleUrl: string,
+    /** piscina's Worker options (env, argv, execArgv, resourceLimits, niceIncrement, the user's workerData). */
+    private readonly workerOptions: CoreWorkerOptions = {},
   ) {}
 
   get started(): boolean {
@@ -67,7 +70,9 @@ export class Core implements ExecutingCore {
     if (this.pool === null) {
       Atomics.store(this.progressSlots, PROGRESS.closing, 0);
       const workerData: CoreWorkerData = { coreId: this.id, cpu: this.cpu, pin: this.pin, moduleUrl: this.moduleUrl, progress: this.progress };
+      const { workerData: userData, ...threadOptions } = this.workerOptions;
       this.pool = new Piscina({
+        ...threadOptions,
         filename: workerEntry,
         minThreads: 1,
         maxThreads: 1,
@@ -76,7 +81,7 @@ export class Core implements ExecutingCore {
         // Replicas travel through the core's rings, not piscina's queue; without piscina's blocking
         // wait an idle worker's event loop keeps turning (its loads finish, its timers fire).
         atomics: 'disabled',
-        workerData,
+        workerData: wrapWorkerData(workerData, userData),
       });
       // A worker that dies between tasks surfaces as an 'error' event; the next run restarts it.
       this.pool.on('error', () => {});

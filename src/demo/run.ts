@@ -86,6 +86,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (options.signal?.aborted) break;
     const label = `${config.redundancy.toUpperCase()} ${config.binding}${config.commonMode === undefined ? '' : ` + common-mode ${config.commonMode * 100}%`}`;
     const bar = options.progress === false ? undefined : progressBar(label.padEnd(30));
+    const configStarted = performance.now();
     const faults = injector(seed, tasks, config.commonMode);
     try {
       const result = await campaign({
@@ -103,7 +104,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     } finally {
       bar?.done();
     }
-    log(`${label.padEnd(34)} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const seconds = (since: number): string => ((performance.now() - since) / 1000).toFixed(1);
+    log(`${label.padEnd(34)} done in ${seconds(configStarted)} s (${seconds(started)} s since the demo started)`);
   }
   const table = formatSummary(results);
   let htmlPath: string | undefined;

@@ -5,7 +5,7 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { TriplexError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 
 /** Sinks with a file open: one process 'exit' hook flushes them all (not one listener per pool). */
 const openSinks = new Set<AuditSink>();
@@ -31,7 +31,9 @@ export class AuditSink {
       try {
         this.fd = openSync(file, 'a');
       } catch (error) {
-        throw new TriplexError('ERR_INVALID_OPTION', `Option "audit.file" names a file that cannot be opened for appending: ${(error as Error).message}`, { option: 'audit.file', file }, { cause: error });
+        // A RangeError like every other bad option value (the path is a string, just not a usable one).
+        const invalid = invalidOption('audit.file', `a file it can open for appending (this one cannot be opened: ${(error as Error).message})`, file, 'range');
+        throw Object.defineProperty(invalid, 'cause', { value: error, configurable: true, writable: true });
       }
       openSinks.add(this);
       if (!exitHooked) {

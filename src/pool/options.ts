@@ -10,6 +10,7 @@ import type { Equals } from '../vote/voter.js';
 import type { PinMode } from '../worker/protocol.js';
 import { resolveAudit, resolveMetricsFlag, resolveScanInterval } from '../ops/options.js';
 import type { AuditOptions, ResolvedAuditOptions } from '../ops/types.js';
+import { COMPAT_KEYS, coresFromThreads, resolveCompat, resolveMaxQueue, type PiscinaCompatOptions, type ResolvedCompat } from './compat-options.js';
 
 export type Redundancy = 'dmr' | 'tmr';
 export type BindingName = 'dynamic' | 'static';
@@ -46,9 +47,12 @@ export interface HealthOptions {
   blame?: false | { window?: number; minCores?: number; maxShare?: number };
 }
 
-export interface TriplexOptions {
-  /** Path or file: URL of an ESM/CJS module whose function exports are the tasks. */
-  filename: string | URL;
+export interface TriplexOptions extends PiscinaCompatOptions {
+  /**
+   * Path or file: URL of an ESM/CJS module whose function exports are the tasks. Omitted or null
+   * (as piscina allows): no default module, every run() names its own `filename`.
+   */
+  filename?: string | URL | null;
   /** 'dmr' (2 replicas + tie-break) or 'tmr' (3 replicas). @default 'tmr' */
   redundancy?: Redundancy;
   /** How replicas are placed on cores. @default 'dynamic' */
@@ -65,8 +69,8 @@ export interface TriplexOptions {
   taskTimeout?: number;
   /** Replica executions allowed beyond the first k, per task. @default 5 */
   maxAttempts?: number;
-  /** Queued tasks beyond this reject with ERR_QUEUE_FULL. @default Infinity */
-  maxQueue?: number;
+  /** Queued tasks beyond this reject with ERR_QUEUE_FULL; 'auto' is cores² (piscina's threads²). @default Infinity */
+  maxQueue?: number | 'auto';
   /**
    * Most replicas one core holds at once when tasks are queued (dynamic binding): its worker then
    * finds its next replicas in its shared-memory ring instead of sleeping until the main thread
@@ -111,6 +115,8 @@ export interface ResolvedOptions {
   audit: ResolvedAuditOptions | undefined;
   metrics: boolean;
   scanInterval: number;
+  /** piscina's options (compat-options.ts). */
+  compat: ResolvedCompat;
 }
 
 const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval']);
@@ -138,7 +144,9 @@ export function numberOption(name: string, value: unknown, fallback: number, min
   return value;
 }
 
-function resolveModuleUrl(filename: unknown): string {
+/** A task module's file: URL; relative paths resolve against the current directory. '' for null (no default module). */
+export function resolveModuleUrl(filename: unknown): string {
+  if (filename === null || filename === undefined) return '';
   if (filename instanceof URL) {
     if (filename.protocol !== 'file:') throw invalidOption('filename', 'a path or a file: URL', filename.href, 'range');
     return filename.href;
@@ -151,9 +159,10 @@ function resolveModuleUrl(filename: unknown): string {
 
 /** Validates every option and fills in defaults. Throws TriplexError ERR_INVALID_OPTION (TypeError/RangeError) or ERR_PINNING. */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (!isObject(options)) throw invalidOption('options', 'an object with at least { filename }', options, 'type');
+  if (!isObject(options)) throw invalidOption('options', 'an object of options ({ filename, ... })', options, 'type');
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw invalidOption(key, `a known option (${[...KNOWN].join(', ')})`, options[key], 'range');
+    if (KNOWN.has(key) || COMPAT_KEYS.includes(key)) continue;
+    throw invalidOption(key, `a known option (${[...KNOWN, ...COMPAT_KEYS].join(', ')})`, options[key], 'range');
   }
   const moduleUrl = resolveModuleUrl(options.filename);
   const redundancy = oneOf('redundancy', options.redundancy, ['dmr', 'tmr'] as const, 'tmr');
@@ -172,7 +181,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (new Set(options.cpus).size !== options.cpus.length) throw invalidOption('cpus', 'distinct CPU ids', options.cpus, 'range');
     cpus = [...(options.cpus as number[])];
   }
-  const cores = numberOption('cores', options.cores, Math.max(cpus.length, k), 1, { integer: true, max: 4096 });
+  const cores = numberOption('cores', options.cores, coresFromThreads(options, k) ?? Math.max(cpus.length, k), 1, { integer: true, max: 4096 });
   const spares = numberOption('spares', options.spares, 0, 0, { integer: true, max: cores });
   const faults = options.faults;
   if (faults !== undefined && (!isObject(faults) || typeof (faults as { decide?: unknown }).decide !== 'function')) {
@@ -196,7 +205,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     cpus,
     taskTimeout: numberOption('taskTimeout', options.taskTimeout, 30_000, 1, { infinity: true }),
     maxAttempts: numberOption('maxAttempts', options.maxAttempts, 5, 0, { integer: true }),
-    maxQueue: numberOption('maxQueue', options.maxQueue, Number.POSITIVE_INFINITY, 0, { integer: true, infinity: true }),
+    maxQueue: numberOption('maxQueue', resolveMaxQueue(options.maxQueue, cores), Number.POSITIVE_INFINITY, 0, { integer: true, infinity: true }),
     maxBatch: numberOption('maxBatch', options.maxBatch, 8, 1, { integer: true, max: 256 }),
     health,
     restore,
@@ -206,5 +215,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     audit: resolveAudit(options.audit),
     metrics: resolveMetricsFlag(options.metrics),
     scanInterval: resolveScanInterval(options.scanInterval),
+    compat: resolveCompat(options, cores),
   };
 }

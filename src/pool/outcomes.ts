@@ -16,7 +16,7 @@ export function reportReplicas(task: TaskRun): ReplicaReport[] {
       cpu: reply?.cpu ?? -1,
       digest: reply === undefined ? undefined : digestOf(reply),
       ms: reply?.ms ?? performance.now() - replica.startedAt,
-      ok: winner !== undefined && finishedAt >= 0 && winner.members.includes(finishedAt),
+      ok: replica.status === 'running' ? null : winner !== undefined && finishedAt >= 0 && winner.members.includes(finishedAt),
       status: replica.status,
     };
     if (reply !== undefined && !reply.ok) entry.error = thrownMessage(reply.payload);

@@ -204,7 +204,7 @@ export class Scheduler {
     task.used.push(core.id);
     task.inFlight++;
     this.stats.replicas++;
-    const request: RunRequest = { kind: 'run', name: task.name, input: task.input };
+    const request: RunRequest = { kind: 'run', name: task.address ?? task.name, input: task.input };
     const faults = this.options.faults;
     if (faults !== undefined) {
       const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: replica.index, core: core.id });

@@ -26,8 +26,11 @@ export interface ReplicaReport {
   cpu: number;
   digest: string | undefined;
   ms: number;
-  /** True when the replica agreed with the winning majority. */
-  ok: boolean;
+  /**
+   * True when the replica agreed with the winning majority, false when it did not (or produced
+   * nothing); null when it was still running as the task settled (a majority agreed without it).
+   */
+  ok: boolean | null;
   status: ReplicaStatus;
   /** Error message for replicas that threw; why the worker died for a crash. */
   error?: string;
@@ -63,6 +66,10 @@ export class TaskRun {
   retryReason: 'tie-break' | 're-execution' | undefined;
   onAbort: (() => void) | undefined;
   readonly submittedAt = performance.now();
+  /** What the worker is asked to run when it is not `name` in the pool's module (a run() with its own filename). */
+  address: string | undefined;
+  /** What the core is judged on (run()'s `kind`); undefined: the task name. */
+  kind: string | undefined;
   dispatchedAt = 0;
 
   constructor(

@@ -1,5 +1,4 @@
 /** The public class: a thin front over options, cores, policies, the scheduler and the health bridge. */
-import { serialize } from 'node:v8';
 import { createBinding } from '../binding/index.js';
 import type { BindingPolicy } from '../binding/types.js';
 import { Core } from '../cores/core.js';
@@ -17,12 +16,22 @@ import { TaskRun, type DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
 import { Operations } from '../ops/operations.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
+import { captureInput, move, resolveRunOptions, unwrapMovable, type Movable, type ResolvedRun, type RunOptions } from './run-options.js';
+import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
+import { isWorkerThread } from '../worker.js';
+import * as threads from 'node:worker_threads';
 
-export interface RunOptions {
-  /** Export of the task module to run. @default 'default' */
-  name?: string;
-  /** Aborts the task, queued or running (running replicas are terminated). */
-  signal?: AbortSignal;
+export type { RunOptions, Movable };
+
+/** piscina's `threads`, for a voted pool: one entry per core's worker thread. */
+export interface ThreadInfo {
+  core: number;
+  cpu: number;
+  state: CoreState;
+  /** Has replicas placed on it that have not answered yet. */
+  busy: boolean;
+  /** Replica run times on this core (option workerHistogram); undefined otherwise. */
+  histogram: TimingSummary | undefined;
 }
 
 /** Snapshot of one core (`pool.cores` returns copies). */
@@ -54,7 +63,11 @@ export interface CoreInfo {
   busy: boolean;
 }
 
-export class Triplex extends TypedEmitter {
+/**
+ * A voted worker pool. `TInput`/`TOutput` type run() as piscina's `Piscina<T, R>` does; for one
+ * type per task of a module, see `typedTasks`.
+ */
+export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   private readonly options: ResolvedOptions;
   private readonly coreList: Core[];
   private readonly healthModel: CoreHealth;
@@ -67,7 +80,7 @@ export class Triplex extends TypedEmitter {
   private nextId = 0;
   private destroying: Promise<void> | undefined;
 
-  constructor(options: TriplexOptions) {
+  constructor(options: TriplexOptions = {}) {
     super();
     this.options = resolveOptions(options);
     const o = this.options;
@@ -77,13 +90,15 @@ export class Triplex extends TypedEmitter {
     }
     o.faults?.validateFor(o.cores);
     const stats = new Stats();
-    this.coreList = Array.from({ length: o.cores }, (_, id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl));
+    this.coreList = Array.from({ length: o.cores }, (_, id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl, o.compat.worker));
     this.healthModel = new CoreHealth(this.coreList.map((c) => c.id), o.health, systemClock, o.restore);
     this.policy = createBinding(o.binding, this.coreList, o.k, o.spares, new SeededRandom(o.seed));
     this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
     this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats);
     this.bridge.onCapacityChange = () => this.scheduler.coresChanged();
     this.bridge.loadOf = (core) => this.scheduler.load(core);
+    const slots = (): number => Math.max(1, Math.floor(this.policy.capacity(this.coreList) / o.k));
+    this.surface = new PoolSurface(o.compat, { slots, emit: (name) => this.emitSafely(name) });
     this.ops = this.startOperations(); // issue #6: audit log, metrics, state scan (see the Operations block)
     this.readyPromise = this.startCores();
     // Callers who never await `ready` must not see an unhandled rejection; run() reports it too.
@@ -107,8 +122,10 @@ export class Triplex extends TypedEmitter {
     this.exports = exports;
     if (this.startError !== undefined) throw this.startError;
     if (this.has('start')) {
-      const { faults, equals, ...plain } = this.options;
-      this.emit('start', { options: { ...plain, faults: faults !== undefined, equals: equals !== undefined } });
+      const { faults, equals, compat, ...plain } = this.options;
+      // Worker options (env, workerData) are the user's: only their names are reported.
+      const shown = { ...compat, worker: Object.keys(compat.worker) };
+      this.emit('start', { options: { ...plain, compat: shown, faults: faults !== undefined, equals: equals !== undefined } });
     }
   }
 
@@ -118,45 +135,76 @@ export class Triplex extends TypedEmitter {
   }
 
   /** Runs `input` through the task `name` on k distinct cores and resolves with the voted value. */
-  run<T = unknown>(input: unknown, options: RunOptions = {}): Promise<T> {
+  run<T = TOutput>(input: TInput | Movable<TInput>, options: RunOptions = {}): Promise<T> {
     return this.submit(input, options, false) as Promise<T>;
   }
 
   /** Like run(), with every replica's core, CPU, digest and time, the extra attempts and whether a fault was corrected. */
-  runDetailed<T = unknown>(input: unknown, options: RunOptions = {}): Promise<DetailedResult<T>> {
+  runDetailed<T = TOutput>(input: TInput | Movable<TInput>, options: RunOptions = {}): Promise<DetailedResult<T>> {
     return this.submit(input, options, true) as Promise<DetailedResult<T>>;
   }
 
-  private submit(input: unknown, options: RunOptions, detailed: boolean): Promise<unknown> {
-    if (typeof options !== 'object' || options === null) return Promise.reject(invalidOption('run options', 'an object { name?, signal? }', options, 'type'));
-    const name = options.name ?? 'default';
-    if (typeof name !== 'string') return Promise.reject(invalidOption('name', 'a string (an export of the task module)', name, 'type'));
-    const signal = options.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(invalidOption('signal', 'an AbortSignal', signal, 'type'));
-    if (this.destroying !== undefined) return Promise.reject(new TriplexError('ERR_DESTROYED', 'The pool is destroyed'));
+  private submit(given: unknown, options: RunOptions, detailed: boolean): Promise<unknown> {
+    let run: ResolvedRun;
+    try {
+      run = resolveRunOptions(options, this.options.compat.name, this.options.moduleUrl);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { name, signal } = run;
+    if (this.destroying !== undefined || this.closing !== undefined) {
+      return Promise.reject(new TriplexError('ERR_DESTROYED', `The pool is ${this.destroying !== undefined ? 'destroyed' : 'closing'}`));
+    }
     if (this.startError !== undefined) return Promise.reject(this.startError);
-    if (this.exports !== undefined && !this.exports.has(name)) {
+    if (run.address === undefined && this.options.moduleUrl === '') {
+      return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}": the pool has no task module (option filename); pass run(input, { filename })`, { name }));
+    }
+    if (run.address === undefined && this.exports !== undefined && !this.exports.has(name)) {
       return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}" is not exported by ${this.options.moduleUrl} (exports: ${[...this.exports].filter((e) => !e.startsWith('__triplex')).join(', ') || 'none'})`, { name }));
     }
     const id = this.nextId++;
     // Fault injection (issue #4): offline/online maintenance faults scheduled by task count or time; one check when no injector is set.
     if (this.options.faults !== undefined) this.options.faults.beforeTask?.(id, this);
     if (signal?.aborted) return Promise.reject(abortError({ id, name }, signal.reason, 'was aborted before it was queued'));
+    const { input, transfer } = unwrapMovable(given);
     let bytes: Uint8Array;
     try {
       // Serialized once for all replicas: cloneability is checked here, and every core gets identical bytes.
-      bytes = serialize(input);
+      bytes = captureInput(input, name, transfer === undefined ? run.transfer : [...run.transfer, transfer]);
     } catch (error) {
-      return Promise.reject(new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name }));
+      return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      const task = new TaskRun(id, name, bytes, this.options.k, detailed, resolve, reject, signal);
+      const task = this.createTask(id, run, bytes, detailed, resolve, reject);
       if (signal !== undefined) {
         task.onAbort = () => this.scheduler.abort(task, signal.reason);
         signal.addEventListener('abort', task.onAbort, { once: true });
       }
       this.scheduler.submit(task);
     });
+  }
+
+  /** A task the pool surface (close, drain, timing) follows until it settles. */
+  private createTask(
+    id: number,
+    run: ResolvedRun,
+    bytes: Uint8Array,
+    detailed: boolean,
+    resolve: (value: unknown) => void,
+    reject: (error: Error) => void,
+  ): TaskRun {
+    const settled = (): void => this.surface.settled(task);
+    const task: TaskRun = new TaskRun(id, run.name, bytes, this.options.k, detailed, (value) => {
+      settled();
+      resolve(value);
+    }, (error) => {
+      settled();
+      reject(error);
+    }, run.signal);
+    task.address = run.address;
+    task.kind = run.kind;
+    this.surface.submitted(task);
+    return task;
   }
 
   /** Snapshot copies of every core. */
@@ -224,9 +272,115 @@ export class Triplex extends TypedEmitter {
     this.scheduler.destroy();
     this.bridge.close();
     // Resolves once the audit log is flushed and closed, even if a worker failed to stop.
-    this.destroying = Promise.allSettled(this.coreList.map((core) => core.stop())).then(() => this.ops.close());
+    this.destroying = Promise.allSettled(this.coreList.map((core) => core.stop()))
+      .then(() => this.ops.close())
+      .then(() => this.emitSafely('close'));
     return this.destroying;
   }
+
+  // ── piscina's pool surface: close, backpressure, timing (see surface.ts) ──
+  private readonly surface: PoolSurface;
+  private closing: Promise<void> | undefined;
+
+  /**
+   * Lets running and queued tasks finish (at most `closeTimeout` ms, then destroys), then stops
+   * every worker. New run() calls reject. `force`: tasks not started yet reject with an AbortError.
+   */
+  close(options: { force?: boolean } = {}): Promise<void> {
+    if (typeof options !== 'object' || options === null) return Promise.reject(invalidOption('close options', 'an object { force? }', options, 'type'));
+    if (options.force !== undefined && typeof options.force !== 'boolean') return Promise.reject(invalidOption('force', 'a boolean', options.force, 'type'));
+    if (this.closing !== undefined) return this.closing;
+    if (options.force === true) {
+      for (const task of [...this.surface.tasks]) {
+        if (task.started) continue;
+        const message = `Task "${task.name}" (#${task.id}) was not started: the pool is closed`;
+        this.scheduler.fail(task, new TriplexError('ERR_ABORTED', message, { taskId: task.id }));
+      }
+    }
+    const timeout = this.options.compat.closeTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      if (Number.isFinite(timeout)) timer = setTimeout(resolve, timeout).unref();
+    });
+    this.closing = Promise.race([this.surface.whenIdle(), expired]).then(() => {
+      clearTimeout(timer);
+      return this.destroy();
+    });
+    return this.closing;
+  }
+
+  /** `await using pool = new Triplex(...)`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** piscina's move(): `run(Triplex.move(buffer))` hands the buffer's ownership to the pool. */
+  static move = move;
+
+  /** True inside a triplex core's worker thread (task code). */
+  static get isWorkerThread(): boolean {
+    return isWorkerThread();
+  }
+
+  /** piscina's `Piscina.workerData`: inside a task, the pool's `workerData` option (the same on every core). */
+  static get workerData(): unknown {
+    return threads.workerData;
+  }
+
+  /** Tasks accepted and not started yet. */
+  get queueSize(): number {
+    return this.scheduler.queued;
+  }
+
+  /** Tasks settled since the pool started (values and rejections, as piscina counts). */
+  get completed(): number {
+    return this.surface.completed;
+  }
+
+  /** ms since the pool was created. */
+  get duration(): number {
+    return this.surface.duration;
+  }
+
+  /** Share of the cores' time spent running replicas since the pool started (0..1). */
+  get utilization(): number {
+    return this.surface.utilization(this.coreList.reduce((sum, core) => sum + core.busyMs, 0), this.coreList.length);
+  }
+
+  /** Per-task run and wait times (option recordTiming), summarized as piscina does, in ms. */
+  get histogram(): PoolHistogram {
+    return this.surface.histogram;
+  }
+
+  /** True while every task slot (enabled cores / k) is taken: a producer should wait for 'drain'. */
+  get needsDrain(): boolean {
+    return this.surface.needsDrain;
+  }
+
+  /** piscina's threads: one per core (its worker thread), with the core's state. */
+  get threads(): ThreadInfo[] {
+    return this.coreList.map((core) => {
+      const histogram = this.surface.perCore.get(core.id);
+      return {
+        core: core.id,
+        cpu: core.cpu,
+        state: this.bridge.stateOf(core.id),
+        busy: this.scheduler.load(core) > 0,
+        histogram: histogram === undefined ? undefined : summarize(histogram),
+      };
+    });
+  }
+
+  /** Listener exceptions must not break the pool: they are reported on 'error' (or as a warning). */
+  private emitSafely(name: 'drain' | 'needsDrain' | 'close'): void {
+    try {
+      if (this.has(name)) this.emit(name, {});
+    } catch (error) {
+      if (this.has('error')) this.emit('error', error as Error);
+      else process.emitWarning(`A '${name}' listener threw: ${(error as Error).message}`, 'TriplexWarning');
+    }
+  }
+  // ── end piscina surface ──
 
   // ── Operations (issue #6): audit log, metrics, reliability figures, state scan. Delegates to src/ops. ──
   private readonly ops: Operations;

@@ -48,13 +48,29 @@ function timeCharts(r: ScenarioResult): string[] {
   ];
   const eventful = runs.filter((x) => x.series.failed.some((v) => v > 0) || x.series.disabled.some((v) => v > 0));
   if (eventful.length === 0) return charts;
+  const points = (x: SimResult, values: number[]): [number, number][] => x.series.t.map((t, i) => [t / 1000, values[i]!]);
+  // Runs of one scenario usually share their fault schedule: one line then stands for all of them.
+  const failed = distinct(eventful.map((x) => ({ name: runName(x, r), points: points(x, x.series.failed) })));
   charts.push(
-    lineChart({ title: 'Disabled and failed cores over time', x: 'virtual time (s)', y: 'cores', series: eventful.flatMap((x) => [
-      { name: `${runName(x, r)} disabled`, points: x.series.t.map((t, i) => [t / 1000, x.series.disabled[i]!] as [number, number]) },
-      { name: `${runName(x, r)} failed`, points: x.series.t.map((t, i) => [t / 1000, x.series.failed[i]!] as [number, number]) },
-    ]).slice(0, 8) }),
+    lineChart({ title: 'Failed cores over time (the fault schedule)', x: 'virtual time (s)', y: 'cores', series: failed }),
+    lineChart({
+      title: 'Disabled cores over time', x: 'virtual time (s)', y: 'cores',
+      series: eventful.map((x) => ({ name: runName(x, r), points: points(x, x.series.disabled) })),
+    }),
   );
   return charts;
+}
+
+/** Series that agree wherever both have points (runs end at different times) merge, named for every run they stand for. */
+function distinct(series: Series[]): Series[] {
+  const merged: Series[] = [];
+  for (const s of [...series].sort((a, b) => b.points.length - a.points.length)) {
+    // Samples share one period; a run's last sample is cut at its own end time, so only values are compared.
+    const same = merged.find((m) => s.points.every(([, y], i) => m.points[i]?.[1] === y));
+    if (same === undefined) merged.push({ ...s });
+    else same.name = `${same.name}, ${s.name}`;
+  }
+  return merged.length === 1 && series.length > 1 ? [{ ...merged[0]!, name: 'every run' }] : merged;
 }
 
 function table(r: ScenarioResult): string {

@@ -5,7 +5,7 @@
  * injector's order (if any), encode the outcome.
  */
 import { deserialize } from 'node:v8';
-import { threadId, workerData } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { SeededRandom } from '../util/random.js';
@@ -14,10 +14,12 @@ import { encodeValue, type EncodedValue } from './payload.js';
 import { encodeThrown } from './error-codec.js';
 import type { CoreRequest, CoreWorkerData, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
 import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
+import { publishIdentity, takeWorkerData } from './context.js';
+import { moduleTasks, type TaskFn } from './modules.js';
+import { parseTaskAddress } from './address.js';
 
-type TaskFn = (input: unknown) => unknown;
-
-const data = workerData as CoreWorkerData;
+// Tasks see the user's workerData only (identical on every core); triplex's part is taken here.
+const data: CoreWorkerData = takeWorkerData();
 
 // [replicas started, latest loaded thread, -, closing, start time of the latest replica]:
 // read by the main thread's watchdog and by Core.stop.
@@ -35,23 +37,14 @@ else preloadAffinity(); // sched_getcpu is read per replica: koffi must not load
 const pinError = data.pin === 'off' ? 'pinning is off' : closing ? 'the core is closing' : pinCurrentThread(data.cpu);
 const pinned = pinError === undefined;
 const readCpu = currentCpu;
+publishIdentity({ id: data.coreId, cpu: data.cpu, pinned });
 
 let tasks: Record<string, TaskFn> | undefined;
 let loadError: { name: string; message: string } | undefined;
 
 async function loadTasks(): Promise<Record<string, TaskFn>> {
   if (tasks !== undefined) return tasks;
-  const found: Record<string, TaskFn> = {};
-  if (data.moduleUrl !== '') {
-    const mod = (await import(data.moduleUrl)) as Record<string, unknown>;
-    // CJS modules arrive as `default`; their named exports may not be detectable statically.
-    const cjs = mod.default;
-    if (typeof cjs === 'function') found.default = cjs as TaskFn;
-    if (typeof cjs === 'object' && cjs !== null) {
-      for (const [key, value] of Object.entries(cjs)) if (typeof value === 'function') found[key] = value as TaskFn;
-    }
-    for (const [key, value] of Object.entries(mod)) if (typeof value === 'function') found[key] = value as TaskFn;
-  }
+  const found: Record<string, TaskFn> = data.moduleUrl === '' ? {} : { ...(await moduleTasks(data.moduleUrl)) };
   const kats = (await import('../health/kat-tasks.js')) as { katTasks: Record<string, TaskFn> };
   Object.assign(found, kats.katTasks);
   return (tasks = found);
@@ -78,17 +71,18 @@ function spin(ms: number): void {
 async function runTask(request: RunRequest): Promise<RunReply> {
   progressTime[0] = Date.now();
   Atomics.add(progress, PROGRESS.started, 1);
+  const address = parseTaskAddress(request.name);
   let table: Record<string, TaskFn>;
   try {
-    table = await loadTasks();
+    table = address.moduleUrl === undefined ? await loadTasks() : await moduleTasks(address.moduleUrl);
   } catch (error) {
     // A module that fails to load fails every replica alike: an error outcome, not a crash.
     return replyToError(Object.assign(new Error(`The task module failed to load: ${(error as Error).message}`), { code: 'ERR_TASK_NOT_FOUND' }), 0, undefined);
   }
-  const fn = table[request.name];
+  const fn = table[address.name];
   const start = performance.now();
   if (fn === undefined) {
-    const error = Object.assign(new Error(`Task "${request.name}" is not exported by the task module`), { code: TASK_NOT_FOUND });
+    const error = Object.assign(new Error(`Task "${address.name}" is not exported by ${address.moduleUrl ?? 'the task module'}`), { code: TASK_NOT_FOUND });
     return replyToError(error, 0, undefined);
   }
   const order = request.inject;
@@ -123,7 +117,7 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   try {
     encoded = encodeValue(value);
   } catch (error) {
-    const notCloneable = Object.assign(new Error(`Task "${request.name}" returned a value that cannot be cloned: ${(error as Error).message}`), {
+    const notCloneable = Object.assign(new Error(`Task "${address.name}" returned a value that cannot be cloned: ${(error as Error).message}`), {
       code: 'ERR_NOT_CLONEABLE',
     });
     return replyToError(notCloneable, performance.now() - start, flips);

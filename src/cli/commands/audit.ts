@@ -1,6 +1,6 @@
 /** `triplex audit <file>`: summarise an audit log and replay it into a health snapshot. */
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../usage.js';
 import { parseAuditLog, summarizeAudit, type AuditSummary } from '../../ops/audit-replay.js';
 
 const HELP = `Usage: triplex audit <file> [--json] [--snapshot out.json]
@@ -52,7 +52,7 @@ function print(file: string, s: AuditSummary): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('audit', {
     args: argv,
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false }, snapshot: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
@@ -61,17 +61,17 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const file = positionals[0];
-  if (file === undefined || positionals.length > 1) {
-    console.error(HELP);
-    return 2;
-  }
+  if (positionals.length !== 1) throw new UsageError('audit', `expects one audit log file, received ${positionals.length}`);
+  const file = positionals[0]!;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    console.error(`triplex audit: cannot read ${file}: ${(error as Error).message}`);
-    return 2;
+    throw new UsageError('audit', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (text.trim() === '') {
+    console.error(`triplex audit: ${file} is empty: no audit line was written (was the pool started with audit: { file }, and did it run a task?)`);
+    return 1;
   }
   const parsed = parseAuditLog(text);
   const summary = summarizeAudit(parsed.lines, parsed.malformed);

@@ -1,8 +1,10 @@
 /** `triplex campaign`: a seeded fault-injection campaign from the command line, with a progress bar and reports. */
+import { closeSync, openSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { invalidOption } from '../../errors.js';
 import { campaign } from '../../campaign/runner.js';
 import { renderHtml } from '../../campaign/html.js';
-import { formatModels, formatNotes, formatSummary } from '../../campaign/summary.js';
+import { formatModels, formatNotes, formatSummary, goldenWarning } from '../../campaign/summary.js';
 import type { CampaignOptions } from '../../campaign/types.js';
 import { CAMPAIGN_USAGE, parseCampaignArgs } from '../campaign-args.js';
 import { progressBar } from '../progress.js';
@@ -13,6 +15,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(CAMPAIGN_USAGE);
     return 0;
   }
+  // A report that cannot be written must fail now, not after a long campaign.
+  for (const [flag, file] of [['--json', args.json], ['--html', args.html]] as const) if (file !== undefined) assertWritable(flag, file);
   const controller = new AbortController();
   // First Ctrl-C: stop dispatching, let tasks in flight finish, write the reports. Second: quit now.
   const onSigint = (): void => {
@@ -52,9 +56,29 @@ export async function run(argv: string[]): Promise<number> {
       if (args.json !== undefined) console.log(`JSON: ${args.json}`);
       if (args.html !== undefined) console.log(`HTML: ${args.html}`);
     }
-    return result.interrupted ? 130 : 0;
+    const golden = goldenWarning(result);
+    const exitNote = args.allowGoldenErrors ? '' : ' (exit status 1; --allow-golden-errors accepts it)';
+    if (golden !== undefined) process.stderr.write(`\ntriplex campaign: ${golden}${exitNote}\n`);
+    if (result.interrupted) return 130;
+    return golden === undefined || args.allowGoldenErrors ? 0 : 1;
   } finally {
     bar.done();
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Opens the report file for writing (creating it only for the check), so a bad path fails before the campaign. */
+function assertWritable(flag: string, file: string): void {
+  let existed = true;
+  try {
+    statSync(file);
+  } catch {
+    existed = false;
+  }
+  try {
+    closeSync(openSync(file, 'a'));
+  } catch (error) {
+    throw invalidOption(flag, `a path that can be written (${(error as Error).message})`, file, 'range');
+  }
+  if (!existed) rmSync(file, { force: true });
 }

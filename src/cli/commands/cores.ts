@@ -1,14 +1,14 @@
 /** `triplex cores`: what the machine offers and whether pinning really works, verified per core. */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../usage.js';
 import { affinityMask, pinningUnavailableReason } from '../../cores/affinity.js';
 import { Triplex } from '../../pool/triplex.js';
 
 const emptyTasks = fileURLToPath(new URL('../../health/kat-tasks.js', import.meta.url));
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('cores', {
     args: argv,
     options: { cores: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   });

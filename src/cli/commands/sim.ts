@@ -1,15 +1,18 @@
 /** `triplex sim <scenario.json>`: runs a scenario in the discrete-event simulator. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../usage.js';
 import { invalidOption } from '../../errors.js';
 import { formatTable, loadScenario, renderHtml, runScenario } from '../../sim/index.js';
+import { resolveScenario, shippedScenarios } from '../scenarios.js';
 
-const USAGE = `Usage: triplex sim <scenario.json> [--html out.html] [--json out.json] [--seed N]
+const usage = (): string => `Usage: triplex sim <scenario.json | NAME> [--html out.html] [--json out.json] [--seed N]
 
-Simulates a scenario (cores, CPUs, faults, binding variants, sweeps; see bench/scenarios/)
-with the real binding policies, health model and voter on virtual time. Prints one row per
-run; --html writes a self-contained report with charts, --json every metric and series.`;
+Simulates a scenario (cores, CPUs, faults, binding variants, sweeps) with the real binding
+policies, health model and voter on virtual time. Prints one row per run; --html writes a
+self-contained report with charts, --json every metric and series.
+
+Scenarios shipped with the package (by NAME): ${shippedScenarios().join(', ')}`;
 
 function write(file: string, text: string): void {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -17,20 +20,18 @@ function write(file: string, text: string): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('sim', {
     args: argv,
     allowPositionals: true,
     options: { html: { type: 'string' }, json: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage());
     return 0;
   }
-  const file = positionals[0];
-  if (file === undefined || positionals.length > 1) {
-    console.error(USAGE);
-    return 2;
-  }
+  if (positionals.length !== 1) throw new UsageError('sim', `expects one scenario file or name, received ${positionals.length}`);
+  const file = resolveScenario(positionals[0]!);
+  if (file === undefined) throw new UsageError('sim', `no scenario file or shipped scenario "${positionals[0]!}" (shipped: ${shippedScenarios().join(', ')})`);
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);

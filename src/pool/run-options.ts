@@ -1,0 +1,125 @@
+/**
+ * run()'s options, validated once per call: an option triplex does not know is an error, never
+ * silently ignored (a typo such as `nmae` would otherwise run the default task). Also the
+ * piscina-style ownership transfer of the input (`transferList`, `Triplex.move()`).
+ */
+import { serialize } from 'node:v8';
+import type { TransferListItem } from 'node:worker_threads';
+import { invalidOption, TriplexError } from '../errors.js';
+import { resolveModuleUrl } from './options.js';
+import { taskAddress } from '../worker/address.js';
+
+export interface RunOptions {
+  /** Export of the task module to run. @default the pool's `name` option, else 'default' */
+  name?: string;
+  /** What the replicas' cores are judged on (attribution per core and kind). @default the task name */
+  kind?: string;
+  /** Aborts the task, queued or running (running replicas are terminated). Rejects with an AbortError. */
+  signal?: AbortSignal;
+  /**
+   * Buffers whose ownership passes to the pool: they are detached from the caller once the input
+   * is captured (every replica gets its own copy of those bytes).
+   */
+  transferList?: readonly TransferListItem[];
+  /** Another task module for this run (path or file: URL): workers load it on first use; replicas are voted as usual. */
+  filename?: string | URL;
+}
+
+const RUN_KEYS = ['name', 'kind', 'signal', 'transferList', 'filename'];
+
+/** The same symbols as piscina's move(), so a value moved with either works with both. */
+const TRANSFERABLE = Symbol.for('Piscina.transferable');
+const VALUE = Symbol.for('Piscina.valueOf');
+
+/** A value whose buffer moves to the pool (see Triplex.move). */
+export interface Movable<T = unknown> {
+  readonly [TRANSFERABLE]: ArrayBuffer;
+  readonly [VALUE]: T;
+}
+
+/** piscina's move(): run(move(buffer)) passes the buffer's ownership to the pool, as a transferList would. */
+export function move<T extends ArrayBuffer | ArrayBufferView>(value: T): Movable<T> {
+  const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
+  if (!(buffer instanceof ArrayBuffer)) throw invalidOption('move(value)', 'an ArrayBuffer or a view of one (not shared)', value, 'type');
+  return { [TRANSFERABLE]: buffer, [VALUE]: value };
+}
+
+export interface ResolvedRun {
+  name: string;
+  kind: string | undefined;
+  signal: AbortSignal | undefined;
+  /** The worker-side task address when the run names another module. */
+  address: string | undefined;
+  transfer: ArrayBuffer[];
+}
+
+function stringOption(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw invalidOption(key, 'a non-empty string', value, 'type');
+  return value;
+}
+
+/** Validates run()'s options. Throws ERR_INVALID_OPTION naming the option. */
+export function resolveRunOptions(options: unknown, defaultName: string, poolModuleUrl: string): ResolvedRun {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption('run options', `an object { ${RUN_KEYS.join('?, ')}? }`, options, 'type');
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!RUN_KEYS.includes(key)) throw invalidOption(key, `a run() option (${RUN_KEYS.join(', ')})`, given[key], 'range');
+  }
+  const name = given.name ?? defaultName;
+  if (typeof name !== 'string') throw invalidOption('name', 'a string (an export of the task module)', name, 'type');
+  const signal = given.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('signal', 'an AbortSignal', signal, 'type');
+  const moduleUrl = given.filename === undefined || given.filename === null ? undefined : resolveModuleUrl(given.filename);
+  return {
+    name,
+    kind: stringOption('kind', given.kind),
+    signal,
+    address: moduleUrl === undefined || moduleUrl === poolModuleUrl ? undefined : taskAddress(moduleUrl, name),
+    transfer: transferables(given.transferList),
+  };
+}
+
+function transferables(list: unknown): ArrayBuffer[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw invalidOption('transferList', 'an array of ArrayBuffers', list, 'type');
+  return list.map((item: unknown) => {
+    const buffer = ArrayBuffer.isView(item) ? item.buffer : item;
+    if (buffer instanceof ArrayBuffer) return buffer;
+    // A port or handle cannot be given to k replicas at once: each would need its own.
+    throw invalidOption('transferList', 'ArrayBuffers (or views of them) only: every replica gets a copy of the input, a port cannot be copied', item, 'type');
+  });
+}
+
+/** Unwraps a value passed through move() (ours or piscina's). */
+export function unwrapMovable(input: unknown): { input: unknown; transfer: ArrayBuffer | undefined } {
+  if (typeof input === 'object' && input !== null && TRANSFERABLE in input && VALUE in input) {
+    const movable = input as Movable;
+    return { input: movable[VALUE], transfer: movable[TRANSFERABLE] };
+  }
+  return { input, transfer: undefined };
+}
+
+/**
+ * Serializes the input once for all replicas, then detaches the buffers the caller handed over:
+ * after run() returns they belong to the pool, as with piscina.
+ */
+export function captureInput(input: unknown, name: string, transfer: readonly ArrayBuffer[]): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = serialize(input);
+  } catch (error) {
+    throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name });
+  }
+  if (transfer.length > 0) {
+    try {
+      structuredClone(transfer, { transfer: [...new Set(transfer)] });
+    } catch (error) {
+      throw new TriplexError('ERR_NOT_CLONEABLE', `The transferList of task "${name}" cannot be transferred: ${(error as Error).message}`, { name });
+    }
+  }
+  return bytes;
+}
+

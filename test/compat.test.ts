@@ -1,0 +1,256 @@
+/**
+ * piscina's documented examples, run against Triplex with only the constructor swapped (plus
+ * `pin: 'off'` and a core count that fits this machine). Real worker threads throughout.
+ */
+import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Triplex, { Triplex as Named, isTriplexError, type TriplexOptions } from '../dist/index.js';
+import { until } from './helpers.js';
+
+const FILENAME = fileURLToPath(new URL('./fixtures/compat-tasks.mjs', import.meta.url));
+const OTHER = fileURLToPath(new URL('./fixtures/compat-other.cjs', import.meta.url));
+const DELAYED_CJS = fileURLToPath(new URL('./fixtures/compat-delayed.cjs', import.meta.url));
+const DELAYED_ESM = new URL('./fixtures/compat-delayed.mjs', import.meta.url).href;
+const base = { filename: FILENAME, cores: 3, pin: 'off' } as const;
+
+function pool(options: Partial<TriplexOptions> = {}): Triplex {
+  return new Triplex({ ...base, ...options });
+}
+
+function thrown(fn: () => unknown): Error & { code?: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected a throw');
+}
+
+describe('piscina README examples', () => {
+  it('the default export is the pool; run({ a, b }) returns the voted sum; close() ends it', async () => {
+    expect(Triplex).toBe(Named);
+    const piscina = pool();
+    expect(await piscina.run({ a: 4, b: 6 })).toBe(10);
+    await piscina.close();
+    await expect(piscina.run({ a: 1, b: 1 })).rejects.toMatchObject({ code: 'ERR_DESTROYED' });
+  });
+
+  it("multiple exports: run(task, { name }); the constructor's name is the default task", async () => {
+    await using piscina = pool({ name: 'sub' });
+    expect(await piscina.run({ a: 4, b: 6 })).toBe(-2);
+    expect(await piscina.run({ a: 4, b: 6 }, { name: 'default' })).toBe(10);
+  });
+
+  it('await using closes the pool at the end of the scope, after its tasks finished', async () => {
+    let escaped: Triplex | undefined;
+    let pending: Promise<unknown> | undefined;
+    {
+      await using piscina = pool();
+      escaped = piscina;
+      pending = piscina.run(30, { name: 'sleep' });
+    }
+    await expect(pending).resolves.toBe(30);
+    await expect(escaped.run({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_DESTROYED' });
+  });
+
+  it('cancelable tasks: an AbortController rejects with an AbortError whose cause is the reason', async () => {
+    await using piscina = pool();
+    const abortController = new AbortController();
+    const task = piscina.run(5_000, { name: 'sleep', signal: abortController.signal });
+    const reason = new Error('no longer needed');
+    setTimeout(() => abortController.abort(reason), 50);
+    const error = await task.catch((e: unknown) => e as Error & { code: string });
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED', cause: reason });
+    expect(isTriplexError(error)).toBe(true);
+    const before = new AbortController();
+    before.abort('early');
+    await expect(piscina.run(1, { name: 'sleep', signal: before.signal })).rejects.toMatchObject({ name: 'AbortError', cause: 'early' });
+  });
+
+  it("backpressure: maxQueue 'auto', queueSize, needsDrain and the 'drain' event", async () => {
+    await using piscina = pool({ maxQueue: 'auto' });
+    expect(piscina.resolvedOptions.maxQueue).toBe(9);
+    const events: string[] = [];
+    piscina.on('needsDrain', () => events.push('needsDrain'));
+    piscina.on('drain', () => events.push('drain'));
+    const tasks = Array.from({ length: 6 }, () => piscina.run(40, { name: 'sleep' }));
+    await Promise.resolve(); // placement happens in a microtask
+    expect(piscina.needsDrain).toBe(true);
+    expect(piscina.queueSize).toBeLessThanOrEqual(6);
+    await Promise.all(tasks);
+    await until(() => events.includes('drain'), 'the drain event');
+    expect(events).toEqual(['needsDrain', 'drain']);
+    expect(piscina.needsDrain).toBe(false);
+    expect(piscina.queueSize).toBe(0);
+  });
+
+  it('close() finishes running and queued tasks; close({ force: true }) aborts those not started', async () => {
+    const gentle = pool();
+    const all = Array.from({ length: 4 }, () => gentle.run(20, { name: 'sleep' }));
+    await gentle.close();
+    expect((await Promise.allSettled(all)).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+
+    const forced = pool();
+    await forced.ready;
+    const running = forced.run(100, { name: 'sleep' });
+    await until(() => forced.queueSize === 0, 'the first task to start');
+    const queued = [forced.run(100, { name: 'sleep' }), forced.run(100, { name: 'sleep' })].map((task) => task.catch((e: unknown) => e));
+    await forced.close({ force: true });
+    await expect(running).resolves.toBe(100);
+    for (const task of queued) expect(await task).toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED' });
+    await expect(forced.close({ force: 'yes' as never })).rejects.toThrow(TypeError);
+  });
+
+  it('closeTimeout bounds close(): tasks still running then reject with ERR_DESTROYED', async () => {
+    const piscina = pool({ closeTimeout: 50 });
+    const slow = piscina.run(2_000, { name: 'sleep' }).catch((e: unknown) => e);
+    const started = Date.now();
+    await piscina.close();
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(await slow).toMatchObject({ code: 'ERR_DESTROYED' });
+  });
+
+  it('Triplex.move() and transferList hand the buffer over: the caller’s copy is detached', async () => {
+    await using piscina = pool();
+    const moved = new Uint8Array([1, 2, 3, 4]);
+    expect(await piscina.run(Triplex.move(moved), { name: 'byteSum' })).toBe(10);
+    expect(moved.byteLength).toBe(0);
+    const listed = new ArrayBuffer(3);
+    new Uint8Array(listed).set([5, 6, 7]);
+    expect(await piscina.run(listed, { name: 'byteSum', transferList: [listed] })).toBe(18);
+    expect(listed.byteLength).toBe(0);
+    const { port1 } = new MessageChannel();
+    await expect(piscina.run(1, { name: 'byteSum', transferList: [port1] })).rejects.toThrow(/transferList.*port cannot be copied/);
+    port1.close();
+  });
+
+  it('per-run filename loads another module in the workers (CommonJS too) and votes as usual', async () => {
+    await using piscina = pool();
+    expect(await piscina.run({ a: 4, b: 6 }, { filename: OTHER, name: 'mul' })).toBe(24);
+    expect(await piscina.run({ a: 4, b: 6 }, { filename: pathToFileURL(OTHER) })).toBe('other:10');
+    const detailed = await piscina.runDetailed({ a: 2, b: 3 }, { filename: OTHER, name: 'mul' });
+    expect(detailed.value).toBe(6);
+    expect(new Set(detailed.replicas.map((r) => r.core)).size).toBe(detailed.replicas.length);
+    expect(detailed.replicas.filter((r) => r.ok).length).toBeGreaterThanOrEqual(2);
+    await expect(piscina.run({ a: 1, b: 1 }, { filename: OTHER, name: 'nope' })).rejects.toMatchObject({ code: 'ERR_TASK_NOT_FOUND' });
+  });
+
+  it('delaying availability: new Triplex() with no module, tasks from modules that export a promise of the task', async () => {
+    await using piscina = new Triplex();
+    const [cjs, esm] = await Promise.all([
+      piscina.run({ a: 1, b: 2 }, { filename: DELAYED_CJS }),
+      piscina.run({ a: 3, b: 4 }, { filename: DELAYED_ESM }),
+    ]);
+    expect([cjs, esm]).toEqual(['cjs:3', 'esm:7']);
+    await expect(piscina.run({ a: 1, b: 1 })).rejects.toThrow(/has no task module \(option filename\)/);
+  });
+
+  it('filename: null leaves every run to name its module', async () => {
+    await using piscina = pool({ filename: null });
+    expect(await piscina.run({ a: 2, b: 5 }, { filename: OTHER, name: 'mul' })).toBe(10);
+  });
+});
+
+describe('run() never ignores an option', () => {
+  it('unknown run() options throw ERR_INVALID_OPTION naming the option', async () => {
+    await using piscina = pool();
+    const typo = (await piscina.run({ a: 1, b: 2 }, { nmae: 'sub' } as never).catch((e: unknown) => e)) as Error & { code: string };
+    expect(typo).toBeInstanceOf(RangeError);
+    expect(typo).toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    expect(typo.message).toContain('"nmae"');
+    await expect(piscina.run(1, { onOutput: () => {} } as never)).rejects.toThrow(/"onOutput"/);
+    await expect(piscina.run(1, { kind: 42 } as never)).rejects.toThrow(TypeError);
+    await expect(piscina.run(1, { filename: 42 } as never)).rejects.toThrow(/"filename"/);
+    expect(await piscina.run({ a: 1, b: 2 }, { name: 'sub', kind: 'arith' })).toBe(-1);
+  });
+});
+
+describe('piscina constructor options', () => {
+  it('workerData, env and argv reach every replica identically; triplex’s own data stays hidden', async () => {
+    await using piscina = pool({ workerData: { tenant: 'acme', limits: [1, 2] }, env: { TRIPLEX_COMPAT: 'on' }, argv: ['--flag'] });
+    const seen = await piscina.runDetailed(null, { name: 'environment' });
+    expect(seen.value).toEqual({ workerData: { tenant: 'acme', limits: [1, 2] }, env: 'on', argv: ['--flag'], isWorkerThread: true });
+    expect(seen.corrected).toBe(false);
+    expect(await piscina.run(null, { name: 'identity' })).toEqual({ typed: true, internalHidden: true });
+    expect(await piscina.run(null, { name: 'statics' })).toEqual({ isWorkerThread: true, workerData: { tenant: 'acme', limits: [1, 2] } });
+    expect(Triplex.isWorkerThread).toBe(false);
+  });
+
+  it('workerData is the user’s: an audit log names it but does not copy it (it may hold secrets, or BigInts JSON cannot)', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const piscina = pool({ workerData: { secret: 'hunter2', big: 10n }, audit: { stream } });
+    expect(await piscina.run(null, { name: 'environment' })).toMatchObject({ workerData: { secret: 'hunter2', big: 10n } });
+    await piscina.close();
+    const start = lines.join('').split('\n').find((line) => line.includes('"pool-start"'))!;
+    expect(JSON.parse(start).options.compat.worker).toEqual(['workerData']);
+    expect(lines.join('')).not.toContain('hunter2');
+  });
+
+  it('maxThreads is the core count; minThreads, idleTimeout, execArgv, resourceLimits, niceIncrement are accepted', async () => {
+    await using piscina = new Triplex({
+      filename: FILENAME, pin: 'off', minThreads: 2, maxThreads: 4, idleTimeout: 1_000, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 64 },
+      niceIncrement: 1, concurrentTasksPerWorker: 1, recordTiming: true, workerHistogram: true, trackUnmanagedFds: true,
+    });
+    expect(piscina.cores).toHaveLength(4);
+    expect(piscina.threads).toHaveLength(4);
+    expect(await piscina.run({ a: 2, b: 2 })).toBe(4);
+    // Replicas that answered before the vote settled (2 of 3 agreeing is enough).
+    expect(piscina.threads.filter((t) => t.histogram !== undefined).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('options that cannot apply to a voted pool are typed errors that say why', () => {
+    const perWorker = thrown(() => pool({ concurrentTasksPerWorker: 2 }));
+    expect(perWorker).toBeInstanceOf(RangeError);
+    expect(perWorker.code).toBe('ERR_INVALID_OPTION');
+    expect(perWorker.message).toMatch(/"concurrentTasksPerWorker".*crash or hang is charged.*received 2/);
+    expect(thrown(() => pool({ atomics: 'sync' } as never)).message).toMatch(/"atomics"/);
+    expect(thrown(() => pool({ taskQueue: {} } as never)).message).toMatch(/"taskQueue".*maxQueue/);
+    expect(thrown(() => pool({ maxThreads: 4, cores: 3 })).message).toMatch(/"maxThreads".*equal to "cores"/);
+    expect(thrown(() => pool({ minThreads: 9 }))).toBeInstanceOf(RangeError);
+    expect(thrown(() => pool({ env: 'x' as never }))).toBeInstanceOf(TypeError);
+    expect(thrown(() => pool({ argv: [1] as never })).message).toMatch(/"argv"/);
+    expect(thrown(() => pool({ maxQueue: 'big' as never })).message).toMatch(/"maxQueue"/);
+  });
+});
+
+describe('the pool surface', () => {
+  it('completed, duration, utilization and histogram as piscina reports them (ms)', async () => {
+    await using piscina = pool();
+    await Promise.all([piscina.run(20, { name: 'sleep' }), piscina.run({ a: 1, b: 1 })]);
+    expect(piscina.completed).toBe(2);
+    expect(piscina.duration).toBeGreaterThan(0);
+    expect(piscina.utilization).toBeGreaterThan(0);
+    expect(piscina.utilization).toBeLessThanOrEqual(1);
+    const { runTime, waitTime } = piscina.histogram;
+    expect(runTime.max).toBeGreaterThanOrEqual(20);
+    expect(runTime.p50).toBeGreaterThan(0);
+    expect(waitTime.min).toBeGreaterThanOrEqual(0);
+    piscina.histogram.resetRunTime();
+    expect(piscina.histogram.runTime.mean).toBe(0);
+  });
+
+  it('recordTiming: false keeps no histogram', async () => {
+    await using piscina = pool({ recordTiming: false });
+    await piscina.run({ a: 1, b: 1 });
+    expect(piscina.histogram.runTime.max).toBe(0);
+  });
+
+  it("a throwing 'drain' listener is reported on 'error', never breaks the pool", async () => {
+    await using piscina = pool();
+    const errors: Error[] = [];
+    piscina.on('error', (e) => errors.push(e));
+    piscina.on('needsDrain', () => {
+      throw new Error('listener bug');
+    });
+    await Promise.all(Array.from({ length: 4 }, () => piscina.run(10, { name: 'sleep' })));
+    expect(errors.map((e) => e.message)).toEqual(['listener bug']);
+  });
+});
