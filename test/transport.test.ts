@@ -238,7 +238,8 @@ describe('transport on real workers', () => {
     const fixture: string = './fixtures/tasks.mjs';
     const direct = (await import(fixture)) as { series(x: { seed: number; n: number }): Float64Array };
     for (const [i, x] of inputs.entries()) expect(Buffer.from(results[i]!.buffer).equals(Buffer.from(direct.series(x).buffer))).toBe(true);
-    expect(evidence.length).toBeGreaterThan(0);
+    // TMR answers at the first two that agree: the stuck core's replicas may all be the late ones.
+    await until(() => evidence.length > 0, "the stuck core's charges");
     for (const e of evidence) {
       expect(e.majorityDigest).toMatch(/^[A-Za-z0-9+/]{43}=$/);
       expect(e.digest).not.toBe(e.majorityDigest);

@@ -187,11 +187,10 @@ describe('aborts and timeouts are bound to a replica, not a core', () => {
       const p = pool({ filename: MERCURIAL, cores: redundancy === 'tmr' ? 4 : 3, redundancy, faults, health: { disableAt: 1_000_000 } });
       const settledIds = new Map<number, number>();
       p.on('task-settled', (event) => settledIds.set(event.taskId, (settledIds.get(event.taskId) ?? 0) + 1));
-      const total = 10_000;
+      const total = redundancy === 'dmr' ? 20_000 : 10_000;
       let inFlight = 0;
       let aborted = 0;
       let wrong = 0;
-      let lostAborted = 0;
       const all: Promise<void>[] = [];
       for (let i = 0; i < total; i++) {
         while (inFlight >= 60) await new Promise((resolve) => setImmediate(resolve));
@@ -209,8 +208,8 @@ describe('aborts and timeouts are bound to a replica, not a core', () => {
         );
         all.push(task.finally(() => inFlight--));
         if (abort !== undefined) {
-          // Queued, placed, running or answered by then: every stage of a task meets an abort.
-          const delay = Math.floor(rand() * 5);
+          // 0–1 ms after submit: queued, placed, running or answered by then.
+          const delay = Math.floor(rand() * 2);
           if (delay === 0) queueMicrotask(() => abort.abort(new Error('storm')));
           else setTimeout(() => abort.abort(new Error('storm')), delay);
         }
@@ -219,8 +218,7 @@ describe('aborts and timeouts are bound to a replica, not a core', () => {
       const stats = p.stats;
       expect(drained, `tasks never settled: ${total - stats.completed - stats.failed}`).toBe(true);
       expect(wrong).toBe(0);
-      expect(lostAborted).toBe(0);
-      expect(aborted).toBeGreaterThan(1_000);
+      expect(aborted).toBeGreaterThan(total / 4);
       expect(stats.completed + stats.failed).toBe(total);
       expect(settledIds.size).toBe(total);
       expect([...settledIds.values()].every((count) => count === 1)).toBe(true);

@@ -293,8 +293,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     if (options.force === true) {
       for (const task of [...this.surface.tasks]) {
         if (task.started) continue;
-        const message = `Task "${task.name}" (#${task.id}) was not started: the pool is closed`;
-        this.scheduler.fail(task, new TriplexError('ERR_ABORTED', message, { taskId: task.id }));
+        this.scheduler.fail(task, abortError(task, new Error('close({ force: true })'), 'was not started: the pool is closed'));
       }
     }
     const timeout = this.options.compat.closeTimeout;
