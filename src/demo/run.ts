@@ -90,9 +90,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     try {
       const result = await campaign({
         label,
-        // The demo compresses hours of operation into seconds, so the fault score's half-life
-        // shrinks with it: 1 % transients then stay far from disableAt while a stuck or bursting core reaches it.
-        pool: { filename: TASKS_MODULE, cores, redundancy: config.redundancy, binding: config.binding, health: { halfLife: 100 } },
+        pool: { filename: TASKS_MODULE, cores, redundancy: config.redundancy, binding: config.binding },
         task: { name: 'block', inputs },
         tasks,
         faults,

@@ -28,22 +28,23 @@ export interface SelfTestOptions {
 }
 
 export interface HealthOptions {
-  /** Fault score that disables a core. @default 3 */
-  disableAt?: number;
-  /** Half-life of a core's fault score, ms. @default 60_000 */
-  halfLife?: number;
+  /**
+   * Attribution's false-alarm budget: the rate, per replica of a healthy core, at which the
+   * sequential test may disable it by chance. Lower is slower to catch weak intermittent cores;
+   * 0 never disables on evidence. (Replaces `disableAt`, `halfLife` and `blame`.) @default 1e-9
+   */
+  falseAlarm?: number;
+  /**
+   * Task kinds declared non-deterministic: their out-voted replicas are never charged (crashes
+   * and timeouts still are). A kind is the run option `kind`, else the task name. @default []
+   */
+  nondeterministic?: string[];
   /** Software core salvaging: exclude a core from one task kind only. @default false */
   salvage?: boolean | { maxKinds?: number };
   /** Reintegrate disabled cores by known-answer tests. @default false */
   selfTest?: boolean | SelfTestOptions;
   /** A snapshot from `pool.health.export()`, so a restart does not forget known-bad cores. */
   restore?: HealthSnapshot;
-  /**
-   * Blame concentration: when one task kind's charges spread over at least `minCores` cores with
-   * none above `maxShare` of the last `window` charges, the kind is treated as non-deterministic
-   * and no longer charged. `false` always charges. @default { window: 20, minCores: 3, maxShare: 0.4 }
-   */
-  blame?: false | { window?: number; minCores?: number; maxShare?: number };
 }
 
 export interface TriplexOptions {

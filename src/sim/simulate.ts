@@ -16,9 +16,8 @@ function healthOptions(c: SimConfig): ResolvedHealthOptions {
   const h = c.health;
   return {
     ...DEFAULT_HEALTH,
-    disableAt: h.disableAt,
-    halfLife: h.halfLife,
-    blame: h.blame,
+    falseAlarm: h.falseAlarm,
+    nondeterministic: h.nondeterministic,
     selfTest: h.selfTest === false ? false : { tasks: DEFAULT_SELF_TESTS, after: h.selfTest.after, passes: h.selfTest.passes, maxProbations: h.selfTest.maxProbations, probationTasks: h.selfTest.probationTasks },
   };
 }
