@@ -22,9 +22,8 @@ describe('resolveOptions', () => {
     expect(o.maxAttempts).toBe(5);
     expect(o.maxQueue).toBe(Number.POSITIVE_INFINITY);
     expect(o.maxBatch).toBe(8);
-    expect(o.health.disableAt).toBe(3);
-    expect(o.health.halfLife).toBe(60_000);
-    expect(o.health.blame).toEqual({ window: 20, minCores: 3, maxShare: 0.4 });
+    expect(o.health.falseAlarm).toBe(1e-9);
+    expect(o.health.nondeterministic).toEqual([]);
   });
 
   it('TypeError for a wrong type, RangeError for a wrong range, naming option and value', () => {
@@ -45,10 +44,28 @@ describe('resolveOptions', () => {
     expect(error({ filename: 42 }).message).toContain('"filename"');
   });
 
-  it('health.blame can be turned off or tuned, and is validated', () => {
-    expect(resolveOptions({ filename: '/tmp/t.mjs', health: { blame: false } }).health.blame).toBe(false);
-    expect(resolveOptions({ filename: '/tmp/t.mjs', health: { blame: { minCores: 6 } } }).health.blame).toEqual({ window: 20, minCores: 6, maxShare: 0.4 });
-    expect(error({ filename: '/tmp/t.mjs', health: { blame: 'off' } }).message).toContain('"health.blame"');
-    expect(error({ filename: '/tmp/t.mjs', health: { blame: { maxShare: 2 } } }).message).toContain('"health.blame.maxShare"');
+  it('health.falseAlarm and health.nondeterministic are resolved and validated', () => {
+    const o = resolveOptions({ filename: '/tmp/t.mjs', health: { falseAlarm: 1e-6, nondeterministic: ['uuid'] } });
+    expect(o.health.falseAlarm).toBe(1e-6);
+    expect(o.health.nondeterministic).toEqual(['uuid']);
+    expect(resolveOptions({ filename: '/tmp/t.mjs', health: { falseAlarm: 0 } }).health.falseAlarm).toBe(0);
+    const range = error({ filename: '/tmp/t.mjs', health: { falseAlarm: 2 } });
+    expect(range).toBeInstanceOf(RangeError);
+    expect(range.message).toContain('"health.falseAlarm"');
+    expect(range.message).toContain('2');
+    const type = error({ filename: '/tmp/t.mjs', health: { nondeterministic: 'uuid' } });
+    expect(type).toBeInstanceOf(TypeError);
+    expect(type.message).toContain('"health.nondeterministic"');
+  });
+
+  it('the replaced options (blame, disableAt, halfLife) fail naming what replaced them', () => {
+    for (const [key, value] of [['blame', false], ['disableAt', 3], ['halfLife', 60_000]] as const) {
+      const e = error({ filename: '/tmp/t.mjs', health: { [key]: value } });
+      expect(e.code).toBe('ERR_INVALID_OPTION');
+      expect(e).toBeInstanceOf(RangeError);
+      expect(e.message).toContain(`"health.${key}"`);
+      expect(e.message).toContain('replaced by');
+    }
+    expect(error({ filename: '/tmp/t.mjs', health: { blame: false } }).message).toContain('health.nondeterministic');
   });
 });

@@ -24,6 +24,7 @@ export interface CoreView {
 
 export interface PlacementRequest {
   taskId: number;
+  /** The task's kind (salvage excludes cores per kind): the run option `kind`, else the task name. */
   taskName: string;
   /** Planned replicas (2 for DMR, 3 for TMR). */
   k: number;

@@ -45,7 +45,7 @@ export function resolveHealth(value: unknown): { health: ResolvedHealthOptions; 
   if (!isObject(value)) throw invalidOption('health', 'an object', value, 'type');
   for (const key of Object.keys(value)) {
     const replaced = REPLACED[key];
-    if (replaced !== undefined) throw invalidOption(`health.${key}`, `no longer an option: replaced by ${replaced}`, value[key], 'range');
+    if (replaced !== undefined) throw invalidOption(`health.${key}`, `absent: it was replaced by ${replaced}`, value[key], 'range');
     if (!KNOWN_HEALTH.includes(key)) throw invalidOption(`health.${key}`, `a known health option (${KNOWN_HEALTH.join(', ')})`, value[key], 'range');
   }
   let salvage: ResolvedHealthOptions['salvage'] = false;

@@ -163,7 +163,7 @@ export class Scheduler {
   private place(task: TaskRun): boolean {
     while (task.wanted > 0) {
       const placement = this.policy.place(
-        { taskId: task.id, taskName: task.name, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, group: task.group },
+        { taskId: task.id, taskName: task.kind, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, group: task.group },
         this.cores,
       );
       if (placement.kind === 'wait') return false;

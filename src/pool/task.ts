@@ -61,6 +61,8 @@ export class TaskRun {
   retryReason: 'tie-break' | 're-execution' | undefined;
   onAbort: (() => void) | undefined;
   readonly submittedAt = performance.now();
+  /** What its cores are judged on: the run option `kind`, else the task name (set at submit). */
+  kind = '';
   dispatchedAt = 0;
 
   constructor(

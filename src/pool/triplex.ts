@@ -23,6 +23,8 @@ export interface RunOptions {
   name?: string;
   /** Aborts the task, queued or running (running replicas are terminated). */
   signal?: AbortSignal;
+  /** What its cores are judged on (attribution counts evidence per core and kind). @default the task name */
+  kind?: string;
 }
 
 /** Snapshot of one core (`pool.cores` returns copies). */
@@ -131,6 +133,8 @@ export class Triplex extends TypedEmitter {
     if (typeof options !== 'object' || options === null) return Promise.reject(invalidOption('run options', 'an object { name?, signal? }', options, 'type'));
     const name = options.name ?? 'default';
     if (typeof name !== 'string') return Promise.reject(invalidOption('name', 'a string (an export of the task module)', name, 'type'));
+    const kind = options.kind ?? name;
+    if (typeof kind !== 'string') return Promise.reject(invalidOption('kind', 'a string (what cores are judged on)', kind, 'type'));
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(invalidOption('signal', 'an AbortSignal', signal, 'type'));
     if (this.destroying !== undefined) return Promise.reject(new TriplexError('ERR_DESTROYED', 'The pool is destroyed'));
@@ -151,6 +155,7 @@ export class Triplex extends TypedEmitter {
     }
     return new Promise((resolve, reject) => {
       const task = new TaskRun(id, name, bytes, this.options.k, detailed, resolve, reject, signal);
+      task.kind = kind;
       if (signal !== undefined) {
         task.onAbort = () => this.scheduler.abort(task, signal.reason);
         signal.addEventListener('abort', task.onAbort, { once: true });

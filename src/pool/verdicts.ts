@@ -86,7 +86,7 @@ export class Verdicts {
     const minority = task.finished.filter((_, i) => !winner.members.includes(i));
     const corrected = minority.length > 0;
     for (const [i, replica] of task.finished.entries()) {
-      if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.name);
+      if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.kind);
       else this.chargeReplica(task, replica, winner);
     }
     const first = task.finished[winner.members[0]!]!.reply!;
@@ -130,7 +130,7 @@ export class Verdicts {
     const winners = task.finished.filter((_, i) => winner.members.includes(i));
     if (agreesWith(task.ballots, winner, ballot, this.options.equals)) {
       winner.members.push(task.finished.length - 1);
-      this.healthBridge.success(replica.core, task.name);
+      this.healthBridge.success(replica.core, task.kind);
       return;
     }
     if (!task.disagreed) this.markDisagreement(task);
@@ -141,7 +141,7 @@ export class Verdicts {
     const kind = replica.status === 'crash' ? 'crash' : replica.status === 'timeout' ? 'timeout' : 'wrong-result';
     // The group's key may be a byte-vote token (vote/byte-keys.ts): evidence carries the digest.
     const majorityDigest = task.finished[winner.members[0]!]?.reply?.digest ?? winner.key;
-    const evidence: FaultEvidence = { kind, taskName: task.name, taskId: task.id, majorityDigest };
+    const evidence: FaultEvidence = { kind, taskName: task.name, taskKind: task.kind, taskId: task.id, majorityDigest };
     if (replica.reply !== undefined) evidence.digest = replica.reply.digest;
     this.stats.faults++;
     this.healthBridge.charge(replica.core, evidence);

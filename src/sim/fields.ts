@@ -112,7 +112,7 @@ export function health(path: string, v: unknown): HealthConfig {
   if (v === undefined) return d;
   const o = obj(path, v);
   for (const key of REPLACED_HEALTH) {
-    if (o[key] !== undefined) throw invalidOption(join(path, key), 'no longer a field: replaced by falseAlarm (a sequential test per replica)', o[key], 'range');
+    if (o[key] !== undefined) throw invalidOption(join(path, key), 'absent: it was replaced by falseAlarm (a sequential test per replica)', o[key], 'range');
   }
   known(path, o, ['falseAlarm', 'nondeterministic', 'selfTest']);
   let selfTest: HealthConfig['selfTest'] = false;
