@@ -96,5 +96,6 @@ for (const r of rows) {
   const rtd = r.replicasToDisable.median === null ? '–' : `${r.replicasToDisable.median} / ${r.replicasToDisable.max}`;
   console.log(`| ${r.name} | ${r.caught} of ${r.trials} trials | ${rtd} | ${r.healthyDisabled} |`);
 }
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/attribution.json', import.meta.url), `${JSON.stringify({ trials, rows }, null, 2)}\n`);
+const dir = new URL('../bench/results/', import.meta.url);
+mkdirSync(dir, { recursive: true });
+writeFileSync(new URL('attribution.json', dir), `${JSON.stringify({ trials, rows }, null, 2)}\n`);
