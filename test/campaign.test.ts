@@ -9,7 +9,7 @@ import { campaign, expectProtected, FaultInjector, formatSummary, ProtectionErro
 import { expectProtected as fromTesting } from '../dist/testing.js';
 import { TASKS } from './helpers.js';
 
-const NEVER_DISABLE = { disableAt: 1e9 };
+const NEVER_DISABLE = { falseAlarm: 0 };
 const FIBS = Array.from({ length: 40 }, (_, i) => i + 1);
 const CLI = path.resolve('dist/cli/main.js');
 
