@@ -12,7 +12,7 @@ const canPin = pinningUnavailableReason() === undefined && cpus.length >= 2;
 
 const pools: Triplex[] = [];
 function pool(options: Partial<TriplexOptions> = {}): Triplex {
-  const created = new Triplex({ filename: OPS_TASKS, ...options });
+  const created = new Triplex({ filename: OPS_TASKS, faultDomain: 'none', ...options }); // more cores than CPUs here: replicas share CPUs
   pools.push(created);
   return created;
 }

@@ -24,6 +24,7 @@ Pool:
   --cores N  --spares N  --cpus 0,1  --pin auto|off|required
   --timeout MS            replica timeout (default: derived from the golden run when hangs are injected)
   --false-alarm P                         attribution's false-alarm rate per replica
+  --fault-domain physical-core|cpu|none   what replicas must not share (default physical-core)
 Faults (repeatable; CORE is a core id, RATE a probability in [0, 1]):
   --stuck CORE            every result of CORE corrupted
   --transient RATE|CORE:RATE              bit flips in results
@@ -69,6 +70,7 @@ const OPTIONS = {
   pin: { type: 'string' },
   timeout: { type: 'string' },
   'false-alarm': { type: 'string' },
+  'fault-domain': { type: 'string' },
   stuck: { type: 'string', multiple: true },
   transient: { type: 'string', multiple: true },
   'transient-input': { type: 'string', multiple: true },
@@ -179,6 +181,7 @@ export function parseCampaignArgs(argv: string[]): CampaignArgs {
   set('redundancy', str('redundancy') as TriplexOptions['redundancy']);
   set('binding', str('binding') as TriplexOptions['binding']);
   set('cores', num('cores', str('cores')));
+  set('faultDomain', str('fault-domain') as TriplexOptions['faultDomain']);
   set('spares', num('spares', str('spares')));
   set('pin', str('pin') as TriplexOptions['pin']);
   set('taskTimeout', num('timeout', str('timeout')));

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { invalidOption, TriplexError } from '../errors.js';
 import { availableCpus, pinningUnavailableReason } from '../cores/affinity.js';
 import { resolveHealth } from './health-options.js';
+import { resolveDomains } from './domain-options.js';
+import type { FaultDomainMode } from '../cores/topology.js';
 import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
 import type { FaultInjector } from '../inject/injector.js';
 import type { Equals } from '../vote/voter.js';
@@ -89,6 +91,13 @@ export interface TriplexOptions {
   metrics?: boolean;
   /** ms between state scans (pool.verify()) that emit `drift`; 0 = none. @default 0 */
   scanInterval?: number;
+  /**
+   * What one hardware fault can corrupt at once; every replica of a task runs in its own domain.
+   * 'physical-core': SMT siblings (sysfs topology) are one domain; 'cpu': each CPU; 'none':
+   * distinct worker threads only (replicas may share a CPU: tests and demos on small machines).
+   * Fewer domains than replicas per task throws ERR_INVALID_OPTION. @default 'physical-core'
+   */
+  faultDomain?: FaultDomainMode;
 }
 
 export interface ResolvedOptions {
@@ -112,9 +121,12 @@ export interface ResolvedOptions {
   audit: ResolvedAuditOptions | undefined;
   metrics: boolean;
   scanInterval: number;
+  faultDomain: FaultDomainMode;
+  /** Fault domain of cpus[i] (core i runs on cpus[i % cpus.length]); undefined with faultDomain 'none'. */
+  cpuDomains: number[] | undefined;
 }
 
-const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval']);
+const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval', 'faultDomain']);
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -186,6 +198,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (reason !== undefined) throw new TriplexError('ERR_PINNING', `Option "pin" is 'required' but threads cannot be pinned: ${reason}`, { option: 'pin', reason });
   }
   const { health, restore } = resolveHealth(options.health);
+  const domains = resolveDomains(options.faultDomain, cpus, cores, k);
   return {
     moduleUrl,
     redundancy,
@@ -194,7 +207,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     cores,
     spares,
     pin,
-    cpus,
+    cpus: domains.cpus,
+    faultDomain: domains.faultDomain,
+    cpuDomains: domains.cpuDomains,
     taskTimeout: numberOption('taskTimeout', options.taskTimeout, 30_000, 1, { infinity: true }),
     maxAttempts: numberOption('maxAttempts', options.maxAttempts, 5, 0, { integer: true }),
     maxQueue: numberOption('maxQueue', options.maxQueue, Number.POSITIVE_INFINITY, 0, { integer: true, infinity: true }),

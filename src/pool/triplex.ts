@@ -30,8 +30,10 @@ export interface RunOptions {
 /** Snapshot of one core (`pool.cores` returns copies). */
 export interface CoreInfo {
   id: number;
-  /** CPU the core is pinned to (its fault domain). */
+  /** CPU the core is pinned to. */
   cpu: number;
+  /** Its fault domain (option faultDomain); absent with faultDomain 'none'. */
+  domain?: number;
   /** Whether the worker pinned itself; null until it reported in. */
   pinned: boolean | null;
   /** CPU observed by sched_getcpu inside the worker at start-up, -1 when unknown. */
@@ -80,6 +82,7 @@ export class Triplex extends TypedEmitter {
     o.faults?.validateFor(o.cores);
     const stats = new Stats();
     this.coreList = Array.from({ length: o.cores }, (_, id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl));
+    for (const core of this.coreList) core.domain = o.cpuDomains?.[core.id % o.cpus.length];
     this.healthModel = new CoreHealth(this.coreList.map((c) => c.id), o.health, systemClock, o.restore);
     this.policy = createBinding(o.binding, this.coreList, o.k, o.spares, new SeededRandom(o.seed));
     this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
@@ -185,6 +188,7 @@ export class Triplex extends TypedEmitter {
         busy: this.scheduler.load(core) > 0,
       };
       if (binding.group !== undefined) info.group = binding.group;
+      if (core.domain !== undefined) info.domain = core.domain;
       return info;
     });
   }

@@ -17,6 +17,7 @@ export class SimCore implements CoreView {
   constructor(
     readonly id: number,
     readonly cpu: number,
+    readonly domain?: number,
   ) {}
 }
 
