@@ -125,7 +125,7 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   }
   if (order !== undefined) {
     if (order.replace !== undefined) value = order.replace.value;
-    if (order.result !== undefined) {
+    if (order.result !== undefined && (order.result.cpu === undefined || order.result.cpu === readCpu())) {
       const flipped = flipBits(value, new SeededRandom(order.result.seed), order.result.bits);
       value = flipped.value;
       flips = (flips ?? []).concat(flipped.flips);

@@ -33,8 +33,11 @@ export const PROGRESS = {
 
 /** What the injector decided for one replica; absent when no injector is configured. */
 export interface InjectOrder {
-  /** Flip `bits` bits of the result before the digest is taken (seeded). */
-  result?: { seed: number; bits: number };
+  /**
+   * Flip `bits` bits of the result before the digest is taken (seeded); with `cpu`, only when the
+   * replica runs on that CPU (a mercurial CPU: the worker knows where it runs, the main thread does not).
+   */
+  result?: { seed: number; bits: number; cpu?: number };
   /** Flip `bits` bits of this replica's copy of the input before it computes. */
   input?: { seed: number; bits: number };
   /** Replace the result by this fixed wrong value (common-mode faults: identical on several replicas). */
