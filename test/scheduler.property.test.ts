@@ -32,7 +32,8 @@ interface Scenario {
 }
 
 async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
-  const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: s.redundancy, binding: s.binding, cores: s.cores, taskTimeout: 20, maxAttempts: 6 });
+  // faultDomain 'none': the fake cores share CPUs freely, as pools with more cores than domains do.
+  const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: s.redundancy, binding: s.binding, cores: s.cores, taskTimeout: 20, maxAttempts: 6, faultDomain: 'none' });
   const random = new SeededRandom(s.seed);
   const cores = Array.from({ length: s.cores }, (_, id) => new FakeCore(id, id % s.cpus, () => {
     if (taskBehaviour !== undefined) return taskBehaviour;
