@@ -113,9 +113,9 @@ describe('voting on real workers', () => {
     expect(kinds).toContain('timeout');
   });
 
-  it('rejects a non-deterministic task with ERR_NO_MAJORITY and disables no core', async () => {
+  it('rejects a non-deterministic task (crypto randomness) with ERR_NO_MAJORITY and disables no core', async () => {
     const p = pool({ cores: 4, maxAttempts: 1, health: { falseAlarm: 0.5 } });
-    const errors = await Promise.all(Array.from({ length: 10 }, () => rejection(p.run(null, { name: 'random' }))));
+    const errors = await Promise.all(Array.from({ length: 10 }, () => rejection(p.run(null, { name: 'uuid' }))));
     for (const error of errors) {
       expect(isTriplexError(error)).toBe(true);
       expect(error.code).toBe('ERR_NO_MAJORITY');

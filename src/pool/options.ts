@@ -5,6 +5,7 @@ import { invalidOption, TriplexError } from '../errors.js';
 import { availableCpus, pinningUnavailableReason } from '../cores/affinity.js';
 import { resolveHealth } from './health-options.js';
 import { resolveDomains } from './domain-options.js';
+import { resolveDeterminism, type DeterminismOptions, type ResolvedDeterminism } from './determinism-options.js';
 import type { FaultDomainMode } from '../cores/topology.js';
 import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
 import type { FaultInjector } from '../inject/injector.js';
@@ -98,6 +99,13 @@ export interface TriplexOptions {
    * Fewer domains than replicas per task throws ERR_INVALID_OPTION. @default 'physical-core'
    */
   faultDomain?: FaultDomainMode;
+  /**
+   * Deterministic replicas: inside a replica `Math.random` is seeded per task and the clock
+   * (`Date`, `performance.now()`) reads the time journaled at submission, advancing identically
+   * on every replica. `crypto` randomness is never seeded. `false` turns both off, an object each
+   * part. @default { random: true, clock: true }
+   */
+  determinism?: boolean | DeterminismOptions;
 }
 
 export interface ResolvedOptions {
@@ -124,9 +132,10 @@ export interface ResolvedOptions {
   faultDomain: FaultDomainMode;
   /** Fault domain of cpus[i] (core i runs on cpus[i % cpus.length]); undefined with faultDomain 'none'. */
   cpuDomains: number[] | undefined;
+  determinism: ResolvedDeterminism;
 }
 
-const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval', 'faultDomain']);
+const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval', 'faultDomain', 'determinism']);
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -210,6 +219,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     cpus: domains.cpus,
     faultDomain: domains.faultDomain,
     cpuDomains: domains.cpuDomains,
+    determinism: resolveDeterminism(options.determinism),
     taskTimeout: numberOption('taskTimeout', options.taskTimeout, 30_000, 1, { infinity: true }),
     maxAttempts: numberOption('maxAttempts', options.maxAttempts, 5, 0, { integer: true }),
     maxQueue: numberOption('maxQueue', options.maxQueue, Number.POSITIVE_INFINITY, 0, { integer: true, infinity: true }),

@@ -196,6 +196,7 @@ export class Scheduler {
     task.inFlight++;
     this.stats.replicas++;
     const request: RunRequest = { kind: 'run', name: task.name, input: task.input };
+    if (task.det !== undefined) request.det = task.det;
     const faults = this.options.faults;
     if (faults !== undefined) {
       const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: replica.index, core: core.id });

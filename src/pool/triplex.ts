@@ -10,6 +10,7 @@ import { systemClock } from '../util/clock.js';
 import { SeededRandom } from '../util/random.js';
 import { TypedEmitter, type CoreState } from './events.js';
 import { HealthBridge } from './health-bridge.js';
+import { DeterminismJournal } from './determinism-options.js';
 import { resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
 import { Scheduler } from './scheduler.js';
 import { Stats, type StatsSnapshot } from './stats.js';
@@ -69,6 +70,7 @@ export class Triplex extends TypedEmitter {
   private exports: Set<string> | undefined;
   private startError: TriplexError | undefined;
   private nextId = 0;
+  private readonly journal: DeterminismJournal;
   private destroying: Promise<void> | undefined;
 
   constructor(options: TriplexOptions) {
@@ -80,6 +82,7 @@ export class Triplex extends TypedEmitter {
       throw invalidOption('spares', `at most ${o.cores - o.k} (static binding needs one group of ${o.k} cores beside the spares)`, o.spares, 'range');
     }
     o.faults?.validateFor(o.cores);
+    this.journal = new DeterminismJournal(o.determinism, o.seed);
     const stats = new Stats();
     this.coreList = Array.from({ length: o.cores }, (_, id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl));
     for (const core of this.coreList) core.domain = o.cpuDomains?.[core.id % o.cpus.length];
@@ -159,6 +162,7 @@ export class Triplex extends TypedEmitter {
     return new Promise((resolve, reject) => {
       const task = new TaskRun(id, name, bytes, this.options.k, detailed, resolve, reject, signal);
       task.kind = kind;
+      task.det = this.journal.next();
       if (signal !== undefined) {
         task.onAbort = () => this.scheduler.abort(task, signal.reason);
         signal.addEventListener('abort', task.onAbort, { once: true });

@@ -8,6 +8,7 @@ import { deserialize } from 'node:v8';
 import { threadId, workerData } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
+import { runDeterministic } from './determinism.js';
 import { canonicalDigest } from './canonical.js';
 import { SeededRandom } from '../util/random.js';
 import { serve } from './serve.js';
@@ -118,7 +119,7 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   }
   let value: unknown;
   try {
-    value = fn(input);
+    value = runDeterministic(request.det, () => fn(input));
     if (value instanceof Promise) value = await value;
   } catch (error) {
     return replyToError(error, performance.now() - start, flips);

@@ -50,6 +50,17 @@ export interface InjectOrder {
   slow?: number;
 }
 
+/**
+ * What makes every replica of one task deterministic (worker/determinism.ts): the task's
+ * Math.random seed and the clock journaled at submission (epoch ms and performance.now() of the
+ * main thread). Absent parts are left real.
+ */
+export interface DeterminismOrder {
+  seed?: number;
+  now?: number;
+  perf?: number;
+}
+
 export interface RunRequest {
   kind: 'run';
   /** Export name of the task. */
@@ -57,6 +68,8 @@ export interface RunRequest {
   /** v8-serialized input, serialized once on the main thread for all replicas. */
   input: Uint8Array;
   inject?: InjectOrder;
+  /** Seeded random and journaled clock, identical on every replica of the task (option determinism). */
+  det?: DeterminismOrder;
 }
 
 export interface HelloRequest {
