@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamicBinding, StaticBinding, type Placement, type PlacementRequest } from '../src/binding/index.js';
 import { domainsOf, parseCpuList, readTopology, spreadCpus, type Topology } from '../src/cores/topology.js';
 import { resolveDomains } from '../src/pool/domain-options.js';
+import { honestRedundancy } from '../src/cli/commands/cores.js';
 import { resolveOptions } from '../src/pool/options.js';
 import { FaultInjector, Triplex } from '../dist/index.js';
 import { fakeCores, type FakeCore } from './support/core-views.js';
@@ -54,6 +55,13 @@ describe('topology parsing', () => {
   it('the same core id in two packages is two domains', () => {
     const topo = readTopology([0, 1], tree({ 0: { siblings: '0', core: 0, pkg: 0 }, 1: { siblings: '1', core: 0, pkg: 1 } }));
     expect(new Set(domainsOf(topo, 'physical-core')!.values()).size).toBe(2);
+  });
+
+  it('`triplex cores` says what redundancy the topology can honestly give', () => {
+    expect(honestRedundancy(readTopology([0, 1, 2, 3], tree(SMT))).verdict).toMatch(/^DMR only.*only detected/);
+    const eight = Object.fromEntries([0, 1, 2, 3, 4, 5, 6, 7].map((c) => [c, { siblings: `${c % 4},${(c % 4) + 4}`, core: c % 4, pkg: 0 }]));
+    expect(honestRedundancy(readTopology([0, 1, 2, 3, 4, 5, 6, 7], tree(eight)))).toMatchObject({ physicalCores: 4, cpus: 8, verdict: expect.stringMatching(/^TMR and DMR/) });
+    expect(honestRedundancy(readTopology([0, 2], tree({ 0: SMT[0], 2: SMT[2] }))).verdict).toMatch(/^none/); // two SMT threads of one core
   });
 
   it('falls back to one domain per CPU without sysfs', () => {
