@@ -4,7 +4,7 @@
  * of their replicas, and how many healthy cores were disabled. Writes
  * bench/results/attribution.json and prints the table the README shows.
  *
- *   npm run bench:attribution [-- --trials 40]
+ *   npm run bench:attribution [-- --trials 40] [--false-alarm 1e-9] [--only stuck]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolveConfig, simulate } from '../dist/sim/index.js';
@@ -12,6 +12,11 @@ import { resolveConfig, simulate } from '../dist/sim/index.js';
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function text(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 interface Row {
@@ -73,10 +78,12 @@ function measure(row: Row, trials: number): Measured {
     const config = resolveConfig({
       cores: row.cores,
       cpus: row.cores,
+      faultDomain: 'cpu', // every core its own CPU and domain: the binding code enforces distinct domains
       redundancy: 'tmr',
       taskTimeout: 100,
       tasks: { count: row.tasks, service: { dist: 'constant', mean: 1 } },
       faults: row.faults,
+      health: { falseAlarm },
       seed,
     });
     const result = simulate(config);
@@ -89,7 +96,10 @@ function measure(row: Row, trials: number): Measured {
 }
 
 const trials = arg('trials', 40);
-const rows = ROWS.map((row) => measure(row, trials));
+const falseAlarm = arg('false-alarm', 1e-9);
+const only = text('only');
+const rows = ROWS.filter((row) => only === undefined || row.name.includes(only)).map((row) => measure(row, trials));
+console.log(`falseAlarm ${falseAlarm}, ${trials} trials per row\n`);
 console.log(`| row | bad cores disabled | replicas to disable (median / max) | healthy cores disabled |`);
 console.log(`|---|---|---|---|`);
 for (const r of rows) {
@@ -98,4 +108,4 @@ for (const r of rows) {
 }
 const dir = new URL('../bench/results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
-writeFileSync(new URL('attribution.json', dir), `${JSON.stringify({ trials, rows }, null, 2)}\n`);
+if (only === undefined) writeFileSync(new URL(falseAlarm === 1e-9 ? 'attribution.json' : `attribution-${falseAlarm}.json`, dir), `${JSON.stringify({ trials, falseAlarm, rows }, null, 2)}\n`);

@@ -162,6 +162,14 @@ describe('simulation', () => {
     expect(flaky.counters.selfTests).toBeGreaterThan(0);
   });
 
+  it('with faultDomain cpu, no two replicas of a task share a simulated CPU; too few CPUs is an option error', () => {
+    const r = simulate(config({ cores: 12, cpus: 4, faultDomain: 'cpu', faults: { failed: [1] } }));
+    expect(r.tasks.correct).toBe(3000);
+    expect(r.disables.map((d) => d.core)).toEqual([1]);
+    expectOptionError(() => config({ cores: 12, cpus: 2, faultDomain: 'cpu' }), 'faultDomain', 'range');
+    expectOptionError(() => config({ faultDomain: 'socket' }), 'faultDomain', 'range');
+  });
+
   it('three stuck cores at once are all disabled and their kind never reads as non-deterministic', () => {
     const r = simulate(config({ binding: 'static', faults: { failed: [0, 3, 6] } }));
     expect(r.suspicions).toEqual([]);

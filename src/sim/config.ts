@@ -64,6 +64,11 @@ export interface FaultsConfig {
 export interface SimConfig {
   cores: number;
   cpus: number;
+  /**
+   * 'cpu': each simulated CPU is a fault domain, and no two replicas of a task share one (the
+   * pool's binding code enforces it, as on a real machine); 'none': distinct cores only.
+   */
+  faultDomain: 'cpu' | 'none';
   redundancy: 'dmr' | 'tmr';
   binding: 'static' | 'dynamic';
   spares: number;
@@ -105,7 +110,7 @@ export interface SimConfig {
   seed: number;
 }
 
-export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks'> = {
+export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks' | 'faultDomain'> = {
   redundancy: 'tmr',
   binding: 'dynamic',
   spares: 0,
