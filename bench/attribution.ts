@@ -92,7 +92,8 @@ function measure(row: Row, trials: number): Measured {
     for (const core of row.bad) if (disabled.has(core)) replicas.push(disabled.get(core)!);
     for (const core of disabled.keys()) if (!row.bad.includes(core)) healthy++;
   }
-  return { name: row.name, trials, caught, replicasToDisable: { median: median(replicas), max: replicas.length === 0 ? null : Math.max(...replicas) }, healthyDisabled: healthy };
+  const replicasToDisable = { median: median(replicas), max: replicas.length === 0 ? null : Math.max(...replicas) };
+  return { name: row.name, trials, caught, replicasToDisable, healthyDisabled: healthy };
 }
 
 const trials = arg('trials', 40);
@@ -108,4 +109,5 @@ for (const r of rows) {
 }
 const dir = new URL('../bench/results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
-if (only === undefined) writeFileSync(new URL(falseAlarm === 1e-9 ? 'attribution.json' : `attribution-${falseAlarm}.json`, dir), `${JSON.stringify({ trials, falseAlarm, rows }, null, 2)}\n`);
+const file = new URL(falseAlarm === 1e-9 ? 'attribution.json' : `attribution-${falseAlarm}.json`, dir);
+if (only === undefined) writeFileSync(file, `${JSON.stringify({ trials, falseAlarm, rows }, null, 2)}\n`);

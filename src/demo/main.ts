@@ -24,7 +24,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => controller.abort());
   console.log(`triplex demo: SHA-256 chains + RK4 pendulum on 6 pinned logical cores (${availableParallelism()} CPUs)`);
   console.log('faults: core 1 stuck, core 4 intermittent (bursts at 50 %), 1 % transient bit flips on every core');
-  console.log(`fault domains: none (faultDomain '${DEMO_FAULT_DOMAIN}'): the replicas share this machine's CPUs, so they show voting and attribution, not independent hardware\n`);
+  console.log(`fault domains: none (faultDomain '${DEMO_FAULT_DOMAIN}'): the replicas share this machine's CPUs,`);
+  console.log('so they show voting and attribution, not independent hardware\n');
   const demo = await runDemo({
     ...(values.tasks === undefined ? {} : { tasks: Number(values.tasks) }),
     ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),

@@ -211,7 +211,8 @@ export class CoreHealth extends HealthMachine implements IHealth {
   /** The test alarmed on a serving core: exclude it from the kind (salvage) or disable it. */
   private alarm(rec: CoreRec, kind: string, now: number, fx: HealthEffects, evidence: FaultEvidence, why: string): string {
     const a = fx.attribution!;
-    const stat = `${why}: ${a.stream} rate ${fmt(a.rate)} vs base ${fmt(a.base)} over ${a.replicas} replicas, statistic ${a.statistic.toFixed(1)} >= ${a.threshold.toFixed(1)}`;
+    const test = `statistic ${a.statistic.toFixed(1)} >= ${a.threshold.toFixed(1)}`;
+    const stat = `${why}: ${a.stream} rate ${fmt(a.rate)} vs base ${fmt(a.base)} over ${a.replicas} replicas, ${test}`;
     const salvage = this.options.salvage;
     if (salvage === false) return this.disable(rec, now, 'evidence', `fault rate stands out: ${stat}`);
     rec.excluded.add(kind);

@@ -10,10 +10,19 @@ export interface ResolvedDomains {
   cpuDomains: number[] | undefined;
 }
 
-export function resolveDomains(value: unknown, cpus: readonly number[], cores: number, k: number, topology: (cpus: readonly number[]) => Topology = readTopology): ResolvedDomains {
-  if (value !== undefined && typeof value !== 'string') throw invalidOption('faultDomain', `one of ${FAULT_DOMAIN_MODES.map((m) => `'${m}'`).join(', ')}`, value, 'type');
+const ONE_OF = `one of ${FAULT_DOMAIN_MODES.map((m) => `'${m}'`).join(', ')}`;
+
+/** `topology` is injected for tests (fixture trees); the pool reads sysfs. */
+export function resolveDomains(
+  value: unknown,
+  cpus: readonly number[],
+  cores: number,
+  k: number,
+  topology: (cpus: readonly number[]) => Topology = readTopology,
+): ResolvedDomains {
+  if (value !== undefined && typeof value !== 'string') throw invalidOption('faultDomain', ONE_OF, value, 'type');
   const mode = (value ?? 'physical-core') as FaultDomainMode;
-  if (!FAULT_DOMAIN_MODES.includes(mode)) throw invalidOption('faultDomain', `one of ${FAULT_DOMAIN_MODES.map((m) => `'${m}'`).join(', ')}`, value, 'range');
+  if (!FAULT_DOMAIN_MODES.includes(mode)) throw invalidOption('faultDomain', ONE_OF, value, 'range');
   const domains = domainsOf(topology(cpus), mode);
   if (domains === undefined) return { faultDomain: mode, cpus: [...cpus], cpuDomains: undefined };
   const spread = spreadCpus(cpus, domains);

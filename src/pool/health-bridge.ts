@@ -127,7 +127,9 @@ export class HealthBridge {
       }
     }
     if (this.events.has('nondeterminism-suspected')) {
-      for (const s of effects.suspicions) this.events.emit('nondeterminism-suspected', { taskName: s.taskName, cores: s.cores, base: s.base, ...(s.ended ? { ended: true } : {}) });
+      for (const s of effects.suspicions) {
+        this.events.emit('nondeterminism-suspected', { taskName: s.taskName, cores: s.cores, base: s.base, ...(s.ended ? { ended: true } : {}) });
+      }
     }
     if (changed) {
       for (const change of this.policy.update(this.cores)) if (this.events.has('spare')) this.events.emit('spare', change);

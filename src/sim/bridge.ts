@@ -99,7 +99,8 @@ export abstract class HealthGlue {
       if (!serving) {
         const cause = this.faults.cause(core.id, this.now);
         const onset = cause === 'permanent' ? this.faults.onset[core.id]! : this.faults.firstBad[core.id]!;
-        const record = t.to === 'disabled' || t.to === 'retired' ? { core: core.id, at: this.now, cause, onset, timeToDisable: this.now - onset, replicas: core.replicas } : undefined;
+        const out = t.to === 'disabled' || t.to === 'retired';
+        const record = out ? { core: core.id, at: this.now, cause, onset, timeToDisable: this.now - onset, replicas: core.replicas } : undefined;
         this.metrics.disabled(record, this.now, 1);
       } else this.metrics.disabled(undefined, this.now, -1);
       this.enabledChanged(core.id, serving);

@@ -26,7 +26,8 @@ export function resolveConfig(raw: unknown): SimConfig {
   if (cores < k) throw invalidOption('cores', `at least ${k} for ${redundancy.toUpperCase()}`, cores, 'range');
   const faultDomain = oneOf('faultDomain', o.faultDomain, ['cpu', 'none'] as const, 'none');
   if (faultDomain === 'cpu' && cpus < k) {
-    throw invalidOption('faultDomain', `'none', or at least ${k} CPUs for ${redundancy.toUpperCase()} with 'cpu' (each replica in its own domain); found ${cpus}`, faultDomain, 'range');
+    const what = `'none', or at least ${k} CPUs for ${redundancy.toUpperCase()} with 'cpu' (each replica in its own domain); found ${cpus}`;
+    throw invalidOption('faultDomain', what, faultDomain, 'range');
   }
   const t = obj('tasks', o.tasks);
   known('tasks', t, ['count', 'arrival', 'service']);

@@ -12,7 +12,10 @@ export function honestRedundancy(topology: Topology): { physicalCores: number; c
   const cpus = topology.cpus.length;
   let verdict: string;
   if (physical >= 3) verdict = `TMR and DMR with tie-breaks: ${physical} physical cores, every replica in its own`;
-  else if (physical === 2) verdict = "DMR only, and a disagreement is only detected (ERR_NO_MAJORITY): no third physical core for a tie-break; TMR needs faultDomain 'none' (replicas share a core)";
+  else if (physical === 2) {
+    verdict = 'DMR only, and a disagreement is only detected (ERR_NO_MAJORITY): no third physical core for a tie-break; ' +
+      "TMR needs faultDomain 'none' (replicas share a core)";
+  }
   else verdict = "none: one physical core, every replica shares it (faultDomain 'none' only; no protection from a mercurial core)";
   return { physicalCores: physical, cpus, verdict };
 }
@@ -25,7 +28,10 @@ export async function run(argv: string[]): Promise<number> {
     options: { cores: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) {
-    console.log('Usage: triplex cores [--cores N] [--json]\n\nPrints the CPU topology (fault domains) and the redundancy it can honestly give, then starts N pinned cores\n(default: one per CPU), asks each for sched_getcpu and prints the result.');
+    console.log(
+      'Usage: triplex cores [--cores N] [--json]\n\nPrints the CPU topology (fault domains) and the redundancy it can honestly give,\n' +
+        'then starts N pinned cores (default: one per CPU), asks each for sched_getcpu and prints the result.',
+    );
     return 0;
   }
   const mask = affinityMask();
