@@ -197,7 +197,7 @@ export class AuditLog {
         this.write('spare', fields);
       },
       'self-test': (e) => this.write('self-test', { core: e.core, task: e.task, passed: e.passed, after: this.after(e.core) }),
-      'nondeterminism-suspected': (e) => this.write('nondeterminism', { name: e.taskName, cores: e.cores }),
+      'nondeterminism-suspected': (e) => this.write('nondeterminism', { name: e.taskName, cores: e.cores, ...(e.ended === true ? { ended: true } : {}) }),
       start: () => {
         const cores = this.host.cores.map((core) => ({ core: core.id, cpu: core.cpu, pinned: core.pinned, observedCpu: core.observedCpu, state: this.host.state(core.id) }));
         this.write('pool-ready', { cores });

@@ -192,8 +192,11 @@ export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: n
         break;
       case 'nondeterminism':
         if (name !== undefined) {
-          kind(name).nondeterministic = true;
-          nondeterministic.add(name);
+          // An ended suspicion (the kind's base rate fell again) takes the kind off the list.
+          const ended = line.ended === true;
+          kind(name).nondeterministic = !ended;
+          if (ended) nondeterministic.delete(name);
+          else nondeterministic.add(name);
         }
         break;
       case 'task':
