@@ -24,6 +24,8 @@ const STREAM_OF: Record<FaultEvidence['kind'], Observation> = { 'wrong-result': 
 export class CoreHealth extends HealthMachine implements IHealth {
   private readonly fleet = new Map<string, KindEvidence>();
   private readonly declared: ReadonlySet<string>;
+  /** Reused by success() (called for every agreeing replica): a copy is returned only when something happened. */
+  private readonly scratch = effects(false);
 
   constructor(coreIds: readonly number[], options: ResolvedHealthOptions, clock: Clock, restore?: HealthSnapshot) {
     validateHealthOptions(options);
@@ -78,7 +80,9 @@ export class CoreHealth extends HealthMachine implements IHealth {
     const rec = this.recs.get(core);
     if (rec === undefined) return NO_EFFECTS;
     const before = rec.reported;
-    const fx = effects(false);
+    const fx = this.scratch;
+    fx.transitions.length = 0;
+    fx.suspicions.length = 0;
     const now = this.clock.now();
     this.observe(rec, taskKind, 'ok', fx, now);
     if (rec.mode === 'probation') {
@@ -91,7 +95,8 @@ export class CoreHealth extends HealthMachine implements IHealth {
     } else if (this.visible(rec) !== before) {
       this.report(rec, now, fx, 'the evidence against it faded');
     }
-    return fx.transitions.length === 0 && fx.suspicions.length === 0 ? NO_EFFECTS : fx;
+    if (fx.transitions.length === 0 && fx.suspicions.length === 0) return NO_EFFECTS;
+    return { transitions: [...fx.transitions], exclusions: [], suspicions: [...fx.suspicions], charged: false };
   }
 
   dueForSelfTest(): number[] {
@@ -193,7 +198,8 @@ export class CoreHealth extends HealthMachine implements IHealth {
     if (fleet === undefined) this.fleet.set(kind, (fleet = new KindEvidence(kind)));
     const ev = fleet.observe(rec.id, what, !this.declared.has(kind));
     if (rec.kinds.get(kind) !== ev) rec.kinds.set(kind, ev);
-    this.refreshPeak(rec);
+    if (rec.kinds.size === 1 && rec.excluded.size === 0) rec.peak = ev.peak(); // the common case, without iterating
+    else this.refreshPeak(rec);
     this.judgeKind(fleet, fx, now);
     return { fleet, ev };
   }

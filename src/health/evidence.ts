@@ -128,7 +128,7 @@ export class KindEvidence {
         this.sumF[s]! += rec.f[s]! - f0;
       }
       const inc = this.increments(s);
-      rec.stat[s] = step(rec.charts.subarray(s * CHARTS, (s + 1) * CHARTS), inc, faulted);
+      rec.stat[s] = step(rec.charts, inc, faulted, s * CHARTS);
     }
     return rec;
   }

@@ -62,14 +62,14 @@ export function threshold(falseAlarm: number, streams: number): number {
   return Math.log((streams * CHARTS) / falseAlarm);
 }
 
-/** One CUSUM step of every chart, in place; returns the largest statistic. */
-export function step(charts: Float64Array, inc: Increments, faulted: boolean): number {
+/** One CUSUM step of the CHARTS charts at `at` in `charts`, in place; returns the largest statistic. */
+export function step(charts: Float64Array, inc: Increments, faulted: boolean, at = 0): number {
   const add = faulted ? inc.fault : inc.ok;
   let max = 0;
   for (let j = 0; j < CHARTS; j++) {
-    const s = charts[j]! + add[j]!;
+    const s = charts[at + j]! + add[j]!;
     const v = s > 0 ? s : 0;
-    charts[j] = v;
+    charts[at + j] = v;
     if (v > max) max = v;
   }
   return max;
