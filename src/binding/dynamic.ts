@@ -105,7 +105,7 @@ export class DynamicBinding implements BindingPolicy {
       const serves = on && (c.excludedKinds.size === 0 || !c.excludedKinds.has(name));
       if (serves) {
         serving++;
-        if (this.servingDomains.add(c.domain)) fdServing++;
+        if (fd && this.servingDomains.add(c.domain)) fdServing++;
         if (this.servingOn[s] === 0) {
           this.servingOn[s] = 1;
           domains++;
@@ -117,8 +117,8 @@ export class DynamicBinding implements BindingPolicy {
         refN++;
         continue;
       }
-      if (!serves || this.taken.has(c.domain)) continue;
-      if (this.eligibleDomains.add(c.domain)) fdEligible++;
+      if (!serves || (fd && this.taken.has(c.domain))) continue;
+      if (fd && this.eligibleDomains.add(c.domain)) fdEligible++;
       eligible++;
       if (this.eligOn[s]!++ === 0) eligCpus++;
       if (!busy) {

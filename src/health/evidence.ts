@@ -113,7 +113,8 @@ export class KindEvidence {
   observe(core: number, what: Observation, chargeWrong: boolean): CoreKindEvidence {
     const rec = this.record(core);
     this.replicas++;
-    if (++this.sinceSelect >= Math.max(8, this.records.size)) this.selectTypical();
+    // Re-selecting sorts every core's rate: about every 4 replicas per core (the sums follow each replica meanwhile).
+    if (++this.sinceSelect >= Math.max(8, 4 * this.records.size)) this.selectTypical();
     rec.replicas++;
     const n0 = rec.n;
     rec.n = n0 * KEEP + 1;
@@ -127,8 +128,9 @@ export class KindEvidence {
         this.sumN[s]! += rec.n - n0;
         this.sumF[s]! += rec.f[s]! - f0;
       }
-      const inc = this.increments(s);
-      rec.stat[s] = step(rec.charts, inc, faulted, s * CHARTS);
+      // Charts at 0 stay at 0 on a success (its increments are never positive): the common case.
+      if (!faulted && rec.stat[s] === 0) continue;
+      rec.stat[s] = step(rec.charts, this.increments(s), faulted, s * CHARTS);
     }
     return rec;
   }
