@@ -54,7 +54,9 @@ describe('attribution on real pools', () => {
     const stuck = pool({ cores: 4, faults: new FaultInjector({ seed: 2 }).stuck({ core: 3 }) });
     const disabled = disabledWith(stuck);
     await Promise.allSettled(Array.from({ length: 200 }, (_, i) => stuck.run(i, { name: 'flaky' })));
-    for (let i = 0; i < 10 && stuck.cores[3]!.state !== 'disabled'; i++) await Promise.all(Array.from({ length: 8 }, (_, j) => stuck.run(j + 5, { name: 'fib' })));
+    for (let i = 0; i < 10 && stuck.cores[3]!.state !== 'disabled'; i++) {
+      await Promise.all(Array.from({ length: 8 }, (_, j) => stuck.run(j + 5, { name: 'fib' })));
+    }
     await until(() => stuck.cores[3]!.state === 'disabled', 'the stuck core disabled');
     expect(disabled.map((d) => d.core)).toEqual([3]);
   });
@@ -69,7 +71,9 @@ describe('attribution on real pools', () => {
     expect(p.cores[0]!.state).not.toBe('disabled');
     expect(p.cores[0]!.excludedKinds).toEqual([]);
     // The same task under another kind is charged, and salvage excludes the core from that kind only.
-    for (let i = 0; i < 10 && p.cores[0]!.excludedKinds.length === 0; i++) await Promise.all(Array.from({ length: 8 }, (_, j) => p.run(j + 3, { name: 'fib', kind: 'exact' })));
+    for (let i = 0; i < 10 && p.cores[0]!.excludedKinds.length === 0; i++) {
+      await Promise.all(Array.from({ length: 8 }, (_, j) => p.run(j + 3, { name: 'fib', kind: 'exact' })));
+    }
     await until(() => p.cores[0]!.excludedKinds.includes('exact'), 'core 0 excluded from kind "exact"');
     expect(p.cores[0]!.excludedKinds).toEqual(['exact']);
     await expect(p.run(1, { name: 'fib', kind: 7 as unknown as string })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });

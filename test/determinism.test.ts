@@ -21,7 +21,10 @@ describe('worker side', () => {
     const RealDate = Date;
     const realNow = performance.now;
     const order = { seed: 7, now: Date.UTC(2030, 0, 1), perf: 1234.5 };
-    const run = () => ({ r: Math.random(), t: Date.now(), d: new Date().getTime(), s: Date(), p: performance.now(), iso: new Date(0).toISOString(), inst: new Date() instanceof RealDate });
+    const run = () => ({
+      r: Math.random(), t: Date.now(), d: new Date().getTime(), s: Date(), p: performance.now(),
+      iso: new Date(0).toISOString(), inst: new Date() instanceof RealDate,
+    });
     const first = runDeterministic(order, run);
     const second = runDeterministic(order, run);
     expect(second).toEqual(first);
@@ -86,7 +89,8 @@ describe('real pools', () => {
   it('a task reading and waiting on the clock votes cleanly, at the time it was submitted', async () => {
     const p = pool({ cores: 3 });
     const before = Date.now();
-    const results = await Promise.all(Array.from({ length: 6 }, () => p.run<{ t0: number; after: number; spent: number; isDate: boolean }>(null, { name: 'clock' })));
+    type Clock = { t0: number; after: number; spent: number; isDate: boolean };
+    const results = await Promise.all(Array.from({ length: 6 }, () => p.run<Clock>(null, { name: 'clock' })));
     for (const r of results) {
       expect(r.t0).toBeGreaterThanOrEqual(before - 1);
       expect(r.t0).toBeLessThanOrEqual(Date.now());

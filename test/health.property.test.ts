@@ -1,6 +1,7 @@
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { CoreHealth, DEFAULT_HEALTH, DEFAULT_SELF_TESTS, type FaultKind, type HealthEffects, type HealthState, type ResolvedHealthOptions } from '../src/health/index.js';
+import { CoreHealth, DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../src/health/index.js';
+import type { FaultKind, HealthEffects, HealthState, ResolvedHealthOptions } from '../src/health/index.js';
 import { ManualClock } from '../src/util/clock.js';
 import { SeededRandom } from '../src/util/random.js';
 
@@ -63,7 +64,8 @@ describe('attribution', () => {
     },
   );
 
-  test.prop([fc.array(fc.record({ core: fc.integer({ min: 0, max: 5 }), bad: fc.boolean(), gap: fc.integer({ min: 0, max: 10_000_000 }) }), { maxLength: 300 })], params)(
+  const opArb = fc.record({ core: fc.integer({ min: 0, max: 5 }), bad: fc.boolean(), gap: fc.integer({ min: 0, max: 10_000_000 }) });
+  test.prop([fc.array(opArb, { maxLength: 300 })], params)(
     'the same evidence gives the same decisions whatever time passes between replicas',
     (ops) => {
       const now = new CoreHealth(ids(6), DEFAULT_HEALTH, new ManualClock(0));

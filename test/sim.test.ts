@@ -179,10 +179,11 @@ describe('simulation', () => {
   });
 
   it('a flaky kind (5 % of replicas diverge) disables nobody and reads as non-deterministic; the other kind\'s stuck core is still disabled', () => {
-    const flaky = simulate(config({ cores: 6, cpus: 6, tasks: { count: 10_000, service: { dist: 'constant', mean: 1 } }, faults: { flaky: { share: 1, rate: 0.05 } } }));
+    const tasks = { count: 10_000, service: { dist: 'constant', mean: 1 } };
+    const flaky = simulate(config({ cores: 6, cpus: 6, tasks, faults: { flaky: { share: 1, rate: 0.05 } } }));
     expect(flaky.cores.disabled).toBe(0);
     expect(flaky.suspicions.length).toBeGreaterThanOrEqual(1);
-    const mixed = simulate(config({ cores: 6, cpus: 6, tasks: { count: 10_000, service: { dist: 'constant', mean: 1 } }, faults: { flaky: { share: 0.5, rate: 0.05 }, failed: [4] } }));
+    const mixed = simulate(config({ cores: 6, cpus: 6, tasks, faults: { flaky: { share: 0.5, rate: 0.05 }, failed: [4] } }));
     expect(mixed.disables.map((d) => d.core)).toEqual([4]);
     const declared = simulate(config({ cores: 6, cpus: 6, health: { nondeterministic: ['flaky'] }, faults: { flaky: { share: 1, rate: 0.05 } } }));
     expect(declared.cores.disabled).toBe(0);
