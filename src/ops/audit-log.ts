@@ -34,7 +34,7 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-/** JSON that never throws: bigints and infinities (maxQueue, halfLife) as strings, anything unserializable as a note. */
+/** JSON that never throws: bigints and infinities (maxQueue, taskTimeout) as strings, anything unserializable as a note. */
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value === Number.POSITIVE_INFINITY) return 'Infinity';

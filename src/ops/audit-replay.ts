@@ -223,12 +223,12 @@ export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: n
   const records: CoreHealthRecord[] = [...recs.entries()]
     .sort(([a], [b]) => a - b)
     .map(([id, r]) => {
-      // Scores no longer decay with time: the last one logged is the score (evidence is per replica).
-      const decayed = r.score;
+      // Scores do not change with time: the last one logged is the score (evidence is per replica).
+      const score = r.score;
       const state = r.health;
       const c = cores.get(id);
       if (c !== undefined && c.state === 'suspect') c.state = state;
-      const out: CoreHealthRecord = { core: id, state, score: decayed, faults: r.faults, excludedKinds: [...r.excludedKinds].sort(), probations: r.probations, lastFaultAt: r.lastFaultAt };
+      const out: CoreHealthRecord = { core: id, state, score, faults: r.faults, excludedKinds: [...r.excludedKinds].sort(), probations: r.probations, lastFaultAt: r.lastFaultAt };
       if (r.health === 'offline' && r.onlineState !== undefined) out.onlineState = r.onlineState as Exclude<HealthState, 'offline'>;
       return out;
     });

@@ -40,7 +40,7 @@ export interface CoreInfo {
   /** CPU observed by sched_getcpu inside the worker at start-up, -1 when unknown. */
   observedCpu: number;
   state: CoreState;
-  /** Decayed fault score. */
+  /** Evidence against it: its largest attribution test statistic over the threshold (1 disables). */
   score: number;
   /** Charges so far. */
   faults: number;
