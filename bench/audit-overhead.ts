@@ -38,7 +38,7 @@ const lanes: { name: string; options: Partial<TriplexOptions> }[] = [
 
 console.log(machine.line);
 console.log(`TMR, ${cores} cores per pool, ~${us} µs tasks; ${rounds} rounds of ${ms} ms per lane, rotated order, median round`);
-const pools = lanes.map((lane) => new Triplex({ filename: tasksFile, cores, ...lane.options }));
+const pools = lanes.map((lane) => new Triplex({ filename: tasksFile, cores, faultDomain: 'none', ...lane.options }));
 await Promise.all(pools.map((pool) => pool.ready));
 
 /** Tasks per second through `pool` with `window` tasks in flight for `duration` ms. */

@@ -36,7 +36,7 @@ function scenarios(k: number): Scenario[] {
 async function prepare(binding: 'static' | 'dynamic', redundancy: 'dmr' | 'tmr', scenario: Scenario): Promise<Triplex> {
   const faults = new FaultInjector({ seed: 7 });
   for (const core of scenario.faulty) faults.stuck({ core });
-  const pool = new Triplex({ filename: tasksFile, binding, redundancy, cores, faults, health: { disableAt: 2 } });
+  const pool = new Triplex({ filename: tasksFile, binding, redundancy, cores, faults, faultDomain: 'none' }); // cores share CPUs
   await pool.ready;
   const input = { iterations: 1000, slowCore: scenario.slowCore, factor: 3 };
   // Warm up until every faulty core is disabled: we measure the steady state after the faults.

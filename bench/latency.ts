@@ -26,7 +26,7 @@ for (const redundancy of ['tmr', 'dmr'] as const) {
   const window = Math.max(1, Math.floor(cores / k));
   const measured: Record<string, { p50: number; p99: number }> = {};
   for (const [label, slowCore] of [['fault-free', -1], ['core 0 slowed 3x', 0]] as const) {
-    const pool = new Triplex({ filename: tasksFile, redundancy, cores });
+    const pool = new Triplex({ filename: tasksFile, redundancy, cores, faultDomain: 'none' }); // cores share CPUs
     await pool.ready;
     const input = { iterations, slowCore, factor: 3 };
     await latencies((x) => pool.run(x, { name: 'workOn' }), input, 200, window); // warm-up

@@ -29,8 +29,8 @@ const sizes = [
 ];
 
 const piscina = new Piscina({ filename: tasksFile, name: 'work', minThreads: cores, maxThreads: cores, idleTimeout: Infinity });
-const dmr = new Triplex({ filename: tasksFile, redundancy: 'dmr', cores, maxBatch });
-const tmr = new Triplex({ filename: tasksFile, redundancy: 'tmr', cores, maxBatch });
+const dmr = new Triplex({ filename: tasksFile, redundancy: 'dmr', cores, maxBatch, faultDomain: 'none' }); // cores share CPUs
+const tmr = new Triplex({ filename: tasksFile, redundancy: 'tmr', cores, maxBatch, faultDomain: 'none' });
 await Promise.all([dmr.ready, tmr.ready]);
 
 /** What a user would write without triplex: run twice, deep-compare, run a third time on mismatch. */

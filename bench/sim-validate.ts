@@ -90,7 +90,7 @@ async function quiet(): Promise<number> {
 
 function poolOptions(c: Case, faults?: FaultInjector): TriplexOptions {
   // maxBatch 1: one replica per core at a time, the model the simulator implements.
-  return { filename: tasksFile, redundancy: c.redundancy, binding: c.binding, cores: c.cores, cpus: CPUS, pin: 'auto', maxBatch: 1, ...(faults === undefined ? {} : { faults }) };
+  return { filename: tasksFile, redundancy: c.redundancy, binding: c.binding, cores: c.cores, cpus: CPUS, pin: 'auto', maxBatch: 1, faultDomain: 'none', /* cores share CPUs by design */ ...(faults === undefined ? {} : { faults }) };
 }
 
 /** Closed loop of `window` lanes for `count` tasks: tasks/s, and ms from start to the first core disabled. */

@@ -21,8 +21,8 @@ const rounds = arg('rounds', 2);
 const iterations = Math.round(100 * calibrate(work));
 
 const piscina = new Piscina({ filename: tasksFile, name: 'workBig', minThreads: cores, maxThreads: cores, idleTimeout: Infinity });
-const dmr = new Triplex({ filename: tasksFile, redundancy: 'dmr', cores });
-const tmr = new Triplex({ filename: tasksFile, redundancy: 'tmr', cores });
+const dmr = new Triplex({ filename: tasksFile, redundancy: 'dmr', cores, faultDomain: 'none' }); // cores share CPUs
+const tmr = new Triplex({ filename: tasksFile, redundancy: 'tmr', cores, faultDomain: 'none' });
 await Promise.all([dmr.ready, tmr.ready]);
 
 async function naive(k: number, input: unknown): Promise<unknown> {

@@ -19,7 +19,7 @@ console.log(machineInfo().line);
 const times: number[] = [];
 for (let run = 0; run < runs; run++) {
   const faults = new FaultInjector({ seed: run + 1 });
-  const pool = new Triplex({ filename: tasksFile, redundancy: 'tmr', binding: 'dynamic', cores: 6, cpus: [0, 1], maxBatch: 1, faults });
+  const pool = new Triplex({ filename: tasksFile, redundancy: 'tmr', binding: 'dynamic', cores: 6, cpus: [0, 1], maxBatch: 1, faults, faultDomain: 'none' }); // 6 cores on 2 CPUs
   await pool.ready;
   await Promise.all(Array.from({ length: 12 }, async () => {
     for (let i = 0; i < 10; i++) await pool.run(iterations, { name: 'work' });

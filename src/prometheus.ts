@@ -126,7 +126,7 @@ export function registerMetrics(pool: Triplex, registry: Registry = globalRegist
     m.cores.flatMap((c) => CORE_STATES.map((state) => ({ labels: { core: c.id, state }, value: c.state === state ? 1 : 0 }))),
   );
   gauge('core_utilization', 'Busy time over wall time since the pool started, per core.', ['core', 'cpu'], (m) => m.cores.map((c) => ({ labels: { core: c.id, cpu: c.cpu }, value: c.utilization })));
-  gauge('core_score', 'Decayed fault score per core (disabled at health.disableAt).', ['core'], () => pool.cores.map((c) => ({ labels: { core: c.id }, value: c.score })));
+  gauge('core_score', 'Evidence against each core: its largest attribution test statistic over the threshold (disabled at 1).', ['core'], () => pool.cores.map((c) => ({ labels: { core: c.id }, value: c.score })));
   gauge('queue_length', 'Tasks waiting for cores.', [], (m) => one(m.tasks.queued));
   gauge('availability', 'Fraction of time enough cores could serve (capacity >= k) since the pool started.', [], (m) => one(m.reliability.availability));
   gauge('mtbf_seconds', 'Service MTBF: observed time over faults detected (absent before the first fault).', [], (m) => seconds(m.reliability.mtbfMs));

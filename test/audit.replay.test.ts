@@ -9,7 +9,7 @@ function line(type: string, t: number, fields: Record<string, unknown> = {}): Au
 }
 const start = (t: number, options: Record<string, unknown> = {}, states = ['healthy', 'healthy', 'healthy']): AuditLine => {
   seq = 0;
-  return line('pool-start', t, { options: { cores: 3, health: { halfLife: 1_000 }, ...options }, cores: states.map((state, core) => ({ core, cpu: core % 2, state })) });
+  return line('pool-start', t, { options: { cores: 3, ...options }, cores: states.map((state, core) => ({ core, cpu: core % 2, state })) });
 };
 
 describe('summarizeAudit', () => {
@@ -50,17 +50,17 @@ describe('summarizeAudit', () => {
     expect(s.mismatches).toBeNull();
   });
 
-  it('decays the last score to the end of the log: a suspect core whose score faded reads healthy', () => {
+  it('keeps the last score and state logged: time alone changes no core (evidence is per replica)', () => {
     const lines = [
       start(0),
       line('fault', 10, { task: 1, name: 'fib', core: 0, kind: 'crash', charged: true, after: { state: 'suspect', score: 1, faults: 1, excludedKinds: [] } }),
       line('core-state', 10, { core: 0, from: 'healthy', to: 'suspect', reason: 'charged' }),
-      line('task', 10_010, { task: 2, name: 'fib', outcome: 'value' }), // ten half-lives later
+      line('task', 10_010, { task: 2, name: 'fib', outcome: 'value' }), // ten seconds later
     ];
     const s = summarizeAudit(lines);
-    expect(s.snapshot.cores[0]!.score).toBeCloseTo(1 / 1024, 6);
-    expect(s.snapshot.cores[0]!.state).toBe('healthy');
-    expect(s.cores[0]!.state).toBe('healthy');
+    expect(s.snapshot.cores[0]!.score).toBe(1);
+    expect(s.snapshot.cores[0]!.state).toBe('suspect');
+    expect(s.cores[0]!.state).toBe('suspect');
   });
 
   it('starts a run from its restored snapshot, counts runs, reports gaps and malformed lines, compares with pool-stop', () => {

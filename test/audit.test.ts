@@ -35,7 +35,7 @@ describe('audit log', () => {
   it('records every detected fault of a stuck core and replays into the same final core states', async () => {
     const file = path.join(dir, 'stuck.jsonl');
     const faults = new FaultInjector({ seed: 11 }).stuck({ core: 1 });
-    const p = pool({ cores: 4, faults, health: { disableAt: 3, halfLife: 600_000 }, audit: { file, level: 'actions' } });
+    const p = pool({ cores: 4, faults, audit: { file, level: 'actions' } });
     await Promise.all(Array.from({ length: 30 }, (_, i) => p.run(i + 5, { name: 'fib' })));
     // Late third replicas are judged after their task settled: wait until every injection was charged.
     await until(() => p.cores[1]!.state === 'disabled' && p.stats.faults === faults.log.length, 'every injected fault to be charged');
@@ -90,7 +90,7 @@ describe('audit log', () => {
   it('changes level at runtime, and level off attaches no listener', async () => {
     const sink = collector();
     const faults = new FaultInjector({ seed: 3 }).stuck({ core: 0 });
-    const p = pool({ cores: 3, redundancy: 'dmr', faults, metrics: false, health: { disableAt: 100 }, audit: { stream: sink.stream, level: 'actions' } });
+    const p = pool({ cores: 3, redundancy: 'dmr', faults, metrics: false, health: { falseAlarm: 0 }, audit: { stream: sink.stream, level: 'actions' } });
     await p.ready;
     expect(p.auditLevel).toBe('actions');
     await Promise.all([1, 2, 3].map((n) => p.run(n, { name: 'fib' })));

@@ -14,7 +14,7 @@ async function drive(p: Triplex, count: number, name = 'fib', input: unknown = 2
 
 describe('static vs dynamic binding with a stuck core', () => {
   it('static without spares loses the whole group: its healthy cores are stranded', async () => {
-    const p = pool({ cores: 6, binding: 'static', faults: new FaultInjector({ seed: 1 }).stuck({ core: 1 }), health: { disableAt: 2 } });
+    const p = pool({ cores: 6, binding: 'static', faults: new FaultInjector({ seed: 1 }).stuck({ core: 1 }) });
     await p.ready;
     expect(p.cores.map((c) => c.group)).toEqual([0, 0, 0, 1, 1, 1]);
     await drive(p, 30);
@@ -28,7 +28,7 @@ describe('static vs dynamic binding with a stuck core', () => {
   });
 
   it('static with a spare promotes it and keeps both groups', async () => {
-    const p = pool({ cores: 7, spares: 1, binding: 'static', faults: new FaultInjector({ seed: 1 }).stuck({ core: 1 }), health: { disableAt: 2 } });
+    const p = pool({ cores: 7, spares: 1, binding: 'static', faults: new FaultInjector({ seed: 1 }).stuck({ core: 1 }) });
     const spares: string[] = [];
     p.on('spare', (e) => spares.push(`${e.type}:${e.cores.join(',')}:${e.replaced ?? ''}`));
     await p.ready;
@@ -45,7 +45,7 @@ describe('static vs dynamic binding with a stuck core', () => {
   });
 
   it('dynamic keeps every other core in service', async () => {
-    const p = pool({ cores: 6, binding: 'dynamic', faults: new FaultInjector({ seed: 1 }).stuck({ core: 1 }), health: { disableAt: 2 } });
+    const p = pool({ cores: 6, binding: 'dynamic', faults: new FaultInjector({ seed: 1 }).stuck({ core: 1 }) });
     await p.ready;
     await drive(p, 30);
     await until(() => p.cores[1]!.state === 'disabled', 'core 1 disabled');
@@ -61,7 +61,7 @@ describe('reintegration by known-answer tests', () => {
     const p = pool({
       filename: CORE_FAULTS,
       cores: 4,
-      health: { disableAt: 2, halfLife: 600_000, selfTest: { after: 100, passes: 3, probationTasks: 5 } },
+      health: { selfTest: { after: 100, passes: 3, probationTasks: 5 } },
     });
     const transitions: string[] = [];
     const kats: boolean[] = [];
@@ -88,7 +88,7 @@ describe('reintegration by known-answer tests', () => {
   it('an intermittent core passes its KATs but faults again on probation, and is retired for good', async () => {
     // The stuck model corrupts user results only: the known-answer probes pass, as they would on a
     // mercurial core whose bad instruction the KATs do not hit.
-    const p = pool({ cores: 4, faults: new FaultInjector({ seed: 4 }).stuck({ core: 0 }), health: { disableAt: 2, selfTest: { after: 50, passes: 2, maxProbations: 1 } } });
+    const p = pool({ cores: 4, faults: new FaultInjector({ seed: 4 }).stuck({ core: 0 }), health: { selfTest: { after: 50, passes: 2, maxProbations: 1 } } });
     const transitions: string[] = [];
     p.on('core-state', (e) => { if (e.core === 0) transitions.push(e.to); });
     await p.ready;
@@ -110,7 +110,7 @@ describe('reintegration by known-answer tests', () => {
 
 describe('software core salvaging', () => {
   it('excludes a core from the one task kind it gets wrong and keeps it serving the others', async () => {
-    const p = pool({ filename: CORE_FAULTS, cores: 4, health: { disableAt: 2, halfLife: 600_000, salvage: { maxKinds: 2 } } });
+    const p = pool({ filename: CORE_FAULTS, cores: 4, health: { salvage: { maxKinds: 2 } } });
     await p.ready;
     for (let round = 0; round < 6 && p.cores[1]!.excludedKinds.length === 0; round++) {
       await Promise.all(Array.from({ length: 8 }, (_, i) => p.run({ x: i + 2, badCore: 1 }, { name: 'floatPath' })));
@@ -127,11 +127,11 @@ describe('software core salvaging', () => {
 
 describe('health export and restore', () => {
   it('a restarted pool remembers a known-bad core', async () => {
-    const p = pool({ cores: 4, faults: new FaultInjector({ seed: 2 }).stuck({ core: 3 }), health: { disableAt: 2 } });
+    const p = pool({ cores: 4, faults: new FaultInjector({ seed: 2 }).stuck({ core: 3 }) });
     await drive(p, 20);
     await until(() => p.cores[3]!.state === 'disabled', 'core 3 disabled');
     const snapshot = JSON.parse(JSON.stringify(p.health.export()));
-    const restarted = pool({ cores: 4, health: { disableAt: 2, restore: snapshot } });
+    const restarted = pool({ cores: 4, health: { restore: snapshot } });
     await restarted.ready;
     expect(restarted.cores[3]!.state).toBe('disabled');
     const r = await Promise.all(Array.from({ length: 10 }, () => restarted.runDetailed(20, { name: 'fib' })));

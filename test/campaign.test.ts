@@ -9,7 +9,8 @@ import { campaign, expectProtected, FaultInjector, formatSummary, ProtectionErro
 import { expectProtected as fromTesting } from '../dist/testing.js';
 import { TASKS } from './helpers.js';
 
-const NEVER_DISABLE = { disableAt: 1e9 };
+const NEVER_DISABLE = { falseAlarm: 0 };
+// Campaign pools below choose faultDomain 'none': on this 2-CPU machine their replicas share CPUs.
 const FIBS = Array.from({ length: 40 }, (_, i) => i + 1);
 const CLI = path.resolve('dist/cli/main.js');
 
@@ -33,7 +34,7 @@ describe('single faults are never silent', () => {
   it('TMR: a stuck core on every task it touches, 2,000+ injected tasks, no SDC', async () => {
     const seed = 31;
     const result = await campaign({
-      pool: { filename: TASKS, cores: 4, redundancy: 'tmr', health: NEVER_DISABLE },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 4, redundancy: 'tmr', health: NEVER_DISABLE },
       task: { name: 'fib', inputs: FIBS },
       faults: new FaultInjector({ seed }).stuck({ core: 1 }),
       margin,
@@ -55,7 +56,7 @@ describe('single faults are never silent', () => {
   it('DMR: tie-breaks on a third core correct every stuck replica, 2,000+ injected tasks, no SDC', async () => {
     const seed = 32;
     const result = await campaign({
-      pool: { filename: TASKS, cores: 3, redundancy: 'dmr', health: NEVER_DISABLE },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 3, redundancy: 'dmr', health: NEVER_DISABLE },
       task: { name: 'fib', inputs: FIBS },
       faults: new FaultInjector({ seed }).stuck({ core: 0, bits: 2 }),
       margin,
@@ -70,7 +71,7 @@ describe('single faults are never silent', () => {
 
   it('masked: input flips a task ignores are injected but change nothing', async () => {
     const result = await campaign({
-      pool: { filename: TASKS, cores: 3, redundancy: 'dmr' },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 3, redundancy: 'dmr' },
       task: { name: 'cpuOf', inputs: [{ a: 1, b: 'x' }] },
       faults: new FaultInjector({ seed: 5 }).transient({ rate: 0.5, target: 'input' }),
       tasks: 60,
@@ -83,7 +84,7 @@ describe('single faults are never silent', () => {
 
   it('a task that throws by design: the error is its right answer', async () => {
     const result = await campaign({
-      pool: { filename: TASKS, cores: 3, redundancy: 'tmr' },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 3, redundancy: 'tmr' },
       task: { name: 'fails', inputs: ['a', 'b'] },
       faults: new FaultInjector({ seed: 5 }).transient({ rate: 0.2 }),
       tasks: 30,
@@ -100,7 +101,7 @@ describe('common-mode faults defeat voting, and the report says so', () => {
       const result = await campaign({
         // Never disable: a wrong majority gets the one right core charged, and a pool that disabled
         // it would refuse later tasks (detected) instead of showing every SDC.
-        pool: { filename: TASKS, cores: 4, redundancy, health: NEVER_DISABLE },
+        pool: { filename: TASKS, faultDomain: 'none', cores: 4, redundancy, health: NEVER_DISABLE },
         task: { name: 'fib', inputs: FIBS },
         faults,
         tasks: 400,
@@ -121,7 +122,7 @@ describe('common-mode faults defeat voting, and the report says so', () => {
 
   it('a fixed wrong value (order.replace) on all three TMR replicas', async () => {
     const result = await campaign({
-      pool: { filename: TASKS, cores: 3, redundancy: 'tmr' },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 3, redundancy: 'tmr' },
       task: { name: 'fib', inputs: [10] },
       faults: new FaultInjector({ seed: 3 }).commonMode({ rate: 0.25, replicas: 3, value: -1 }),
       tasks: 40,
@@ -133,7 +134,7 @@ describe('common-mode faults defeat voting, and the report says so', () => {
 });
 
 describe('bad campaign input is a typed error', () => {
-  const base = { pool: { filename: TASKS, cores: 3 }, task: { name: 'fib', inputs: [1, 2] }, faults: new FaultInjector() };
+  const base = { pool: { filename: TASKS, faultDomain: 'none' as const, cores: 3 }, task: { name: 'fib', inputs: [1, 2] }, faults: new FaultInjector() };
   it('unknown task (in-process golden and supplied golden)', async () => {
     const a = await rejection(campaign({ ...base, task: { name: 'nope', inputs: [1] } }));
     expect(a.code).toBe('ERR_TASK_NOT_FOUND');
@@ -150,7 +151,7 @@ describe('bad campaign input is a typed error', () => {
     const unknownCore = await rejection(campaign({ ...base, faults: new FaultInjector().stuck({ core: 5 }) }));
     expect(unknownCore.code).toBe('ERR_INVALID_OPTION');
     expect(unknownCore.message).toContain('core 5');
-    const badPool = await rejection(campaign({ ...base, pool: { filename: TASKS, redundancy: 'qmr' as 'tmr' } }));
+    const badPool = await rejection(campaign({ ...base, pool: { filename: TASKS, faultDomain: 'none', redundancy: 'qmr' as 'tmr' } }));
     expect(badPool.code).toBe('ERR_INVALID_OPTION');
     expect(badPool.message).toContain('"redundancy"');
   });
@@ -160,7 +161,7 @@ describe('stopping early', () => {
   it('an aborted campaign stops dispatching and reports what it measured', async () => {
     const controller = new AbortController();
     const result = await campaign({
-      pool: { filename: TASKS, cores: 3, redundancy: 'tmr', health: NEVER_DISABLE },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 3, redundancy: 'tmr', health: NEVER_DISABLE },
       task: { name: 'spin', inputs: [500] },
       faults: new FaultInjector({ seed: 1 }).transient({ rate: 0.05 }),
       tasks: 100_000,
@@ -177,7 +178,7 @@ describe('stopping early', () => {
 
   it('a pool that runs out of cores for good ends the campaign instead of refusing every remaining task', async () => {
     const result = await campaign({
-      pool: { filename: TASKS, cores: 3, redundancy: 'tmr' },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 3, redundancy: 'tmr' },
       task: { name: 'fib', inputs: FIBS },
       faults: new FaultInjector({ seed: 2 }).stuck({ core: 0 }),
       tasks: 100_000,
@@ -195,7 +196,7 @@ describe('stopping early', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'triplex-cli-'));
     const json = path.join(dir, 'out.json');
     const html = path.join(dir, 'out.html');
-    const child = spawn(process.execPath, [CLI, 'campaign', '--task', `${TASKS}#spin`, '--inputs', '[1000]', '--tasks', '1000000', '--cores', '3', '--transient', '0.01', '--disable-at', '1000000', '--seed', '4', '--json', json, '--html', html], {
+    const child = spawn(process.execPath, [CLI, 'campaign', '--task', `${TASKS}#spin`, '--inputs', '[1000]', '--tasks', '1000000', '--cores', '3', '--fault-domain', 'none', '--transient', '0.01', '--false-alarm', '0', '--seed', '4', '--json', json, '--html', html], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -210,12 +210,12 @@ describe('CLI arguments', () => {
     const args = parseCampaignArgs([
       '--task', 'test/fixtures/tasks.mjs#fib', '--inputs', '[1,2,3]', '--redundancy', 'dmr', '--binding', 'static', '--cores', '6', '--cpus', '0',
       '--stuck', '2', '--transient', '0.01', '--transient-input', '3:0.5', '--intermittent', '4:100:10:0.5', '--slow', '5:3', '--crash', '1:0.1', '--hang', '0.01',
-      '--common-mode', '0.001', '--offline', '3@100', '--online', '3@1500ms', '--bits', '2', '--seed', '9', '--tasks', '500', '--margin', '0.05', '--half-life', '200',
+      '--common-mode', '0.001', '--offline', '3@100', '--online', '3@1500ms', '--bits', '2', '--seed', '9', '--tasks', '500', '--margin', '0.05', '--false-alarm', '1e-6',
     ]);
     expect(args.name).toBe('fib');
     expect(args.moduleFile).toMatch(/test\/fixtures\/tasks\.mjs$/);
     expect(args.inputs).toEqual([1, 2, 3]);
-    expect(args.pool).toMatchObject({ redundancy: 'dmr', binding: 'static', cores: 6, cpus: [0], health: { halfLife: 200 } });
+    expect(args.pool).toMatchObject({ redundancy: 'dmr', binding: 'static', cores: 6, cpus: [0], health: { falseAlarm: 1e-6 } });
     expect(args.faults.seed).toBe(9);
     expect(args.faults.models.map((m) => m.model)).toEqual(['stuck', 'transient', 'transient', 'intermittent', 'slow', 'crash', 'hang', 'common-mode', 'offline', 'online']);
     expect(args.faults.models[1]).toMatchObject({ rate: 0.01, bits: 2, target: 'result' });

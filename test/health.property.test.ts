@@ -1,6 +1,7 @@
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { CoreHealth, DEFAULT_HEALTH, DEFAULT_SELF_TESTS, REACH_SLACK, type FaultKind, type HealthEffects, type HealthState, type ResolvedHealthOptions } from '../src/health/index.js';
+import { CoreHealth, DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../src/health/index.js';
+import type { FaultKind, HealthEffects, HealthState, ResolvedHealthOptions } from '../src/health/index.js';
 import { ManualClock } from '../src/util/clock.js';
 import { SeededRandom } from '../src/util/random.js';
 
@@ -22,124 +23,63 @@ function shuffle<T>(items: T[], rng: SeededRandom): T[] {
   return items;
 }
 
-describe('decay', () => {
-  test.prop(
-    [
-      fc.double({ min: 1.2, max: 8, noNaN: true }),
-      fc.integer({ min: 100, max: 10_000_000 }),
-      fc.array(fc.double({ min: 0, max: 3, noNaN: true }), { minLength: 20, maxLength: 150 }),
-    ],
-    params,
-  )('a core whose charges are spaced so the steady-state score stays below disableAt is never disabled', (disableAt, halfLife, jitter) => {
-    const clock = new ManualClock(0);
-    const health = new CoreHealth([0], { ...DEFAULT_HEALTH, disableAt, halfLife }, clock);
-    const threshold = disableAt - Math.min(REACH_SLACK, disableAt * REACH_SLACK);
-    // Steady state of charges every Δ: 1 / (1 - 2^(-Δ/h)) < threshold  ⇔  Δ > -h·log2(1 - 1/threshold).
-    const minGap = -halfLife * Math.log2(1 - 1 / threshold) * 1.001;
-    for (const extra of jitter) {
-      health.charge(0, wrong('fib'));
-      expect(health.state(0)).not.toBe('disabled');
-      clock.advance(minGap * (1 + extra));
+/** TMR-like rounds: 3 distinct serving cores per round (all cores take turns), out-voted when `bad` says so. */
+function rounds(health: CoreHealth, n: number, count: number, rng: SeededRandom, bad: (core: number) => boolean): void {
+  for (let r = 0; r < count; r++) {
+    const serving = shuffle(ids(n).filter((c) => health.canServe(c, 'fib')), rng);
+    if (serving.length < 3) return;
+    for (const c of serving.slice(0, 3)) {
+      if (bad(c)) health.charge(c, wrong('fib'));
+      else health.success(c, 'fib');
     }
-  });
+  }
+}
 
-  test.prop(
-    [fc.integer({ min: 1, max: 8 }), fc.integer({ min: 100, max: 10_000_000 }), fc.array(fc.double({ min: 0, max: 0.004, noNaN: true }), { minLength: 8, maxLength: 8 })],
-    params,
-  )('disableAt charges in quick succession disable', (disableAt, halfLife, gaps) => {
-    const clock = new ManualClock(0);
-    const health = new CoreHealth([0, 1, 2], { ...DEFAULT_HEALTH, disableAt, halfLife }, clock);
-    for (let i = 0; i < disableAt; i++) {
-      expect(health.state(0)).not.toBe('disabled');
-      health.charge(0, wrong('fib'));
-      clock.advance(gaps[i]! * halfLife);
-    }
-    expect(health.state(0)).toBe('disabled');
-  });
-});
-
-describe('blame concentration', () => {
-  test.prop([fc.integer({ min: 3, max: 32 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 2_000 }), fc.nat()], params)(
-    'disagreements spread uniformly over many cores: one suspicion, no core disabled',
-    (n, rounds, step, shuffleSeed) => {
-      const rng = new SeededRandom(shuffleSeed);
-      const clock = new ManualClock(0);
-      const health = new CoreHealth(ids(n), DEFAULT_HEALTH, clock);
-      let suspicions = 0;
-      for (let r = 0; r < rounds; r++) {
-        for (const core of shuffle(ids(n), rng)) {
-          const fx = health.charge(core, wrong('flaky'));
-          suspicions += fx.suspicions.length;
-          expect(health.state(core)).not.toBe('disabled');
-          clock.advance(step);
-        }
-      }
-      expect(suspicions).toBe(1);
-      for (const c of ids(n)) expect(health.canServe(c, 'flaky'), `core ${c}`).toBe(true);
+describe('attribution', () => {
+  test.prop([fc.integer({ min: 3, max: 16 }), fc.double({ min: 0, max: 0.3, noNaN: true }), fc.nat()], { ...params, numRuns: 60 })(
+    'cores out-voted alike, at any common rate, on any fleet: nobody is disabled (1,000 rounds)',
+    (n, rate, seed) => {
+      const rng = new SeededRandom(seed);
+      const health = new CoreHealth(ids(n), DEFAULT_HEALTH, new ManualClock(0));
+      rounds(health, n, 1_000, rng, () => rng.next() < rate);
+      for (const c of ids(n)) expect(health.state(c), `core ${c}`).not.toBe('disabled');
     },
   );
 
-  test.prop(
-    [fc.integer({ min: 6, max: 24 }), fc.double({ min: 0.05, max: 0.5, noNaN: true }), fc.nat(), fc.constantFrom<ResolvedHealthOptions['salvage']>(false, { maxKinds: 2 })],
-    params,
-  )('a flaky task on a simulated TMR pool never leaves the fleet disabled', (n, p, simSeed, salvage) => {
-    // Each task runs on 3 distinct serving cores; with probability p one replica disagrees.
-    const rng = new SeededRandom(simSeed);
-    const clock = new ManualClock(0);
-    const health = new CoreHealth(ids(n), { ...DEFAULT_HEALTH, salvage }, clock);
-    for (let t = 0; t < 400; t++) {
-      const serving = ids(n).filter((c) => health.canServe(c, 'flaky'));
-      if (serving.length < 3) break;
-      const cores = shuffle(serving, rng).slice(0, 3);
-      const odd = rng.next() < p ? rng.int(3) : -1;
-      cores.forEach((core, i) => (i === odd ? health.charge(core, wrong('flaky')) : health.success(core, 'flaky')));
-      clock.advance(5);
-    }
-    const disabled = ids(n).filter((c) => !health.canServe(c, 'flaky'));
-    // A core the flaky task hit repeatedly before any clean run of it may stay out; never more.
-    expect(disabled.length, `disabled ${disabled.join(',')}`).toBeLessThanOrEqual(1);
-  });
+  test.prop([fc.integer({ min: 3, max: 32 }), fc.double({ min: 0, max: 0.005, noNaN: true }), fc.nat()], params)(
+    'a stuck core on any fleet, over up to 0.5 % background, is disabled within 12 of its replicas; no healthy core is',
+    (n, background, seed) => {
+      const rng = new SeededRandom(seed);
+      const health = new CoreHealth(ids(n), DEFAULT_HEALTH, new ManualClock(0));
+      const stuck = rng.int(n);
+      let ran = 0;
+      rounds(health, n, 40 * n, rng, (c) => {
+        if (c !== stuck) return rng.next() < background;
+        ran++;
+        return true;
+      });
+      expect(health.state(stuck)).toBe('disabled');
+      expect(ran).toBeLessThanOrEqual(12);
+      for (const c of ids(n)) if (c !== stuck) expect(health.state(c), `core ${c}`).not.toBe('disabled');
+    },
+  );
 
-  test.prop(
-    [
-      fc.integer({ min: 4, max: 32 }),
-      fc.integer({ min: 1, max: 2 }),
-      fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 2, maxLength: 2 }),
-      fc.boolean(),
-      fc.nat(),
-      // Small steps: "charged until disabled" means the charges come faster than they decay.
-      fc.integer({ min: 0, max: 300 }),
-    ],
-    params,
-  )('1–2 bad cores charged until disabled, plus at most one charge elsewhere, never look non-deterministic', (n, bad, extra, other, order, step) => {
-    const rng = new SeededRandom(order);
-    const clock = new ManualClock(0);
-    const health = new CoreHealth(ids(n), DEFAULT_HEALTH, clock);
-    const badCores = shuffle(ids(n), rng).slice(0, bad);
-    const charges = shuffle(
-      badCores.flatMap((c, i) => Array.from({ length: DEFAULT_HEALTH.disableAt + extra[i]! }, () => c)),
-      rng,
-    );
-    if (other) charges.push(ids(n).find((c) => !badCores.includes(c))!);
-    for (const core of charges) {
-      const fx = health.charge(core, wrong('fib'));
-      expect(fx.suspicions).toEqual([]);
-      expect(fx.charged).toBe(true);
-      clock.advance(step);
-    }
-    for (const c of badCores) expect(health.state(c)).toBe('disabled');
-  });
-
-  test.prop([fc.integer({ min: 3, max: 32 }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 200 }), fc.nat()], params)(
-    'a single stuck core never triggers suspicion, even with one other core charged at any point',
-    (n, count, at, order) => {
-      const rng = new SeededRandom(order);
+  const opArb = fc.record({ core: fc.integer({ min: 0, max: 5 }), bad: fc.boolean(), gap: fc.integer({ min: 0, max: 10_000_000 }) });
+  test.prop([fc.array(opArb, { maxLength: 300 })], params)(
+    'the same evidence gives the same decisions whatever time passes between replicas',
+    (ops) => {
+      const now = new CoreHealth(ids(6), DEFAULT_HEALTH, new ManualClock(0));
       const clock = new ManualClock(0);
-      const health = new CoreHealth(ids(n), DEFAULT_HEALTH, clock);
-      const [stuck, other] = shuffle(ids(n), rng) as [number, number];
-      const charges: number[] = Array.from({ length: count }, () => stuck);
-      charges.splice(at % (count + 1), 0, other);
-      for (const core of charges) expect(health.charge(core, wrong('fib')).suspicions).toEqual([]);
+      const spread = new CoreHealth(ids(6), DEFAULT_HEALTH, clock);
+      for (const op of ops) {
+        clock.advance(op.gap);
+        for (const h of [now, spread]) {
+          if (op.bad) h.charge(op.core, wrong('fib'));
+          else h.success(op.core, 'fib');
+        }
+        for (const c of ids(6)) expect(spread.state(c)).toBe(now.state(c));
+        for (const c of ids(6)) expect(spread.score(c)).toBe(now.score(c));
+      }
     },
   );
 });
@@ -165,8 +105,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constantFrom('offline' as const, 'online' as const), core: coreArb }) },
 );
 const optionsArb: fc.Arbitrary<ResolvedHealthOptions> = fc.record({
-  disableAt: fc.integer({ min: 1, max: 4 }),
-  halfLife: fc.constantFrom(1_000, 60_000, Number.POSITIVE_INFINITY),
+  // 0.3: a budget so loose that a few charges disable, so short sequences reach every state.
+  falseAlarm: fc.constantFrom(1e-9, 0.3, 0),
+  nondeterministic: fc.constantFrom<readonly string[]>([], ['a']),
   salvage: fc.constantFrom<ResolvedHealthOptions['salvage']>(false, { maxKinds: 1 }, { maxKinds: 2 }),
   selfTest: fc.option(
     fc.record({
@@ -178,7 +119,6 @@ const optionsArb: fc.Arbitrary<ResolvedHealthOptions> = fc.record({
     }),
     { nil: false },
   ) as fc.Arbitrary<ResolvedHealthOptions['selfTest']>,
-  blame: fc.constantFrom<ResolvedHealthOptions['blame']>(false, DEFAULT_HEALTH.blame),
 });
 
 describe('state machine invariants', () => {
@@ -199,11 +139,7 @@ describe('state machine invariants', () => {
       };
       for (const op of ops) {
         const before = ids(N).map((c) => health.state(c));
-        let suspected = false;
-        const run = (fx: HealthEffects): void => {
-          suspected ||= fx.suspicions.length > 0;
-          apply(fx);
-        };
+        const run = apply;
         switch (op.t) {
           case 'charge':
             run(health.charge(op.core, wrong(op.kind, op.fault)));
@@ -233,22 +169,25 @@ describe('state machine invariants', () => {
         for (const c of ids(N)) {
           const state = health.state(c);
           const record = health.record(c);
-          // The last reported state is the live one, except for silent decay suspect → healthy.
-          expect(state === reported[c] || (reported[c] === 'suspect' && state === 'healthy'), `core ${c}: ${reported[c]} vs ${state}`).toBe(true);
+          // The last reported state is the live one: nothing changes silently (no decay with time).
+          expect(state, `core ${c}`).toBe(reported[c]);
           for (const k of KINDS) expect(health.canServe(c, k)).toBe(SERVING.has(state) && !record.excludedKinds.includes(k));
-          expect(Number.isFinite(record.score) || options.halfLife === Number.POSITIVE_INFINITY).toBe(true);
           expect(record.score).toBeGreaterThanOrEqual(0);
+          expect(record.score).toBeLessThanOrEqual(1);
           if (retired.has(c)) expect(['retired', 'offline']).toContain(state);
           if (state === 'retired' || record.onlineState === 'retired') retired.add(c);
-          // Without self-tests the only way back from disabled is forgiveness of a flaky kind.
-          if (options.selfTest === false && before[c] === 'disabled' && state !== 'disabled' && state !== 'offline') expect(suspected).toBe(true);
+          // Without self-tests there is no way back from disabled (nothing is forgiven).
+          if (options.selfTest === false && before[c] === 'disabled') expect(['disabled', 'offline']).toContain(state);
         }
       }
       const snap = JSON.parse(JSON.stringify(health.export()));
       const restored = new CoreHealth(ids(N), options, clock, snap);
       for (const c of ids(N)) {
-        expect(restored.state(c)).toBe(health.state(c));
-        expect(restored.record(c)).toEqual(health.record(c));
+        // The evidence starts afresh after a restore: a suspect core comes back healthy, scores at 0.
+        const state = health.state(c) === 'suspect' ? 'healthy' : health.state(c);
+        expect(restored.state(c)).toBe(state);
+        const { score: _a, state: _b, ...rest } = health.record(c);
+        expect(restored.record(c)).toMatchObject({ ...rest, score: 0 });
         for (const k of KINDS) expect(restored.canServe(c, k)).toBe(health.canServe(c, k));
       }
     },

@@ -12,7 +12,7 @@ const fib = (n: number): number => {
   for (let i = 0; i < n; i++) [a, b] = [b, a + b];
   return a;
 };
-const NEVER_DISABLE = { disableAt: 1e9 };
+const NEVER_DISABLE = { falseAlarm: 0 };
 
 describe('fault models on real workers', () => {
   it('stuck: every replica on the core is out-voted, each with its n flipped bits logged', async () => {
@@ -123,7 +123,7 @@ describe('reproducibility on a real pool', () => {
       .intermittent({ core: 2, period: 40, burst: 6, rate: 0.5 })
       .commonMode({ rate: 0.02 });
     const result = await campaign({
-      pool: { filename: TASKS, cores: 3, redundancy: 'tmr', binding: 'static', health: NEVER_DISABLE },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 3, redundancy: 'tmr', binding: 'static', health: NEVER_DISABLE },
       task: { name: 'fib', inputs: Array.from({ length: 30 }, (_, i) => i + 3) },
       tasks: 240,
       concurrency: 1,

@@ -12,7 +12,7 @@ const pool = pools();
 describe('pool.metrics() on real workers', () => {
   it('matches the pool stats and core counters', async () => {
     const faults = new FaultInjector({ seed: 3 }).stuck({ core: 0 }).crash({ core: 1, rate: 0.2 });
-    const p = pool({ cores: 4, redundancy: 'dmr', faults, health: { disableAt: 100 } });
+    const p = pool({ cores: 4, redundancy: 'dmr', faults, health: { falseAlarm: 0 } });
     const runs = Array.from({ length: 24 }, (_, i) => p.run(i + 10, { name: 'fib' }));
     const aborted = new AbortController();
     // Settled-wrapped at once, so their rejections are never unhandled.
@@ -56,7 +56,7 @@ describe('pool.metrics() on real workers', () => {
     expect(m.voteLatency.counts.at(-1)).toBeLessThanOrEqual(m.voteLatency.count);
 
     const r = m.reliability;
-    expect(r.availability).toBe(1); // disableAt 100: no core left service
+    expect(r.availability).toBe(1); // falseAlarm 0: no core left service
     expect(r.outages).toBe(0);
     expect(r.recovery.count + r.masked + r.unrepaired).toBe(s.faults);
     expect(r.recovery.count).toBeGreaterThan(0); // DMR repairs every fault by a tie-break or re-execution

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../src/pool/options.js';
 import { isTriplexError } from '../src/errors.js';
 
+// faultDomain 'none' throughout: this 2-CPU machine has fewer fault domains than default TMR needs
+// (test/topology.test.ts covers the option itself).
 function error(options: unknown): Error & { code?: string } {
   try {
     resolveOptions(options);
@@ -14,7 +16,7 @@ function error(options: unknown): Error & { code?: string } {
 
 describe('resolveOptions', () => {
   it('fills documented defaults', () => {
-    const o = resolveOptions({ filename: '/tmp/tasks.mjs' });
+    const o = resolveOptions({ filename: '/tmp/tasks.mjs', faultDomain: 'none' });
     expect(o.redundancy).toBe('tmr');
     expect(o.binding).toBe('dynamic');
     expect(o.pin).toBe('auto');
@@ -22,33 +24,50 @@ describe('resolveOptions', () => {
     expect(o.maxAttempts).toBe(5);
     expect(o.maxQueue).toBe(Number.POSITIVE_INFINITY);
     expect(o.maxBatch).toBe(8);
-    expect(o.health.disableAt).toBe(3);
-    expect(o.health.halfLife).toBe(60_000);
-    expect(o.health.blame).toEqual({ window: 20, minCores: 3, maxShare: 0.4 });
+    expect(o.health.falseAlarm).toBe(1e-9);
+    expect(o.health.nondeterministic).toEqual([]);
   });
 
   it('TypeError for a wrong type, RangeError for a wrong range, naming option and value', () => {
-    const wrongType = error({ filename: '/tmp/t.mjs', cores: 'six' });
+    const wrongType = error({ filename: '/tmp/t.mjs', faultDomain: 'none', cores: 'six' });
     expect(wrongType).toBeInstanceOf(TypeError);
     expect(isTriplexError(wrongType)).toBe(true);
     expect(wrongType.code).toBe('ERR_INVALID_OPTION');
     expect(wrongType.message).toContain('"cores"');
     expect(wrongType.message).toContain('"six"');
-    const wrongRange = error({ filename: '/tmp/t.mjs', redundancy: 'qmr' });
+    const wrongRange = error({ filename: '/tmp/t.mjs', faultDomain: 'none', redundancy: 'qmr' });
     expect(wrongRange).toBeInstanceOf(RangeError);
     expect(wrongRange.message).toContain('"redundancy"');
     expect(wrongRange.message).toContain('"qmr"');
-    expect(error({ filename: '/tmp/t.mjs', taskTimeout: -1 }).message).toContain('-1');
-    expect(error({ filename: '/tmp/t.mjs', cpus: [0, 4096] }).message).toContain('"cpus"');
-    expect(error({ filename: '/tmp/t.mjs', colors: true }).message).toContain('"colors"');
-    expect(error({ filename: '/tmp/t.mjs', maxBatch: 0 }).message).toContain('"maxBatch"');
+    expect(error({ filename: '/tmp/t.mjs', faultDomain: 'none', taskTimeout: -1 }).message).toContain('-1');
+    expect(error({ filename: '/tmp/t.mjs', faultDomain: 'none', cpus: [0, 4096] }).message).toContain('"cpus"');
+    expect(error({ filename: '/tmp/t.mjs', faultDomain: 'none', colors: true }).message).toContain('"colors"');
+    expect(error({ filename: '/tmp/t.mjs', faultDomain: 'none', maxBatch: 0 }).message).toContain('"maxBatch"');
     expect(error({ filename: 42 }).message).toContain('"filename"');
   });
 
-  it('health.blame can be turned off or tuned, and is validated', () => {
-    expect(resolveOptions({ filename: '/tmp/t.mjs', health: { blame: false } }).health.blame).toBe(false);
-    expect(resolveOptions({ filename: '/tmp/t.mjs', health: { blame: { minCores: 6 } } }).health.blame).toEqual({ window: 20, minCores: 6, maxShare: 0.4 });
-    expect(error({ filename: '/tmp/t.mjs', health: { blame: 'off' } }).message).toContain('"health.blame"');
-    expect(error({ filename: '/tmp/t.mjs', health: { blame: { maxShare: 2 } } }).message).toContain('"health.blame.maxShare"');
+  it('health.falseAlarm and health.nondeterministic are resolved and validated', () => {
+    const o = resolveOptions({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { falseAlarm: 1e-6, nondeterministic: ['uuid'] } });
+    expect(o.health.falseAlarm).toBe(1e-6);
+    expect(o.health.nondeterministic).toEqual(['uuid']);
+    expect(resolveOptions({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { falseAlarm: 0 } }).health.falseAlarm).toBe(0);
+    const range = error({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { falseAlarm: 2 } });
+    expect(range).toBeInstanceOf(RangeError);
+    expect(range.message).toContain('"health.falseAlarm"');
+    expect(range.message).toContain('2');
+    const type = error({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { nondeterministic: 'uuid' } });
+    expect(type).toBeInstanceOf(TypeError);
+    expect(type.message).toContain('"health.nondeterministic"');
+  });
+
+  it('the replaced options (blame, disableAt, halfLife) fail naming what replaced them', () => {
+    for (const [key, value] of [['blame', false], ['disableAt', 3], ['halfLife', 60_000]] as const) {
+      const e = error({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { [key]: value } });
+      expect(e.code).toBe('ERR_INVALID_OPTION');
+      expect(e).toBeInstanceOf(RangeError);
+      expect(e.message).toContain(`"health.${key}"`);
+      expect(e.message).toContain('replaced by');
+    }
+    expect(error({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { blame: false } }).message).toContain('health.nondeterministic');
   });
 });

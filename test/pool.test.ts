@@ -28,11 +28,15 @@ describe('voting on real workers', () => {
     expect(new Set(detailed.replicas.map((r) => r.core)).size).toBe(detailed.replicas.length);
   });
 
-  it('TMR masks a stuck core on every task and disables it after disableAt charges', async () => {
+  it('TMR masks a stuck core on every task and disables it on evidence, within 12 of its replicas', async () => {
     const faults = new FaultInjector({ seed: 11 }).stuck({ core: 1 });
-    const p = pool({ cores: 4, faults, health: { disableAt: 3, halfLife: 600_000 } });
+    const p = pool({ cores: 4, faults });
     const states: string[] = [];
-    p.on('core-state', (e) => states.push(`${e.core}:${e.from}->${e.to}`));
+    const judged: number[] = [];
+    p.on('core-state', (e) => {
+      states.push(`${e.core}:${e.from}->${e.to}`);
+      if (e.to === 'disabled') judged.push(e.attribution?.replicas ?? -1);
+    });
     const inputs = Array.from({ length: 40 }, (_, i) => i + 5);
     const results = await Promise.all(inputs.map((n) => p.run(n, { name: 'fib' })));
     const expected = inputs.map((n) => {
@@ -45,6 +49,10 @@ describe('voting on real workers', () => {
     await until(() => p.cores[1]!.state === 'disabled', 'core 1 to be disabled');
     expect(p.cores[1]!.faults).toBeGreaterThanOrEqual(3);
     expect(states).toContain('1:suspect->disabled');
+    // The disabling event carries the evidence: replicas of core 1 judged when it was disabled.
+    expect(judged).toHaveLength(1);
+    expect(judged[0]).toBeGreaterThanOrEqual(3);
+    expect(judged[0]).toBeLessThanOrEqual(12);
     for (const core of p.cores.filter((c) => c.id !== 1)) expect(core.faults).toBe(0);
     // Once disabled, the stuck core is no longer used and the answers stay right.
     const after = await Promise.all(inputs.map((n) => p.runDetailed(n, { name: 'fib' })));
@@ -54,7 +62,7 @@ describe('voting on real workers', () => {
 
   it('DMR corrects a single corrupted replica through a tie-break on a third core', async () => {
     const faults = new FaultInjector({ seed: 3 }).stuck({ core: 0 });
-    const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { disableAt: 100 } });
+    const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { falseAlarm: 0 } });
     const retries: string[] = [];
     p.on('retry', (e) => retries.push(e.reason));
     const result = await p.runDetailed(25, { name: 'fib' });
@@ -78,7 +86,7 @@ describe('voting on real workers', () => {
   it('re-executes crashed replicas elsewhere and the task still succeeds', async () => {
     // DMR: a crashed replica leaves no majority, so the task must be re-executed on another core.
     const faults = new FaultInjector({ seed: 5 }).crash({ core: 2, rate: 1 });
-    const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { disableAt: 100 } });
+    const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { falseAlarm: 0 } });
     const results = await Promise.all(Array.from({ length: 12 }, () => p.runDetailed(20, { name: 'fib' })));
     for (const r of results) expect(r.value).toBe(6765);
     const crashed = results.flatMap((r) => r.replicas).filter((r) => r.status === 'crash');
@@ -94,7 +102,7 @@ describe('voting on real workers', () => {
 
   it('treats a hung replica as a fault after taskTimeout, terminates it and re-executes', async () => {
     const faults = new FaultInjector({ seed: 9 }).hang({ core: 0, rate: 1 });
-    const p = pool({ cores: 3, redundancy: 'dmr', faults, taskTimeout: 300, health: { disableAt: 100 } });
+    const p = pool({ cores: 3, redundancy: 'dmr', faults, taskTimeout: 300, health: { falseAlarm: 0 } });
     const kinds: string[] = [];
     p.on('fault', (e) => kinds.push(e.kind));
     const results = await Promise.all(Array.from({ length: 6 }, () => p.runDetailed(15, { name: 'fib' })));
@@ -105,9 +113,9 @@ describe('voting on real workers', () => {
     expect(kinds).toContain('timeout');
   });
 
-  it('rejects a non-deterministic task with ERR_NO_MAJORITY and disables no core', async () => {
-    const p = pool({ cores: 4, maxAttempts: 1, health: { disableAt: 1 } });
-    const errors = await Promise.all(Array.from({ length: 10 }, () => rejection(p.run(null, { name: 'random' }))));
+  it('rejects a non-deterministic task (crypto randomness) with ERR_NO_MAJORITY and disables no core', async () => {
+    const p = pool({ cores: 4, maxAttempts: 1, health: { falseAlarm: 0.5 } });
+    const errors = await Promise.all(Array.from({ length: 10 }, () => rejection(p.run(null, { name: 'uuid' }))));
     for (const error of errors) {
       expect(isTriplexError(error)).toBe(true);
       expect(error.code).toBe('ERR_NO_MAJORITY');
@@ -137,7 +145,7 @@ describe('voting on real workers', () => {
 describe('batching under backlog', () => {
   it('batches replicas when tasks queue up, and a crash or hang inside a batch charges only the replica that was running', async () => {
     const faults = new FaultInjector({ seed: 21 }).crash({ core: 1, rate: 0.15 }).hang({ core: 2, rate: 0.05 });
-    const p = pool({ cores: 4, redundancy: 'dmr', faults, taskTimeout: 500, maxBatch: 8, health: { disableAt: 1_000 } });
+    const p = pool({ cores: 4, redundancy: 'dmr', faults, taskTimeout: 500, maxBatch: 8, health: { falseAlarm: 0 } });
     const charged = new Set<number>();
     p.on('fault', (e) => charged.add(e.core));
     await p.ready;

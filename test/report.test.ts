@@ -20,7 +20,7 @@ beforeAll(async () => {
   const run = (label: string, redundancy: 'dmr' | 'tmr', binding: 'dynamic' | 'static') =>
     campaign({
       label,
-      pool: { filename: TASKS, cores: 4, redundancy, binding, health: { halfLife: 200 } },
+      pool: { filename: TASKS, faultDomain: 'none', cores: 4, redundancy, binding },
       task: { name: 'fib', inputs: Array.from({ length: 20 }, (_, i) => i + 5) },
       faults: new FaultInjector({ seed }).stuck({ core: 1 }).intermittent({ core: 3, period: 200, burst: 30, rate: 0.5 }).transient({ rate: 0.01 }).commonMode({ rate: 0.005 }),
       tasks: 600,

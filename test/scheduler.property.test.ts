@@ -32,7 +32,8 @@ interface Scenario {
 }
 
 async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
-  const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: s.redundancy, binding: s.binding, cores: s.cores, taskTimeout: 20, maxAttempts: 6, health: { disableAt: 3, halfLife: 1e9 } });
+  // faultDomain 'none': the fake cores share CPUs freely, as pools with more cores than domains do.
+  const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: s.redundancy, binding: s.binding, cores: s.cores, taskTimeout: 20, maxAttempts: 6, faultDomain: 'none' });
   const random = new SeededRandom(s.seed);
   const cores = Array.from({ length: s.cores }, (_, id) => new FakeCore(id, id % s.cpus, () => {
     if (taskBehaviour !== undefined) return taskBehaviour;
@@ -40,7 +41,7 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
   }, random.fork()));
   const events = new TypedEmitter();
   const stats = new Stats();
-  const health = new CoreHealth(cores.map((c) => c.id), { ...DEFAULT_HEALTH, disableAt: 3, halfLife: 1e9 }, systemClock);
+  const health = new CoreHealth(cores.map((c) => c.id), DEFAULT_HEALTH, systemClock);
   const policy = createBinding(s.binding, cores, options.k, 0, random.fork());
   const bridge = new HealthBridge(health, policy, cores, options, events, stats);
   const scheduler = new Scheduler(options, cores, policy, bridge, events, stats);

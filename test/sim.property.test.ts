@@ -31,7 +31,8 @@ const scenarioArb = fc.record({
   intermittent: fc.boolean(),
   lifetimes: fc.boolean(),
   selfTest: fc.boolean(),
-  blame: fc.boolean(),
+  flaky: fc.boolean(),
+  falseAlarm: fc.constantFrom(1e-9, 1e-4),
   sigma: fc.constantFrom(0, 0.3),
   batch: fc.constantFrom('auto', true, false),
   costs: fc.constantFrom([0, 0, 0], [0.1, 0.05, 0.02]),
@@ -55,7 +56,7 @@ function configOf(s: Arb) {
     latency: s.costs[2],
     tasks: { count: s.count, arrival: s.arrival, service: s.service === 'lognormal' ? { dist: 'lognormal', mean: 1, cv: 0.5 } : { dist: s.service, mean: 1 } },
     speed: { sigma: s.sigma, jitter: s.sigma },
-    health: { disableAt: 2, halfLife: 1000, blame: s.blame ? { window: 20, minCores: 3, maxShare: 0.4 } : false, selfTest: s.selfTest ? { after: 5, passes: 2, probeMs: 0.5 } : false },
+    health: { falseAlarm: s.falseAlarm, selfTest: s.selfTest ? { after: 5, passes: 2, probeMs: 0.5 } : false },
     faults: {
       transient: { rate: s.transient },
       failed: Math.min(s.failed, s.cores),
@@ -65,6 +66,7 @@ function configOf(s: Arb) {
       commonMode: s.commonMode,
       intermittent: s.intermittent ? { cores: 1, every: 20, length: 5 } : false,
       lifetimes: s.lifetimes ? { dist: 'weibull', shape: 1.5, scale: 50, fraction: 0.3 } : false,
+      flaky: s.flaky ? { share: 0.3, rate: 0.05 } : { share: 0, rate: 0 },
     },
     seed: s.seed,
   });

@@ -96,11 +96,10 @@ describe('simulation', () => {
 
   it('capacity: dynamic keeps (n - f)/n, static loses k per fault without spares', () => {
     for (const [redundancy, failed, k] of [['tmr', [0, 3, 6], 3], ['dmr', [0, 2, 4], 2]] as const) {
-      // Blame concentration off: three stuck cores charged in turn would read as a flaky task.
+      // Default health: three stuck cores at once are each judged against the fleet's base rate.
       const faults = { failed: [...failed] };
-      const health = { blame: false };
-      const dyn = simulate(config({ redundancy, binding: 'dynamic', faults, health }));
-      const stat = simulate(config({ redundancy, binding: 'static', faults, health }));
+      const dyn = simulate(config({ redundancy, binding: 'dynamic', faults }));
+      const stat = simulate(config({ redundancy, binding: 'static', faults }));
       expect(dyn.capacity.final, redundancy).toBe(12 - failed.length);
       expect(dyn.capacity.retained).toBeCloseTo((12 - failed.length) / 12, 6);
       expect(stat.capacity.final, redundancy).toBe(12 - k * failed.length);
@@ -126,7 +125,7 @@ describe('simulation', () => {
     expect(dyn.throughput).toBeGreaterThan(stat.throughput);
   });
 
-  it('DMR tie-breaks on a third core and disables a stuck core after disableAt charges', () => {
+  it('DMR tie-breaks on a third core and disables a stuck core on evidence', () => {
     const r = simulate(config({ redundancy: 'dmr', binding: 'dynamic', faults: { failed: [2] } }));
     expect(r.tasks.correct).toBe(3000);
     expect(r.counters.retries).toBeGreaterThanOrEqual(3);
@@ -137,8 +136,8 @@ describe('simulation', () => {
 
   it('a wrong value is returned only with common-mode faults', () => {
     const faults = { failed: [0, 1], commonMode: 1 };
-    const cm = simulate(config({ binding: 'static', health: { blame: false, disableAt: 1000 }, faults }));
-    const distinct = simulate(config({ binding: 'static', health: { blame: false, disableAt: 1000 }, faults: { failed: [0, 1] } }));
+    const cm = simulate(config({ binding: 'static', health: { falseAlarm: 0 }, faults }));
+    const distinct = simulate(config({ binding: 'static', health: { falseAlarm: 0 }, faults: { failed: [0, 1] } }));
     expect(cm.tasks.sdc).toBeGreaterThan(0);
     expect(distinct.tasks.sdc).toBe(0);
   });
@@ -158,16 +157,36 @@ describe('simulation', () => {
     const stuck = simulate(config({ health: { selfTest }, faults: { failed: [3] } }));
     expect(stuck.counters.selfTests).toBeGreaterThan(0);
     expect(stuck.cores.disabled).toBe(1);
-    const flaky = simulate(config({ health: { selfTest, blame: false }, faults: { transient: { rate: 0, perCore: [{ core: 5, rate: 0.5 }] } }, tasks: { count: 200, service: { dist: 'constant', mean: 1 } } }));
+    const flaky = simulate(config({ health: { selfTest }, faults: { transient: { rate: 0, perCore: [{ core: 5, rate: 0.5 }] } }, tasks: { count: 200, service: { dist: 'constant', mean: 1 } } }));
     expect(flaky.disables.some((d) => d.core === 5)).toBe(true);
     expect(flaky.counters.selfTests).toBeGreaterThan(0);
   });
 
-  it('with default blame, three stuck cores charged in turn read as a non-deterministic task', () => {
+  it('with faultDomain cpu, no two replicas of a task share a simulated CPU; too few CPUs is an option error', () => {
+    const r = simulate(config({ cores: 12, cpus: 4, faultDomain: 'cpu', faults: { failed: [1] } }));
+    expect(r.tasks.correct).toBe(3000);
+    expect(r.disables.map((d) => d.core)).toEqual([1]);
+    expectOptionError(() => config({ cores: 12, cpus: 2, faultDomain: 'cpu' }), 'faultDomain', 'range');
+    expectOptionError(() => config({ faultDomain: 'socket' }), 'faultDomain', 'range');
+  });
+
+  it('three stuck cores at once are all disabled and their kind never reads as non-deterministic', () => {
     const r = simulate(config({ binding: 'static', faults: { failed: [0, 3, 6] } }));
-    expect(r.suspicions.length).toBe(1);
-    expect(r.timeToDisable.undetected).toBe(3);
+    expect(r.suspicions).toEqual([]);
+    expect(r.timeToDisable.undetected).toBe(0);
+    expect(r.disables.map((d) => d.core).sort((a, b) => a - b)).toEqual([0, 3, 6]);
     expect(r.tasks.correct).toBe(3000); // TMR still masks every wrong answer
+  });
+
+  it('a flaky kind (5 % of replicas diverge) disables nobody and reads as non-deterministic; the other kind\'s stuck core is still disabled', () => {
+    const tasks = { count: 10_000, service: { dist: 'constant', mean: 1 } };
+    const flaky = simulate(config({ cores: 6, cpus: 6, tasks, faults: { flaky: { share: 1, rate: 0.05 } } }));
+    expect(flaky.cores.disabled).toBe(0);
+    expect(flaky.suspicions.length).toBeGreaterThanOrEqual(1);
+    const mixed = simulate(config({ cores: 6, cpus: 6, tasks, faults: { flaky: { share: 0.5, rate: 0.05 }, failed: [4] } }));
+    expect(mixed.disables.map((d) => d.core)).toEqual([4]);
+    const declared = simulate(config({ cores: 6, cpus: 6, health: { nondeterministic: ['flaky'] }, faults: { flaky: { share: 1, rate: 0.05 } } }));
+    expect(declared.cores.disabled).toBe(0);
   });
 
   it('Poisson arrivals below capacity: throughput follows the arrival rate', () => {

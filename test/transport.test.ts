@@ -230,7 +230,7 @@ describe('transport on real workers', () => {
 
   it('masks a stuck core on large results and charges it with canonical digests as evidence', async () => {
     const faults = new FaultInjector({ seed: 3 }).stuck({ core: 0 });
-    const p = pool({ cores: 3, faults, health: { disableAt: 1000 } });
+    const p = pool({ cores: 3, faults, health: { falseAlarm: 0 } });
     const evidence: { digest?: string; majorityDigest: string }[] = [];
     p.on('fault', (e) => evidence.push(e as never));
     const inputs = Array.from({ length: 12 }, (_, i) => ({ seed: i + 1, n: 5000 }));
@@ -250,7 +250,7 @@ describe('transport on real workers', () => {
     // Core 2 answers late (slowed) and wrong (stuck): it is charged after the caller already has,
     // and has modified, the value; the evidence must carry the digest of what the majority computed.
     const faults = new FaultInjector({ seed: 4 }).stuck({ core: 2 }).slow({ core: 2, factor: 30 });
-    const p = pool({ cores: 3, faults, health: { disableAt: 1000 } });
+    const p = pool({ cores: 3, faults, health: { falseAlarm: 0 } });
     const evidence: { majorityDigest: string }[] = [];
     p.on('fault', (e) => evidence.push(e as never));
     const input = { seed: 77, n: 5000 }; // 40 KB: voted on its bytes

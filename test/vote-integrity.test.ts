@@ -101,7 +101,7 @@ describe('nothing thrown on the main thread loses a task', () => {
 
   it('a throwing listener loses and double-settles nothing; its exception goes to the error listeners; other listeners still run', async () => {
     const faults = new FaultInjector({ seed }).stuck({ core: 2 });
-    const p = pool({ cores: 6, redundancy: 'tmr', faults, health: { disableAt: 1_000 } });
+    const p = pool({ cores: 6, redundancy: 'tmr', faults, health: { falseAlarm: 0 } });
     const reported: Error[] = [];
     let thrown = 0;
     let seenByNext = 0;
@@ -184,7 +184,7 @@ describe('aborts and timeouts are bound to a replica, not a core', () => {
     it(`${redundancy.toUpperCase()}: a seeded abort storm with crashes settles every task exactly once, none wrong`, async () => {
       const rand = random(seed + (redundancy === 'tmr' ? 1 : 0));
       const faults = new FaultInjector({ seed }).crash({ rate: 0.001 });
-      const p = pool({ filename: MERCURIAL, cores: redundancy === 'tmr' ? 4 : 3, redundancy, faults, health: { disableAt: 1_000_000 } });
+      const p = pool({ filename: MERCURIAL, cores: redundancy === 'tmr' ? 4 : 3, redundancy, faults, health: { falseAlarm: 0 } });
       const settledIds = new Map<number, number>();
       p.on('task-settled', (event) => settledIds.set(event.taskId, (settledIds.get(event.taskId) ?? 0) + 1));
       const total = redundancy === 'dmr' ? 20_000 : 10_000;
@@ -263,7 +263,7 @@ describe('errors keep their meaning', () => {
 
   it('a crashed replica says why its worker died, in runDetailed and in the fault event', async () => {
     const faults = new FaultInjector({ seed }).crash({ core: 1, rate: 1 });
-    const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { disableAt: 1_000 } });
+    const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { falseAlarm: 0 } });
     const details: (string | undefined)[] = [];
     p.on('fault', (event) => details.push(event.detail));
     let crashed: { error?: string } | undefined;

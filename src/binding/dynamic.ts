@@ -1,5 +1,6 @@
 import { invalidOption } from '../errors.js';
 import type { Random } from '../util/random.js';
+import { DomainMarks } from './domains.js';
 import type { BindingChange, BindingPolicy, CoreBinding, CoreView, Placement, PlacementRequest } from './types.js';
 
 // Shared answers: the hot path allocates nothing but the placed core list.
@@ -57,6 +58,10 @@ export class DynamicBinding implements BindingPolicy {
   /** Idle candidates: position in the caller's array (-1 once picked) and CPU slot. */
   private cand = new Int32Array(16);
   private candSlot = new Int32Array(16);
+  /** Fault domains holding a replica of this task (used or picked), and domains counted. */
+  private readonly taken = new DomainMarks();
+  private readonly servingDomains = new DomainMarks();
+  private readonly eligibleDomains = new DomainMarks();
 
   constructor(options: Random | DynamicBindingOptions = {}) {
     const o: DynamicBindingOptions = isRandom(options) ? { random: options } : options;
@@ -87,6 +92,9 @@ export class DynamicBinding implements BindingPolicy {
     let refSum = 0;
     let refN = 0;
     let eligCpus = 0;
+    const fd = this.markUsedDomains(used, cores);
+    let fdServing = 0;
+    let fdEligible = 0;
     for (let p = 0; p < cores.length; p++) {
       const c = cores[p]!;
       const busy = c.busy;
@@ -97,6 +105,7 @@ export class DynamicBinding implements BindingPolicy {
       const serves = on && (c.excludedKinds.size === 0 || !c.excludedKinds.has(name));
       if (serves) {
         serving++;
+        if (fd && this.servingDomains.add(c.domain)) fdServing++;
         if (this.servingOn[s] === 0) {
           this.servingOn[s] = 1;
           domains++;
@@ -108,7 +117,8 @@ export class DynamicBinding implements BindingPolicy {
         refN++;
         continue;
       }
-      if (!serves) continue;
+      if (!serves || (fd && this.taken.has(c.domain))) continue;
+      if (fd && this.eligibleDomains.add(c.domain)) fdEligible++;
       eligible++;
       if (this.eligOn[s]!++ === 0) eligCpus++;
       if (!busy) {
@@ -117,8 +127,8 @@ export class DynamicBinding implements BindingPolicy {
         idle++;
       }
     }
-    if (nUsed === 0 && serving < request.k) return NOT_ENOUGH;
-    if (eligible < count) return EXHAUSTED;
+    if (nUsed === 0 && (serving < request.k || (fd && fdServing < request.k))) return NOT_ENOUGH;
+    if (eligible < count || (fd && fdEligible < count)) return EXHAUSTED;
     if (idle < count) return WAIT;
     const out = new Array<number>(Math.max(0, count));
     if (count <= 0) return { kind: 'place', cores: out };
@@ -154,6 +164,7 @@ export class DynamicBinding implements BindingPolicy {
         const rep = repOn[s]!;
         if (capped && rep >= cap) continue;
         const c = cores[p]!;
+        if (fd && this.taken.has(c.domain)) continue; // picked earlier in this call
         const load = busyOn[s]!;
         const d = Math.abs(c.speed - ref);
         const dist = tol > 0 ? Math.floor(d / tol) : d;
@@ -184,6 +195,7 @@ export class DynamicBinding implements BindingPolicy {
       busyOn[s]!++;
       if (--eligOn[s]! === 0) eligCpus--;
       const c = cores[p]!;
+      this.taken.add(c.domain);
       refSum += c.speed;
       refN++;
       out[r] = c.id;
@@ -206,6 +218,16 @@ export class DynamicBinding implements BindingPolicy {
     let n = 0;
     for (const c of cores) if (c.enabled) n++;
     return n;
+  }
+
+  /** Marks the domains of the task's used cores; true when the cores have fault domains at all. */
+  private markUsedDomains(used: readonly number[], cores: readonly CoreView[]): boolean {
+    this.taken.clear();
+    this.servingDomains.clear();
+    this.eligibleDomains.clear();
+    if (cores.length === 0 || cores[0]!.domain === undefined) return false;
+    if (used.length !== 0) for (const c of cores) if (contains(used, c.id)) this.taken.add(c.domain);
+    return true;
   }
 
   private nextGen(): void {

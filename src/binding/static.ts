@@ -1,4 +1,5 @@
 import { invalidOption } from '../errors.js';
+import { DomainMarks } from './domains.js';
 import type { BindingChange, BindingPolicy, CoreBinding, CoreView, Placement, PlacementRequest } from './types.js';
 
 // Shared answers: the hot path allocates nothing but the placed core list.
@@ -47,6 +48,8 @@ export class StaticBinding implements BindingPolicy {
   /** Scratch for field(): internal indices of the cores a group would run on. */
   private readonly pick: Int32Array;
   private inService = 0;
+  /** Fault domains of the task's used cores and of the cores picked so far in one call. */
+  private readonly taken = new DomainMarks();
 
   constructor(cores: readonly CoreView[], k: number, spares: number) {
     if (!Number.isInteger(k) || k < 1) throw invalidOption('k', 'an integer >= 1', k, 'range');
@@ -120,12 +123,16 @@ export class StaticBinding implements BindingPolicy {
     if (own !== undefined && own.inService && count <= own.reserve.length) {
       let able = 0;
       let idle = 0;
+      this.markUsed(used, cores);
       for (let j = 0; j < own.reserve.length; j++) {
         const i = own.reserve[j]!;
         const c = this.view(cores, i);
-        if (!serves(c, request.taskName) || used.includes(c.id)) continue;
+        if (!serves(c, request.taskName) || used.includes(c.id) || this.taken.has(c.domain)) continue;
         able++;
-        if (!c.busy && idle < count) this.pick[idle++] = i;
+        if (!c.busy && idle < count) {
+          this.pick[idle++] = i;
+          this.taken.add(c.domain);
+        }
       }
       if (idle === count) return { kind: 'place', cores: this.result(count), group: own.id };
       if (able >= count) waitable = true;
@@ -156,6 +163,7 @@ export class StaticBinding implements BindingPolicy {
     let need = 0;
     let busy = false;
     const active = g.active;
+    this.markUsed(used, cores);
     for (let j = 0; j < active.length; j++) {
       const i = active[j]!;
       const c = this.view(cores, i);
@@ -164,6 +172,8 @@ export class StaticBinding implements BindingPolicy {
         continue;
       }
       if (used.length !== 0 && used.includes(c.id)) return INCAPABLE;
+      // A member sharing a fault domain with a replica of the task (or another member) cannot serve it.
+      if (c.domain !== undefined && !this.taken.add(c.domain)) return INCAPABLE;
       if (c.busy) busy = true;
       if (c.excludedKinds.size !== 0 && c.excludedKinds.has(name)) {
         need++;
@@ -177,10 +187,11 @@ export class StaticBinding implements BindingPolicy {
       for (let j = 0; j < g.reserve.length; j++) {
         const i = g.reserve[j]!;
         const c = this.view(cores, i);
-        if (!serves(c, name) || (used.length !== 0 && used.includes(c.id))) continue;
+        if (!serves(c, name) || (used.length !== 0 && used.includes(c.id)) || this.taken.has(c.domain)) continue;
         able++;
         if (!c.busy && idle < need) {
           this.pick[taken++] = i;
+          this.taken.add(c.domain);
           idle++;
         }
       }
@@ -205,8 +216,14 @@ export class StaticBinding implements BindingPolicy {
         for (let s = 0; s < k; s++) {
           const old = g.active[s]!;
           if (this.isEnabled(cores, old)) continue;
-          // up >= k guarantees an enabled reserve core for every disabled member.
-          const r = g.reserve.findIndex((i) => this.isEnabled(cores, i));
+          // up >= k guarantees an enabled reserve core for every disabled member; fault domains may still rule them all out.
+          const r = g.reserve.findIndex((i) => this.isEnabled(cores, i) && !this.clashes(cores, g, s, i));
+          if (r < 0) {
+            g.inService = false;
+            this.inService--;
+            changes.push({ type: 'group-stranded', group: g.id, cores: this.enabledIds(cores, g) });
+            break;
+          }
           const spare = g.reserve[r]!;
           g.reserve.splice(r, 1);
           g.reserve.push(old);
@@ -221,7 +238,8 @@ export class StaticBinding implements BindingPolicy {
       } else if (up >= k) {
         // Reintegrated cores bring the group back: keep enabled members in their slots first.
         const all = [...g.active, ...g.reserve];
-        const ready = all.filter((i) => this.isEnabled(cores, i)).slice(0, k);
+        const ready = this.distinctDomains(cores, all.filter((i) => this.isEnabled(cores, i))).slice(0, k);
+        if (ready.length < k) continue; // enough cores, but not in enough fault domains
         g.active = ready;
         g.reserve = all.filter((i) => !ready.includes(i));
         g.inService = true;
@@ -258,6 +276,31 @@ export class StaticBinding implements BindingPolicy {
       spares: g.reserve.map((i) => this.ids[i]!),
       inService: g.inService,
     }));
+  }
+
+  /** Marks the fault domains of the task's used cores (clears the marks first). */
+  private markUsed(used: readonly number[], cores: readonly CoreView[]): void {
+    this.taken.clear();
+    for (let u = 0; u < used.length; u++) {
+      const i = this.index.get(used[u]!);
+      if (i !== undefined) this.taken.add(this.view(cores, i)?.domain);
+    }
+  }
+
+  /** The cores in order, skipping any that shares a fault domain with an earlier one. */
+  private distinctDomains(cores: readonly CoreView[], list: number[]): number[] {
+    this.taken.clear();
+    return list.filter((i) => {
+      const d = this.view(cores, i)?.domain;
+      return d === undefined || this.taken.add(d);
+    });
+  }
+
+  /** Would core i, standing in at slot s of group g, share a fault domain with another member? */
+  private clashes(cores: readonly CoreView[], g: Group, s: number, i: number): boolean {
+    const d = this.view(cores, i)?.domain;
+    if (d === undefined) return false;
+    return g.active.some((m, slot) => slot !== s && this.view(cores, m)?.domain === d);
   }
 
   private result(count: number): number[] {

@@ -5,8 +5,13 @@
  */
 export interface CoreView {
   readonly id: number;
-  /** Fault domain: the CPU the core is pinned to. */
+  /** The CPU the core is pinned to: replicas are spread over CPUs to balance load. */
   readonly cpu: number;
+  /**
+   * Fault domain: no two replicas of one task may share one. Undefined: none declared (only
+   * distinct cores are required; CPUs are still preferred distinct).
+   */
+  readonly domain?: number | undefined;
   /** Enabled for user tasks at all (not disabled, retired or offline). */
   readonly enabled: boolean;
   /** Task kinds this core is excluded from (software core salvaging). */
@@ -24,6 +29,7 @@ export interface CoreView {
 
 export interface PlacementRequest {
   taskId: number;
+  /** The task's kind (salvage excludes cores per kind): the run option `kind`, else the task name. */
   taskName: string;
   /** Planned replicas (2 for DMR, 3 for TMR). */
   k: number;

@@ -90,7 +90,7 @@ ${capacityChart(r)}
 ${lineChart('throughput-over-time', 'Tasks settled per bucket', x, [{ name: `per ${Math.round(r.timeline.bucketMs)} ms`, values: r.timeline.settled, color: '#6366f1' }], { yLabel: 'tasks', integer: true })}
 <h3>Fault models</h3>${modelTable(r)}
 <h3>Cores</h3>${coreTable(r)}
-${r.nondeterminism.map((n) => `<p class="muted">At ${n.atMs} ms the pool judged <code>${esc(n.taskName)}</code> non-deterministic (charges spread over cores ${n.cores.join(', ')}) and stopped charging cores for it.</p>`).join('')}
+${r.nondeterminism.map((n) => `<p class="muted">At ${n.atMs} ms the pool saw <code>${esc(n.taskName)}</code> read as non-deterministic: cores ${n.cores.join(', ')} are out-voted alike on it, so none stands out.</p>`).join('')}
 ${r.sdcExamples.length > 0 ? `<h3>Silent data corruptions (first ${r.sdcExamples.length})</h3><ul>${r.sdcExamples.map((e) => `<li>task ${e.taskId} (input ${e.inputIndex}): ${esc(e.models.join(', '))} on cores ${e.cores.join(', ')} — ${esc(e.cause)}</li>`).join('')}</ul>` : ''}
 </section>`;
 }

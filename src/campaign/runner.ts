@@ -82,7 +82,9 @@ async function execute(pool: Triplex, options: CampaignOptions, plan: CampaignPl
     evidenceOf(event.taskId).disagreed = true;
   });
   const nondeterminism: CampaignResult['nondeterminism'] = [];
-  pool.on('nondeterminism-suspected', (event) => nondeterminism.push({ taskName: event.taskName, cores: [...event.cores], atMs: Math.round(timeline.now()) }));
+  pool.on('nondeterminism-suspected', (event) => {
+    if (event.ended !== true) nondeterminism.push({ taskName: event.taskName, cores: [...event.cores], atMs: Math.round(timeline.now()) });
+  });
   pool.on('core-state', (event) => {
     timeline.capacity(serving(pool));
     if ((event.to === 'disabled' || event.to === 'retired') && !disabled.has(event.core)) disabled.set(event.core, { atMs: timeline.now(), afterTasks: settled });

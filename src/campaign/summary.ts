@@ -80,7 +80,7 @@ export function formatNotes(result: CampaignResult): string {
     lines.push(`core ${core.id} (CPU ${core.cpu}) disabled at ${core.disabledAtMs} ms, after ${core.disabledAfterTasks} tasks${ttd}${now}`);
   }
   for (const n of result.nondeterminism) {
-    lines.push(`at ${n.atMs} ms the pool judged "${n.taskName}" non-deterministic (charges spread over cores ${n.cores.join(', ')}) and stopped charging cores for it`);
+    lines.push(`at ${n.atMs} ms "${n.taskName}" read as non-deterministic: its cores (${n.cores.join(', ')}) are out-voted alike, so none stands out`);
   }
   if (result.outcomes.sdc > 0) {
     const causes = Object.entries(result.sdcCauses ?? {}).filter(([, n]) => n > 0).map(([cause, n]) => `${n} ${cause}`);

@@ -24,7 +24,8 @@ Pool:
   --redundancy dmr|tmr    (default tmr)      --binding static|dynamic (default dynamic)
   --cores N  --spares N  --cpus 0,1  --pin auto|off|required
   --timeout MS            replica timeout (default: derived from the golden run when hangs are injected)
-  --disable-at N  --half-life MS          core health policy
+  --false-alarm P                         attribution's false-alarm rate per replica
+  --fault-domain physical-core|cpu|none   what replicas must not share (default physical-core)
 Faults (repeatable; CORE is a core id, RATE a probability in [0, 1]):
   --stuck CORE            every result of CORE corrupted
   --transient RATE|CORE:RATE              bit flips in results
@@ -72,8 +73,8 @@ const OPTIONS = {
   cpus: { type: 'string' },
   pin: { type: 'string' },
   timeout: { type: 'string' },
-  'disable-at': { type: 'string' },
-  'half-life': { type: 'string' },
+  'false-alarm': { type: 'string' },
+  'fault-domain': { type: 'string' },
   stuck: { type: 'string', multiple: true },
   transient: { type: 'string', multiple: true },
   'transient-input': { type: 'string', multiple: true },
@@ -191,14 +192,14 @@ export function parseCampaignArgs(argv: string[]): CampaignArgs {
   set('redundancy', str('redundancy') as TriplexOptions['redundancy']);
   set('binding', str('binding') as TriplexOptions['binding']);
   set('cores', num('cores', str('cores')));
+  set('faultDomain', str('fault-domain') as TriplexOptions['faultDomain']);
   set('spares', num('spares', str('spares')));
   set('pin', str('pin') as TriplexOptions['pin']);
   set('taskTimeout', num('timeout', str('timeout')));
   const cpus = str('cpus');
   if (cpus !== undefined) set('cpus', cpus.split(',').map((c) => num('cpus', c)!));
-  const disableAt = num('disable-at', str('disable-at'));
-  const halfLife = num('half-life', str('half-life'));
-  if (disableAt !== undefined || halfLife !== undefined) set('health', { ...(disableAt === undefined ? {} : { disableAt }), ...(halfLife === undefined ? {} : { halfLife }) });
+  const falseAlarm = num('false-alarm', str('false-alarm'));
+  if (falseAlarm !== undefined) set('health', { falseAlarm });
   return {
     moduleFile,
     name,

@@ -21,6 +21,8 @@ export class Core implements ExecutingCore {
   busy = false;
   speed = 1;
   lastFaultAt = Number.NEGATIVE_INFINITY;
+  /** Fault domain (faultDomain option); undefined when replicas need only distinct threads. */
+  domain: number | undefined = undefined;
   /** Replicas this core has run. */
   tasks = 0;
   busyMs = 0;

@@ -4,13 +4,14 @@
  * goes through the core's MessagePort and leaves a PORT record in the ring at its place, so the
  * reader takes it with `receiveMessageOnPort` in order.
  *
- * Request: [u8 RUN][u8 has inject][u16 name bytes][u32 input bytes] name, input, v8(inject)
+ * Request: [u8 RUN][u8 flags: 1 inject, 2 det][u16 name bytes][u32 input bytes] name, input, v8(inject),
+ *          det as [f64 seed or NaN][f64 now or NaN][f64 perf or NaN] (the last DET_BYTES)
  * Reply:   [u8 REPLY][u8 ok][u8 has flips][u8 pad][i32 cpu][f64 ms][u32 payload bytes][u8 raw kind][3 pad]
  *          payload, v8(flips)
  */
 import { serialize, deserialize } from 'node:v8';
 import type { ByteRing } from './ring.js';
-import type { InjectOrder, RunReply, RunRequest } from '../worker/protocol.js';
+import type { DeterminismOrder, InjectOrder, RunReply, RunRequest } from '../worker/protocol.js';
 import type { FlipRecord } from '../inject/flip.js';
 
 export const RUN = 1;
@@ -20,6 +21,7 @@ export const PORT = 3;
 
 /** Records above this size take the port (payloads are then transferred, not copied). */
 export const INLINE_LIMIT = 64 * 1024;
+const DET_BYTES = 24;
 export const RING_CAPACITY = 512 * 1024;
 const REPLY_HEADER = 24;
 
@@ -39,12 +41,19 @@ export function writePortMarker(ring: ByteRing): boolean {
 /** Writes a replica request; false when it must take the port instead. */
 export function writeRunRequest(ring: ByteRing, buffer: Buffer, request: RunRequest, name: Uint8Array): boolean {
   const inject = request.inject === undefined ? undefined : serialize(request.inject);
-  const length = 8 + name.byteLength + request.input.byteLength + (inject?.byteLength ?? 0);
+  const det = request.det;
+  const length = 8 + name.byteLength + request.input.byteLength + (inject?.byteLength ?? 0) + (det === undefined ? 0 : DET_BYTES);
   if (length > INLINE_LIMIT) return false;
   const at = ring.reserve(length);
   if (at < 0) return false;
   buffer[at] = RUN;
-  buffer[at + 1] = inject === undefined ? 0 : 1;
+  buffer[at + 1] = (inject === undefined ? 0 : 1) | (det === undefined ? 0 : 2);
+  if (det !== undefined) {
+    const d = at + length - DET_BYTES;
+    ring.view.setFloat64(d, det.seed ?? Number.NaN, true);
+    ring.view.setFloat64(d + 8, det.now ?? Number.NaN, true);
+    ring.view.setFloat64(d + 16, det.perf ?? Number.NaN, true);
+  }
   ring.view.setUint16(at + 2, name.byteLength, true);
   ring.view.setUint32(at + 4, request.input.byteLength, true);
   buffer.set(name, at + 8);
@@ -59,8 +68,22 @@ export function readRunRequest(ring: ByteRing, buffer: Buffer, at: number, lengt
   const inputLength = ring.view.getUint32(at + 4, true);
   const inputAt = at + 8 + nameLength;
   const request: RunRequest = { kind: 'run', name: buffer.toString('utf8', at + 8, inputAt), input: new Uint8Array(buffer.subarray(inputAt, inputAt + inputLength)) };
-  if (buffer[at + 1] === 1) request.inject = deserialize(buffer.subarray(inputAt + inputLength, at + length)) as InjectOrder;
+  const flags = buffer[at + 1]!;
+  const end = flags & 2 ? at + length - DET_BYTES : at + length;
+  if (flags & 1) request.inject = deserialize(buffer.subarray(inputAt + inputLength, end)) as InjectOrder;
+  if (flags & 2) request.det = readDet(ring, end);
   return request;
+}
+
+function readDet(ring: ByteRing, d: number): DeterminismOrder {
+  const det: DeterminismOrder = {};
+  const seed = ring.view.getFloat64(d, true);
+  const now = ring.view.getFloat64(d + 8, true);
+  const perf = ring.view.getFloat64(d + 16, true);
+  if (!Number.isNaN(seed)) det.seed = seed;
+  if (!Number.isNaN(now)) det.now = now;
+  if (!Number.isNaN(perf)) det.perf = perf;
+  return det;
 }
 
 /** Writes a reply; false when it must take the port instead. */

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatNotes } from '../campaign/summary.js';
 import { isTriplexError } from '../errors.js';
-import { runDemo } from './run.js';
+import { DEMO_FAULT_DOMAIN, runDemo } from './run.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -23,7 +23,9 @@ async function main(): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   console.log(`triplex demo: SHA-256 chains + RK4 pendulum on 6 pinned logical cores (${availableParallelism()} CPUs)`);
-  console.log('faults: core 1 stuck, core 4 intermittent (bursts at 50 %), 1 % transient bit flips on every core\n');
+  console.log('faults: core 1 stuck, core 4 intermittent (bursts at 50 %), 1 % transient bit flips on every core');
+  console.log(`fault domains: none (faultDomain '${DEMO_FAULT_DOMAIN}'): the replicas share this machine's CPUs,`);
+  console.log('so they show voting and attribution, not independent hardware\n');
   const demo = await runDemo({
     ...(values.tasks === undefined ? {} : { tasks: Number(values.tasks) }),
     ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),

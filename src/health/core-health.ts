@@ -1,49 +1,49 @@
 /**
  * The health model: one small state machine per core, driven only by calls and an injected
- * clock (no timers), so the pool and the simulator share it. Scores decay lazily: a score is
- * stored as (value, time) and read as value · 2^(-(now - time) / halfLife).
+ * clock (no timers), so the pool and the simulator share it.
  *
- * Internally a core has a `mode` (active | disabled | probation | retired) plus an `offline`
- * flag; `healthy` vs `suspect` is derived from the decayed score when read. Every visible state
- * change is reported once in HealthEffects.transitions, including a suspect core that has
- * decayed back to healthy (reported on the next call that touches it).
+ * A core is judged per replica, never per unit of time: every replica of a kind that reached a
+ * verdict is evidence (agreed, out-voted, crashed, timed out) for the (core, kind) pair, and a
+ * sequential test (sequential.ts) disables the core when its fault rate stands out from the
+ * kind's base rate across the fleet (evidence.ts). Internally a core has a `mode` (active |
+ * disabled | probation | retired) plus an `offline` flag; `healthy` vs `suspect` is derived from
+ * its test statistic. Every visible state change is reported once in HealthEffects.transitions.
  */
 import { invalidOption } from '../errors.js';
 import type { Clock } from '../util/clock.js';
-import { BlameWindow } from './blame.js';
-import { NO_EFFECTS, effects, newRec } from './core-record.js';
-import { BLAME_HORIZON_HALF_LIVES } from './defaults.js';
+import { NO_EFFECTS, effects, newRec, type CoreRec } from './core-record.js';
+import { NONDETERMINISTIC_BASE, NONDETERMINISTIC_END, NONDETERMINISTIC_MIN_REPLICAS } from './defaults.js';
+import { KindEvidence, STREAMS, type CoreKindEvidence, type Observation } from './evidence.js';
 import { HealthMachine } from './machine.js';
 import { restoreRecs, toRecord } from './snapshot.js';
 import type { CoreHealthRecord, FaultEvidence, HealthEffects, HealthSnapshot, HealthState, IHealth, ResolvedHealthOptions, ResolvedSelfTestOptions } from './types.js';
 import { validateHealthOptions } from './validate.js';
 
+const STREAM_OF: Record<FaultEvidence['kind'], Observation> = { 'wrong-result': 'wrong', crash: 'crash', timeout: 'timeout', 'self-test': 'wrong' };
+
 export class CoreHealth extends HealthMachine implements IHealth {
-  private readonly windows = new Map<string, BlameWindow>();
-  private readonly nondeterministic = new Set<string>();
-  private readonly horizon: number;
+  private readonly fleet = new Map<string, KindEvidence>();
+  private readonly declared: ReadonlySet<string>;
+  /** Reused by success() (called for every agreeing replica): a copy is returned only when something happened. */
+  private readonly scratch = effects(false);
 
   constructor(coreIds: readonly number[], options: ResolvedHealthOptions, clock: Clock, restore?: HealthSnapshot) {
     validateHealthOptions(options);
     super(options, clock);
-    this.horizon = options.halfLife * BLAME_HORIZON_HALF_LIVES;
+    this.declared = new Set(options.nondeterministic);
     for (const id of coreIds) {
       if (this.recs.has(id)) throw invalidOption('cores', 'distinct core ids', id, 'range');
       this.recs.set(id, newRec(id));
     }
-    if (restore !== undefined) {
-      restoreRecs(this.recs, restore, this.scorer, options, clock.now(), (rec, mode) => this.setMode(rec, mode));
-      for (const kind of restore.nondeterministic ?? []) this.nondeterministic.add(kind);
-    }
+    if (restore !== undefined) restoreRecs(this.recs, restore, options, clock.now(), (rec, mode) => this.setMode(rec, mode));
   }
 
   state(core: number): HealthState {
-    return this.visible(this.must(core), this.clock.now());
+    return this.visible(this.must(core));
   }
 
   score(core: number): number {
-    const rec = this.must(core);
-    return this.decay(rec.value, rec.at, this.clock.now());
+    return Math.min(1, this.must(core).peak / this.scale);
   }
 
   canServe(core: number, taskName: string): boolean {
@@ -54,59 +54,49 @@ export class CoreHealth extends HealthMachine implements IHealth {
   charge(core: number, evidence: FaultEvidence): HealthEffects {
     const rec = this.must(core);
     const now = this.clock.now();
-    const fx = effects(true);
-    this.report(rec, now, fx, 'fault score decayed');
-    const kind = evidence.taskName;
-    if (this.nondeterministic.has(kind)) {
-      fx.charged = false;
+    const kind = evidence.taskKind ?? evidence.taskName;
+    const stream = STREAM_OF[evidence.kind];
+    const counted = stream !== 'wrong' || !this.declared.has(kind);
+    const fx = effects(counted);
+    const { fleet, ev } = this.observe(rec, kind, stream, fx, now);
+    const s = STREAMS.indexOf(stream as (typeof STREAMS)[number]);
+    fx.attribution = fleet.evidence(ev, s, this.threshold);
+    if (!counted) {
+      this.report(rec, now, fx, `replica of "${kind}" out-voted (kind declared non-deterministic: not charged)`);
       return fx;
-    }
-    if (this.options.blame !== false) {
-      let window = this.windows.get(kind);
-      if (window === undefined) this.windows.set(kind, (window = new BlameWindow(this.options.blame, this.horizon)));
-      const spread = window.observe(core, now);
-      if (spread !== undefined) {
-        // Judge before applying: the charge that completes the pattern must not disable anyone.
-        this.suspect(kind, spread, now, fx);
-        fx.charged = false;
-        return fx;
-      }
     }
     rec.faults++;
     rec.lastFaultAt = now;
-    const kindScore = this.bumpKind(rec, kind, now);
     const why = `${evidence.kind} on "${kind}"`;
     let reason = `charged: ${why}`;
     if (rec.mode === 'probation') reason = this.retire(rec, `fault on probation: ${why}`);
-    else if (rec.mode === 'active') reason = this.chargeActive(rec, kind, kindScore, now, fx, evidence, why);
-    else if (rec.mode === 'disabled' && !rec.excluded.has(kind)) this.bumpCore(rec, now); // a straggler replica
-    this.report(rec, now, fx, reason, evidence);
+    else if (rec.excluded.size !== 0 && rec.excluded.has(kind)) reason = `charged: ${why} (already excluded from it)`; // a straggler
+    else if (rec.mode === 'active' && ev.stat[s]! >= this.threshold) reason = this.alarm(rec, kind, now, fx, evidence, why);
+    this.report(rec, now, fx, reason, evidence, fx.attribution);
     return fx;
   }
 
-  success(core: number, taskName: string): HealthEffects {
+  success(core: number, taskKind: string): HealthEffects {
     const rec = this.recs.get(core);
     if (rec === undefined) return NO_EFFECTS;
-    if (rec.kinds.size !== 0) {
-      const ks = rec.kinds.get(taskName);
-      if (ks !== undefined) ks.ok++;
-    }
+    const before = rec.reported;
+    const fx = this.scratch;
+    fx.transitions.length = 0;
+    fx.suspicions.length = 0;
+    const now = this.clock.now();
+    this.observe(rec, taskKind, 'ok', fx, now);
     if (rec.mode === 'probation') {
       const needed = this.options.selfTest === false ? 50 : this.options.selfTest.probationTasks;
-      if (++rec.probationOk < needed) return NO_EFFECTS;
-      const now = this.clock.now();
-      const fx = effects(false);
-      this.setMode(rec, 'active');
-      this.resetScores(rec, now);
-      this.report(rec, now, fx, `completed probation (${rec.probationOk} clean replicas)`);
-      return fx;
+      if (++rec.probationOk >= needed) {
+        this.setMode(rec, 'active');
+        this.forget(rec);
+        this.report(rec, now, fx, `completed probation (${rec.probationOk} clean replicas)`);
+      }
+    } else if (this.visible(rec) !== before) {
+      this.report(rec, now, fx, 'the evidence against it faded');
     }
-    if (rec.reported !== 'suspect') return NO_EFFECTS;
-    const now = this.clock.now();
-    if (this.visible(rec, now) === 'suspect') return NO_EFFECTS;
-    const fx = effects(false);
-    this.report(rec, now, fx, 'fault score decayed');
-    return fx;
+    if (fx.transitions.length === 0 && fx.suspicions.length === 0) return NO_EFFECTS;
+    return { transitions: [...fx.transitions], exclusions: [], suspicions: [...fx.suspicions], charged: false };
   }
 
   dueForSelfTest(): number[] {
@@ -130,7 +120,6 @@ export class CoreHealth extends HealthMachine implements IHealth {
     const sel = this.options.selfTest;
     if (sel === false || rec.offline || rec.mode === 'retired') return fx;
     const now = this.clock.now();
-    this.report(rec, now, fx, 'fault score decayed');
     const kat = this.nextSelfTest(core)?.name ?? 'self-test';
     rec.probeSeq++;
     const evidence: FaultEvidence = { kind: 'self-test', taskName: kat };
@@ -146,7 +135,7 @@ export class CoreHealth extends HealthMachine implements IHealth {
         rec.probations++;
         rec.probationOk = 0;
         rec.excluded.clear(); // a fresh start: one fault on probation retires it anyway
-        this.resetScores(rec, now);
+        this.forget(rec);
         reason = `passed ${rec.streak} known-answer tests in a row (probation ${rec.probations} of ${sel.maxProbations})`;
       } else if (!passed) {
         rec.streak = 0;
@@ -166,7 +155,6 @@ export class CoreHealth extends HealthMachine implements IHealth {
     const fx = effects(false);
     if (rec.offline) return fx;
     const now = this.clock.now();
-    this.report(rec, now, fx, 'fault score decayed');
     rec.offline = true;
     rec.serving = false;
     this.report(rec, now, fx, 'taken offline by the operator');
@@ -185,57 +173,73 @@ export class CoreHealth extends HealthMachine implements IHealth {
   }
 
   record(core: number): CoreHealthRecord {
-    return toRecord(this.must(core), this.scorer, this.clock.now());
+    return toRecord(this.must(core), this.score(core), this.suspectAt);
   }
 
   export(): HealthSnapshot {
-    const now = this.clock.now();
-    const snapshot: HealthSnapshot = { version: 1, cores: [...this.recs.values()].map((rec) => toRecord(rec, this.scorer, now)) };
-    if (this.nondeterministic.size > 0) snapshot.nondeterministic = [...this.nondeterministic].sort();
-    return snapshot;
+    return { version: 1, cores: [...this.recs.values()].map((rec) => toRecord(rec, this.score(rec.id), this.suspectAt)) };
   }
 
-  /** Task kinds suspected non-deterministic (their charges are ignored). */
+  /** Task kinds that read as non-deterministic now (a high base rate of out-voted replicas). */
   nondeterministicKinds(): string[] {
-    return [...this.nondeterministic].sort();
+    return [...this.fleet.values()].filter((k) => k.suspected).map((k) => k.kind).sort();
   }
 
-  /**
-   * The kind is suspected non-deterministic: stop charging it and forgive what it charged. A
-   * core it disabled comes back only with evidence that it was intermittently right on that
-   * kind (clean replicas between its charges), so a stuck core whose charges merely coincided
-   * with a burst of spread-out disagreements stays out.
-   */
-  private suspect(kind: string, cores: number[], now: number, fx: HealthEffects): void {
-    this.nondeterministic.add(kind);
-    this.windows.delete(kind);
-    fx.suspicions.push({ taskName: kind, cores, at: now });
-    const reason = `charges for "${kind}" forgiven: task kind suspected non-deterministic`;
-    for (const rec of this.recs.values()) {
-      const ks = rec.kinds.get(kind);
-      if (ks === undefined) continue;
-      rec.kinds.delete(kind);
-      const intermittent = ks.ok > 0;
-      if (rec.excluded.has(kind)) {
-        if (intermittent) rec.excluded.delete(kind);
-      } else {
-        rec.value = Math.max(0, this.decay(rec.value, rec.at, now) - this.decay(ks.value, ks.at, now));
-        rec.at = now;
-        if (rec.value < 1e-9) rec.value = 0;
-      }
-      const salvage = this.options.salvage;
-      if (
-        rec.mode === 'disabled' &&
-        intermittent &&
-        (rec.cause === 'score' || rec.cause === 'kinds') &&
-        this.scorer.score(rec, now) < this.threshold &&
-        (salvage === false || rec.excluded.size <= salvage.maxKinds)
-      ) {
-        this.setMode(rec, 'active');
-        rec.cause = null;
-        rec.streak = 0;
-      }
-      this.report(rec, now, fx, reason);
-    }
+  /** The evidence of one (core, kind) pair on a stream, or undefined when the core never ran the kind. */
+  evidenceOf(core: number, kind: string, stream: (typeof STREAMS)[number] = 'wrong'): ReturnType<KindEvidence['evidence']> | undefined {
+    const fleet = this.fleet.get(kind);
+    const ev = fleet?.records.get(core);
+    return fleet === undefined || ev === undefined ? undefined : fleet.evidence(ev, STREAMS.indexOf(stream), this.threshold);
   }
+
+  /** Counts the replica for (core, kind) and reports a kind that starts or stops reading as non-deterministic. */
+  private observe(rec: CoreRec, kind: string, what: Observation, fx: HealthEffects, now: number): { fleet: KindEvidence; ev: CoreKindEvidence } {
+    let fleet = this.fleet.get(kind);
+    if (fleet === undefined) this.fleet.set(kind, (fleet = new KindEvidence(kind)));
+    const ev = fleet.observe(rec.id, what, !this.declared.has(kind));
+    if (rec.kinds.get(kind) !== ev) rec.kinds.set(kind, ev);
+    if (rec.kinds.size === 1 && rec.excluded.size === 0) rec.peak = ev.peak(); // the common case, without iterating
+    else this.refreshPeak(rec);
+    this.judgeKind(fleet, fx, now);
+    return { fleet, ev };
+  }
+
+  private judgeKind(fleet: KindEvidence, fx: HealthEffects, now: number): void {
+    if (fleet.replicas < NONDETERMINISTIC_MIN_REPLICAS || this.declared.has(fleet.kind)) return;
+    const base = fleet.base(0);
+    const flip = fleet.suspected ? base < NONDETERMINISTIC_END : base > NONDETERMINISTIC_BASE;
+    if (!flip) return;
+    fleet.suspected = !fleet.suspected;
+    const cores = [...fleet.records.keys()].sort((a, b) => a - b);
+    fx.suspicions.push(fleet.suspected ? { taskName: fleet.kind, cores, base, at: now } : { taskName: fleet.kind, cores, base, at: now, ended: true });
+  }
+
+  /** The test alarmed on a serving core: exclude it from the kind (salvage) or disable it. */
+  private alarm(rec: CoreRec, kind: string, now: number, fx: HealthEffects, evidence: FaultEvidence, why: string): string {
+    const a = fx.attribution!;
+    const test = `statistic ${a.statistic.toFixed(1)} >= ${a.threshold.toFixed(1)}`;
+    const stat = `${why}: ${a.stream} rate ${fmt(a.rate)} vs base ${fmt(a.base)} over ${a.replicas} replicas, ${test}`;
+    const salvage = this.options.salvage;
+    if (salvage === false) return this.disable(rec, now, 'evidence', `fault rate stands out: ${stat}`);
+    rec.excluded.add(kind);
+    this.refreshPeak(rec);
+    fx.exclusions.push({ core: rec.id, taskName: kind, at: now, evidence, attribution: a });
+    if (rec.excluded.size > salvage.maxKinds) {
+      return this.disable(rec, now, 'kinds', `excluded from ${rec.excluded.size} task kinds, more than salvage.maxKinds (${salvage.maxKinds}): ${stat}`);
+    }
+    return `excluded from "${kind}": ${stat}`;
+  }
+
+  /** A fresh start (probation, back from probation): the core's evidence is dropped everywhere. */
+  private forget(rec: CoreRec): void {
+    for (const [kind, ev] of rec.kinds) {
+      ev.reset();
+      this.fleet.get(kind)?.reselect();
+    }
+    rec.peak = 0;
+  }
+}
+
+function fmt(rate: number): string {
+  return rate >= 0.01 ? `${(rate * 100).toFixed(1)} %` : rate.toExponential(1);
 }

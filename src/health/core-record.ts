@@ -1,17 +1,10 @@
-/** Per-core bookkeeping of the health model and the lazy exponential decay it reads through. */
-import { HEALTHY_EPSILON, REACH_SLACK } from './defaults.js';
-import type { HealthEffects, HealthState, ResolvedHealthOptions } from './types.js';
+/** Per-core bookkeeping of the health model and how its visible state is read. */
+import type { CoreKindEvidence } from './evidence.js';
+import type { HealthEffects, HealthState } from './types.js';
 
 export type Mode = 'active' | 'disabled' | 'probation' | 'retired';
-/** Why a core is disabled; only 'score'/'kinds' disablings can be undone by forgiveness. */
-export type DisableCause = 'score' | 'kinds' | 'self-test' | 'restored';
-
-export interface KindScore {
-  value: number;
-  at: number;
-  /** Clean replicas of this kind since its first charge: evidence the core is not stuck on it. */
-  ok: number;
-}
+/** Why a core is disabled (kept for diagnostics and restore). */
+export type DisableCause = 'evidence' | 'kinds' | 'self-test' | 'restored';
 
 export interface CoreRec {
   readonly id: number;
@@ -19,10 +12,10 @@ export interface CoreRec {
   offline: boolean;
   /** Cached for canServe: !offline && (active || probation). */
   serving: boolean;
-  /** Core score as (value at time `at`); excludes kinds the core is excluded from. */
-  value: number;
-  at: number;
-  readonly kinds: Map<string, KindScore>;
+  /** The core's evidence per kind (shared with the kind's fleet evidence). */
+  readonly kinds: Map<string, CoreKindEvidence>;
+  /** Largest test statistic over its kinds and streams, after the last replica judged. */
+  peak: number;
   readonly excluded: Set<string>;
   faults: number;
   lastFaultAt: number | null;
@@ -40,7 +33,7 @@ export interface CoreRec {
 
 export function newRec(id: number): CoreRec {
   return {
-    id, mode: 'active', offline: false, serving: true, value: 0, at: 0, kinds: new Map(), excluded: new Set(),
+    id, mode: 'active', offline: false, serving: true, kinds: new Map(), peak: 0, excluded: new Set(),
     faults: 0, lastFaultAt: null, probations: 0, probationOk: 0, cause: null, dueAt: 0, streak: 0, probeSeq: 0, reported: 'healthy',
   };
 }
@@ -53,34 +46,12 @@ export function effects(charged: boolean): HealthEffects {
   return { transitions: [], exclusions: [], suspicions: [], charged };
 }
 
-/** Score arithmetic: value · 2^(-(now - at) / halfLife), read lazily, no timers. */
-export class Scorer {
-  /** ln 2 / halfLife; 0 when scores never decay (halfLife Infinity). */
-  readonly rate: number;
-  /** disableAt less a little slack: disableAt charges in quick succession must disable. */
-  readonly threshold: number;
+/** The state ignoring the offline flag (what setOnline returns to). */
+export function modeState(rec: CoreRec, suspectAt: number): Exclude<HealthState, 'offline'> {
+  if (rec.mode !== 'active') return rec.mode;
+  return rec.peak >= suspectAt ? 'suspect' : 'healthy';
+}
 
-  constructor(options: ResolvedHealthOptions) {
-    this.rate = Number.isFinite(options.halfLife) ? Math.LN2 / options.halfLife : 0;
-    this.threshold = options.disableAt - Math.min(REACH_SLACK, options.disableAt * REACH_SLACK);
-  }
-
-  decay(value: number, at: number, now: number): number {
-    if (value === 0 || this.rate === 0) return value;
-    return value * Math.exp(-this.rate * Math.max(0, now - at));
-  }
-
-  score(rec: CoreRec, now: number): number {
-    return this.decay(rec.value, rec.at, now);
-  }
-
-  /** The state ignoring the offline flag (what setOnline returns to). */
-  modeState(rec: CoreRec, now: number): Exclude<HealthState, 'offline'> {
-    if (rec.mode !== 'active') return rec.mode;
-    return this.score(rec, now) < HEALTHY_EPSILON ? 'healthy' : 'suspect';
-  }
-
-  visible(rec: CoreRec, now: number): HealthState {
-    return rec.offline ? 'offline' : this.modeState(rec, now);
-  }
+export function visibleState(rec: CoreRec, suspectAt: number): HealthState {
+  return rec.offline ? 'offline' : modeState(rec, suspectAt);
 }

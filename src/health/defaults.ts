@@ -2,17 +2,14 @@
  * Default health policy and the built-in known-answer test set.
  *
  * Why these numbers:
- * - disableAt 3: one wrong answer can be a cosmic ray, two in a row on one core is suspicious,
- *   three within a few seconds is a core that computes wrong (mercurial cores are reproducible,
- *   so a stuck one reaches 3 within its next three tasks).
- * - halfLife 60 s: a core faulting less often than about every 37 s (0.61 half-lives, where the
- *   steady-state score 1/(1-2^(-Δ/h)) stays below disableAt - REACH_SLACK) is never disabled,
- *   so rare transients only ever make a core `suspect`.
- * - blame {window 20, minCores 3, maxShare 0.4}: a task kind whose recent charges (the last 20,
- *   no older than two half-lives) fall on 3+ distinct cores with none holding more than 40 % is
- *   treated as non-deterministic. 0.4 rather than 0.5 so that two genuinely bad cores that each
- *   reached disableAt plus one unrelated transient (3,3,1 → 43 %) still read as concentrated.
- *   minCores 3 (not more) so that a 3-core TMR pool can still recognise a flaky task.
+ * - falseAlarm 1e-9 per replica: a healthy core is disabled by chance at most once per 10^9 of
+ *   its replicas (Lorden's bound, usually far rarer): about once in 3 years for a core running
+ *   10 replicas a second, while a stuck core is still out within 10 of its replicas on a fleet of
+ *   12 (see bench/attribution.ts). A false disabling costs a core until its self-tests bring it
+ *   back; a missed mercurial core costs wrong answers out-voted now and unmasked later. Raise it
+ *   (1e-6) to catch weak intermittent cores sooner on small fleets; 0 never disables on evidence.
+ * - NONDETERMINISTIC_BASE 2 %: with at most 0.5 % background transients a kind whose typical core
+ *   is out-voted on more than 2 % of its replicas disagrees by itself; the pool reports it.
  * - salvage and selfTest are opt-in: both change which cores serve, which users should choose.
  */
 import { KAT_FLOAT, KAT_HASH, KAT_INT, KAT_STRING } from './kat-tasks.js';
@@ -52,23 +49,21 @@ export const DEFAULT_SELF_TEST_OPTIONS: ResolvedSelfTestOptions = Object.freeze(
   probationTasks: 50,
 });
 
+export const DEFAULT_FALSE_ALARM = 1e-9;
+
 export const DEFAULT_HEALTH: ResolvedHealthOptions = Object.freeze({
-  disableAt: 3,
-  halfLife: 60_000,
+  falseAlarm: DEFAULT_FALSE_ALARM,
+  nondeterministic: Object.freeze([]) as readonly string[],
   salvage: false,
   selfTest: false,
-  blame: Object.freeze({ window: 20, minCores: 3, maxShare: 0.4 }),
 });
 
-/** Below this decayed score a core reads `healthy` (one charge takes ~4.3 half-lives to get there). */
-export const HEALTHY_EPSILON = 0.05;
+/** A kind whose base rate of out-voted replicas is above this reads as non-deterministic (reported only). */
+export const NONDETERMINISTIC_BASE = 0.02;
+/** A kind stops reading as non-deterministic when its base falls below half that (no flapping). */
+export const NONDETERMINISTIC_END = NONDETERMINISTIC_BASE / 2;
+/** Replicas a kind needs across the fleet before its base rate is reported on. */
+export const NONDETERMINISTIC_MIN_REPLICAS = 200;
 
-/**
- * A score within this of disableAt counts as reaching it: disableAt charges in quick succession
- * must disable even though each has decayed a little (3 charges up to ~5 % of a half-life apart,
- * 3 s at the default). Scaled down for disableAt < 1.
- */
-export const REACH_SLACK = 0.1;
-
-/** Charges older than this many half-lives leave the blame window (they barely weigh on any score). */
-export const BLAME_HORIZON_HALF_LIVES = 2;
+/** A core whose statistic passed this fraction of the threshold reads `suspect`. */
+export const SUSPECT_FRACTION = 0.5;

@@ -1,9 +1,13 @@
 import type { Clock } from '../util/clock.js';
+import type { AttributionEvidence } from './evidence.js';
+
+export type { AttributionEvidence, Stream } from './evidence.js';
 
 /**
  * Health state of one core.
- * - healthy: no recent charge.            - suspect: 0 < score < disableAt.
- * - disabled: score reached disableAt; serves no user task, may be probed by self-tests.
+ * - healthy: the evidence against it is weak. - suspect: its test statistic passed half the threshold.
+ * - disabled: its fault rate stood out from its kind's base rate (the sequential test alarmed);
+ *   serves no user task, may be probed by self-tests.
  * - probation: passed its self-tests; serves tasks, one more fault retires it.
  * - retired: permanently out of service.  - offline: taken out for maintenance by the operator.
  */
@@ -15,8 +19,10 @@ export type FaultKind = 'wrong-result' | 'crash' | 'timeout' | 'self-test';
 /** What a charge is based on, kept for events and the audit log. */
 export interface FaultEvidence {
   kind: FaultKind;
-  /** Task name (the module export); salvage keys charges on it. */
+  /** Task name (the module export). */
   taskName: string;
+  /** What the core is judged on (run option `kind`); the task name when absent. Salvage keys on it. */
+  taskKind?: string;
   taskId?: number;
   /** Digest produced by the charged core, when it produced one. */
   digest?: string;
@@ -33,6 +39,8 @@ export interface HealthTransition {
   reason: string;
   at: number;
   evidence?: FaultEvidence;
+  /** The test that moved it: counts, rates and the statistic. */
+  attribution?: AttributionEvidence;
 }
 
 /** A core excluded from one task kind only (software core salvaging). */
@@ -41,13 +49,23 @@ export interface KindExclusion {
   taskName: string;
   at: number;
   evidence?: FaultEvidence;
+  attribution?: AttributionEvidence;
 }
 
+/**
+ * A task kind whose out-voted replicas are spread over the fleet at a high base rate (see
+ * NONDETERMINISTIC_BASE). Information only: the test already judges each core against that
+ * base. It ends (`ended: true`) when the kind's base rate falls again.
+ */
 export interface NondeterminismSuspicion {
+  /** The task kind. */
   taskName: string;
-  /** Distinct cores blamed for this task kind within the window. */
+  /** Cores that ran the kind. */
   cores: number[];
+  /** The kind's base rate of out-voted replicas across the fleet. */
+  base: number;
   at: number;
+  ended?: boolean;
 }
 
 /** Everything one health call changed, for events. Empty arrays when nothing happened. */
@@ -55,21 +73,24 @@ export interface HealthEffects {
   transitions: HealthTransition[];
   exclusions: KindExclusion[];
   suspicions: NondeterminismSuspicion[];
-  /** False when the charge was suppressed (task kind suspected non-deterministic). */
+  /** False when the replica was not evidence (a kind declared non-deterministic, out-voted). */
   charged: boolean;
+  /** The evidence against the charged core on the charged stream (charge() only). */
+  attribution?: AttributionEvidence;
 }
 
 export interface ResolvedHealthOptions {
-  /** Fault score that disables a core. @default 3 */
-  disableAt: number;
-  /** Half-life of the fault score in ms (exponential decay). @default 60_000 */
-  halfLife: number;
-  /** Software core salvaging: charges are kept per (core, task name). */
+  /**
+   * False-alarm budget of the sequential test: the rate, per replica of a healthy core, at which
+   * it may be disabled by chance (0: never disable on evidence). @default 1e-9
+   */
+  falseAlarm: number;
+  /** Task kinds declared non-deterministic: their out-voted replicas are never charged (crashes and timeouts are). */
+  nondeterministic: readonly string[];
+  /** Software core salvaging: an alarm excludes the core from that kind only. */
   salvage: false | { maxKinds: number };
   /** Reintegration by known-answer tests; false disables the way back. */
   selfTest: false | ResolvedSelfTestOptions;
-  /** Blame concentration: stop charging a task kind whose disagreements spread over many cores. */
-  blame: { window: number; minCores: number; maxShare: number } | false;
 }
 
 export interface ResolvedSelfTestOptions {
@@ -88,6 +109,7 @@ export interface ResolvedSelfTestOptions {
 export interface CoreHealthRecord {
   core: number;
   state: HealthState;
+  /** Strongest evidence against the core now: its largest test statistic over the threshold (1 disables). */
   score: number;
   faults: number;
   excludedKinds: string[];
@@ -102,7 +124,7 @@ export interface CoreHealthRecord {
 export interface HealthSnapshot {
   version: 1;
   cores: CoreHealthRecord[];
-  /** Task kinds suspected non-deterministic (no longer charged); absent when none. */
+  /** Written by older versions (kinds once suspected non-deterministic); accepted and ignored: nothing latches now. */
   nondeterministic?: string[];
 }
 
@@ -113,14 +135,14 @@ export interface HealthSnapshot {
 export interface IHealth {
   readonly clock: Clock;
   state(core: number): HealthState;
-  /** Decayed fault score now. */
+  /** Largest test statistic of the core over the alarm threshold (0 … 1). */
   score(core: number): number;
   /** May this core run a user task of this kind? (hot path: must be cheap) */
   canServe(core: number, taskName: string): boolean;
   /** Charge a fault to a core (only ever called when a majority exists to blame it). */
   charge(core: number, evidence: FaultEvidence): HealthEffects;
-  /** A replica on this core agreed with the majority (counts toward ending probation). */
-  success(core: number, taskName: string): HealthEffects;
+  /** A replica of this kind on this core agreed with the majority: evidence for it, and toward ending probation. */
+  success(core: number, taskKind: string): HealthEffects;
   /** Cores that are disabled and due for a known-answer probe now. */
   dueForSelfTest(): number[];
   /** Result of one known-answer probe on a disabled core. */

@@ -21,8 +21,10 @@ function num(name: string, value: unknown, min: number, opts: { integer?: boolea
 /** Throws ERR_INVALID_OPTION for options the health model cannot work with. */
 export function validateHealthOptions(o: ResolvedHealthOptions): void {
   if (!isObject(o)) throw invalidOption('health', 'an object', o, 'type');
-  num('health.disableAt', o.disableAt, 0, { exclusive: true });
-  num('health.halfLife', o.halfLife, 0, { exclusive: true, infinity: true });
+  num('health.falseAlarm', o.falseAlarm, 0, { max: 0.5 });
+  if (!Array.isArray(o.nondeterministic) || !o.nondeterministic.every((k) => typeof k === 'string')) {
+    throw invalidOption('health.nondeterministic', 'an array of task kinds', o.nondeterministic, 'type');
+  }
   if (o.salvage !== false) {
     if (!isObject(o.salvage)) throw invalidOption('health.salvage', 'false or { maxKinds }', o.salvage, 'type');
     num('health.salvage.maxKinds', o.salvage.maxKinds, 0, { integer: true });
@@ -35,12 +37,6 @@ export function validateHealthOptions(o: ResolvedHealthOptions): void {
     num('health.selfTest.passes', s.passes, 1, { integer: true });
     num('health.selfTest.maxProbations', s.maxProbations, 0, { integer: true });
     num('health.selfTest.probationTasks', s.probationTasks, 1, { integer: true });
-  }
-  if (o.blame !== false) {
-    if (!isObject(o.blame)) throw invalidOption('health.blame', 'false or { window, minCores, maxShare }', o.blame, 'type');
-    num('health.blame.window', o.blame.window, 2, { integer: true });
-    num('health.blame.minCores', o.blame.minCores, 2, { integer: true });
-    num('health.blame.maxShare', o.blame.maxShare, 0, { exclusive: true, max: 1 });
   }
 }
 

@@ -84,8 +84,12 @@ export class FaultInjector {
     return this;
   }
 
-  /** Permanent fault: every result from `core` is corrupted (`bits` bits flipped, default 1). */
-  stuck(options: { core: number; bits?: number }): this {
+  /**
+   * Permanent fault: every result from `core` is corrupted (`bits` bits flipped, default 1); or,
+   * with `{ cpu }`, every result of a replica that ran on that CPU (a mercurial CPU, whichever core
+   * runs there; the worker checks where it ran, so logged injections may not all take effect).
+   */
+  stuck(options: { core: number; bits?: number } | { cpu: number; bits?: number }): this {
     return this.add(stuckModel(options));
   }
 

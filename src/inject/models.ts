@@ -13,6 +13,8 @@ export interface FaultModelSpec {
   model: FaultModelName;
   /** Core the model is restricted to (undefined: any core). */
   core?: number;
+  /** stuck({ cpu }): the CPU whose every replica is wrong, whatever core runs there. */
+  cpu?: number;
   /** Chance per replica (common-mode: per task). */
   rate?: number;
   bits?: number;
@@ -79,6 +81,14 @@ function bits(method: string, value: unknown): number {
 
 export function stuckModel(o: unknown): FaultModelSpec {
   const v = options('stuck', o);
+  if (v.cpu !== undefined || v.core === undefined) {
+    // A mercurial CPU: every replica that runs on it is wrong, whichever core (thread) runs there.
+    if (v.core !== undefined) throw invalidOption('stuck', 'either { core } or { cpu }, not both', o, 'range');
+    const cpu = v.cpu;
+    if (typeof cpu !== 'number') throw invalidOption('stuck.cpu', 'a CPU id (integer >= 0)', cpu, 'type');
+    if (!Number.isInteger(cpu) || cpu < 0) throw invalidOption('stuck.cpu', 'a CPU id (integer >= 0)', cpu, 'range');
+    return { model: 'stuck', cpu, rate: 1, bits: bits('stuck', v.bits) };
+  }
   return { model: 'stuck', core: core('stuck', v.core, true)!, rate: 1, bits: bits('stuck', v.bits) };
 }
 
@@ -144,6 +154,7 @@ export function decideModel(spec: FaultModelSpec, seed: number, m: number, taskI
   const fires = (): boolean => r >= 1 || mix(seed, m, taskId, replica, coreId) < r;
   switch (spec.model) {
     case 'stuck':
+      if (spec.cpu !== undefined) return { result: { seed: flipSeed(), bits: spec.bits ?? 1, cpu: spec.cpu }, target: 'result' };
       return { result: { seed: flipSeed(), bits: spec.bits ?? 1 }, target: 'result' };
     case 'transient':
       if (!fires()) return undefined;

@@ -34,7 +34,7 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-/** JSON that never throws: bigints and infinities (maxQueue, halfLife) as strings, anything unserializable as a note. */
+/** JSON that never throws: bigints and infinities (maxQueue, taskTimeout) as strings, anything unserializable as a note. */
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value === Number.POSITIVE_INFINITY) return 'Infinity';
@@ -199,7 +199,7 @@ export class AuditLog {
         this.write('spare', fields);
       },
       'self-test': (e) => this.write('self-test', { core: e.core, task: e.task, passed: e.passed, after: this.after(e.core) }),
-      'nondeterminism-suspected': (e) => this.write('nondeterminism', { name: e.taskName, cores: e.cores }),
+      'nondeterminism-suspected': (e) => this.write('nondeterminism', { name: e.taskName, cores: e.cores, ...(e.ended === true ? { ended: true } : {}) }),
       start: () => {
         const cores = this.host.cores.map((core) => ({ core: core.id, cpu: core.cpu, pinned: core.pinned, observedCpu: core.observedCpu, state: this.host.state(core.id) }));
         this.write('pool-ready', { cores });

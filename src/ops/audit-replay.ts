@@ -3,7 +3,6 @@
  * lines into the final state of every core and a health snapshot that `health.restore` accepts.
  * Pure: no I/O, so the CLI and tests share it.
  */
-import { HEALTHY_EPSILON } from '../health/defaults.js';
 import type { CoreHealthRecord, HealthSnapshot, HealthState } from '../health/types.js';
 import type { AuditLine, AuditSummary, CoreReplay, KindReplay } from './types.js';
 
@@ -61,7 +60,6 @@ export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: n
   const kinds = new Map<string, KindReplay>();
   let recs = new Map<number, Rec>();
   let nondeterministic = new Set<string>();
-  let halfLife = Number.POSITIVE_INFINITY;
   let lastSeq: number | undefined;
   let lastT = 0;
 
@@ -120,8 +118,6 @@ export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: n
       nondeterministic = new Set();
       summary.startedAt ??= line.ts;
       summary.options = line.options as Record<string, unknown> | undefined;
-      const health = summary.options?.health as { halfLife?: unknown } | undefined;
-      halfLife = num(health?.halfLife) ?? Number.POSITIVE_INFINITY;
       const restore = summary.options?.restore as HealthSnapshot | undefined;
       for (const r of restore?.cores ?? []) {
         recs.set(r.core, { ...fresh(null), health: r.state, state: r.state, score: r.score, faults: r.faults, excludedKinds: [...r.excludedKinds], probations: r.probations, lastFaultAt: r.lastFaultAt, onlineState: r.onlineState });
@@ -196,8 +192,11 @@ export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: n
         break;
       case 'nondeterminism':
         if (name !== undefined) {
-          kind(name).nondeterministic = true;
-          nondeterministic.add(name);
+          // An ended suspicion (the kind's base rate fell again) takes the kind off the list.
+          const ended = line.ended === true;
+          kind(name).nondeterministic = !ended;
+          if (ended) nondeterministic.delete(name);
+          else nondeterministic.add(name);
         }
         break;
       case 'task':
@@ -224,12 +223,12 @@ export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: n
   const records: CoreHealthRecord[] = [...recs.entries()]
     .sort(([a], [b]) => a - b)
     .map(([id, r]) => {
-      const decayed = Number.isFinite(halfLife) ? r.score * 2 ** (-(lastT - r.scoreAt) / halfLife) : r.score;
-      // A suspect core whose score decayed away reads as healthy (the pool reports it on its next touch).
-      const state = r.health === 'suspect' && decayed < HEALTHY_EPSILON ? 'healthy' : r.health;
+      // Scores do not change with time: the last one logged is the score (evidence is per replica).
+      const score = r.score;
+      const state = r.health;
       const c = cores.get(id);
       if (c !== undefined && c.state === 'suspect') c.state = state;
-      const out: CoreHealthRecord = { core: id, state, score: decayed, faults: r.faults, excludedKinds: [...r.excludedKinds].sort(), probations: r.probations, lastFaultAt: r.lastFaultAt };
+      const out: CoreHealthRecord = { core: id, state, score, faults: r.faults, excludedKinds: [...r.excludedKinds].sort(), probations: r.probations, lastFaultAt: r.lastFaultAt };
       if (r.health === 'offline' && r.onlineState !== undefined) out.onlineState = r.onlineState as Exclude<HealthState, 'offline'>;
       return out;
     });

@@ -1,7 +1,7 @@
 /** Typed events. Payloads are built only when someone listens (`has()`), so events cost nothing otherwise. */
 import { EventEmitter } from 'node:events';
 import type { BindingChange } from '../binding/types.js';
-import type { FaultKind, HealthState } from '../health/types.js';
+import type { AttributionEvidence, FaultKind, HealthState } from '../health/types.js';
 
 export type CoreState = HealthState | 'stranded';
 
@@ -15,10 +15,14 @@ export interface FaultEvent {
   digest?: string;
   /** Digest of the majority that out-voted it. */
   majorityDigest?: string;
-  /** False when the charge was suppressed (task kind suspected non-deterministic). */
+  /** False when the replica was not evidence (its kind is declared in health.nondeterministic). */
   charged: boolean;
   /** For a crash or timeout: why the worker died (exit code, uncaught error) or how long it ran. */
   detail?: string;
+  /** What the core is judged on (run option `kind`, else the task name). */
+  taskKind?: string;
+  /** The evidence against the core on this kind after this replica: counts, rates, the test statistic. */
+  attribution?: AttributionEvidence;
 }
 
 export interface DisagreementEvent {
@@ -70,6 +74,8 @@ export interface CoreStateEvent {
   to: CoreState;
   reason: string;
   evidence?: unknown;
+  /** The sequential test that moved the core (counts, rates, statistic and threshold). */
+  attribution?: AttributionEvidence;
 }
 
 export interface TaskFailedEvent {
@@ -87,6 +93,10 @@ export interface SelfTestEvent {
 export interface NondeterminismEvent {
   taskName: string;
   cores: number[];
+  /** The kind's base rate of out-voted replicas across the fleet. */
+  base?: number;
+  /** True when the kind stopped reading as non-deterministic (its base rate fell). */
+  ended?: boolean;
 }
 
 export interface TriplexEvents {

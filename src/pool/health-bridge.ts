@@ -62,6 +62,8 @@ export class HealthBridge {
     core.lastFaultAt = this.health.clock.now();
     if (this.events.has('fault')) {
       const event: FaultEvent = { core: core.id, cpu: core.cpu, kind: evidence.kind, taskId: evidence.taskId ?? -1, taskName: evidence.taskName, charged: effects.charged };
+      event.taskKind = evidence.taskKind ?? evidence.taskName;
+      if (effects.attribution !== undefined) event.attribution = effects.attribution;
       if (evidence.digest !== undefined) event.digest = evidence.digest;
       event.majorityDigest = evidence.majorityDigest;
       if (evidence.detail !== undefined) event.detail = evidence.detail;
@@ -70,9 +72,9 @@ export class HealthBridge {
     this.apply(effects);
   }
 
-  /** A replica agreed with the majority: ends probations, and lets blame forgiveness tell flaky kinds from bad cores. */
-  success(core: Core, taskName: string): void {
-    const effects = this.health.success(core.id, taskName);
+  /** A replica agreed with the majority: evidence for its core on that kind, and toward ending a probation. */
+  success(core: Core, taskKind: string): void {
+    const effects = this.health.success(core.id, taskKind);
     if (effects.transitions.length > 0 || effects.exclusions.length > 0 || effects.suspicions.length > 0) this.apply(effects);
   }
 
@@ -136,7 +138,9 @@ export class HealthBridge {
       }
     }
     if (this.events.has('nondeterminism-suspected')) {
-      for (const suspicion of effects.suspicions) this.events.emit('nondeterminism-suspected', { taskName: suspicion.taskName, cores: suspicion.cores });
+      for (const s of effects.suspicions) {
+        this.events.emit('nondeterminism-suspected', { taskName: s.taskName, cores: s.cores, base: s.base, ...(s.ended ? { ended: true } : {}) });
+      }
     }
     if (changed) {
       for (const change of this.policy.update(this.cores)) if (this.events.has('spare')) this.events.emit('spare', change);
@@ -156,7 +160,8 @@ export class HealthBridge {
       if (!this.events.has('core-state')) continue;
       const transition = reasons.get(core.id);
       const event = { core: core.id, from: before, to: now, reason: transition?.reason ?? (now === 'stranded' ? 'its static group left service' : 'its static group is back in service') };
-      this.events.emit('core-state', transition?.evidence === undefined ? event : { ...event, evidence: transition.evidence });
+      const withEvidence = transition?.evidence === undefined ? event : { ...event, evidence: transition.evidence };
+      this.events.emit('core-state', transition?.attribution === undefined ? withEvidence : { ...withEvidence, attribution: transition.attribution });
     }
   }
 

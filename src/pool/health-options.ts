@@ -1,4 +1,4 @@
-/** Resolution of the `health` option: decay, self-tests, salvage, blame concentration, restore. */
+/** Resolution of the `health` option: the false-alarm budget, declared non-deterministic kinds, self-tests, salvage, restore. */
 import { invalidOption } from '../errors.js';
 import { DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../health/defaults.js';
 import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
@@ -24,11 +24,29 @@ function resolveSelfTest(value: unknown): false | ResolvedSelfTestOptions {
   };
 }
 
+/** Options of earlier versions and what replaced them (a clear error beats a silently ignored knob). */
+const REPLACED: Record<string, string> = {
+  disableAt: 'health.falseAlarm (a sequential test per replica against the fleet\'s base rate replaced the fault score)',
+  halfLife: 'health.falseAlarm (evidence is counted per replica, not decayed per unit of time)',
+  blame: 'the sequential test itself (a kind whose cores all disagree alike disables nobody) and health.nondeterministic (kinds never charged)',
+};
+const KNOWN_HEALTH = ['falseAlarm', 'nondeterministic', 'salvage', 'selfTest', 'restore'];
+
+function resolveKinds(value: unknown): readonly string[] {
+  if (value === undefined) return DEFAULT_HEALTH.nondeterministic;
+  if (!Array.isArray(value) || !value.every((k) => typeof k === 'string')) {
+    throw invalidOption('health.nondeterministic', 'an array of task kinds (strings)', value, 'type');
+  }
+  return Object.freeze([...value]);
+}
+
 export function resolveHealth(value: unknown): { health: ResolvedHealthOptions; restore: HealthSnapshot | undefined } {
   if (value === undefined) return { health: DEFAULT_HEALTH, restore: undefined };
   if (!isObject(value)) throw invalidOption('health', 'an object', value, 'type');
   for (const key of Object.keys(value)) {
-    if (!['disableAt', 'halfLife', 'salvage', 'selfTest', 'restore', 'blame'].includes(key)) throw invalidOption(`health.${key}`, 'a known health option (disableAt, halfLife, salvage, selfTest, restore, blame)', value[key], 'range');
+    const replaced = REPLACED[key];
+    if (replaced !== undefined) throw invalidOption(`health.${key}`, `absent: it was replaced by ${replaced}`, value[key], 'range');
+    if (!KNOWN_HEALTH.includes(key)) throw invalidOption(`health.${key}`, `a known health option (${KNOWN_HEALTH.join(', ')})`, value[key], 'range');
   }
   let salvage: ResolvedHealthOptions['salvage'] = false;
   if (value.salvage === true) salvage = { maxKinds: 2 };
@@ -38,26 +56,14 @@ export function resolveHealth(value: unknown): { health: ResolvedHealthOptions; 
   if (restore !== undefined && (!isObject(restore) || restore.version !== 1 || !Array.isArray(restore.cores))) {
     throw invalidOption('health.restore', 'a snapshot from pool.health.export()', restore, 'type');
   }
-  let blame: ResolvedHealthOptions['blame'] = DEFAULT_HEALTH.blame;
-  if (value.blame === false) blame = false;
-  else if (isObject(value.blame)) {
-    const base = DEFAULT_HEALTH.blame === false ? { window: 20, minCores: 3, maxShare: 0.4 } : DEFAULT_HEALTH.blame;
-    blame = {
-      window: numberOption('health.blame.window', value.blame.window, base.window, 2, { integer: true }),
-      minCores: numberOption('health.blame.minCores', value.blame.minCores, base.minCores, 2, { integer: true }),
-      maxShare: numberOption('health.blame.maxShare', value.blame.maxShare, base.maxShare, 0, { max: 1 }),
-    };
-  } else if (value.blame !== undefined) throw invalidOption('health.blame', 'false or { window, minCores, maxShare }', value.blame, 'type');
   return {
     health: {
       ...DEFAULT_HEALTH,
-      blame,
-      disableAt: numberOption('health.disableAt', value.disableAt, DEFAULT_HEALTH.disableAt, 1),
-      halfLife: numberOption('health.halfLife', value.halfLife, DEFAULT_HEALTH.halfLife, 1, { infinity: true }),
+      falseAlarm: numberOption('health.falseAlarm', value.falseAlarm, DEFAULT_HEALTH.falseAlarm, 0, { max: 0.5 }),
+      nondeterministic: resolveKinds(value.nondeterministic),
       salvage,
       selfTest: resolveSelfTest(value.selfTest),
     },
     restore: restore as HealthSnapshot | undefined,
   };
 }
-

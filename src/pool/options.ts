@@ -4,6 +4,9 @@ import path from 'node:path';
 import { invalidOption, TriplexError } from '../errors.js';
 import { availableCpus, pinningUnavailableReason } from '../cores/affinity.js';
 import { resolveHealth } from './health-options.js';
+import { resolveDomains } from './domain-options.js';
+import { resolveDeterminism, type DeterminismOptions, type ResolvedDeterminism } from './determinism-options.js';
+import type { FaultDomainMode } from '../cores/topology.js';
 import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
 import type { FaultInjector } from '../inject/injector.js';
 import type { Equals } from '../vote/voter.js';
@@ -29,22 +32,23 @@ export interface SelfTestOptions {
 }
 
 export interface HealthOptions {
-  /** Fault score that disables a core. @default 3 */
-  disableAt?: number;
-  /** Half-life of a core's fault score, ms. @default 60_000 */
-  halfLife?: number;
+  /**
+   * Attribution's false-alarm budget: the rate, per replica of a healthy core, at which the
+   * sequential test may disable it by chance. Lower is slower to catch weak intermittent cores;
+   * 0 never disables on evidence. (Replaces `disableAt`, `halfLife` and `blame`.) @default 1e-9
+   */
+  falseAlarm?: number;
+  /**
+   * Task kinds declared non-deterministic: their out-voted replicas are never charged (crashes
+   * and timeouts still are). A kind is the run option `kind`, else the task name. @default []
+   */
+  nondeterministic?: string[];
   /** Software core salvaging: exclude a core from one task kind only. @default false */
   salvage?: boolean | { maxKinds?: number };
   /** Reintegrate disabled cores by known-answer tests. @default false */
   selfTest?: boolean | SelfTestOptions;
   /** A snapshot from `pool.health.export()`, so a restart does not forget known-bad cores. */
   restore?: HealthSnapshot;
-  /**
-   * Blame concentration: when one task kind's charges spread over at least `minCores` cores with
-   * none above `maxShare` of the last `window` charges, the kind is treated as non-deterministic
-   * and no longer charged. `false` always charges. @default { window: 20, minCores: 3, maxShare: 0.4 }
-   */
-  blame?: false | { window?: number; minCores?: number; maxShare?: number };
 }
 
 export interface TriplexOptions extends PiscinaCompatOptions {
@@ -92,6 +96,20 @@ export interface TriplexOptions extends PiscinaCompatOptions {
   metrics?: boolean;
   /** ms between state scans (pool.verify()) that emit `drift`; 0 = none. @default 0 */
   scanInterval?: number;
+  /**
+   * What one hardware fault can corrupt at once; every replica of a task runs in its own domain.
+   * 'physical-core': SMT siblings (sysfs topology) are one domain; 'cpu': each CPU; 'none':
+   * distinct worker threads only (replicas may share a CPU: tests and demos on small machines).
+   * Fewer domains than replicas per task throws ERR_INVALID_OPTION. @default 'physical-core'
+   */
+  faultDomain?: FaultDomainMode;
+  /**
+   * Deterministic replicas: inside a replica `Math.random` is seeded per task and the clock
+   * (`Date`, `performance.now()`) reads the time journaled at submission, advancing identically
+   * on every replica. `crypto` randomness is never seeded. `false` turns both off, an object each
+   * part. @default { random: true, clock: true }
+   */
+  determinism?: boolean | DeterminismOptions;
 }
 
 export interface ResolvedOptions {
@@ -117,9 +135,13 @@ export interface ResolvedOptions {
   scanInterval: number;
   /** piscina's options (compat-options.ts). */
   compat: ResolvedCompat;
+  faultDomain: FaultDomainMode;
+  /** Fault domain of cpus[i] (core i runs on cpus[i % cpus.length]); undefined with faultDomain 'none'. */
+  cpuDomains: number[] | undefined;
+  determinism: ResolvedDeterminism;
 }
 
-const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval']);
+const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval', 'faultDomain', 'determinism']);
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -194,6 +216,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (reason !== undefined) throw new TriplexError('ERR_PINNING', `Option "pin" is 'required' but threads cannot be pinned: ${reason}`, { option: 'pin', reason });
   }
   const { health, restore } = resolveHealth(options.health);
+  const domains = resolveDomains(options.faultDomain, cpus, cores, k);
   return {
     moduleUrl,
     redundancy,
@@ -202,7 +225,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     cores,
     spares,
     pin,
-    cpus,
+    cpus: domains.cpus,
+    faultDomain: domains.faultDomain,
+    cpuDomains: domains.cpuDomains,
+    determinism: resolveDeterminism(options.determinism),
     taskTimeout: numberOption('taskTimeout', options.taskTimeout, 30_000, 1, { infinity: true }),
     maxAttempts: numberOption('maxAttempts', options.maxAttempts, 5, 0, { integer: true }),
     maxQueue: numberOption('maxQueue', resolveMaxQueue(options.maxQueue, cores), Number.POSITIVE_INFINITY, 0, { integer: true, infinity: true }),

@@ -172,7 +172,7 @@ export class Scheduler {
   private place(task: TaskRun): boolean {
     while (task.wanted > 0) {
       const placement = this.policy.place(
-        { taskId: task.id, taskName: task.name, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, group: task.group },
+        { taskId: task.id, taskName: task.kind, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, group: task.group },
         this.cores,
       );
       if (placement.kind === 'wait') return false;
@@ -205,6 +205,7 @@ export class Scheduler {
     task.inFlight++;
     this.stats.replicas++;
     const request: RunRequest = { kind: 'run', name: task.address ?? task.name, input: task.input };
+    if (task.det !== undefined) request.det = task.det;
     const faults = this.options.faults;
     if (faults !== undefined) {
       const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: replica.index, core: core.id });

@@ -2,7 +2,7 @@
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { InjectionRecord } from '../inject/injector.js';
 import type { Ballot, VoteGroup } from '../vote/voter.js';
-import type { RunReply } from '../worker/protocol.js';
+import type { DeterminismOrder, RunReply } from '../worker/protocol.js';
 
 /** `lost`: killed with a batch it was not to blame for (a crash or hang of another replica); re-run elsewhere, never charged. */
 export type ReplicaStatus = 'running' | 'value' | 'error' | 'crash' | 'timeout' | 'aborted' | 'lost';
@@ -68,8 +68,10 @@ export class TaskRun {
   readonly submittedAt = performance.now();
   /** What the worker is asked to run when it is not `name` in the pool's module (a run() with its own filename). */
   address: string | undefined;
-  /** What the core is judged on (run()'s `kind`); undefined: the task name. */
-  kind: string | undefined;
+  /** What its cores are judged on: the run option `kind`, else the task name (set at submit). */
+  kind = '';
+  /** Seeded random and journaled clock sent with every replica (option determinism); set at submit. */
+  det: DeterminismOrder | undefined = undefined;
   dispatchedAt = 0;
 
   constructor(

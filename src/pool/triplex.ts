@@ -9,6 +9,7 @@ import { systemClock } from '../util/clock.js';
 import { SeededRandom } from '../util/random.js';
 import { TypedEmitter, type CoreState } from './events.js';
 import { HealthBridge } from './health-bridge.js';
+import { DeterminismJournal } from './determinism-options.js';
 import { resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
 import { abortError, Scheduler } from './scheduler.js';
 import { Stats, type StatsSnapshot } from './stats.js';
@@ -37,14 +38,16 @@ export interface ThreadInfo {
 /** Snapshot of one core (`pool.cores` returns copies). */
 export interface CoreInfo {
   id: number;
-  /** CPU the core is pinned to (its fault domain). */
+  /** CPU the core is pinned to. */
   cpu: number;
+  /** Its fault domain (option faultDomain); absent with faultDomain 'none'. */
+  domain?: number;
   /** Whether the worker pinned itself; null until it reported in. */
   pinned: boolean | null;
   /** CPU observed by sched_getcpu inside the worker at start-up, -1 when unknown. */
   observedCpu: number;
   state: CoreState;
-  /** Decayed fault score. */
+  /** Evidence against it: its largest attribution test statistic over the threshold (1 disables). */
   score: number;
   /** Charges so far. */
   faults: number;
@@ -78,6 +81,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   private exports: Set<string> | undefined;
   private startError: TriplexError | undefined;
   private nextId = 0;
+  private readonly journal: DeterminismJournal;
   private destroying: Promise<void> | undefined;
 
   constructor(options: TriplexOptions = {}) {
@@ -89,8 +93,10 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       throw invalidOption('spares', `at most ${o.cores - o.k} (static binding needs one group of ${o.k} cores beside the spares)`, o.spares, 'range');
     }
     o.faults?.validateFor(o.cores);
+    this.journal = new DeterminismJournal(o.determinism, o.seed);
     const stats = new Stats();
     this.coreList = Array.from({ length: o.cores }, (_, id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl, o.compat.worker));
+    for (const core of this.coreList) core.domain = o.cpuDomains?.[core.id % o.cpus.length];
     this.healthModel = new CoreHealth(this.coreList.map((c) => c.id), o.health, systemClock, o.restore);
     this.policy = createBinding(o.binding, this.coreList, o.k, o.spares, new SeededRandom(o.seed));
     this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
@@ -202,7 +208,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       reject(error);
     }, run.signal);
     task.address = run.address;
-    task.kind = run.kind;
+    task.kind = run.kind ?? run.name;
+    task.det = this.journal.next();
     this.surface.submitted(task);
     return task;
   }
@@ -228,6 +235,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
         busy: this.scheduler.load(core) > 0,
       };
       if (binding.group !== undefined) info.group = binding.group;
+      if (core.domain !== undefined) info.domain = core.domain;
       return info;
     });
   }

@@ -123,7 +123,7 @@ export class Verdicts {
     if (split) this.markDisagreement(task);
     const corrected = task.finished.length > winner.members.length;
     for (const [i, replica] of task.finished.entries()) {
-      if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.name);
+      if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.kind);
       else this.chargeReplica(task, replica, winner);
     }
     const first = task.finished[winner.members[0]!]!.reply!;
@@ -189,7 +189,7 @@ export class Verdicts {
     }
     if (agrees) {
       winner.members.push(task.finished.length - 1);
-      this.healthBridge.success(replica.core, task.name);
+      this.healthBridge.success(replica.core, task.kind);
       return;
     }
     if (!task.disagreed) this.markDisagreement(task);
@@ -201,7 +201,7 @@ export class Verdicts {
     // The group's key may be a byte-vote token (vote/byte-keys.ts): evidence carries the digest.
     const majorityReply = task.finished[winner.members[0]!]?.reply;
     const majorityDigest = majorityReply === undefined ? winner.key : digestOf(majorityReply);
-    const evidence: FaultEvidence = { kind, taskName: task.name, taskId: task.id, majorityDigest };
+    const evidence: FaultEvidence = { kind, taskName: task.name, taskKind: task.kind, taskId: task.id, majorityDigest };
     if (replica.reply !== undefined) evidence.digest = digestOf(replica.reply);
     if (replica.failure !== undefined) evidence.detail = replica.failure;
     this.stats.faults++;

@@ -13,8 +13,10 @@ import type { Metrics } from './metrics.js';
 import { S_CRASH, S_TIMEOUT, type SimCore, type SimTask } from './task.js';
 
 const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'suspect', 'probation']);
-/** The one task kind simulated (charges, blame windows and salvage are kept per kind). */
+/** The deterministic task kind simulated (evidence and salvage are kept per kind). */
 export const TASK_NAME = 'task';
+/** Task kinds by SimTask.kind: `flaky` replicas diverge on their own (faults.flaky). */
+export const KIND_NAMES: readonly string[] = [TASK_NAME, 'flaky'];
 export const OK_KEY = 'ok';
 
 export interface Counters {
@@ -61,8 +63,8 @@ export abstract class HealthGlue {
   /** The policy's roles may have changed (static groups stranded or restored). */
   protected abstract capacityChanged(): void;
 
-  protected success(id: number): void {
-    const fx = this.health.success(id, TASK_NAME);
+  protected success(id: number, kind: number): void {
+    const fx = this.health.success(id, KIND_NAMES[kind]!);
     if (fx.transitions.length > 0 || fx.suspicions.length > 0) this.apply(fx);
   }
 
@@ -70,7 +72,7 @@ export abstract class HealthGlue {
     const status = task.finStatus[index];
     const evidence: FaultEvidence = {
       kind: status === S_CRASH ? 'crash' : status === S_TIMEOUT ? 'timeout' : 'wrong-result',
-      taskName: TASK_NAME,
+      taskName: KIND_NAMES[task.kind]!,
       taskId: task.id,
       majorityDigest: winner.key,
     };
@@ -97,7 +99,8 @@ export abstract class HealthGlue {
       if (!serving) {
         const cause = this.faults.cause(core.id, this.now);
         const onset = cause === 'permanent' ? this.faults.onset[core.id]! : this.faults.firstBad[core.id]!;
-        const record = t.to === 'disabled' || t.to === 'retired' ? { core: core.id, at: this.now, cause, onset, timeToDisable: this.now - onset } : undefined;
+        const out = t.to === 'disabled' || t.to === 'retired';
+        const record = out ? { core: core.id, at: this.now, cause, onset, timeToDisable: this.now - onset, replicas: core.replicas } : undefined;
         this.metrics.disabled(record, this.now, 1);
       } else this.metrics.disabled(undefined, this.now, -1);
       this.enabledChanged(core.id, serving);

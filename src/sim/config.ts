@@ -2,6 +2,7 @@
  * Resolved simulation settings (what one run of the simulator needs) and their defaults.
  * Times are virtual milliseconds, like every time the health model sees.
  */
+import { DEFAULT_FALSE_ALARM } from '../health/defaults.js';
 
 /** A service-time distribution, ms. `cv` is the coefficient of variation of the lognormal. */
 export type ServiceDist =
@@ -32,10 +33,11 @@ export interface SelfTestConfig {
 }
 
 export interface HealthConfig {
-  disableAt: number;
-  halfLife: number;
+  /** The sequential test's false-alarm rate per replica (health.falseAlarm of the pool). */
+  falseAlarm: number;
+  /** Kinds declared non-deterministic (`task` or `flaky`). */
+  nondeterministic: string[];
   selfTest: false | SelfTestConfig;
-  blame: false | { window: number; minCores: number; maxShare: number };
 }
 
 export interface FaultsConfig {
@@ -52,11 +54,21 @@ export interface FaultsConfig {
   intermittent: false | { cores: number | number[]; every: number; length: number; rate: number };
   crash: { rate: number; cores: number[] | 'all' };
   hang: { rate: number; cores: number[] | 'all' };
+  /**
+   * A second task kind, `flaky`: `share` of the tasks, each replica of which (on any core)
+   * computes a value of its own with probability `rate` (crypto randomness in a task).
+   */
+  flaky: { share: number; rate: number };
 }
 
 export interface SimConfig {
   cores: number;
   cpus: number;
+  /**
+   * 'cpu': each simulated CPU is a fault domain, and no two replicas of a task share one (the
+   * pool's binding code enforces it, as on a real machine); 'none': distinct cores only.
+   */
+  faultDomain: 'cpu' | 'none';
   redundancy: 'dmr' | 'tmr';
   binding: 'static' | 'dynamic';
   spares: number;
@@ -98,7 +110,7 @@ export interface SimConfig {
   seed: number;
 }
 
-export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks'> = {
+export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks' | 'faultDomain'> = {
   redundancy: 'tmr',
   binding: 'dynamic',
   spares: 0,
@@ -109,7 +121,7 @@ export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks'> = {
   latency: 0,
   restartMs: 0,
   speed: { sigma: 0, slow: [], jitter: 0 },
-  health: { disableAt: 3, halfLife: 60_000, selfTest: false, blame: { window: 20, minCores: 3, maxShare: 0.4 } },
+  health: { falseAlarm: DEFAULT_FALSE_ALARM, nondeterministic: [], selfTest: false },
   faults: {
     transient: { rate: 0, perCore: [] },
     commonMode: 0,
@@ -119,6 +131,7 @@ export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks'> = {
     intermittent: false,
     crash: { rate: 0, cores: 'all' },
     hang: { rate: 0, cores: 'all' },
+    flaky: { share: 0, rate: 0 },
   },
   batch: 'auto',
   buckets: 100,

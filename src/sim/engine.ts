@@ -6,7 +6,7 @@
 import type { BindingPolicy } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { ManualClock } from '../util/clock.js';
-import type { SeededRandom } from '../util/random.js';
+import { SeededRandom } from '../util/random.js';
 import { majorityOf, type Ballot } from '../vote/voter.js';
 import { OK_KEY } from './bridge.js';
 import type { SimConfig } from './config.js';
@@ -63,6 +63,8 @@ export class Engine extends Glue {
   private readonly service: ServiceSampler;
   private readonly arrivals: SeededRandom;
   private readonly fraction: SeededRandom;
+  private readonly kinds: SeededRandom;
+  private readonly flakyShare: number;
   /** Per-replica noise: sigma of the log of a mean-1 lognormal factor, and its normal source. */
   private readonly jitter: number;
   private readonly noise: Normal;
@@ -115,6 +117,9 @@ export class Engine extends Glue {
     this.fraction = random.fork();
     this.jitter = Math.sqrt(Math.log(1 + cfg.speed.jitter * cfg.speed.jitter));
     this.noise = new Normal(random.fork());
+    // Own stream, not forked from `random`: scenarios without a flaky kind keep their results.
+    this.kinds = new SeededRandom((cfg.seed ^ 0x6b1d_f1a3) >>> 0);
+    this.flakyShare = cfg.faults.flaky.share;
     this.idleEnabled = n;
     this.capacity = policy.capacity(cores);
     metrics.capacity(0, this.capacity);
@@ -201,7 +206,8 @@ export class Engine extends Glue {
   protected takeQueued(): SimTask | undefined {
     if (this.queue.length === 0) return undefined;
     this.queue.shift();
-    return this.newTask().reset(this.queue.id, this.queue.submitAt, this.service.next(), this.k);
+    const flaky = this.flakyShare > 0 && this.kinds.next() < this.flakyShare ? 1 : 0;
+    return this.newTask().reset(this.queue.id, this.queue.submitAt, this.service.next(), this.k, flaky);
   }
 
   protected newWorkFits(): boolean {
@@ -232,11 +238,12 @@ export class Engine extends Glue {
       this.groups?.busier(id);
     }
     task.used.push(id);
+    core.replicas++;
     task.inFlight++;
     this.stats.replicas++;
     const serial = ++this.serial[id]!;
     this.running[id] = task;
-    const out = this.faults.outcome(id, this.now);
+    const out = this.faults.outcome(id, this.now, task.kind === 1);
     this.out[id] = out;
     this.startAt[id] = this.now;
     if (out === HANG) this.kind[id] = HUNG;

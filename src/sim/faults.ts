@@ -32,6 +32,7 @@ export class FaultModel {
   private readonly burstRandom: (SeededRandom | undefined)[];
   private readonly burstStart: Float64Array;
   private readonly burstEnd: Float64Array;
+  private readonly flakyRandom: SeededRandom;
 
   constructor(
     private readonly f: FaultsConfig,
@@ -71,6 +72,7 @@ export class FaultModel {
         this.burstEnd[core] = this.burstStart[core]! + exponential(r, im.length);
       }
     }
+    this.flakyRandom = new SeededRandom((random.seed ^ 0x2f1a_c0de) >>> 0);
     this.noisy = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       this.noisy[i] = this.transient[i]! > 0 || this.crash[i]! > 0 || this.hang[i]! > 0 || this.burstRandom[i] !== undefined ? 1 : 0;
@@ -88,11 +90,13 @@ export class FaultModel {
     return this.burstRandom[core] !== undefined;
   }
 
-  /** Outcome of a replica dispatched on `core` at `now`. */
-  outcome(core: number, now: number): number {
+  /** Outcome of a replica dispatched on `core` at `now`; `flaky`: of the kind that diverges by itself. */
+  outcome(core: number, now: number, flaky = false): number {
     let out = OK;
     if (this.onset[core]! <= now) out = this.permanent;
     else if (this.noisy[core] === 1) out = this.draw(core, now);
+    // The task's own non-determinism, not the core's fault: not counted in `bad`.
+    if (out === OK && flaky && this.flakyRandom.next() < this.f.flaky.rate) return WRONG;
     if (out === OK) return OK;
     if (out === WRONG && this.f.commonMode > 0 && this.random.next() < this.f.commonMode) out = COMMON;
     this.bad[core]!++;

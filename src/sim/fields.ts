@@ -54,7 +54,7 @@ export function faults(path: string, v: unknown, n: number): FaultsConfig {
   const d = DEFAULT_CONFIG.faults;
   if (v === undefined) return d;
   const o = obj(path, v);
-  known(path, o, ['transient', 'commonMode', 'failed', 'failureMode', 'lifetimes', 'intermittent', 'crash', 'hang']);
+  known(path, o, ['transient', 'commonMode', 'failed', 'failureMode', 'lifetimes', 'intermittent', 'crash', 'hang', 'flaky']);
   let transient = d.transient;
   if (o.transient !== undefined) {
     const p = join(path, 'transient');
@@ -93,14 +93,28 @@ export function faults(path: string, v: unknown, n: number): FaultsConfig {
     intermittent,
     crash: rateOn(join(path, 'crash'), o.crash, n),
     hang: rateOn(join(path, 'hang'), o.hang, n),
+    flaky: flaky(join(path, 'flaky'), o.flaky),
   };
 }
+
+function flaky(path: string, v: unknown): FaultsConfig['flaky'] {
+  if (v === undefined) return DEFAULT_CONFIG.faults.flaky;
+  const o = obj(path, v);
+  known(path, o, ['share', 'rate']);
+  return { share: optNum(join(path, 'share'), o.share, 0, { min: 0, max: 1 }), rate: optNum(join(path, 'rate'), o.rate, 0, { min: 0, max: 1 }) };
+}
+
+/** Fields of earlier versions: named in the error with what replaced them. */
+const REPLACED_HEALTH = ['disableAt', 'halfLife', 'blame'];
 
 export function health(path: string, v: unknown): HealthConfig {
   const d = DEFAULT_CONFIG.health;
   if (v === undefined) return d;
   const o = obj(path, v);
-  known(path, o, ['disableAt', 'halfLife', 'selfTest', 'blame']);
+  for (const key of REPLACED_HEALTH) {
+    if (o[key] !== undefined) throw invalidOption(join(path, key), 'absent: it was replaced by falseAlarm (a sequential test per replica)', o[key], 'range');
+  }
+  known(path, o, ['falseAlarm', 'nondeterministic', 'selfTest']);
   let selfTest: HealthConfig['selfTest'] = false;
   if (o.selfTest === true) selfTest = DEFAULT_SELF_TEST;
   else if (o.selfTest !== undefined && o.selfTest !== false) {
@@ -116,25 +130,9 @@ export function health(path: string, v: unknown): HealthConfig {
       probeMs: optNum(join(p, 'probeMs'), s.probeMs, D.probeMs, { min: 0, above: true }),
     };
   }
-  let blame = d.blame;
-  if (o.blame === false) blame = false;
-  else if (o.blame !== undefined) {
-    const p = join(path, 'blame');
-    const b = obj(p, o.blame);
-    known(p, b, ['window', 'minCores', 'maxShare']);
-    const D = d.blame || { window: 20, minCores: 3, maxShare: 0.4 };
-    blame = {
-      window: optNum(join(p, 'window'), b.window, D.window, { min: 2, integer: true }),
-      minCores: optNum(join(p, 'minCores'), b.minCores, D.minCores, { min: 2, integer: true }),
-      maxShare: optNum(join(p, 'maxShare'), b.maxShare, D.maxShare, { min: 0, above: true, max: 1 }),
-    };
-  }
-  return {
-    disableAt: optNum(join(path, 'disableAt'), o.disableAt, d.disableAt, { min: 0, above: true }),
-    halfLife: o.halfLife === null ? Number.POSITIVE_INFINITY : optNum(join(path, 'halfLife'), o.halfLife, d.halfLife, { min: 0, above: true }),
-    selfTest,
-    blame,
-  };
+  const nd = o.nondeterministic ?? [];
+  if (!Array.isArray(nd) || !nd.every((k) => typeof k === 'string')) throw invalidOption(join(path, 'nondeterministic'), 'an array of kinds', nd, 'type');
+  return { falseAlarm: optNum(join(path, 'falseAlarm'), o.falseAlarm, d.falseAlarm, { min: 0, max: 0.5 }), nondeterministic: [...nd], selfTest };
 }
 
 export function batch(v: unknown): boolean | 'auto' {

@@ -8,7 +8,7 @@ import type { BindingPolicy, PlacementRequest } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { ManualClock } from '../util/clock.js';
 import { afterShortVote, agreesWith, decide, type Ballot, type VoteGroup } from '../vote/voter.js';
-import { HealthGlue, OK_KEY, TASK_NAME } from './bridge.js';
+import { HealthGlue, KIND_NAMES, OK_KEY, TASK_NAME } from './bridge.js';
 import type { FaultModel } from './faults.js';
 import type { Metrics } from './metrics.js';
 import { SimTask, type SimCore } from './task.js';
@@ -101,6 +101,7 @@ export abstract class Glue extends HealthGlue {
       let count = task.wanted;
       if (this.dynamic) count = task.extra > 0 ? 1 : Math.max(1, Math.min(count, this.idleEnabled));
       req.taskId = task.id;
+      req.taskName = KIND_NAMES[task.kind]!;
       req.count = count;
       req.used = task.used;
       req.group = task.group;
@@ -188,7 +189,7 @@ export abstract class Glue extends HealthGlue {
     const members = winner.members;
     const corrected = task.fin.length > members.length;
     for (let i = 0; i < task.fin.length; i++) {
-      if (members.includes(i)) this.success(task.fin[i]!);
+      if (members.includes(i)) this.success(task.fin[i]!, task.kind);
       else this.charge(task, i, winner);
     }
     if (corrected) this.stats.corrected++;
@@ -202,7 +203,7 @@ export abstract class Glue extends HealthGlue {
     const index = task.fin.length - 1;
     if (agreesWith(task.ballots, winner, ballot)) {
       winner.members.push(index);
-      this.success(task.fin[index]!);
+      this.success(task.fin[index]!, task.kind);
       return;
     }
     if (!task.disagreed) this.markDisagreement(task);

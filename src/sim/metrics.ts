@@ -12,6 +12,8 @@ export interface DisableRecord {
   /** Onset of the fault that got the core disabled (failure time, or first bad outcome). */
   onset: number;
   timeToDisable: number;
+  /** Replicas the core had been given when it was disabled. */
+  replicas: number;
 }
 
 export class Metrics {

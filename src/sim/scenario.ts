@@ -9,7 +9,7 @@ import { getPath, known, merge, num, obj, oneOf, optNum, relabel, setPath, type 
 import { DEFAULT_CONFIG, type RunSpec, type Scenario, type SimConfig } from './config.js';
 import { arrival, batch, faults, health, service } from './fields.js';
 
-const CONFIG_KEYS = ['cores', 'cpus', 'redundancy', 'binding', 'spares', 'taskTimeout', 'maxAttempts', 'overhead', 'mainOverhead', 'latency', 'restartMs', 'tasks', 'speed', 'health', 'faults', 'batch', 'buckets', 'seed'];
+const CONFIG_KEYS = ['cores', 'cpus', 'faultDomain', 'redundancy', 'binding', 'spares', 'taskTimeout', 'maxAttempts', 'overhead', 'mainOverhead', 'latency', 'restartMs', 'tasks', 'speed', 'health', 'faults', 'batch', 'buckets', 'seed'];
 const TOP_KEYS = ['name', 'description', 'variants', 'sweep', ...CONFIG_KEYS];
 /** Cores the simulator supports; the scale target is 1,024. */
 export const MAX_CORES = 1024;
@@ -24,6 +24,11 @@ export function resolveConfig(raw: unknown): SimConfig {
   const redundancy = oneOf('redundancy', o.redundancy, ['dmr', 'tmr'] as const, D.redundancy);
   const k = redundancy === 'tmr' ? 3 : 2;
   if (cores < k) throw invalidOption('cores', `at least ${k} for ${redundancy.toUpperCase()}`, cores, 'range');
+  const faultDomain = oneOf('faultDomain', o.faultDomain, ['cpu', 'none'] as const, 'none');
+  if (faultDomain === 'cpu' && cpus < k) {
+    const what = `'none', or at least ${k} CPUs for ${redundancy.toUpperCase()} with 'cpu' (each replica in its own domain); found ${cpus}`;
+    throw invalidOption('faultDomain', what, faultDomain, 'range');
+  }
   const t = obj('tasks', o.tasks);
   known('tasks', t, ['count', 'arrival', 'service']);
   const sp = o.speed === undefined ? {} : obj('speed', o.speed);
@@ -34,6 +39,7 @@ export function resolveConfig(raw: unknown): SimConfig {
   const config: SimConfig = {
     cores,
     cpus,
+    faultDomain,
     redundancy,
     binding: oneOf('binding', o.binding, ['static', 'dynamic'] as const, D.binding),
     spares: optNum('spares', o.spares, 0, { min: 0, max: cores, integer: true }),

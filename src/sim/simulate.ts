@@ -16,9 +16,8 @@ function healthOptions(c: SimConfig): ResolvedHealthOptions {
   const h = c.health;
   return {
     ...DEFAULT_HEALTH,
-    disableAt: h.disableAt,
-    halfLife: h.halfLife,
-    blame: h.blame,
+    falseAlarm: h.falseAlarm,
+    nondeterministic: h.nondeterministic,
     selfTest: h.selfTest === false ? false : { tasks: DEFAULT_SELF_TESTS, after: h.selfTest.after, passes: h.selfTest.passes, maxProbations: h.selfTest.maxProbations, probationTasks: h.selfTest.probationTasks },
   };
 }
@@ -27,7 +26,7 @@ function healthOptions(c: SimConfig): ResolvedHealthOptions {
 export function simulate(config: SimConfig, label: { variant?: string; point?: number | string | boolean } = {}): SimResult {
   const random = new SeededRandom(config.seed);
   const k = config.redundancy === 'tmr' ? 3 : 2;
-  const cores = Array.from({ length: config.cores }, (_, id) => new SimCore(id, id % config.cpus));
+  const cores = Array.from({ length: config.cores }, (_, id) => new SimCore(id, id % config.cpus, config.faultDomain === 'cpu' ? id % config.cpus : undefined));
   const clock = new ManualClock(0);
   const health = new CoreHealth(cores.map((c) => c.id), healthOptions(config), clock);
   const policy = createBinding(config.binding, cores, k, config.spares, random.fork());

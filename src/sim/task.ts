@@ -11,10 +11,13 @@ export class SimCore implements CoreView {
   /** Relative slowness as the pool measures it (smoothed ratio to the task's fastest replica). */
   speed = 1;
   lastFaultAt = Number.NEGATIVE_INFINITY;
+  /** Replicas dispatched to it so far. */
+  replicas = 0;
   readonly excludedKinds: ReadonlySet<string> = NO_KINDS;
   constructor(
     readonly id: number,
     readonly cpu: number,
+    readonly domain?: number,
   ) {}
 }
 
@@ -29,6 +32,8 @@ export const S_TIMEOUT = 2;
  */
 export class SimTask {
   id = 0;
+  /** Index into KIND_NAMES: 0 the deterministic kind, 1 the flaky one. */
+  kind = 0;
   submitAt = 0;
   /** CPU work of one replica at speed 1, ms. */
   work = 0;
@@ -49,8 +54,9 @@ export class SimTask {
   readonly finMs: number[] = [];
   readonly ballots: Ballot[] = [];
 
-  reset(id: number, submitAt: number, work: number, k: number): this {
+  reset(id: number, submitAt: number, work: number, k: number, kind = 0): this {
     this.id = id;
+    this.kind = kind;
     this.submitAt = submitAt;
     this.work = work;
     this.wanted = k;

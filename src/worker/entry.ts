@@ -8,6 +8,7 @@ import { deserialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
+import { runDeterministic } from './determinism.js';
 import { SeededRandom } from '../util/random.js';
 import { serve } from './serve.js';
 import { encodeValue, type EncodedValue } from './payload.js';
@@ -99,14 +100,14 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   }
   let value: unknown;
   try {
-    value = fn(input);
+    value = runDeterministic(request.det, () => fn(input));
     if (value instanceof Promise) value = await value;
   } catch (error) {
     return replyToError(error, performance.now() - start, flips);
   }
   if (order !== undefined) {
     if (order.replace !== undefined) value = order.replace.value;
-    if (order.result !== undefined) {
+    if (order.result !== undefined && (order.result.cpu === undefined || order.result.cpu === readCpu())) {
       const flipped = flipBits(value, new SeededRandom(order.result.seed), order.result.bits);
       value = flipped.value;
       flips = (flips ?? []).concat(flipped.flips);

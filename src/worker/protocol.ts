@@ -33,8 +33,11 @@ export const PROGRESS = {
 
 /** What the injector decided for one replica; absent when no injector is configured. */
 export interface InjectOrder {
-  /** Flip `bits` bits of the result before it is encoded (seeded). */
-  result?: { seed: number; bits: number };
+  /**
+   * Flip `bits` bits of the result before it is encoded (seeded); with `cpu`, only when the
+   * replica runs on that CPU (a mercurial CPU: the worker knows where it runs, the main thread does not).
+   */
+  result?: { seed: number; bits: number; cpu?: number };
   /** Flip `bits` bits of this replica's copy of the input before it computes. */
   input?: { seed: number; bits: number };
   /** Replace the result by this fixed wrong value (common-mode faults: identical on several replicas). */
@@ -47,6 +50,17 @@ export interface InjectOrder {
   slow?: number;
 }
 
+/**
+ * What makes every replica of one task deterministic (worker/determinism.ts): the task's
+ * Math.random seed and the clock journaled at submission (epoch ms and performance.now() of the
+ * main thread). Absent parts are left real.
+ */
+export interface DeterminismOrder {
+  seed?: number;
+  now?: number;
+  perf?: number;
+}
+
 export interface RunRequest {
   kind: 'run';
   /** Export name of the task. */
@@ -54,6 +68,8 @@ export interface RunRequest {
   /** v8-serialized input, serialized once on the main thread for all replicas. */
   input: Uint8Array;
   inject?: InjectOrder;
+  /** Seeded random and journaled clock, identical on every replica of the task (option determinism). */
+  det?: DeterminismOrder;
 }
 
 export interface HelloRequest {

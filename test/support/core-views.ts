@@ -7,6 +7,8 @@ export interface FakeCore {
   busy: boolean;
   speed: number;
   lastFaultAt: number;
+  /** Fault domain; absent: none declared. */
+  domain?: number;
 }
 
 /** n idle, enabled cores; core i on CPU i % cpus (how the pool deals cores over CPUs). */

@@ -1,8 +1,7 @@
-/** Shared fixtures of the health model's unit tests: a manual clock and terse charges. */
+/** Shared fixtures of the health model's unit tests: a manual clock, rounds of evidence, terse charges. */
 import { CoreHealth, DEFAULT_HEALTH, DEFAULT_SELF_TEST_OPTIONS, type FaultEvidence, type HealthEffects, type ResolvedHealthOptions, type ResolvedSelfTestOptions } from '../../src/health/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 
-export const H = 60_000;
 export const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 export const wrong = (taskName = 'fib', taskId?: number): FaultEvidence => ({ kind: 'wrong-result', taskName, taskId, digest: 'bad', majorityDigest: 'good' });
 export const selfTest = (over: Partial<ResolvedSelfTestOptions> = {}): ResolvedSelfTestOptions => ({ ...DEFAULT_SELF_TEST_OPTIONS, after: 10_000, passes: 3, maxProbations: 2, probationTasks: 5, ...over });
@@ -12,6 +11,25 @@ export function make(over: Partial<ResolvedHealthOptions> = {}, n = 6, clock = n
   return { health, clock };
 }
 
-export function chargeN(health: CoreHealth, core: number, n: number, task = 'fib'): HealthEffects[] {
-  return Array.from({ length: n }, () => health.charge(core, wrong(task)));
+/**
+ * `n` rounds of evidence on one kind: every other serving core agrees once, then `core` is
+ * charged (out-voted). Returns the charges' effects.
+ */
+export function chargeN(health: CoreHealth, core: number, n: number, task = 'fib', evidence: FaultEvidence = wrong(task)): HealthEffects[] {
+  const out: HealthEffects[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const other of health.export().cores) if (other.core !== core && health.canServe(other.core, task)) health.success(other.core, task);
+    out.push(health.charge(core, evidence));
+  }
+  return out;
+}
+
+/** Rounds of evidence (see chargeN) until the core no longer serves `task`; fails after `max` rounds. */
+export function disable(health: CoreHealth, core: number, task = 'fib', max = 30): HealthEffects[] {
+  const out: HealthEffects[] = [];
+  while (health.canServe(core, task)) {
+    if (out.length >= max) throw new Error(`core ${core} still serves "${task}" after ${max} rounds`);
+    out.push(...chargeN(health, core, 1, task));
+  }
+  return out;
 }
