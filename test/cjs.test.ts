@@ -24,7 +24,7 @@ import { registerMetrics } from 'triplex/prometheus';
 type Tasks = { default: (input: { a: number; b: number }) => number; sub: (input: { a: number; b: number }) => number };
 
 async function main(): Promise<void> {
-  const pool = new Triplex<{ a: number; b: number }, number>({ filename: ${JSON.stringify(TASKS)}, cores: 3, pin: 'off' });
+  const pool = new Triplex<{ a: number; b: number }, number>({ filename: ${JSON.stringify(TASKS)}, cores: 3, pin: 'off', faultDomain: 'none' });
   const sum: number = await pool.run({ a: 4, b: 6 });
   const typed = typedTasks<Tasks>(pool);
   const difference: number = await typed('sub', { a: 4, b: 6 });

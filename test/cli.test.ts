@@ -75,7 +75,7 @@ describe('triplex CLI', () => {
   });
 
   it('campaign: a golden run that throws is a loud warning and exit status 1 (unless --allow-golden-errors)', () => {
-    const args = ['campaign', '--task', `${TASKS}#fails`, '--inputs', '"oops"', '--cores', '3', '--pin', 'off', '--quiet'];
+    const args = ['campaign', '--task', `${TASKS}#fails`, '--inputs', '"oops"', '--cores', '3', '--pin', 'off', '--fault-domain', 'none', '--quiet'];
     const run = triplex(args);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/WARNING: the fault-free golden run threw on 1 of 1 inputs \(RangeError: bad input: oops\)/);
@@ -85,7 +85,7 @@ describe('triplex CLI', () => {
   });
 
   it('campaign: --inputs takes inline JSON (a value that is not an array is one input)', () => {
-    const run = triplex(['campaign', '--task', `${TASKS}#sha`, '--inputs', '{"text":"a","rounds":2}', '--cores', '3', '--pin', 'off']);
+    const run = triplex(['campaign', '--task', `${TASKS}#sha`, '--inputs', '{"text":"a","rounds":2}', '--cores', '3', '--pin', 'off', '--fault-domain', 'none']);
     expect(run.stderr).toBe('triplex campaign: running up to 1 tasks\n');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/correct/);

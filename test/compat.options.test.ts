@@ -5,34 +5,36 @@ import { resolveRunOptions } from '../src/pool/run-options.js';
 import { parseTaskAddress } from '../src/worker/address.js';
 
 const filename = '/tmp/tasks.mjs';
+// TMR on this 2-CPU machine: replicas share CPUs (faultDomain 'none'), as every pool test here says.
+const faultDomain = 'none' as const;
 
 describe('piscina constructor options', () => {
   it('defaults: the default task, close timeout and timing as piscina has them', () => {
-    const { compat, cores } = resolveOptions({ filename });
+    const { compat, cores } = resolveOptions({ filename, faultDomain });
     const piscinaDefaults = { name: 'default', minThreads: cores, idleTimeout: 0, closeTimeout: 30_000, recordTiming: true, workerHistogram: false };
     expect(compat).toEqual({ ...piscinaDefaults, worker: {} });
   });
 
   it("maxThreads sets the core count; maxQueue 'auto' is cores²", () => {
-    expect(resolveOptions({ filename, maxThreads: 5 }).cores).toBe(5);
-    expect(resolveOptions({ filename, maxThreads: 5, cores: 5 }).cores).toBe(5);
-    expect(resolveOptions({ filename, cores: 4, maxQueue: 'auto' }).maxQueue).toBe(16);
-    expect(() => resolveOptions({ filename, maxThreads: 2 })).toThrow(/"maxThreads" must be an integer >= 3/);
+    expect(resolveOptions({ filename, faultDomain, maxThreads: 5 }).cores).toBe(5);
+    expect(resolveOptions({ filename, faultDomain, maxThreads: 5, cores: 5 }).cores).toBe(5);
+    expect(resolveOptions({ filename, faultDomain, cores: 4, maxQueue: 'auto' }).maxQueue).toBe(16);
+    expect(() => resolveOptions({ filename, faultDomain, maxThreads: 2 })).toThrow(/"maxThreads" must be an integer >= 3/);
   });
 
   it('worker options are carried to every core, workerData only when given', () => {
     const given = { env: { A: '1' }, argv: ['x'], execArgv: ['--no-warnings'], resourceLimits: { maxOldGenerationSizeMb: 32 }, niceIncrement: 2 };
-    const worker = resolveOptions({ filename, ...given }).compat.worker;
+    const worker = resolveOptions({ filename, faultDomain, ...given }).compat.worker;
     expect(worker).toEqual(given);
     expect('workerData' in worker).toBe(false);
-    expect(resolveOptions({ filename, workerData: undefined }).compat.worker).toHaveProperty('workerData', undefined);
-    expect(() => resolveOptions({ filename, niceIncrement: -1 })).toThrow(RangeError);
-    expect(() => resolveOptions({ filename, closeTimeout: -5 })).toThrow(/"closeTimeout"/);
-    expect(() => resolveOptions({ filename, recordTiming: 'yes' })).toThrow(TypeError);
+    expect(resolveOptions({ filename, faultDomain, workerData: undefined }).compat.worker).toHaveProperty('workerData', undefined);
+    expect(() => resolveOptions({ filename, faultDomain, niceIncrement: -1 })).toThrow(RangeError);
+    expect(() => resolveOptions({ filename, faultDomain, closeTimeout: -5 })).toThrow(/"closeTimeout"/);
+    expect(() => resolveOptions({ filename, faultDomain, recordTiming: 'yes' })).toThrow(TypeError);
   });
 
   it('filename: null means no default module', () => {
-    expect(resolveOptions({ filename: null }).moduleUrl).toBe('');
+    expect(resolveOptions({ filename: null, faultDomain }).moduleUrl).toBe('');
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * piscina's documented examples, run against Triplex with only the constructor swapped (plus
- * `pin: 'off'` and a core count that fits this machine). Real worker threads throughout.
+ * `pin: 'off'`, a core count that fits this machine and `faultDomain: 'none'`: on 2 CPUs the
+ * replicas of a TMR task share CPUs). Real worker threads throughout.
  */
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
@@ -12,7 +13,7 @@ const FILENAME = fileURLToPath(new URL('./fixtures/compat-tasks.mjs', import.met
 const OTHER = fileURLToPath(new URL('./fixtures/compat-other.cjs', import.meta.url));
 const DELAYED_CJS = fileURLToPath(new URL('./fixtures/compat-delayed.cjs', import.meta.url));
 const DELAYED_ESM = new URL('./fixtures/compat-delayed.mjs', import.meta.url).href;
-const base = { filename: FILENAME, cores: 3, pin: 'off' } as const;
+const base = { filename: FILENAME, cores: 3, pin: 'off', faultDomain: 'none' } as const;
 
 function pool(options: Partial<TriplexOptions> = {}): Triplex {
   return new Triplex({ ...base, ...options });
@@ -138,7 +139,7 @@ describe('piscina README examples', () => {
   });
 
   it('delaying availability: new Triplex() with no module, tasks from modules that export a promise of the task', async () => {
-    await using piscina = new Triplex();
+    await using piscina = new Triplex({ faultDomain: 'none' });
     const [cjs, esm] = await Promise.all([
       piscina.run({ a: 1, b: 2 }, { filename: DELAYED_CJS }),
       piscina.run({ a: 3, b: 4 }, { filename: DELAYED_ESM }),
@@ -196,7 +197,7 @@ describe('piscina constructor options', () => {
 
   it('maxThreads is the core count; minThreads, idleTimeout, execArgv, resourceLimits, niceIncrement are accepted', async () => {
     await using piscina = new Triplex({
-      filename: FILENAME, pin: 'off', minThreads: 2, maxThreads: 4, idleTimeout: 1_000, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 64 },
+      filename: FILENAME, pin: 'off', faultDomain: 'none', minThreads: 2, maxThreads: 4, idleTimeout: 1_000, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 64 },
       niceIncrement: 1, concurrentTasksPerWorker: 1, recordTiming: true, workerHistogram: true, trackUnmanagedFds: true,
     });
     expect(piscina.cores).toHaveLength(4);

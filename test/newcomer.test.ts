@@ -10,7 +10,7 @@ describe('detailed results and reports', () => {
   it('runDetailed: a replica still running when the majority agreed is ok: null, not ok: false', async () => {
     // Core 2 spins 40× as long as the task took: the two others agree first.
     const faults = new FaultInjector({ seed: 1 }).slow({ core: 2, factor: 40 });
-    await using pool = new Triplex({ filename: FILENAME, cores: 3, pin: 'off', faults });
+    await using pool = new Triplex({ filename: FILENAME, cores: 3, pin: 'off', faultDomain: 'none', faults });
     const result = await pool.runDetailed(20, { name: 'sleep' });
     expect(result.value).toBe(20);
     const slow = result.replicas.find((r) => r.core === 2)!;
@@ -20,7 +20,7 @@ describe('detailed results and reports', () => {
 
   it('the sim report draws failed and disabled cores as separate charts, one line per run (a shared schedule once)', () => {
     const scenario = parseScenario({
-      cores: 6, seed: 1, tasks: { count: 400, service: { dist: 'constant', mean: 1 } }, faults: { failed: 1 }, health: { blame: false },
+      cores: 6, seed: 1, tasks: { count: 400, service: { dist: 'constant', mean: 1 } }, faults: { failed: 1 },
       variants: [{ name: 'static', binding: 'static' }, { name: 'dynamic', binding: 'dynamic' }],
     });
     const html = renderHtml(runScenario(scenario));

@@ -261,6 +261,16 @@ describe('errors keep their meaning', () => {
     expect(error.stack).toContain('ledger out of balance');
   });
 
+  it('an error that is its own cause: thrown, it comes back without the cause (listed as dropped); returned, a typed error', async () => {
+    const p = pool({ filename: MERCURIAL, cores: 3, redundancy: 'dmr' });
+    const thrown = (await p.run({ thrown: true }, { name: 'selfCause' }).catch((e: unknown) => e)) as Error;
+    expect(thrown.message).toBe('loop');
+    expect('cause' in thrown).toBe(false);
+    expect((thrown as Error & { droppedProperties?: string[] }).droppedProperties).toEqual(['cause']);
+    await expect(p.run({ thrown: false }, { name: 'selfCause' })).rejects.toMatchObject({ code: 'ERR_NOT_CLONEABLE' });
+    expect(p.stats.faults).toBe(0);
+  });
+
   it('a crashed replica says why its worker died, in runDetailed and in the fault event', async () => {
     const faults = new FaultInjector({ seed }).crash({ core: 1, rate: 1 });
     const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { falseAlarm: 0 } });

@@ -3,7 +3,7 @@
  * changes (enable/disable, salvage exclusions, spares), stops and restarts workers, runs
  * known-answer self-tests on disabled cores, and emits the events.
  */
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import type { BindingPolicy } from '../binding/types.js';
 import { canonicalDigest } from '../worker/canonical.js';
 import { digestOf } from '../vote/byte-keys.js';
@@ -192,7 +192,8 @@ export class HealthBridge {
       for (let round = 0; round < selfTest.passes && !this.closed; round++) {
         const kat = this.health.nextSelfTest(core.id) ?? selfTest.tasks[round % selfTest.tasks.length]!;
         const input = serialize(kat.input);
-        const expected = canonicalDigest(kat.expected);
+        // Replicas are digested as decoded clones: so is the expected answer.
+        const expected = canonicalDigest(deserialize(serialize(kat.expected)));
         const passed = await this.runProbe(core, { kind: 'run', name: kat.name, input }).then(
           (reply) => reply.ok && digestOf(reply) === expected,
           () => false,

@@ -32,9 +32,10 @@ function builtInOf(error: Error): string {
   return 'Error';
 }
 
+/** Whether `value` survives the trip: some values serialize but cannot be read back (an error that is its own cause). */
 function cloneable(value: unknown): boolean {
   try {
-    serialize(value);
+    deserialize(serialize(value));
     return true;
   } catch {
     return false;
@@ -84,6 +85,8 @@ export function rebuildThrown(bytes: Uint8Array): unknown {
   if (record.cause !== undefined) Object.defineProperty(error, 'cause', { value: record.cause.value, writable: true, configurable: true });
   if (record.errors !== undefined) Object.defineProperty(error, 'errors', { value: record.errors.value, writable: true, configurable: true });
   Object.assign(error, record.props);
+  // Said, not silently lost: own properties that could not travel (non-enumerable, like `cause`).
+  if (record.dropped !== undefined) Object.defineProperty(error, 'droppedProperties', { value: record.dropped, writable: true, configurable: true });
   if (stack !== undefined) Object.defineProperty(error, 'stack', { value: stack, writable: true, configurable: true });
   return error;
 }
