@@ -378,14 +378,9 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     });
   }
 
-  /** Listener exceptions must not break the pool: they are reported on 'error' (or as a warning). */
+  /** piscina's payload-free events (a throwing listener is reported by TypedEmitter, never thrown into the pool). */
   private emitSafely(name: 'drain' | 'needsDrain' | 'close'): void {
-    try {
-      if (this.has(name)) this.emit(name, {});
-    } catch (error) {
-      if (this.has('error')) this.emit('error', error as Error);
-      else process.emitWarning(`A '${name}' listener threw: ${(error as Error).message}`, 'TriplexWarning');
-    }
+    if (this.has(name)) this.emit(name, {});
   }
   // ── end piscina surface ──
 
