@@ -11,6 +11,10 @@
  */
 import { serialize, deserialize } from 'node:v8';
 import type { ByteRing } from './ring.js';
+import { Slab } from '../util/slab.js';
+
+/** Small reply payloads, main-thread side. */
+const replies = new Slab();
 import type { DeterminismOrder, InjectOrder, RunReply, RunRequest } from '../worker/protocol.js';
 import type { FlipRecord } from '../inject/flip.js';
 
@@ -110,8 +114,8 @@ export function readReply(ring: ByteRing, buffer: Buffer, at: number, length: nu
   const payloadAt = at + REPLY_HEADER;
   const reply: RunReply = {
     ok: buffer[at + 1] === 1,
-    // An own, exact-size copy: the ring space is reused once consumed.
-    payload: new Uint8Array(buffer.subarray(payloadAt, payloadAt + payloadLength)),
+    // A copy (the ring space is reused once consumed), small ones in a shared slab (util/slab.ts).
+    payload: replies.copy(buffer, payloadAt, payloadAt + payloadLength),
     ms: ring.view.getFloat64(at + 8, true),
     cpu: ring.view.getInt32(at + 4, true),
   };

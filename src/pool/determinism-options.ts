@@ -46,14 +46,24 @@ export class DeterminismJournal {
   }
 
   /** The order for a task submitted now; undefined when determinism is off. */
-  next(): DeterminismOrder | undefined {
+  /** The task's random seed, drawn at submission (undefined when Math.random is not seeded). */
+  seed(): number | undefined {
+    return this.options.random ? Math.floor(this.seeds.next() * 0x1_0000_0000) : undefined;
+  }
+
+  /**
+   * What every replica of a task runs under: its seed and the clock as it read when the task was
+   * submitted (`submittedAt`, a performance.now() reading). Built when the task is first placed, so
+   * a queued task holds only two numbers.
+   */
+  order(seed: number | undefined, submittedAt: number): DeterminismOrder | undefined {
     const o = this.options;
     if (!o.random && !o.clock) return undefined;
     const order: DeterminismOrder = {};
-    if (o.random) order.seed = Math.floor(this.seeds.next() * 0x1_0000_0000);
+    if (seed !== undefined) order.seed = seed;
     if (o.clock) {
-      order.now = performance.timeOrigin + performance.now();
-      order.perf = performance.now();
+      order.now = performance.timeOrigin + submittedAt;
+      order.perf = submittedAt;
     }
     return order;
   }

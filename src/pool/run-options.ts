@@ -3,6 +3,7 @@
  * silently ignored (a typo such as `nmae` would otherwise run the default task). Also the
  * piscina-style ownership transfer of the input (`transferList`, `Triplex.move()`).
  */
+import { compactInput } from './input-slab.js';
 import { serialize } from 'node:v8';
 import type { TransferListItem } from 'node:worker_threads';
 import { invalidOption, TriplexError } from '../errors.js';
@@ -120,6 +121,6 @@ export function captureInput(input: unknown, name: string, transfer: readonly Ar
       throw new TriplexError('ERR_NOT_CLONEABLE', `The transferList of task "${name}" cannot be transferred: ${(error as Error).message}`, { name });
     }
   }
-  return bytes;
+  return compactInput(bytes);
 }
 

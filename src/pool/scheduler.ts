@@ -13,6 +13,7 @@ import { Lanes } from './lanes.js';
 import type { Stats } from './stats.js';
 import { outcomeOf } from './outcomes.js';
 import { Verdicts } from './verdicts.js';
+import type { DeterminismJournal } from './determinism-options.js';
 import { assignVoteKey } from '../vote/byte-keys.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
 
@@ -20,7 +21,8 @@ import type { ReplicaRecord, TaskRun } from './task.js';
 const SCAN_LIMIT = 64;
 
 export class Scheduler {
-  private readonly queue: TaskRun[] = [];
+  /** Tasks in submission order; slots before `head` are emptied so placed tasks are not kept alive by the queue. */
+  private readonly queue: (TaskRun | undefined)[] = [];
   private head = 0;
   private readonly retries: TaskRun[] = [];
   private readonly running = new Set<TaskRun>();
@@ -70,6 +72,10 @@ export class Scheduler {
 
   /** Tasks accepted and not yet started. */
   queued = 0;
+  /** Seeds and clocks of deterministic replicas (option determinism); none: replicas run as they are. */
+  journal: DeterminismJournal | undefined;
+  /** Called once per task as it settles, before its caller is answered (the pool surface's book-keeping). */
+  onSettled: (task: TaskRun) => void = () => {};
 
   submit(task: TaskRun): void {
     this.events.hold(() => this.accept(task));
@@ -156,7 +162,11 @@ export class Scheduler {
           if (task.settled || task.wanted === 0) continue;
           if (!this.place(task)) scanned++;
         }
-        while (this.head < this.queue.length && (this.queue[this.head]!.settled || this.queue[this.head]!.wanted === 0)) this.head++;
+        while (this.head < this.queue.length) {
+          const first = this.queue[this.head]!;
+          if (!first.settled && first.wanted !== 0) break;
+          this.queue[this.head++] = undefined;
+        }
         if (this.head > 1024 && this.head * 2 > this.queue.length) {
           this.queue.splice(0, this.head);
           this.head = 0;
@@ -198,6 +208,8 @@ export class Scheduler {
     if (!task.started) {
       this.queued--;
       task.dispatchedAt = performance.now();
+      task.begin();
+      task.det = this.journal?.order(task.seed, task.submittedAt);
     }
     const replica: ReplicaRecord = { task, index: task.replicas.length, core, status: 'running', reply: undefined, startedAt: performance.now(), injections: undefined };
     task.replicas.push(replica);
@@ -293,6 +305,7 @@ export class Scheduler {
     task.wanted = 0;
     this.running.delete(task);
     if (task.signal !== undefined && task.onAbort !== undefined) task.signal.removeEventListener('abort', task.onAbort);
+    this.onSettled(task);
     if (this.events.has('task-settled')) {
       const now = performance.now();
       const started = task.started ? task.dispatchedAt : now;

@@ -45,12 +45,16 @@ export interface DetailedResult<T = unknown> {
   corrected: boolean;
 }
 
+/** Shared by every task not placed yet: a queued task allocates no replica book-keeping. */
+const NOTHING_YET: never[] = Object.freeze([]) as unknown as never[];
+
 export class TaskRun {
-  readonly replicas: ReplicaRecord[] = [];
+  /** Replicas placed so far; the lists below are allocated when the first one is (begin()). */
+  replicas: ReplicaRecord[] = NOTHING_YET;
   /** Finished replicas in arrival order; ballots[i] belongs to finished[i]. */
-  readonly finished: ReplicaRecord[] = [];
-  readonly ballots: Ballot[] = [];
-  readonly used: number[] = [];
+  finished: ReplicaRecord[] = NOTHING_YET;
+  ballots: Ballot[] = NOTHING_YET;
+  used: number[] = NOTHING_YET;
   inFlight = 0;
   /** Replicas waiting for a core. */
   wanted: number;
@@ -70,7 +74,9 @@ export class TaskRun {
   address: string | undefined;
   /** What its cores are judged on: the run option `kind`, else the task name (set at submit). */
   kind = '';
-  /** Seeded random and journaled clock sent with every replica (option determinism); set at submit. */
+  /** Math.random's seed for every replica (option determinism), drawn at submit. */
+  seed: number | undefined = undefined;
+  /** Seeded random and journaled clock sent with every replica, built when the first is placed. */
   det: DeterminismOrder | undefined = undefined;
   dispatchedAt = 0;
 
@@ -89,5 +95,14 @@ export class TaskRun {
 
   get started(): boolean {
     return this.replicas.length > 0;
+  }
+
+  /** Allocates the replica book-keeping when the first replica is placed. */
+  begin(): void {
+    if (this.replicas !== NOTHING_YET) return;
+    this.replicas = [];
+    this.finished = [];
+    this.ballots = [];
+    this.used = [];
   }
 }

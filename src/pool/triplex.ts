@@ -105,6 +105,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.bridge.loadOf = (core) => this.scheduler.load(core);
     const slots = (): number => Math.max(1, Math.floor(this.policy.capacity(this.coreList) / o.k));
     this.surface = new PoolSurface(o.compat, { slots, emit: (name) => this.emitSafely(name) });
+    this.scheduler.onSettled = (task) => this.surface.settled(task);
+    this.scheduler.journal = this.journal;
     this.ops = this.startOperations(); // issue #6: audit log, metrics, state scan (see the Operations block)
     this.readyPromise = this.startCores();
     // Callers who never await `ready` must not see an unhandled rejection; run() reports it too.
@@ -199,17 +201,10 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ): TaskRun {
-    const settled = (): void => this.surface.settled(task);
-    const task: TaskRun = new TaskRun(id, run.name, bytes, this.options.k, detailed, (value) => {
-      settled();
-      resolve(value);
-    }, (error) => {
-      settled();
-      reject(error);
-    }, run.signal);
+    const task = new TaskRun(id, run.name, bytes, this.options.k, detailed, resolve, reject, run.signal);
     task.address = run.address;
     task.kind = run.kind ?? run.name;
-    task.det = this.journal.next();
+    task.seed = this.journal.seed();
     this.surface.submitted(task);
     return task;
   }

@@ -9,6 +9,7 @@ import { afterShortVote, agreesWith, decide, majorityOf, type Ballot, type Equal
 import { digestOf, handOut, voteKeyOf } from '../vote/byte-keys.js';
 import { decodePayload } from '../worker/payload.js';
 import type { RunReply } from '../worker/protocol.js';
+import { isSlabView } from '../util/slab.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { HealthBridge } from './health-bridge.js';
 import type { ResolvedOptions } from './options.js';
@@ -132,7 +133,7 @@ export class Verdicts {
   }
 
   private answerError(task: TaskRun, first: RunReply, corrected: boolean): void {
-    const thrown = rebuildError(first.payload);
+    const thrown = rebuildError(first.payload.slice()); // own bytes: values inside may view them
     this.host.settle(task, 'error', corrected);
     this.stats.failed++;
     this.host.emitFailed(task, thrown instanceof Error ? thrown : new Error(String(thrown)));
@@ -161,13 +162,14 @@ export class Verdicts {
   }
 
   /**
-   * The winner's value for the caller, sharing memory with its payload. A payload may still be
-   * compared with a late replica, so a group-mate stands in for it from now on; with a custom
-   * `equals` the members may differ, and the caller gets a copy instead.
+   * The winner's value for the caller. A large payload's memory goes to the caller without a copy;
+   * as it may still be compared with a late replica, a group-mate stands in for it from now on.
+   * With a custom `equals` (the members may differ) or a small payload, the caller gets a copy.
    */
   private valueFor(task: TaskRun, winner: VoteGroup, first: RunReply): unknown {
     const mate = task.finished[winner.members[1]!]?.reply;
-    if (this.equals !== undefined || mate === undefined) return decodePayload(first.payload, first.raw, true);
+    // A small payload views a shared slab (util/slab.ts): the caller gets a copy of its bytes.
+    if (this.equals !== undefined || mate === undefined || isSlabView(first.payload)) return decodePayload(first.payload, first.raw, true);
     const value = decodePayload(first.payload, first.raw);
     handOut(first, mate);
     return value;
