@@ -261,13 +261,17 @@ describe('errors keep their meaning', () => {
     expect(error.stack).toContain('ledger out of balance');
   });
 
-  it('an error that is its own cause: thrown, it comes back without the cause (listed as dropped); returned, a typed error', async () => {
+  it('an error that is its own cause: thrown, it comes back without the cause (listed as dropped); returned, a typed error and no charge', async () => {
     const p = pool({ filename: MERCURIAL, cores: 3, redundancy: 'dmr' });
     const thrown = (await p.run({ thrown: true }, { name: 'selfCause' }).catch((e: unknown) => e)) as Error;
     expect(thrown.message).toBe('loop');
     expect('cause' in thrown).toBe(false);
     expect((thrown as Error & { droppedProperties?: string[] }).droppedProperties).toEqual(['cause']);
-    await expect(p.run({ thrown: false }, { name: 'selfCause' })).rejects.toMatchObject({ code: 'ERR_NOT_CLONEABLE' });
+    // Returned, it cannot be decoded on the main thread: judged by its bytes only, which differ with
+    // each replica's stack, so no majority (or, with equal stacks, ERR_NOT_CLONEABLE); never a charge.
+    const returned = (await p.run({ thrown: false }, { name: 'selfCause' }).catch((e: unknown) => e)) as { code?: string; message: string };
+    expect(['ERR_NOT_CLONEABLE', 'ERR_NO_MAJORITY']).toContain(returned.code);
+    if (returned.code === 'ERR_NO_MAJORITY') expect(returned.message).toContain('undecodable');
     expect(p.stats.faults).toBe(0);
   });
 

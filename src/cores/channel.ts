@@ -11,7 +11,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { ByteRing, CLOSED, SERVING, STATE } from './ring.js';
-import { isSlabView } from '../util/slab.js';
+import { isSlabView, ownCopy } from '../util/slab.js';
 import { REPLY, RING_CAPACITY, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
 import type { ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from '../worker/protocol.js';
 
@@ -127,7 +127,7 @@ export class CoreChannel {
     // A view into a shared slab (pool/input-slab.ts) would carry the whole slab: send just its bytes.
     const input = request.kind === 'run' ? request.input : undefined;
     const own = input === undefined || !isSlabView(input);
-    generation.port.postMessage(own ? request : { ...request, input: input.slice() });
+    generation.port.postMessage(own ? request : { ...request, input: ownCopy(input) });
     return true;
   }
 

@@ -6,10 +6,10 @@
 import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
 import { afterShortVote, agreesWith, decide, majorityOf, type Ballot, type Equals, type VoteGroup } from '../vote/voter.js';
-import { digestOf, handOut, voteKeyOf } from '../vote/byte-keys.js';
+import { digestOf, handOut, isUndecodable, voteKeyOf } from '../vote/byte-keys.js';
 import { decodePayload } from '../worker/payload.js';
 import type { RunReply } from '../worker/protocol.js';
-import { isSlabView } from '../util/slab.js';
+import { isSlabView, ownCopy } from '../util/slab.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { HealthBridge } from './health-bridge.js';
 import type { ResolvedOptions } from './options.js';
@@ -133,7 +133,7 @@ export class Verdicts {
   }
 
   private answerError(task: TaskRun, first: RunReply, corrected: boolean): void {
-    const thrown = rebuildError(first.payload.slice()); // own bytes: values inside may view them
+    const thrown = rebuildError(ownCopy(first.payload)); // own bytes: values inside may view them
     this.host.settle(task, 'error', corrected);
     this.stats.failed++;
     this.host.emitFailed(task, thrown instanceof Error ? thrown : new Error(String(thrown)));
@@ -206,6 +206,9 @@ export class Verdicts {
     const evidence: FaultEvidence = { kind, taskName: task.name, taskKind: task.kind, taskId: task.id, majorityDigest };
     if (replica.reply !== undefined) evidence.digest = digestOf(replica.reply);
     if (replica.failure !== undefined) evidence.detail = replica.failure;
+    // Values the main thread cannot decode are compared by their bytes only: different bytes there
+    // (an error value's stack, say) are no evidence that one of them is wrong.
+    if (kind === 'wrong-result' && (isUndecodable(evidence.digest) || isUndecodable(majorityDigest))) return;
     this.stats.faults++;
     this.healthBridge.charge(replica.core, evidence);
   }
@@ -216,7 +219,7 @@ export class Verdicts {
     const replicas = reportReplicas(task);
     this.stats.failed++;
     this.stats.noMajority++;
-    const error = new TriplexError('ERR_NO_MAJORITY', `Task "${task.name}" (#${task.id}): ${why}; outcomes: ${replicas.map((r) => `core ${r.core} ${r.status}${r.digest ? ` ${r.digest.slice(0, 8)}` : ''}`).join(', ')}`, {
+    const error = new TriplexError('ERR_NO_MAJORITY', `Task "${task.name}" (#${task.id}): ${why}; outcomes: ${replicas.map((r) => `core ${r.core} ${r.status}${r.digest ? ` ${isUndecodable(r.digest) ? 'undecodable' : r.digest.slice(0, 8)}` : ''}`).join(', ')}`, {
       taskId: task.id,
       taskName: task.name,
       outcomes: replicas,

@@ -21,7 +21,7 @@ export class Slab {
   /** A copy of `bytes[start, end)`: a slab view when small, else an own, exact-size buffer. */
   copy(bytes: Uint8Array, start = 0, end = bytes.byteLength): Uint8Array {
     const length = end - start;
-    if (length > this.small) return bytes.slice(start, end);
+    if (length > this.small) return ownCopy(bytes, start, end);
     if (this.used + length > this.slab.byteLength) {
       this.slab = new Uint8Array(SLAB_BYTES);
       this.used = 0;
@@ -36,4 +36,9 @@ export class Slab {
 /** True when `bytes` views a larger buffer (a slab, or any shared one): copy before handing it out. */
 export function isSlabView(bytes: Uint8Array): boolean {
   return bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength;
+}
+
+/** An own, exact-size copy of `bytes[start, end)` (a Buffer's `slice` would be a view, not a copy). */
+export function ownCopy(bytes: Uint8Array, start = 0, end = bytes.byteLength): Uint8Array {
+  return new Uint8Array(bytes.subarray(start, end));
 }

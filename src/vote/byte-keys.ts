@@ -14,6 +14,12 @@ import { decodePayload } from '../worker/payload.js';
 import type { RunReply } from '../worker/protocol.js';
 
 let tokens = 0;
+const UNDECODABLE = 'undecodable:';
+
+/** Whether a digest stands for bytes the main thread could not decode (compared by their bytes only). */
+export function isUndecodable(digest: string | undefined): boolean {
+  return digest !== undefined && digest.startsWith(UNDECODABLE);
+}
 
 /** Gives a reply its vote key, from the task's earlier replies (an array: it is walked twice). */
 export function assignVoteKey(reply: RunReply, earlier: readonly RunReply[]): void {
@@ -67,7 +73,7 @@ export function digestOf(reply: RunReply): string {
     const decoded = decodePayload(reply.payload, reply.raw);
     digest = canonicalDigest(reply.ok ? decoded : (decoded as unknown[])[0]);
   } catch {
-    digest = `undecodable:${createHash('sha256').update(reply.payload).digest('base64')}`;
+    digest = `${UNDECODABLE}${createHash('sha256').update(reply.payload).digest('base64')}`;
   }
   return (reply.digest = digest);
 }

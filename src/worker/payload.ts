@@ -5,6 +5,7 @@
  * binary results the most expensive part of a small replica.
  */
 import { deserialize, serialize } from 'node:v8';
+import { ownCopy } from '../util/slab.js';
 
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
 
@@ -55,7 +56,7 @@ export function encodeValue(value: unknown): EncodedValue {
  * who may modify it.
  */
 export function decodePayload(payload: Uint8Array, raw: number | undefined, copy = false): unknown {
-  const bytes = copy ? payload.slice() : payload;
+  const bytes = copy ? ownCopy(payload) : payload;
   if (raw === undefined || raw === 0) return deserialize(bytes);
   const kind = KINDS[raw - 1];
   if (kind === undefined) throw new Error(`unknown payload kind ${raw}`);
@@ -63,6 +64,6 @@ export function decodePayload(payload: Uint8Array, raw: number | undefined, copy
   if (name === 'Buffer') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (name === 'DataView') return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // Views need aligned offsets; a copy starts at 0.
-  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % size === 0 ? bytes : ownCopy(bytes);
   return new ctor(aligned.buffer, aligned.byteOffset, aligned.byteLength / size);
 }
