@@ -1,7 +1,7 @@
 // Deterministic replicas: the worker-side module in isolation (seeded stream, journaled clock,
-// real functions restored) and real pools voting on tasks that call Math.random and the clock.
+// real functions between replicas, captured references) and real pools voting on tasks that call Math.random and the clock.
 import { describe, expect, it } from 'vitest';
-import { CLOCK_TICK_MS, runDeterministic, seededRandom } from '../src/worker/determinism.js';
+import { CLOCK_TICK_MS, installDeterminism, runDeterministic, seededRandom } from '../src/worker/determinism.js';
 import { resolveOptions } from '../src/pool/options.js';
 import { pools } from './helpers.js';
 
@@ -16,10 +16,13 @@ describe('worker side', () => {
     expect(seededRandom(43)()).not.toBe(xs[0]);
   });
 
-  it('installs the seeded random and the journaled clock for one replica, then restores the real ones', () => {
-    const realRandom = Math.random;
+  it('gives one replica the seeded random and the journaled clock, and the real ones between replicas', () => {
     const RealDate = Date;
-    const realNow = performance.now;
+    installDeterminism();
+    // References captured before any replica (as a module or a library captures them at load) follow the replica too.
+    const capturedRandom = Math.random;
+    const capturedNow = Date.now;
+    const capturedPerf = performance.now;
     const order = { seed: 7, now: Date.UTC(2030, 0, 1), perf: 1234.5 };
     const run = () => ({
       r: Math.random(), t: Date.now(), d: new Date().getTime(), s: Date(), p: performance.now(),
@@ -28,16 +31,24 @@ describe('worker side', () => {
     const first = runDeterministic(order, run);
     const second = runDeterministic(order, run);
     expect(second).toEqual(first);
+    expect(first.r).toBe(seededRandom(7)());
     expect(first.t).toBe(Date.UTC(2030, 0, 1));
     expect(first.s).toContain('2030');
     expect(first.p).toBeCloseTo(1234.5 + 4 * CLOCK_TICK_MS, 9); // the 4th clock read
     expect(first.iso).toBe('1970-01-01T00:00:00.000Z'); // explicit arguments are left alone
     expect(first.inst).toBe(true);
-    expect(Math.random).toBe(realRandom);
-    expect(Date).toBe(RealDate);
-    expect(performance.now).toBe(realNow);
+    const captured = runDeterministic(order, () => [capturedRandom(), capturedNow(), capturedPerf()]);
+    expect(captured).toEqual([seededRandom(7)(), Date.UTC(2030, 0, 1), 1234.5 + 2 * CLOCK_TICK_MS]);
+    const realNowAround = (): boolean => Math.abs(Date.now() - new RealDate().getTime()) < 1_000 && Math.abs(new Date().getTime() - Date.now()) < 1_000;
+    const betweenReplicas = (): void => {
+      expect(realNowAround()).toBe(true);
+      expect(Math.abs(performance.now() - capturedPerf())).toBeLessThan(1_000);
+      expect(performance.now()).toBeGreaterThan(1234.5 + 1); // the process's own clock, not the journaled one
+      expect([Math.random(), Math.random()]).not.toEqual([seededRandom(7)(), seededRandom(7)()].slice(0, 2));
+    };
+    betweenReplicas();
     expect(() => runDeterministic(order, () => { throw new Error('boom'); })).toThrow('boom');
-    expect(Math.random).toBe(realRandom);
+    betweenReplicas();
     expect(runDeterministic(undefined, () => 5)).toBe(5);
   });
 
@@ -49,7 +60,6 @@ describe('worker side', () => {
       return reads;
     });
     expect(spent).toBeGreaterThan(4_000);
-    const realRandom = Math.random;
     const pair = await runDeterministic({ seed: 1 }, async () => {
       const a = Math.random();
       await new Promise((resolve) => setTimeout(resolve, 1));
@@ -57,7 +67,7 @@ describe('worker side', () => {
     });
     const expected = seededRandom(1);
     expect(pair).toEqual([expected(), expected()]);
-    expect(Math.random).toBe(realRandom);
+    expect(Math.random()).not.toBe(seededRandom(1)()); // the real stream again once it settled
   });
 });
 

@@ -88,7 +88,12 @@ export interface TriplexOptions extends PiscinaCompatOptions {
   equals?: Equals;
   /** Fault injector (testing only; zero cost when absent). */
   faults?: FaultInjector;
-  /** Seed of the pool's own random choices (tie-breaks between equal cores). @default 1 */
+  /**
+   * Seed of the pool's own random choices (tie-breaks between equal cores) and, when given, of the
+   * tasks' `Math.random` streams (option determinism), so a run can be replayed. Not given, the
+   * tasks' streams are seeded from fresh entropy: no two pools or processes repeat them.
+   * @default 1 for tie-breaks; fresh entropy for the tasks' streams
+   */
   seed?: number;
   /** Audit log: one JSON line per fault-tolerance action, to a file and/or a stream. @default undefined (no log) */
   audit?: AuditOptions | false;
@@ -107,7 +112,8 @@ export interface TriplexOptions extends PiscinaCompatOptions {
    * Deterministic replicas: inside a replica `Math.random` is seeded per task and the clock
    * (`Date`, `performance.now()`) reads the time journaled at submission, advancing identically
    * on every replica. `crypto` randomness is never seeded. `false` turns both off, an object each
-   * part. @default { random: true, clock: true }
+   * part. The streams differ across tasks, pools and processes unless `seed` is given.
+   * @default { random: true, clock: true }
    */
   determinism?: boolean | DeterminismOptions;
 }

@@ -1,4 +1,5 @@
 /** The public class: a thin front over options, cores, policies, the scheduler and the health bridge. */
+import { randomInt } from 'node:crypto';
 import { createBinding } from '../binding/index.js';
 import type { BindingPolicy } from '../binding/types.js';
 import { Core } from '../cores/core.js';
@@ -93,7 +94,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       throw invalidOption('spares', `at most ${o.cores - o.k} (static binding needs one group of ${o.k} cores beside the spares)`, o.spares, 'range');
     }
     o.faults?.validateFor(o.cores);
-    this.journal = new DeterminismJournal(o.determinism, o.seed);
+    // Replayable only when asked: otherwise every pool's tasks draw fresh streams (IDs, samples never repeat across runs).
+    this.journal = new DeterminismJournal(o.determinism, options.seed === undefined ? randomInt(2 ** 32) : o.seed);
     const stats = new Stats();
     this.coreList = Array.from({ length: o.cores }, (_, id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl, o.compat.worker));
     for (const core of this.coreList) core.domain = o.cpuDomains?.[core.id % o.cpus.length];

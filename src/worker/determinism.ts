@@ -12,8 +12,9 @@
  * randomInt, randomBytes) is never seeded: a task that wants unpredictable numbers keeps them,
  * and must be declared in `health.nondeterministic` if its replicas may disagree.
  *
- * The real functions are put back after each replica (after its promise settles, for async
- * tasks); a worker runs one replica at a time, so no other replica sees the virtual ones.
+ * The wrappers are installed once per worker, before the task module loads, and read the real
+ * functions between replicas (after a replica's promise settles, for async tasks); a worker runs
+ * one replica at a time, so no other replica sees another's virtual ones.
  */
 import type { DeterminismOrder } from './protocol.js';
 
@@ -22,8 +23,6 @@ export const CLOCK_TICK_MS = 0.001;
 
 const RealDate = Date;
 const realRandom = Math.random;
-/** performance.now lives on the prototype: the virtual one is an own property, deleted to restore. */
-const ownPerformanceNow = Object.getOwnPropertyDescriptor(performance, 'now');
 
 /** 53-bit doubles from two SplitMix32 draws: the same stream for the same seed on every replica. */
 export function seededRandom(seed: number): () => number {
@@ -38,56 +37,82 @@ export function seededRandom(seed: number): () => number {
   return () => ((next32() >>> 5) * 67_108_864 + (next32() >>> 6)) / 9_007_199_254_740_992;
 }
 
-/** A clock that starts at the journaled time and advances CLOCK_TICK_MS per read. */
-function virtualClock(order: DeterminismOrder): { epoch: () => number; perf: () => number } {
-  let elapsed = 0;
-  const read = (): number => (elapsed += CLOCK_TICK_MS);
-  return { epoch: () => order.now! + read(), perf: () => order.perf! + read() };
+/** What the replica running now reads instead of the real functions; undefined between replicas. */
+interface Virtual {
+  random: (() => number) | undefined;
+  epoch: (() => number) | undefined;
+  perf: (() => number) | undefined;
 }
 
-function virtualDate(epoch: () => number): DateConstructor {
+let current: Virtual | undefined;
+
+/** The replica's view: a seeded stream, and a clock that starts at the journaled time and advances CLOCK_TICK_MS per read. */
+function virtualFor(order: DeterminismOrder): Virtual {
+  let elapsed = 0;
+  const read = (): number => (elapsed += CLOCK_TICK_MS);
+  const clock = order.now !== undefined && order.perf !== undefined;
+  return {
+    random: order.seed === undefined ? undefined : seededRandom(order.seed),
+    epoch: clock ? () => order.now! + read() : undefined,
+    perf: clock ? () => order.perf! + read() : undefined,
+  };
+}
+
+const epochNow = (): number => (current?.epoch === undefined ? RealDate.now() : Math.floor(current.epoch()));
+
+function wrappedDate(): DateConstructor {
+  const now = (): number => epochNow();
   return new Proxy(RealDate, {
     construct(target, args, newTarget) {
-      return Reflect.construct(target, args.length === 0 ? [Math.floor(epoch())] : args, newTarget) as object;
+      return Reflect.construct(target, args.length === 0 && current?.epoch !== undefined ? [epochNow()] : args, newTarget) as object;
     },
     apply() {
-      return new RealDate(Math.floor(epoch())).toString();
+      return new RealDate(epochNow()).toString();
     },
     get(target, key, receiver) {
-      if (key === 'now') return () => Math.floor(epoch());
+      if (key === 'now') return now;
       return Reflect.get(target, key, receiver) as unknown;
     },
   });
 }
 
-function install(order: DeterminismOrder): void {
-  if (order.seed !== undefined) Math.random = seededRandom(order.seed);
-  if (order.now !== undefined && order.perf !== undefined) {
-    const clock = virtualClock(order);
-    globalThis.Date = virtualDate(clock.epoch);
-    performance.now = clock.perf;
-  }
+let installed = false;
+
+/**
+ * Puts the wrappers in place once, before the task module loads: a reference the module captures
+ * (`const now = Date.now`, a library's saved `Math.random`) then follows the replica running too.
+ * Between replicas the wrappers read the real functions. `process.hrtime` is not virtualized.
+ */
+export function installDeterminism(): void {
+  if (installed) return;
+  installed = true;
+  Math.random = function random(): number {
+    return current?.random === undefined ? realRandom() : current.random();
+  };
+  globalThis.Date = wrappedDate();
+  const realPerformanceNow = performance.now.bind(performance);
+  performance.now = function now(): number {
+    return current?.perf === undefined ? realPerformanceNow() : current.perf();
+  };
 }
 
-function restore(): void {
-  Math.random = realRandom;
-  globalThis.Date = RealDate;
-  if (ownPerformanceNow === undefined) delete (performance as { now?: unknown }).now;
-  else Object.defineProperty(performance, 'now', ownPerformanceNow);
-}
-
-/** Runs one replica's task with the seeded random and journaled clock, and puts the real ones back. */
+/** Runs one replica's task with the seeded random and journaled clock (after its promise settles, for async tasks, the real ones again). */
 export function runDeterministic<T>(order: DeterminismOrder | undefined, task: () => T): T {
   if (order === undefined) return task();
-  install(order);
+  installDeterminism();
+  current = virtualFor(order);
   let result: T;
   try {
     result = task();
   } catch (error) {
-    restore();
+    current = undefined;
     throw error;
   }
-  if (result instanceof Promise) return result.finally(restore) as T;
-  restore();
+  if (result instanceof Promise) {
+    return result.finally(() => {
+      current = undefined;
+    }) as T;
+  }
+  current = undefined;
   return result;
 }

@@ -8,7 +8,7 @@ import { deserialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
-import { runDeterministic } from './determinism.js';
+import { installDeterminism, runDeterministic } from './determinism.js';
 import { SeededRandom } from '../util/random.js';
 import { serve } from './serve.js';
 import { encodeValue, type EncodedValue } from './payload.js';
@@ -38,6 +38,8 @@ else preloadAffinity(); // sched_getcpu is read per replica: koffi must not load
 const pinError = data.pin === 'off' ? 'pinning is off' : closing ? 'the core is closing' : pinCurrentThread(data.cpu);
 const pinned = pinError === undefined;
 const readCpu = currentCpu;
+// Before the task module loads, so the references it captures follow each replica (worker/determinism.ts).
+installDeterminism();
 publishIdentity({ id: data.coreId, cpu: data.cpu, pinned });
 
 let tasks: Record<string, TaskFn> | undefined;
