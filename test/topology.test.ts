@@ -188,4 +188,19 @@ describe('real pools on this machine', () => {
       await pool.destroy();
     }
   });
+
+  it('DMR on exactly 2 domains survives crashes: a replica that cast no vote frees its domain for the re-execution', async () => {
+    // 4 cores on this machine's 2 CPUs (2 domains); every crash leaves the task one vote short.
+    const faults = new FaultInjector({ seed: 5 }).crash({ rate: 0.1 });
+    const pool = new Triplex({ filename: TASKS, redundancy: 'dmr', cores: 4, faults, health: { falseAlarm: 0 } });
+    try {
+      const values = await Promise.all(Array.from({ length: 60 }, (_, i) => pool.run(i % 20, { name: 'fib' })));
+      const fib = (n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2));
+      values.forEach((value, i) => expect(value).toBe(fib(i % 20)));
+      expect(pool.stats.crashes).toBeGreaterThan(0);
+      expect(pool.stats.noMajority).toBe(0);
+    } finally {
+      await pool.destroy();
+    }
+  });
 });

@@ -92,7 +92,7 @@ export class DynamicBinding implements BindingPolicy {
     let refSum = 0;
     let refN = 0;
     let eligCpus = 0;
-    const fd = this.markUsedDomains(used, cores);
+    const fd = this.markUsedDomains(request.voters ?? used, cores);
     let fdServing = 0;
     let fdEligible = 0;
     for (let p = 0; p < cores.length; p++) {
@@ -220,7 +220,7 @@ export class DynamicBinding implements BindingPolicy {
     return n;
   }
 
-  /** Marks the domains of the task's used cores; true when the cores have fault domains at all. */
+  /** Marks the domains of the task's voting cores; true when the cores have fault domains at all. */
   private markUsedDomains(used: readonly number[], cores: readonly CoreView[]): boolean {
     this.taken.clear();
     this.servingDomains.clear();

@@ -123,7 +123,7 @@ export class StaticBinding implements BindingPolicy {
     if (own !== undefined && own.inService && count <= own.reserve.length) {
       let able = 0;
       let idle = 0;
-      this.markUsed(used, cores);
+      this.markUsed(request.voters ?? used, cores);
       for (let j = 0; j < own.reserve.length; j++) {
         const i = own.reserve[j]!;
         const c = this.view(cores, i);
@@ -163,7 +163,7 @@ export class StaticBinding implements BindingPolicy {
     let need = 0;
     let busy = false;
     const active = g.active;
-    this.markUsed(used, cores);
+    this.markUsed(request.voters ?? used, cores);
     for (let j = 0; j < active.length; j++) {
       const i = active[j]!;
       const c = this.view(cores, i);
@@ -278,7 +278,7 @@ export class StaticBinding implements BindingPolicy {
     }));
   }
 
-  /** Marks the fault domains of the task's used cores (clears the marks first). */
+  /** Marks the fault domains of the task's voting cores (clears the marks first). */
   private markUsed(used: readonly number[], cores: readonly CoreView[]): void {
     this.taken.clear();
     for (let u = 0; u < used.length; u++) {

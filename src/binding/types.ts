@@ -37,6 +37,12 @@ export interface PlacementRequest {
   count: number;
   /** Cores that already ran, or are running, this task: never placed on again. */
   used: readonly number[];
+  /**
+   * Cores whose replica of this task votes: running, or answered with a value or an error. Their
+   * fault domains are taken. A crashed or timed-out replica casts no vote, so its domain may serve
+   * the task again (on another core). @default used
+   */
+  voters?: readonly number[];
   /** Static binding: the group the task first ran on (undefined for a new task). */
   group: number | undefined;
 }

@@ -6,7 +6,7 @@
  *
  * Messages are answered in order, so a FIFO of pending messages matches replies to callers. When
  * the worker dies (crash, terminate), replies it finished are delivered first, the message it was
- * running is rejected (as piscina rejects the task a dead worker ran), and the messages behind it
+ * running is rejected with the replies it had finished (WorkerDied), and the messages behind it
  * are written again for the fresh worker.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
@@ -41,6 +41,20 @@ interface Generation {
 export type IssueServe = (request: ServeRequest, transfer: MessagePort[]) => Promise<unknown>;
 
 let generations = 0;
+
+/**
+ * A message's worker died while running it. `replies` are those of the replicas that finished
+ * before (delivered from the ring first): they stand, only the rest of the message is lost.
+ */
+export class WorkerDied extends Error {
+  constructor(
+    readonly reason: Error,
+    readonly replies: RunReply[],
+  ) {
+    super(reason.message, { cause: reason });
+    this.name = 'WorkerDied';
+  }
+}
 
 export class CoreChannel {
   private generation: Generation = this.openGeneration();
@@ -168,7 +182,7 @@ export class CoreChannel {
     if (ending !== 'replaced' && running !== undefined && running.written > 0) {
       this.pending.shift();
       if (this.writtenCount > 0) this.writtenCount--;
-      running.reject(ending);
+      running.reject(new WorkerDied(ending, running.replies as RunReply[]));
     }
     this.retire(generation);
     this.generation = this.openGeneration();

@@ -10,6 +10,7 @@
  * re-queued without blame. One watchdog timer per core (not per replica) detects hangs.
  */
 import type { ExecutingCore as Core } from '../cores/types.js';
+import { WorkerDied } from '../cores/channel.js';
 import type { RunReply, RunRequest } from '../worker/protocol.js';
 import type { ReplicaRecord } from './task.js';
 
@@ -165,14 +166,21 @@ export class Lanes {
     const ours = kill !== undefined && lane.core.deaths === kill.deaths + 1;
     const started = lane.core.startedCount();
     const running = started - lane.accounted - 1; // index in the batch of the replica that was running
+    // Replicas that finished before the worker died keep their replies.
+    const finished = error instanceof WorkerDied ? error.replies.slice(0, Math.max(0, running)) : [];
     lane.inflight.splice(lane.inflight.indexOf(batch), 1);
     lane.accounted = Math.max(lane.accounted, Math.min(started, lane.accounted + batch.replicas.length));
     this.setLoad(lane, lane.load - batch.replicas.length);
     const ranFor = Math.max(0, Date.now() - lane.core.latestStart());
     if (running >= 0 && running < batch.replicas.length) lane.core.busyMs += ranFor;
+    const why = crashReason(error instanceof WorkerDied ? error.reason : error);
     batch.replicas.forEach((replica, i) => {
-      if (i !== running) this.events.lost(replica, i < running);
-      else if (!ours) this.events.failed(replica, 'crash', crashReason(error));
+      if (i < finished.length) {
+        lane.core.busyMs += finished[i]!.ms;
+        this.events.reply(replica, finished[i]!);
+      }
+      else if (i !== running) this.events.lost(replica, i < running);
+      else if (!ours) this.events.failed(replica, 'crash', why);
       else if (kill.seq !== started) this.events.lost(replica, false); // terminated for another replica's reason
       else if (kill.reason === 'timeout') this.events.failed(replica, 'timeout', `no answer after ${ranFor} ms (taskTimeout ${this.taskTimeout} ms)`);
       else this.events.failed(replica, 'aborted', 'terminated: its task was aborted');

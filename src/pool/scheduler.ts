@@ -182,7 +182,7 @@ export class Scheduler {
   private place(task: TaskRun): boolean {
     while (task.wanted > 0) {
       const placement = this.policy.place(
-        { taskId: task.id, taskName: task.kind, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, group: task.group },
+        { taskId: task.id, taskName: task.kind, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, voters: votersOf(task), group: task.group },
         this.cores,
       );
       if (placement.kind === 'wait') return false;
@@ -367,4 +367,17 @@ export function abortError(task: { id: number; name: string }, reason: unknown, 
   const error = new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) ${when}`, { taskId: task.id, reason: String(reason) }, { cause: reason });
   error.name = 'AbortError';
   return error;
+}
+
+/**
+ * Cores whose replica of the task votes (running, or answered): their fault domains are taken.
+ * Undefined (the policy then takes every used core's domain) while no replica crashed, hung or was lost.
+ */
+function votersOf(task: TaskRun): number[] | undefined {
+  if (task.replicas.every(votes)) return undefined;
+  return task.replicas.filter(votes).map((replica) => replica.core.id);
+}
+
+function votes(replica: ReplicaRecord): boolean {
+  return replica.status === 'running' || replica.status === 'value' || replica.status === 'error';
 }
