@@ -4,7 +4,7 @@ import { achievedMargin, leveugleSampleSize, wilson, zFor } from '../src/campaig
 import { isActivated, NO_EVIDENCE, outcomeOf, sdcCause, Tally, type TaskEvidence, type TaskObservation } from '../src/campaign/classify.js';
 import { validateCampaign } from '../src/campaign/validate.js';
 import { expectProtected, ProtectionError } from '../src/campaign/expect.js';
-import { formatCoverage, formatSummary } from '../src/campaign/summary.js';
+import { formatCoverage, formatNotes, formatSummary } from '../src/campaign/summary.js';
 import type { CampaignResult } from '../src/campaign/types.js';
 import { parseCampaignArgs } from '../src/cli/campaign-args.js';
 import { FaultInjector, type InjectionRecord } from '../src/inject/injector.js';
@@ -149,7 +149,7 @@ function result(patch: Partial<CampaignResult> = {}): CampaignResult {
     interrupted: false,
     exhausted: false,
     startedAt: '2024-01-01T00:00:00.000Z',
-    config: { filename: 'x', task: 't', inputs: 1, redundancy: 'tmr', binding: 'dynamic', cores: 4, spares: 0, cpus: [0], taskTimeout: 1, concurrency: 1, seed: 1, faults: [], faultLines: [], golden: 'in-process' },
+    config: { filename: 'x', task: 't', inputs: 1, redundancy: 'tmr', binding: 'dynamic', cores: 4, spares: 0, cpus: [0], faultDomain: 'none', taskTimeout: 1, concurrency: 1, seed: 1, faults: [], faultLines: [], golden: 'in-process' },
     tasks: { planned: 10, submitted: 10, settled: 10, skipped: 0 },
     outcomes: { correct: 5, masked: 0, corrected: 5, detected: 0, sdc: 0 },
     injectedTasks: 5,
@@ -202,6 +202,17 @@ describe('expectProtected', () => {
     expect(table).toContain('TMR dynamic');
     expect(table).toContain('DMR static (interrupted)');
     expect(table.split('\n')).toHaveLength(4);
+  });
+
+  it("says when replicas could share a CPU (faultDomain 'none'), and only then", () => {
+    expect(formatNotes(result())).toContain("fault domains: 'none'");
+    const physical = result();
+    physical.config = { ...physical.config, faultDomain: 'physical-core' };
+    expect(formatNotes(physical)).not.toContain('fault domains');
+  });
+
+  it('a fault on a CPU describes itself as one', () => {
+    expect(new FaultInjector({ seed: 1 }).stuck({ cpu: 0 }).describe()).toEqual(['stuck CPU 0 (every core on it)']);
   });
 });
 

@@ -183,6 +183,9 @@ describe('real pools on this machine', () => {
       if (pinned) {
         // Every task has one replica on CPU 0 (wrong) and one on CPU 1: no majority, never a wrong value.
         for (const o of outcomes) expect(o.status === 'rejected' && (o.reason as { code: string }).code).toBe('ERR_NO_MAJORITY');
+        // Injected only where a replica really ran on CPU 0: one of each task's two.
+        expect(pool.stats.injected).toBe(10);
+        expect(faults.log.filter((r) => r.applied === false)).toHaveLength(10);
       }
     } finally {
       await pool.destroy();

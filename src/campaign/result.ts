@@ -1,6 +1,6 @@
 /** Builds a campaign's result from what it observed: classification, coverage, sampling, cores, timeline. */
 import { describeValue } from '../errors.js';
-import type { FaultInjector } from '../inject/injector.js';
+import { wasInjected, type FaultInjector } from '../inject/injector.js';
 import type { Triplex } from '../pool/triplex.js';
 import { emptyCounts, Tally, type TaskEvidence, type TaskObservation } from './classify.js';
 import type { GoldenAnswer } from './golden.js';
@@ -41,7 +41,7 @@ export function summarize(c: Collected): CampaignResult {
     const answer = c.golden[obs.inputIndex]!;
     // The right digest as the workers computed it when they agreed on the golden value; else the main thread's.
     const reference = o.equals !== undefined ? undefined : obs.kind === 'value' && obs.matches ? (obs.replicas?.find((r) => r.ok)?.digest ?? answer.digest) : answer.digest;
-    if (tally.add(id, obs, faults.recordsOf(id), c.evidence.get(id) ?? empty, reference) === undefined) skipped++;
+    if (tally.add(id, obs, faults.recordsOf(id).filter(wasInjected), c.evidence.get(id) ?? empty, reference) === undefined) skipped++;
   });
   const maintenance = faults.log.filter((r) => r.replica < 0);
   for (const record of maintenance) tally.addMaintenance(record);
@@ -80,6 +80,7 @@ export function summarize(c: Collected): CampaignResult {
       cores: o.cores,
       spares: o.spares,
       cpus: [...o.cpus],
+      faultDomain: o.faultDomain,
       taskTimeout: o.taskTimeout,
       concurrency: c.concurrency,
       seed: faults.seed,

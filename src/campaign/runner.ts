@@ -4,7 +4,7 @@
  * so pool task ids are campaign task numbers and the injector's decisions replay with the seed.
  */
 import { isTriplexError } from '../errors.js';
-import type { FaultInjector } from '../inject/injector.js';
+import { wasInjected, type FaultInjector } from '../inject/injector.js';
 import { resolveOptions, type TriplexOptions } from '../pool/options.js';
 import type { DetailedResult, ReplicaReport } from '../pool/task.js';
 import { Triplex } from '../pool/triplex.js';
@@ -156,7 +156,7 @@ async function execute(pool: Triplex, options: CampaignOptions, plan: CampaignPl
           timeline.settled();
           lastSettleMs = timeline.now();
           const obs = observations[id]!;
-          const records = faults.recordsOf(id).filter((r) => r.replica >= 0);
+          const records = faults.recordsOf(id).filter((r) => r.replica >= 0 && wasInjected(r));
           if (records.length > 0 && obs.kind !== 'skipped') injectedSettled++;
           // Live tally for progress only; the final one is built after late replicas have answered.
           live.add(id, obs, records, evidence.get(id) ?? { disagreed: false, charges: new Map() }, undefined);
@@ -187,7 +187,7 @@ async function drain(pool: Triplex, faults: FaultInjector, observations: TaskObs
   observations.forEach((obs, taskId) => {
     if (obs.kind !== 'value' || obs.replicas === undefined) return;
     for (const record of faults.recordsOf(taskId)) {
-      if (record.replica < 0 || obs.replicas[record.replica]?.status !== 'running') continue;
+      if (record.replica < 0 || !wasInjected(record) || obs.replicas[record.replica]?.status !== 'running') continue;
       const spec = specs[record.modelIndex];
       if (spec === undefined || spec.model === 'slow' || 'value' in spec) continue;
       pending.push({ taskId, replica: record.replica, core: record.core, byFlips: spec.model !== 'crash' && spec.model !== 'hang' });

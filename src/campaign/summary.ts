@@ -65,6 +65,7 @@ export function formatModels(result: CampaignResult): string {
 export function formatNotes(result: CampaignResult): string {
   const golden = goldenWarning(result);
   const lines: string[] = golden === undefined ? [] : [golden];
+  if (result.config.faultDomain === 'none') lines.push("fault domains: 'none' — replicas of a task may share a CPU (a fault of one CPU can reach two of them)");
   const s = result.sampling;
   const margin = s.achievedMargin === null ? 'n/a' : `±${percent(s.achievedMargin)}`;
   if (s.required !== null) {

@@ -138,6 +138,8 @@ export interface CampaignResult {
     cores: number;
     spares: number;
     cpus: number[];
+    /** 'none': replicas of a task may share a CPU (tests and demos on small machines), said in the notes. */
+    faultDomain: string;
     taskTimeout: number;
     concurrency: number;
     seed: number;

@@ -36,6 +36,11 @@ export interface ReplicaContext {
 }
 
 /** One injected fault, as recorded in the injection log. */
+/** False for a fault on a CPU (`stuck({ cpu })`) whose replica ran on another CPU: nothing was injected. */
+export function wasInjected(record: InjectionRecord): boolean {
+  return record.cpu === undefined || record.applied !== false;
+}
+
 export interface InjectionRecord {
   /** Task sequence number; -1 for a maintenance event scheduled in ms. */
   taskId: number;
@@ -51,8 +56,13 @@ export interface InjectionRecord {
   flips?: FlipRecord[];
   /** Maintenance events: ms since the pool's first task when it was applied. */
   atMs?: number;
-  /** Maintenance events: false when the pool refused it (e.g. an unknown core). */
+  /**
+   * Maintenance events: false when the pool refused it (e.g. an unknown core). A fault on a CPU
+   * (`stuck({ cpu })`): false when the replica ran on another CPU, so nothing was injected.
+   */
   applied?: boolean;
+  /** `stuck({ cpu })`: the fault applies only where the replica runs on this CPU (the worker checks). */
+  cpu?: number;
 }
 
 export interface InjectorOptions {
@@ -175,7 +185,9 @@ export class FaultInjector {
       if (hit.crash) order.crash = true;
       if (hit.hang) order.hang = true;
       if (hit.slow !== undefined) order.slow = Math.max(order.slow ?? 1, hit.slow);
-      records.push({ taskId: ctx.taskId, taskName: ctx.taskName, replica: ctx.replica, core: ctx.core, model: spec.model, modelIndex: m, target: hit.target });
+      const record: InjectionRecord = { taskId: ctx.taskId, taskName: ctx.taskName, replica: ctx.replica, core: ctx.core, model: spec.model, modelIndex: m, target: hit.target };
+      if (hit.result?.cpu !== undefined) record.cpu = hit.result.cpu;
+      records.push(record);
     }
     if (order === undefined || records === undefined) return undefined;
     this.push(records);

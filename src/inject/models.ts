@@ -195,7 +195,7 @@ export function describeModel(spec: FaultModelSpec): string {
   const b = spec.bits !== undefined && spec.bits > 1 ? `, ${spec.bits} bits` : '';
   switch (spec.model) {
     case 'stuck':
-      return `stuck ${where}${b}`;
+      return `stuck ${spec.cpu === undefined ? where : `CPU ${spec.cpu} (every core on it)`}${b}`;
     case 'transient':
       return `transient ${pct(spec.rate)} ${spec.target} on ${where}${b}`;
     case 'intermittent':

@@ -16,6 +16,7 @@ import { Verdicts } from './verdicts.js';
 import type { DeterminismJournal } from './determinism-options.js';
 import { assignVoteKey } from '../vote/byte-keys.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
+import type { InjectionRecord } from '../inject/injector.js';
 
 /** How far past a blocked queue head the scheduler looks for a task that fits a free core. */
 const SCAN_LIMIT = 64;
@@ -259,8 +260,20 @@ export class Scheduler {
     assignVoteKey(reply, earlierReplies(replica.task));
     replica.reply = reply;
     replica.status = reply.ok ? 'value' : 'error';
-    if (reply.flips !== undefined && replica.injections !== undefined) for (const record of replica.injections) record.flips = reply.flips;
+    if (replica.injections !== undefined) this.noteInjections(replica.injections, reply);
     this.finish(replica.task, replica);
+  }
+
+  /** Where bits were flipped; a fault on a CPU the replica did not run on was not injected. */
+  private noteInjections(records: InjectionRecord[], reply: RunReply): void {
+    for (const record of records) {
+      if (record.cpu !== undefined && record.cpu !== reply.cpu) {
+        record.applied = false;
+        this.stats.injected--;
+      } else if (reply.flips !== undefined) {
+        record.flips = reply.flips;
+      }
+    }
   }
 
   private onFailed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted', why: string): void {
