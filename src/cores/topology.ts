@@ -124,8 +124,9 @@ export function checkDomains(mode: FaultDomainMode, found: number, k: number, cp
   throw invalidOption(
     'faultDomain',
     `a mode giving at least ${k} fault domains for ${k === 3 ? 'TMR' : 'DMR'} (each replica of a task runs in its own domain); ` +
-      `'${mode}' finds ${found} ${what} among CPUs [${cpus.join(', ')}]. Use redundancy 'dmr' (with exactly 2 domains a disagreement is only detected), ` +
-      `more CPUs, or faultDomain 'none' (replicas share CPUs; tests and demos only)`,
+      `'${mode}' finds ${found} ${what} among CPUs [${cpus.join(', ')}]. Use ` +
+      (k === 3 && found === 2 ? `redundancy 'dmr' (with exactly 2 domains a disagreement is only detected), ` : '') +
+      `more CPUs, or faultDomain 'none' (--fault-domain none on the CLI; replicas share CPUs: tests and demos only)`,
     mode,
     'range',
   );

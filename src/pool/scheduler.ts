@@ -217,6 +217,7 @@ export class Scheduler {
     task.used.push(core.id);
     task.inFlight++;
     this.stats.replicas++;
+    if (task.retryReason !== undefined) this.stats.retries++; // a tie-break or re-execution that really runs
     const request: RunRequest = { kind: 'run', name: task.address ?? task.name, input: task.input };
     if (task.det !== undefined) request.det = task.det;
     const faults = this.options.faults;

@@ -9,7 +9,7 @@ export class Stats {
   corrected = 0;
   /** Charges against cores (wrong result, crash, hang). */
   faults = 0;
-  /** Replicas asked for beyond the first k (tie-breaks and re-executions). */
+  /** Replicas run beyond the first k (tie-breaks and re-executions placed on a core). */
   retries = 0;
   replicas = 0;
   /** Batches sent to cores (replicas / messages = mean batch size; one ring wake-up each). */

@@ -95,7 +95,6 @@ export class Verdicts {
     }
     task.extra += next.more;
     task.wanted += next.more;
-    this.stats.retries += next.more;
     task.retryReason = task.finished.every((r) => r.status === 'value' || r.status === 'error') ? 'tie-break' : 're-execution';
     this.host.requestMore(task);
   }
