@@ -20,7 +20,10 @@ describe('attribution on real pools', () => {
     const faults = new FaultInjector({ seed: 5 }).crash({ core: 2, rate: 1 });
     const p = pool({ cores: 5, faults });
     const disabled = disabledWith(p);
-    for (let i = 0; i < 12 && p.cores[2]!.state !== 'disabled'; i++) await Promise.all(Array.from({ length: 5 }, () => p.run(15, { name: 'fib' })));
+    // Keep work coming while the crashing core restarts between replicas (dynamic binding places
+    // few replicas on a core that is restarting, so a fixed number of rounds may not reach it often enough).
+    const deadline = Date.now() + 20_000;
+    while (p.cores[2]!.state !== 'disabled' && Date.now() < deadline) await Promise.all(Array.from({ length: 5 }, () => p.run(15, { name: 'fib' })));
     await until(() => p.cores[2]!.state === 'disabled', 'core 2 disabled');
     expect(disabled).toEqual([{ core: 2, replicas: expect.any(Number), stream: 'crash' }]);
     expect(disabled[0]!.replicas).toBeLessThanOrEqual(12);
@@ -66,12 +69,14 @@ describe('attribution on real pools', () => {
     const charged: boolean[] = [];
     p.on('fault', (e) => charged.push(e.charged));
     await Promise.all(Array.from({ length: 60 }, (_, i) => p.run(i % 20, { name: 'fib', kind: 'noisy' })));
-    expect(charged.length).toBeGreaterThan(0);
+    // TMR answers at the first two that agree: the stuck core's replicas may all be judged late.
+    await until(() => charged.length > 0 && p.cores.every((c) => !c.busy), 'the stuck core judged');
     expect(charged.every((c) => !c)).toBe(true);
     expect(p.cores[0]!.state).not.toBe('disabled');
     expect(p.cores[0]!.excludedKinds).toEqual([]);
     // The same task under another kind is charged, and salvage excludes the core from that kind only.
-    for (let i = 0; i < 10 && p.cores[0]!.excludedKinds.length === 0; i++) {
+    const deadline = Date.now() + 20_000;
+    while (p.cores[0]!.excludedKinds.length === 0 && Date.now() < deadline) {
       await Promise.all(Array.from({ length: 8 }, (_, j) => p.run(j + 3, { name: 'fib', kind: 'exact' })));
     }
     await until(() => p.cores[0]!.excludedKinds.includes('exact'), 'core 0 excluded from kind "exact"');

@@ -23,7 +23,7 @@ describe('worker side', () => {
     const capturedRandom = Math.random;
     const capturedNow = Date.now;
     const capturedPerf = performance.now;
-    const order = { seed: 7, now: Date.UTC(2030, 0, 1), perf: 1234.5 };
+    const order = { seed: 7, now: Date.UTC(2030, 0, 1), perf: 1e9 };
     const run = () => ({
       r: Math.random(), t: Date.now(), d: new Date().getTime(), s: Date(), p: performance.now(),
       iso: new Date(0).toISOString(), inst: new Date() instanceof RealDate,
@@ -34,16 +34,16 @@ describe('worker side', () => {
     expect(first.r).toBe(seededRandom(7)());
     expect(first.t).toBe(Date.UTC(2030, 0, 1));
     expect(first.s).toContain('2030');
-    expect(first.p).toBeCloseTo(1234.5 + 4 * CLOCK_TICK_MS, 9); // the 4th clock read
+    expect(first.p).toBeCloseTo(1e9 + 4 * CLOCK_TICK_MS, 6); // the 4th clock read
     expect(first.iso).toBe('1970-01-01T00:00:00.000Z'); // explicit arguments are left alone
     expect(first.inst).toBe(true);
     const captured = runDeterministic(order, () => [capturedRandom(), capturedNow(), capturedPerf()]);
-    expect(captured).toEqual([seededRandom(7)(), Date.UTC(2030, 0, 1), 1234.5 + 2 * CLOCK_TICK_MS]);
+    expect(captured).toEqual([seededRandom(7)(), Date.UTC(2030, 0, 1), 1e9 + 2 * CLOCK_TICK_MS]);
     const realNowAround = (): boolean => Math.abs(Date.now() - new RealDate().getTime()) < 1_000 && Math.abs(new Date().getTime() - Date.now()) < 1_000;
     const betweenReplicas = (): void => {
       expect(realNowAround()).toBe(true);
       expect(Math.abs(performance.now() - capturedPerf())).toBeLessThan(1_000);
-      expect(performance.now()).toBeGreaterThan(1234.5 + 1); // the process's own clock, not the journaled one
+      expect(performance.now()).toBeLessThan(1e9 - 1); // the process's own clock, not the journaled one
       expect([Math.random(), Math.random()]).not.toEqual([seededRandom(7)(), seededRandom(7)()].slice(0, 2));
     };
     betweenReplicas();
