@@ -60,7 +60,7 @@ export class Scheduler {
       reply: (replica, reply) => this.guard(replica, () => this.onReply(replica, reply)),
       failed: (replica, status, why) => this.guard(replica, () => this.onFailed(replica, status, why)),
       lost: (replica, ran) => this.guard(replica, () => this.onLost(replica, ran)),
-      handle: (work) => this.events.hold(work),
+      handle: (work) => this.events.hold(() => this.shielded(work)),
       sent: () => {
         this.stats.messages++;
       },
@@ -247,6 +247,15 @@ export class Scheduler {
       }
       const message = `Task "${task.name}" (#${task.id}) failed inside triplex: ${(error as Error)?.message ?? String(error)}`;
       this.fail(task, new TriplexError('ERR_INTERNAL', message, { taskId: task.id, taskName: task.name }, { cause: error }));
+    }
+  }
+
+  /** Runs work that no single task owns (a message's handling, placement): a failure is reported, never left unhandled. */
+  private shielded(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.report(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
