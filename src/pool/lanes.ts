@@ -38,7 +38,12 @@ interface Kill {
   seq: number;
   deaths: number;
   reason: 'timeout' | 'abort';
+  /** Date.now() when asked: a termination lands within milliseconds; one that never did (its worker was already idle) expires. */
+  at: number;
 }
+
+/** After this long a termination that never landed no longer stands in the way of the next one. */
+const KILL_EXPIRES_MS = 2_000;
 
 interface Batch {
   replicas: ReplicaRecord[];
@@ -201,10 +206,10 @@ export class Lanes {
 
   /** Terminates the worker running replica number `seq`, once: a second reason for the same kill changes nothing. */
   private terminate(lane: Lane, seq: number, reason: Kill['reason']): boolean {
-    if (lane.kill !== undefined) return lane.kill.seq === seq;
+    if (lane.kill !== undefined && Date.now() - lane.kill.at < KILL_EXPIRES_MS) return lane.kill.seq === seq;
     const deaths = lane.core.deaths;
     if (!lane.core.terminateCurrent()) return false;
-    lane.kill = { seq, deaths, reason };
+    lane.kill = { seq, deaths, reason, at: Date.now() };
     return true;
   }
 
