@@ -127,6 +127,17 @@ describe('piscina README examples', () => {
     port1.close();
   });
 
+  it('a task that returns a moved buffer resolves to the buffer’s value, voted as usual', async () => {
+    await using piscina = pool();
+    const triplexMoved = await piscina.runDetailed('triplex', { name: 'moveBack' });
+    expect(triplexMoved.value).toEqual(new Uint8Array([1, 2, 3]));
+    expect(triplexMoved.replicas.filter((r) => r.ok).length).toBeGreaterThanOrEqual(2);
+    expect(await piscina.run('piscina', { name: 'moveBack' })).toEqual(new Uint8Array([1, 2, 3]));
+    const buffer = await piscina.run('piscina-buffer', { name: 'moveBack' });
+    expect(buffer).toBeInstanceOf(ArrayBuffer);
+    expect([...new Uint8Array(buffer as ArrayBuffer)]).toEqual([1, 2, 3]);
+  });
+
   it('per-run filename loads another module in the workers (CommonJS too) and votes as usual', async () => {
     await using piscina = pool();
     expect(await piscina.run({ a: 4, b: 6 }, { filename: OTHER, name: 'mul' })).toBe(24);

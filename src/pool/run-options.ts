@@ -9,6 +9,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { invalidOption, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
 import { taskAddress } from '../worker/address.js';
+import { isMovable, TRANSFERABLE, VALUE, type Movable } from '../util/movable.js';
 
 export interface RunOptions {
   /** Export of the task module to run. @default the pool's `name` option, else 'default' */
@@ -28,15 +29,7 @@ export interface RunOptions {
 
 const RUN_KEYS = ['name', 'kind', 'signal', 'transferList', 'filename'];
 
-/** The same symbols as piscina's move(), so a value moved with either works with both. */
-const TRANSFERABLE = Symbol.for('Piscina.transferable');
-const VALUE = Symbol.for('Piscina.valueOf');
-
-/** A value whose buffer moves to the pool (see Triplex.move). */
-export interface Movable<T = unknown> {
-  readonly [TRANSFERABLE]: ArrayBuffer;
-  readonly [VALUE]: T;
-}
+export type { Movable };
 
 /** piscina's move(): run(move(buffer)) passes the buffer's ownership to the pool, as a transferList would. */
 export function move<T extends ArrayBuffer | ArrayBufferView>(value: T): Movable<T> {
@@ -96,10 +89,7 @@ function transferables(list: unknown): ArrayBuffer[] {
 
 /** Unwraps a value passed through move() (ours or piscina's). */
 export function unwrapMovable(input: unknown): { input: unknown; transfer: ArrayBuffer | undefined } {
-  if (typeof input === 'object' && input !== null && TRANSFERABLE in input && VALUE in input) {
-    const movable = input as Movable;
-    return { input: movable[VALUE], transfer: movable[TRANSFERABLE] };
-  }
+  if (isMovable(input)) return { input: input[VALUE], transfer: input[TRANSFERABLE] };
   return { input, transfer: undefined };
 }
 

@@ -18,6 +18,7 @@ import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
 import { publishIdentity, takeWorkerData } from './context.js';
 import { moduleTasks, type TaskFn } from './modules.js';
 import { parseTaskAddress } from './address.js';
+import { movedValue } from '../util/movable.js';
 
 // Tasks see the user's workerData only (identical on every core); triplex's part is taken here.
 const data: CoreWorkerData = takeWorkerData();
@@ -104,6 +105,8 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   try {
     value = runDeterministic(request.det, () => fn(input));
     if (value instanceof Promise) value = await value;
+    // A task may return move(buffer), as with piscina: the caller gets (and the vote compares) the buffer's value.
+    value = movedValue(value);
   } catch (error) {
     return replyToError(error, performance.now() - start, flips);
   }
