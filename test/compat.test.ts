@@ -138,6 +138,32 @@ describe('piscina README examples', () => {
     expect([...new Uint8Array(buffer as ArrayBuffer)]).toEqual([1, 2, 3]);
   });
 
+  it('a worker that cannot start rejects ready, pending and later runs with ERR_WORKER_START, without re-placing replicas', async () => {
+    for (const options of [{ execArgv: ['--title=x'] }, { resourceLimits: { stackSizeMb: 1e9 } }]) {
+      const piscina = pool(options);
+      const pending = piscina.run({ a: 1, b: 2 }).catch((e: unknown) => e);
+      const ready = await piscina.ready.catch((e: unknown) => e);
+      expect(ready).toMatchObject({ code: 'ERR_WORKER_START' });
+      expect(await pending).toBe(ready);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(piscina.stats.replicas).toBeLessThanOrEqual(3);
+      await expect(piscina.run({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_WORKER_START' });
+      await piscina.destroy();
+    }
+  });
+
+  it('resourceLimits fields are validated, naming the field and the value', () => {
+    const cases: [unknown, ErrorConstructor][] = [['x', TypeError], [-5, RangeError], [Number.POSITIVE_INFINITY, RangeError]];
+    for (const [value, type] of cases) {
+      const error = thrown(() => pool({ resourceLimits: { maxOldGenerationSizeMb: value as number } }));
+      expect(error).toBeInstanceOf(type);
+      expect(error.code).toBe('ERR_INVALID_OPTION');
+      expect(error.message).toContain('resourceLimits.maxOldGenerationSizeMb');
+      expect(error.message).toContain(String(value));
+    }
+    expect(thrown(() => pool({ resourceLimits: { maxOldGenMb: 5 } as never })).message).toContain('resourceLimits.maxOldGenMb');
+  });
+
   it('per-run filename loads another module in the workers (CommonJS too) and votes as usual', async () => {
     await using piscina = pool();
     expect(await piscina.run({ a: 4, b: 6 }, { filename: OTHER, name: 'mul' })).toBe(24);

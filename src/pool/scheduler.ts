@@ -341,13 +341,18 @@ export class Scheduler {
 
   /** Rejects everything pending with ERR_DESTROYED. */
   destroy(): void {
-    this.events.hold(() => this.rejectAll());
+    this.events.hold(() => this.rejectAll((task) => new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id })));
   }
 
-  private rejectAll(): void {
+  /** The pool cannot serve (its workers did not start): everything pending rejects with `error`, nothing is placed again. */
+  halt(error: Error): void {
+    this.events.hold(() => this.rejectAll(() => error));
+  }
+
+  private rejectAll(errorFor: (task: TaskRun) => Error): void {
     this.destroyed = true;
     const pending = [...this.running];
-    for (const task of pending) this.fail(task, new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id }));
+    for (const task of pending) this.fail(task, errorFor(task));
     this.lanes.close();
     this.queue.length = 0;
     this.head = 0;

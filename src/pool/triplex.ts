@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { createBinding } from '../binding/index.js';
 import type { BindingPolicy } from '../binding/types.js';
 import { Core } from '../cores/core.js';
-import { invalidOption, TriplexError } from '../errors.js';
+import { invalidOption, isTriplexError, TriplexError } from '../errors.js';
 import { CoreHealth } from '../health/core-health.js';
 import type { HealthSnapshot } from '../health/types.js';
 import { systemClock } from '../util/clock.js';
@@ -116,8 +116,19 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   }
 
   private async startCores(): Promise<void> {
+    try {
+      await this.startEnabledCores();
+    } catch (error) {
+      // Every pending and later task rejects with the start error: none waits on cores that cannot serve.
+      this.startError = isTriplexError(error) ? error : workerStartError(error);
+      this.scheduler.halt(this.startError);
+      throw this.startError;
+    }
+  }
+
+  private async startEnabledCores(): Promise<void> {
     const enabled = this.coreList.filter((core) => core.enabled);
-    const hellos = await Promise.all(enabled.map((core) => core.start()));
+    const hellos = await Promise.all(enabled.map((core) => core.start().catch((error: unknown) => Promise.reject(workerStartError(error, core)))));
     const exports = new Set<string>();
     for (const [i, hello] of hellos.entries()) {
       const core = enabled[i]!;
@@ -428,4 +439,13 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     return this.ops.verify(options);
   }
   // ── end Operations ──
+}
+
+/** ERR_WORKER_START: a core's worker thread could not start (Node refused its options, or it died while starting). */
+function workerStartError(error: unknown, core?: Core): TriplexError {
+  const message = error instanceof Error ? error.message : String(error);
+  const nodeCode = (error as { code?: unknown } | null)?.code;
+  const who = core === undefined ? 'A core' : `Core ${core.id}`;
+  const data = { core: core?.id, cause: typeof nodeCode === 'string' ? nodeCode : undefined };
+  return new TriplexError('ERR_WORKER_START', `${who}'s worker thread could not start: ${message}`, data, { cause: error });
 }
