@@ -327,11 +327,16 @@ export class Scheduler {
     if (this.events.has('task-failed')) this.events.emit('task-failed', { taskId: task.id, taskName: task.name, error });
   }
 
+  /** Whether one of the task's replicas is running in a worker now (placed replicas may still wait in a core's ring). */
+  hasRunningReplica(task: TaskRun): boolean {
+    return task.replicas.some((replica) => replica.status === 'running' && this.lanes.isRunning(replica));
+  }
+
   /** User abort: queued tasks leave the queue; running replicas are terminated (no core is charged). */
-  abort(task: TaskRun, reason: unknown): void {
+  abort(task: TaskRun, reason: unknown, when?: string): void {
     if (task.settled) return;
     this.events.hold(() => {
-      this.fail(task, abortError(task, reason));
+      this.fail(task, abortError(task, reason, when));
       // A replica still queued behind others in its core's batch runs on and is ignored.
       for (const replica of task.replicas) {
         if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');

@@ -300,16 +300,17 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /**
    * Lets running and queued tasks finish (at most `closeTimeout` ms, then destroys), then stops
-   * every worker. New run() calls reject. `force`: tasks not started yet reject with an AbortError.
+   * every worker. New run() calls reject. `force`: tasks with no replica running in a worker (queued, or placed in a core's ring) reject with an AbortError.
    */
   close(options: { force?: boolean } = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) return Promise.reject(invalidOption('close options', 'an object { force? }', options, 'type'));
     if (options.force !== undefined && typeof options.force !== 'boolean') return Promise.reject(invalidOption('force', 'a boolean', options.force, 'type'));
     if (this.closing !== undefined) return this.closing;
     if (options.force === true) {
+      // Placed is not running: under backlog a core's ring holds replicas its worker has not started yet.
       for (const task of [...this.surface.tasks]) {
-        if (task.started) continue;
-        this.scheduler.fail(task, abortError(task, new Error('close({ force: true })'), 'was not started: the pool is closed'));
+        if (this.scheduler.hasRunningReplica(task)) continue;
+        this.scheduler.abort(task, new Error('close({ force: true })'), 'was not running: the pool is closed');
       }
     }
     const timeout = this.options.compat.closeTimeout;
