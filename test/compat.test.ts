@@ -219,6 +219,16 @@ describe('piscina constructor options', () => {
     expect(Triplex.isWorkerThread).toBe(false);
   });
 
+  it('piscina’s own workerData inside a task is the user’s data, identical on every core', async () => {
+    const data = { tenant: 'acme' };
+    // DMR: the first two replicas must agree for an uncorrected answer, so each core's view is checked.
+    await using piscina = pool({ workerData: data, redundancy: 'dmr', cores: 2 });
+    const detailed = await piscina.runDetailed(null, { name: 'piscinaWorkerData' });
+    expect(detailed.value).toEqual({ required: data, getter: data, imported: data });
+    expect(detailed.replicas.map((r) => r.ok)).toEqual([true, true]);
+    expect(detailed.corrected).toBe(false);
+  });
+
   it('workerData is the user’s: an audit log names it but does not copy it (it may hold secrets, or BigInts JSON cannot)', async () => {
     const lines: string[] = [];
     const stream = new Writable({
