@@ -70,6 +70,26 @@ describe('piscina README examples', () => {
     await expect(piscina.run(1, { name: 'sleep', signal: before.signal })).rejects.toMatchObject({ name: 'AbortError', cause: 'early' });
   });
 
+  it('signal and transferList accept null (piscina’s defaults); an EventEmitter or EventTarget signal aborts as piscina’s do', async () => {
+    await using piscina = pool();
+    expect(await piscina.run({ a: 1, b: 2 }, { signal: null, transferList: null })).toBe(3);
+    const { EventEmitter } = await import('node:events');
+    const emitter = new EventEmitter();
+    const byEmitter = piscina.run(5_000, { name: 'sleep', signal: emitter }).catch((e: unknown) => e);
+    setTimeout(() => emitter.emit('abort'), 50);
+    expect(await byEmitter).toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED' });
+    expect(emitter.listenerCount('abort')).toBe(0);
+    const target = Object.assign(new EventTarget(), { aborted: false, reason: 'stop' });
+    const byTarget = piscina.run(5_000, { name: 'sleep', signal: target }).catch((e: unknown) => e);
+    setTimeout(() => {
+      target.aborted = true;
+      target.dispatchEvent(new Event('abort'));
+    }, 50);
+    expect(await byTarget).toMatchObject({ name: 'AbortError', cause: 'stop' });
+    await expect(piscina.run(1, { name: 'sleep', signal: Object.assign(new EventTarget(), { aborted: true, reason: 'early' }) })).rejects.toMatchObject({ cause: 'early' });
+    await expect(piscina.run(1, { signal: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', data: { option: 'signal' } });
+  });
+
   it("backpressure: maxQueue 'auto', queueSize, needsDrain and the 'drain' event", async () => {
     await using piscina = pool({ maxQueue: 'auto' });
     expect(piscina.resolvedOptions.maxQueue).toBe(9);

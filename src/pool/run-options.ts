@@ -16,13 +16,16 @@ export interface RunOptions {
   name?: string;
   /** What the replicas' cores are judged on (attribution per core and kind). @default the task name */
   kind?: string;
-  /** Aborts the task, queued or running (running replicas are terminated). Rejects with an AbortError. */
-  signal?: AbortSignal;
+  /**
+   * Aborts the task, queued or running (running replicas are terminated). Rejects with an AbortError.
+   * As with piscina: an AbortSignal, any object with `addEventListener` and `aborted`, or an EventEmitter emitting 'abort'; null is none.
+   */
+  signal?: AbortSignalAny | null;
   /**
    * Buffers whose ownership passes to the pool: they are detached from the caller once the input
    * is captured (every replica gets its own copy of those bytes).
    */
-  transferList?: readonly TransferListItem[];
+  transferList?: readonly TransferListItem[] | null;
   /** Another task module for this run (path or file: URL): workers load it on first use; replicas are voted as usual. */
   filename?: string | URL;
 }
@@ -38,10 +41,24 @@ export function move<T extends ArrayBuffer | ArrayBufferView>(value: T): Movable
   return { [TRANSFERABLE]: buffer, [VALUE]: value };
 }
 
+/** piscina's AbortSignalAny: a DOM-style signal, or an EventEmitter that emits 'abort'. */
+export type AbortSignalAny =
+  | { readonly aborted?: boolean; readonly reason?: unknown; addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+      removeEventListener?(type: 'abort', listener: () => void): void }
+  | { readonly aborted?: boolean; readonly reason?: unknown; once(event: 'abort', listener: () => void): unknown; removeListener?(event: 'abort', listener: () => void): unknown };
+
+/** The run's signal, whichever shape it was given in. */
+export interface RunSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  /** Calls `listener` once on abort; returns what removes it. */
+  onAbort(listener: () => void): () => void;
+}
+
 export interface ResolvedRun {
   name: string;
   kind: string | undefined;
-  signal: AbortSignal | undefined;
+  signal: RunSignal | undefined;
   /** The worker-side task address when the run names another module. */
   address: string | undefined;
   transfer: ArrayBuffer[];
@@ -64,8 +81,7 @@ export function resolveRunOptions(options: unknown, defaultName: string, poolMod
   }
   const name = given.name ?? defaultName;
   if (typeof name !== 'string') throw invalidOption('name', 'a string (an export of the task module)', name, 'type');
-  const signal = given.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('signal', 'an AbortSignal', signal, 'type');
+  const signal = runSignal(given.signal);
   const moduleUrl = given.filename === undefined || given.filename === null ? undefined : resolveModuleUrl(given.filename);
   return {
     name,
@@ -76,8 +92,35 @@ export function resolveRunOptions(options: unknown, defaultName: string, poolMod
   };
 }
 
+/** piscina's signal shapes (its onabort()): addEventListener first, else an EventEmitter's once('abort'). */
+function runSignal(given: unknown): RunSignal | undefined {
+  if (given === undefined || given === null) return undefined;
+  const signal = given as Record<string, unknown>;
+  if (typeof given !== 'object' || !(typeof signal.addEventListener === 'function' || typeof signal.once === 'function')) {
+    throw invalidOption('signal', "an AbortSignal, an object with addEventListener('abort'), or an EventEmitter emitting 'abort'", given, 'type');
+  }
+  type Method = (...args: unknown[]) => unknown;
+  const target = given as { addEventListener?: Method; removeEventListener?: Method; once?: Method; removeListener?: Method };
+  return {
+    get aborted() {
+      return signal.aborted === true;
+    },
+    get reason() {
+      return signal.reason;
+    },
+    onAbort(listener) {
+      if (typeof target.addEventListener === 'function') {
+        target.addEventListener.call(given, 'abort', listener, { once: true });
+        return () => target.removeEventListener?.call(given, 'abort', listener);
+      }
+      target.once!.call(given, 'abort', listener);
+      return () => target.removeListener?.call(given, 'abort', listener);
+    },
+  };
+}
+
 function transferables(list: unknown): ArrayBuffer[] {
-  if (list === undefined) return [];
+  if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw invalidOption('transferList', 'an array of ArrayBuffers', list, 'type');
   return list.map((item: unknown) => {
     const buffer = ArrayBuffer.isView(item) ? item.buffer : item;

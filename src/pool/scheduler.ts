@@ -304,7 +304,7 @@ export class Scheduler {
     task.settled = true;
     task.wanted = 0;
     this.running.delete(task);
-    if (task.signal !== undefined && task.onAbort !== undefined) task.signal.removeEventListener('abort', task.onAbort);
+    task.offAbort?.();
     this.onSettled(task);
     if (this.events.has('task-settled')) {
       const now = performance.now();

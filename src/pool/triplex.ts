@@ -18,12 +18,12 @@ import { TaskRun, type DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
 import { Operations } from '../ops/operations.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
-import { captureInput, move, resolveRunOptions, unwrapMovable, type Movable, type ResolvedRun, type RunOptions } from './run-options.js';
+import { captureInput, move, resolveRunOptions, unwrapMovable, type AbortSignalAny, type Movable, type ResolvedRun, type RunOptions } from './run-options.js';
 import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
 import { isWorkerThread } from '../worker.js';
 import * as threads from 'node:worker_threads';
 
-export type { RunOptions, Movable };
+export type { AbortSignalAny, RunOptions, Movable };
 
 /** piscina's `threads`, for a voted pool: one entry per core's worker thread. */
 export interface ThreadInfo {
@@ -197,10 +197,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     }
     return new Promise((resolve, reject) => {
       const task = this.createTask(id, run, bytes, detailed, resolve, reject);
-      if (signal !== undefined) {
-        task.onAbort = () => this.scheduler.abort(task, signal.reason);
-        signal.addEventListener('abort', task.onAbort, { once: true });
-      }
+      if (signal !== undefined) task.offAbort = signal.onAbort(() => this.scheduler.abort(task, signal.reason));
       this.scheduler.submit(task);
     });
   }
@@ -214,7 +211,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ): TaskRun {
-    const task = new TaskRun(id, run.name, bytes, this.options.k, detailed, resolve, reject, run.signal);
+    const task = new TaskRun(id, run.name, bytes, this.options.k, detailed, resolve, reject);
     task.address = run.address;
     task.kind = run.kind ?? run.name;
     task.seed = this.journal.seed();
