@@ -187,6 +187,29 @@ describe('piscina README examples', () => {
     expect(thrown(() => pool({ resourceLimits: { maxOldGenMb: 5 } as never })).message).toContain('resourceLimits.maxOldGenMb');
   });
 
+  it('a task module that throws at load is named in the rejection, for the pool’s module and a per-run one', async () => {
+    const failing = fileURLToPath(new URL('./fixtures/load-fails.mjs', import.meta.url));
+    const broken = pool({ filename: failing });
+    const early = broken.run(1).catch((e: unknown) => e as Error);
+    await expect(broken.ready).rejects.toThrow(/load-fails\.mjs failed to load: init failed/);
+    expect((await early).message).toMatch(/load-fails\.mjs failed to load: init failed/);
+    await broken.destroy();
+    await using piscina = pool();
+    await expect(piscina.run(1, { filename: failing })).rejects.toThrow(/load-fails\.mjs failed to load: init failed/);
+  });
+
+  it('a transferList task refused with ERR_QUEUE_FULL leaves the caller’s buffer attached', async () => {
+    await using piscina = pool({ maxQueue: 0 });
+    await piscina.ready;
+    const running = piscina.run(100, { name: 'sleep' });
+    const bytes = new Uint8Array([1, 2, 3]);
+    await expect(piscina.run(bytes, { name: 'byteSum', transferList: [bytes.buffer] })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    expect(bytes.byteLength).toBe(3);
+    await expect(piscina.run(Triplex.move(bytes), { name: 'byteSum' })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    expect([...bytes]).toEqual([1, 2, 3]);
+    await running;
+  });
+
   it('per-run filename loads another module in the workers (CommonJS too) and votes as usual', async () => {
     await using piscina = pool();
     expect(await piscina.run({ a: 4, b: 6 }, { filename: OTHER, name: 'mul' })).toBe(24);

@@ -22,8 +22,8 @@ export interface RunOptions {
    */
   signal?: AbortSignalAny | null;
   /**
-   * Buffers whose ownership passes to the pool: they are detached from the caller once the input
-   * is captured (every replica gets its own copy of those bytes).
+   * Buffers whose ownership passes to the pool: they are detached from the caller once the task
+   * is accepted (every replica gets its own copy of those bytes; a refused task leaves them attached).
    */
   transferList?: readonly TransferListItem[] | null;
   /** Another task module for this run (path or file: URL): workers load it on first use; replicas are voted as usual. */
@@ -136,24 +136,26 @@ export function unwrapMovable(input: unknown): { input: unknown; transfer: Array
   return { input, transfer: undefined };
 }
 
-/**
- * Serializes the input once for all replicas, then detaches the buffers the caller handed over:
- * after run() returns they belong to the pool, as with piscina.
- */
-export function captureInput(input: unknown, name: string, transfer: readonly ArrayBuffer[]): Uint8Array {
+/** Serializes the input once for all replicas (every core gets identical bytes). */
+export function captureInput(input: unknown, name: string): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = serialize(input);
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name });
   }
-  if (transfer.length > 0) {
-    try {
-      structuredClone(transfer, { transfer: [...new Set(transfer)] });
-    } catch (error) {
-      throw new TriplexError('ERR_NOT_CLONEABLE', `The transferList of task "${name}" cannot be transferred: ${(error as Error).message}`, { name });
-    }
-  }
   return compactInput(bytes);
 }
 
+/**
+ * Detaches the buffers the caller handed over, once the pool accepted the task: from then on they
+ * belong to the pool, as with piscina (a task refused at submission leaves them to the caller).
+ */
+export function detachTransferred(transfer: readonly ArrayBuffer[], name: string): void {
+  if (transfer.length === 0) return;
+  try {
+    structuredClone(transfer, { transfer: [...new Set(transfer)] });
+  } catch (error) {
+    throw new TriplexError('ERR_NOT_CLONEABLE', `The transferList of task "${name}" cannot be transferred: ${(error as Error).message}`, { name });
+  }
+}

@@ -18,7 +18,7 @@ import { TaskRun, type DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
 import { Operations } from '../ops/operations.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
-import { captureInput, move, resolveRunOptions, unwrapMovable, type AbortSignalAny, type Movable, type ResolvedRun, type RunOptions } from './run-options.js';
+import { captureInput, detachTransferred, move, resolveRunOptions, unwrapMovable, type AbortSignalAny, type Movable, type ResolvedRun, type RunOptions } from './run-options.js';
 import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
 import { isWorkerThread } from '../worker.js';
 import * as threads from 'node:worker_threads';
@@ -191,7 +191,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     let bytes: Uint8Array;
     try {
       // Serialized once for all replicas: cloneability is checked here, and every core gets identical bytes.
-      bytes = captureInput(input, name, transfer === undefined ? run.transfer : [...run.transfer, transfer]);
+      bytes = captureInput(input, name);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -199,7 +199,17 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       const task = this.createTask(id, run, bytes, detailed, resolve, reject);
       if (signal !== undefined) task.offAbort = signal.onAbort(() => this.scheduler.abort(task, signal.reason));
       this.scheduler.submit(task);
+      if (!task.settled) this.takeOwnership(task, transfer === undefined ? run.transfer : [...run.transfer, transfer]);
     });
+  }
+
+  /** The caller's transferred buffers are detached only once the task is accepted (a full queue leaves them intact). */
+  private takeOwnership(task: TaskRun, transfer: readonly ArrayBuffer[]): void {
+    try {
+      detachTransferred(transfer, task.name);
+    } catch (error) {
+      this.scheduler.fail(task, error as Error);
+    }
   }
 
   /** A task the pool surface (close, drain, timing) follows until it settles. */
