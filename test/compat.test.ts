@@ -86,7 +86,8 @@ describe('piscina README examples', () => {
       target.dispatchEvent(new Event('abort'));
     }, 50);
     expect(await byTarget).toMatchObject({ name: 'AbortError', cause: 'stop' });
-    await expect(piscina.run(1, { name: 'sleep', signal: Object.assign(new EventTarget(), { aborted: true, reason: 'early' }) })).rejects.toMatchObject({ cause: 'early' });
+    const early = Object.assign(new EventTarget(), { aborted: true, reason: 'early' });
+    await expect(piscina.run(1, { name: 'sleep', signal: early })).rejects.toMatchObject({ cause: 'early' });
     await expect(piscina.run(1, { signal: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', data: { option: 'signal' } });
   });
 

@@ -346,7 +346,9 @@ export class Scheduler {
 
   /** Rejects everything pending with ERR_DESTROYED. */
   destroy(): void {
-    this.events.hold(() => this.rejectAll((task) => new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id })));
+    const destroyed = (task: TaskRun): Error =>
+      new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id });
+    this.events.hold(() => this.rejectAll(destroyed));
   }
 
   /** The pool cannot serve (its workers did not start): everything pending rejects with `error`, nothing is placed again. */

@@ -18,7 +18,8 @@ import { TaskRun, type DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
 import { Operations } from '../ops/operations.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
-import { captureInput, detachTransferred, move, resolveRunOptions, unwrapMovable, type AbortSignalAny, type Movable, type ResolvedRun, type RunOptions } from './run-options.js';
+import { captureInput, detachTransferred, move, resolveRunOptions, unwrapMovable } from './run-options.js';
+import type { AbortSignalAny, Movable, ResolvedRun, RunOptions } from './run-options.js';
 import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
 import { isWorkerThread } from '../worker.js';
 import * as threads from 'node:worker_threads';
@@ -307,7 +308,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /**
    * Lets running and queued tasks finish (at most `closeTimeout` ms, then destroys), then stops
-   * every worker. New run() calls reject. `force`: tasks with no replica running in a worker (queued, or placed in a core's ring) reject with an AbortError.
+   * every worker. New run() calls reject. `force`: tasks with no replica running in a worker (queued,
+   * or placed in a core's ring) reject with an AbortError.
    */
   close(options: { force?: boolean } = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) return Promise.reject(invalidOption('close options', 'an object { force? }', options, 'type'));

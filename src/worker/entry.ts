@@ -81,8 +81,8 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     table = address.moduleUrl === undefined ? await loadTasks() : await moduleTasks(address.moduleUrl);
   } catch (error) {
     // A module that fails to load fails every replica alike: an error outcome, not a crash.
-    const url = address.moduleUrl ?? data.moduleUrl;
-    return replyToError(Object.assign(new Error(`The task module ${url} failed to load: ${(error as Error).message}`), { code: 'ERR_TASK_NOT_FOUND' }), 0, undefined);
+    const failed = new Error(`The task module ${address.moduleUrl ?? data.moduleUrl} failed to load: ${(error as Error).message}`);
+    return replyToError(Object.assign(failed, { code: 'ERR_TASK_NOT_FOUND' }), 0, undefined);
   }
   const fn = table[address.name];
   const start = performance.now();
