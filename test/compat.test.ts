@@ -191,9 +191,9 @@ describe('piscina README examples', () => {
   it('a task module that throws at load is named in the rejection, for the pool’s module and a per-run one', async () => {
     const failing = fileURLToPath(new URL('./fixtures/load-fails.mjs', import.meta.url));
     const broken = pool({ filename: failing });
-    const early = broken.run(1).catch((e: unknown) => e as Error);
+    const early = broken.run<unknown>(1).catch((e: unknown) => e as Error);
     await expect(broken.ready).rejects.toThrow(/load-fails\.mjs failed to load: init failed/);
-    expect((await early).message).toMatch(/load-fails\.mjs failed to load: init failed/);
+    expect(((await early) as Error).message).toMatch(/load-fails\.mjs failed to load: init failed/);
     await broken.destroy();
     await using piscina = pool();
     await expect(piscina.run(1, { filename: failing })).rejects.toThrow(/load-fails\.mjs failed to load: init failed/);
