@@ -11,6 +11,8 @@ export type TriplexErrorCode =
   | 'ERR_NOT_CLONEABLE'
   /** The user's `equals` threw or returned a non-boolean while comparing a task's replicas. */
   | 'ERR_EQUALS'
+  /** A core's worker thread could not start (invalid execArgv, resourceLimits, ...): the pool cannot run any task. */
+  | 'ERR_WORKER_START'
   /** A failure inside triplex itself while handling a task; the task is settled with it rather than lost. */
   | 'ERR_INTERNAL';
 

@@ -1,4 +1,4 @@
-export { Triplex, type RunOptions, type CoreInfo, type ThreadInfo, type Movable } from './pool/triplex.js';
+export { Triplex, type RunOptions, type CoreInfo, type ThreadInfo, type Movable, type AbortSignalAny } from './pool/triplex.js';
 export type { PoolHistogram, TimingSummary } from './pool/surface.js';
 export type { PiscinaCompatOptions } from './pool/compat-options.js';
 export { typedTasks, type TypedRun, type TaskName, type TaskInput, type TaskOutput } from './pool/typed.js';

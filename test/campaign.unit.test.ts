@@ -245,7 +245,7 @@ describe('CLI arguments', () => {
       [['--task', 'x.mjs', '--inputs', '[1,'], '--inputs'],
       [['--task', 'x.mjs', '--inputs', '{"a":'], '--inputs'],
       [['--task', 'x.mjs', '--inputs', 'no-such-file.json'], '--inputs'],
-      [['--inputs', '[1]'], '--task'],
+      [['--task', '', '--inputs', '[1]'], '--task'],
     ] as [string[], string][]) {
       const error = typed(() => parseCampaignArgs(argv));
       expect(error.code, argv.join(' ')).toBe('ERR_INVALID_OPTION');
@@ -254,6 +254,9 @@ describe('CLI arguments', () => {
     // An unknown flag is a usage error (exit status 2), naming the flag.
     const usage = expect.objectContaining({ name: 'UsageError', message: expect.stringContaining("'--bogus'") });
     expect(() => parseCampaignArgs([...base, '--bogus'])).toThrow(usage);
+    // So is a missing argument, naming what is missing.
+    expect(() => parseCampaignArgs(['--inputs', '[1]'])).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringContaining('--task') }));
+    expect(() => parseCampaignArgs(['--task', 'x.mjs'])).toThrow(expect.objectContaining({ name: 'UsageError', message: expect.stringContaining('--inputs') }));
   });
 
   it('--inputs takes inline JSON: an array is the list of inputs, any other value is one input', () => {

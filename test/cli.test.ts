@@ -48,6 +48,44 @@ describe('triplex CLI', () => {
       expect(missing.status).toBe(2);
       expect(oneLine(missing.stderr)).toMatch(new RegExp(`^triplex ${command}: expects one`));
     }
+    const bare = triplex([]);
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toContain('Usage: triplex <command>');
+    expect(oneLine(triplex(['campaign']).stderr)).toMatch(/^triplex campaign: expects --task/);
+    expect(triplex(['campaign']).status).toBe(2);
+    const noInputs = triplex(['campaign', '--task', TASKS]);
+    expect(noInputs.status).toBe(2);
+    expect(oneLine(noInputs.stderr)).toMatch(/^triplex campaign: expects --inputs/);
+  });
+
+  it('audit: a file whose every line is malformed says so, exit status 1', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'triplex-cli-'));
+    try {
+      const garbage = path.join(dir, 'garbage.jsonl');
+      writeFileSync(garbage, 'garbage\n{"x":1}\n');
+      const run = triplex(['audit', garbage]);
+      expect(run.status).toBe(1);
+      expect(oneLine(run.stderr)).toContain('has no audit line: all 2 line(s) are malformed (line 1:');
+      expect(run.stdout).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sim: a report path that cannot be written fails before the simulation, and no directory is created', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'triplex-sim-'));
+    try {
+      for (const flag of ['--html', '--json']) {
+        const out = path.join(dir, 'missing', 'report');
+        const run = triplex(['sim', 'slow-core', flag, out]);
+        expect(run.status).toBe(1);
+        expect(oneLine(run.stderr)).toContain(`Option "${flag}" must be a path that can be written (ENOENT`);
+        expect(run.stdout).toBe('');
+        expect(existsSync(path.join(dir, 'missing'))).toBe(false);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('audit: an empty file says so; a missing one is a usage error', () => {

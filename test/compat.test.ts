@@ -70,6 +70,27 @@ describe('piscina README examples', () => {
     await expect(piscina.run(1, { name: 'sleep', signal: before.signal })).rejects.toMatchObject({ name: 'AbortError', cause: 'early' });
   });
 
+  it('signal and transferList accept null (piscina’s defaults); an EventEmitter or EventTarget signal aborts as piscina’s do', async () => {
+    await using piscina = pool();
+    expect(await piscina.run({ a: 1, b: 2 }, { signal: null, transferList: null })).toBe(3);
+    const { EventEmitter } = await import('node:events');
+    const emitter = new EventEmitter();
+    const byEmitter = piscina.run(5_000, { name: 'sleep', signal: emitter }).catch((e: unknown) => e);
+    setTimeout(() => emitter.emit('abort'), 50);
+    expect(await byEmitter).toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED' });
+    expect(emitter.listenerCount('abort')).toBe(0);
+    const target = Object.assign(new EventTarget(), { aborted: false, reason: 'stop' });
+    const byTarget = piscina.run(5_000, { name: 'sleep', signal: target }).catch((e: unknown) => e);
+    setTimeout(() => {
+      target.aborted = true;
+      target.dispatchEvent(new Event('abort'));
+    }, 50);
+    expect(await byTarget).toMatchObject({ name: 'AbortError', cause: 'stop' });
+    const early = Object.assign(new EventTarget(), { aborted: true, reason: 'early' });
+    await expect(piscina.run(1, { name: 'sleep', signal: early })).rejects.toMatchObject({ cause: 'early' });
+    await expect(piscina.run(1, { signal: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', data: { option: 'signal' } });
+  });
+
   it("backpressure: maxQueue 'auto', queueSize, needsDrain and the 'drain' event", async () => {
     await using piscina = pool({ maxQueue: 'auto' });
     expect(piscina.resolvedOptions.maxQueue).toBe(9);
@@ -87,20 +108,23 @@ describe('piscina README examples', () => {
     expect(piscina.queueSize).toBe(0);
   });
 
-  it('close() finishes running and queued tasks; close({ force: true }) aborts those not started', async () => {
+  it('close() finishes running and queued tasks; close({ force: true }) aborts those not running', async () => {
     const gentle = pool();
     const all = Array.from({ length: 4 }, () => gentle.run(20, { name: 'sleep' }));
     await gentle.close();
     expect((await Promise.allSettled(all)).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
 
+    // One task slot (3 cores, TMR) and a backlog: the default maxBatch places the queued tasks in the cores' rings
+    // before close() is called, so "placed" must not count as "running".
     const forced = pool();
     await forced.ready;
-    const running = forced.run(100, { name: 'sleep' });
-    await until(() => forced.queueSize === 0, 'the first task to start');
-    const queued = [forced.run(100, { name: 'sleep' }), forced.run(100, { name: 'sleep' })].map((task) => task.catch((e: unknown) => e));
+    const tasks = Array.from({ length: 6 }, () => forced.run(100, { name: 'sleep' }).catch((e: unknown) => e));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(forced.queueSize).toBe(0);
     await forced.close({ force: true });
-    await expect(running).resolves.toBe(100);
-    for (const task of queued) expect(await task).toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED' });
+    const settled = await Promise.all(tasks);
+    expect(settled[0]).toBe(100);
+    for (const error of settled.slice(1)) expect(error).toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED' });
     await expect(forced.close({ force: 'yes' as never })).rejects.toThrow(TypeError);
   });
 
@@ -125,6 +149,66 @@ describe('piscina README examples', () => {
     const { port1 } = new MessageChannel();
     await expect(piscina.run(1, { name: 'byteSum', transferList: [port1] })).rejects.toThrow(/transferList.*port cannot be copied/);
     port1.close();
+  });
+
+  it('a task that returns a moved buffer resolves to the buffer’s value, voted as usual', async () => {
+    await using piscina = pool();
+    const triplexMoved = await piscina.runDetailed('triplex', { name: 'moveBack' });
+    expect(triplexMoved.value).toEqual(new Uint8Array([1, 2, 3]));
+    expect(triplexMoved.replicas.filter((r) => r.ok).length).toBeGreaterThanOrEqual(2);
+    expect(await piscina.run('piscina', { name: 'moveBack' })).toEqual(new Uint8Array([1, 2, 3]));
+    const buffer = await piscina.run('piscina-buffer', { name: 'moveBack' });
+    expect(buffer).toBeInstanceOf(ArrayBuffer);
+    expect([...new Uint8Array(buffer as ArrayBuffer)]).toEqual([1, 2, 3]);
+  });
+
+  it('a worker that cannot start rejects ready, pending and later runs with ERR_WORKER_START, without re-placing replicas', async () => {
+    for (const options of [{ execArgv: ['--title=x'] }, { resourceLimits: { stackSizeMb: 1e9 } }]) {
+      const piscina = pool(options);
+      const pending = piscina.run({ a: 1, b: 2 }).catch((e: unknown) => e);
+      const ready = await piscina.ready.catch((e: unknown) => e);
+      expect(ready).toMatchObject({ code: 'ERR_WORKER_START' });
+      expect(await pending).toBe(ready);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(piscina.stats.replicas).toBeLessThanOrEqual(3);
+      await expect(piscina.run({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_WORKER_START' });
+      await piscina.destroy();
+    }
+  });
+
+  it('resourceLimits fields are validated, naming the field and the value', () => {
+    const cases: [unknown, ErrorConstructor][] = [['x', TypeError], [-5, RangeError], [Number.POSITIVE_INFINITY, RangeError]];
+    for (const [value, type] of cases) {
+      const error = thrown(() => pool({ resourceLimits: { maxOldGenerationSizeMb: value as number } }));
+      expect(error).toBeInstanceOf(type);
+      expect(error.code).toBe('ERR_INVALID_OPTION');
+      expect(error.message).toContain('resourceLimits.maxOldGenerationSizeMb');
+      expect(error.message).toContain(String(value));
+    }
+    expect(thrown(() => pool({ resourceLimits: { maxOldGenMb: 5 } as never })).message).toContain('resourceLimits.maxOldGenMb');
+  });
+
+  it('a task module that throws at load is named in the rejection, for the pool’s module and a per-run one', async () => {
+    const failing = fileURLToPath(new URL('./fixtures/load-fails.mjs', import.meta.url));
+    const broken = pool({ filename: failing });
+    const early = broken.run<unknown>(1).catch((e: unknown) => e as Error);
+    await expect(broken.ready).rejects.toThrow(/load-fails\.mjs failed to load: init failed/);
+    expect(((await early) as Error).message).toMatch(/load-fails\.mjs failed to load: init failed/);
+    await broken.destroy();
+    await using piscina = pool();
+    await expect(piscina.run(1, { filename: failing })).rejects.toThrow(/load-fails\.mjs failed to load: init failed/);
+  });
+
+  it('a transferList task refused with ERR_QUEUE_FULL leaves the caller’s buffer attached', async () => {
+    await using piscina = pool({ maxQueue: 0 });
+    await piscina.ready;
+    const running = piscina.run(100, { name: 'sleep' });
+    const bytes = new Uint8Array([1, 2, 3]);
+    await expect(piscina.run(bytes, { name: 'byteSum', transferList: [bytes.buffer] })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    expect(bytes.byteLength).toBe(3);
+    await expect(piscina.run(Triplex.move(bytes), { name: 'byteSum' })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    expect([...bytes]).toEqual([1, 2, 3]);
+    await running;
   });
 
   it('per-run filename loads another module in the workers (CommonJS too) and votes as usual', async () => {
@@ -177,6 +261,16 @@ describe('piscina constructor options', () => {
     expect(await piscina.run(null, { name: 'identity' })).toEqual({ typed: true, internalHidden: true });
     expect(await piscina.run(null, { name: 'statics' })).toEqual({ isWorkerThread: true, workerData: { tenant: 'acme', limits: [1, 2] } });
     expect(Triplex.isWorkerThread).toBe(false);
+  });
+
+  it('piscina’s own workerData inside a task is the user’s data, identical on every core', async () => {
+    const data = { tenant: 'acme' };
+    // DMR: the first two replicas must agree for an uncorrected answer, so each core's view is checked.
+    await using piscina = pool({ workerData: data, redundancy: 'dmr', cores: 2 });
+    const detailed = await piscina.runDetailed(null, { name: 'piscinaWorkerData' });
+    expect(detailed.value).toEqual({ required: data, getter: data, imported: data });
+    expect(detailed.replicas.map((r) => r.ok)).toEqual([true, true]);
+    expect(detailed.corrected).toBe(false);
   });
 
   it('workerData is the user’s: an audit log names it but does not copy it (it may hold secrets, or BigInts JSON cannot)', async () => {

@@ -58,7 +58,7 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
       settled = true;
       done(value);
     };
-    const task = new TaskRun(i, 'square', serialize(i), options.k, true, (result) => once({ ok: true, result: result as DetailedResult<number> }), (error) => once({ ok: false, error }), undefined);
+    const task = new TaskRun(i, 'square', serialize(i), options.k, true, (result) => once({ ok: true, result: result as DetailedResult<number> }), (error) => once({ ok: false, error }));
     scheduler.submit(task);
   })));
   // Let late replicas land so their charges are counted.

@@ -1,7 +1,7 @@
 /** `triplex campaign` arguments → campaign options. Pure (apart from reading --inputs files), so it is unit-tested. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseCommandArgs } from './usage.js';
+import { parseCommandArgs, UsageError } from './usage.js';
 import { invalidOption } from '../errors.js';
 import { FaultInjector } from '../inject/injector.js';
 import type { TriplexOptions } from '../pool/options.js';
@@ -123,7 +123,7 @@ function when(flag: string, text: string): { core: number; at: number; unit: 'ta
 
 /** Inline JSON first (an array is the list of inputs, any other value one input), else a file holding JSON. */
 function readInputs(text: string | undefined): unknown[] {
-  if (text === undefined) throw invalidOption('--inputs', 'inline JSON or a file holding JSON', text, 'type');
+  if (text === undefined) throw new UsageError('campaign', 'expects --inputs JSON|FILE');
   const inline = parseJson(text);
   if (inline.ok) return asInputs(inline.value);
   // Text that starts like JSON was meant as JSON: say what is wrong with it rather than "no such file".
@@ -159,7 +159,9 @@ export function parseCampaignArgs(argv: string[]): CampaignArgs {
   const help = values.help === true;
   if (help) return { help } as CampaignArgs;
   const task = str('task');
-  if (task === undefined || task.length === 0) throw invalidOption('--task', 'FILE[#EXPORT]', task, 'type');
+  // A missing argument is a usage error (exit status 2); a wrong one is an invalid option.
+  if (task === undefined) throw new UsageError('campaign', 'expects --task FILE[#EXPORT]');
+  if (task.length === 0) throw invalidOption('--task', 'FILE[#EXPORT]', task, 'type');
   const hash = task.lastIndexOf('#');
   const moduleFile = path.resolve(hash < 0 ? task : task.slice(0, hash));
   const name = hash < 0 ? 'default' : task.slice(hash + 1);

@@ -101,12 +101,26 @@ export function resolveMaxQueue(value: unknown, cores: number): unknown {
   return value === 'auto' ? cores * cores : value;
 }
 
+const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+/** Node's Worker resourceLimits, checked here: a value Node refuses would otherwise fail every core's start. */
+function resourceLimits(given: unknown): ResourceLimits {
+  if (!isObject(given)) throw invalidOption('resourceLimits', 'an object of V8 heap limits', given, 'type');
+  const limits: Record<string, number> = {};
+  for (const [key, value] of Object.entries(given)) {
+    const name = `resourceLimits.${key}`;
+    if (!(LIMIT_KEYS as readonly string[]).includes(key)) throw invalidOption(name, `one of ${LIMIT_KEYS.join(', ')}`, value, 'range');
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || Number.isNaN(value)) throw invalidOption(name, 'a number of megabytes', value, 'type');
+    if (!Number.isFinite(value) || value <= 0) throw invalidOption(name, 'a finite number of megabytes > 0', value, 'range');
+    limits[key] = value;
+  }
+  return limits;
+}
+
 function workerOptions(options: Record<string, unknown>): CoreWorkerOptions {
   const worker: CoreWorkerOptions = {};
-  if (options.resourceLimits !== undefined) {
-    if (!isObject(options.resourceLimits)) throw invalidOption('resourceLimits', 'an object of V8 heap limits', options.resourceLimits, 'type');
-    worker.resourceLimits = { ...(options.resourceLimits as ResourceLimits) };
-  }
+  if (options.resourceLimits !== undefined) worker.resourceLimits = resourceLimits(options.resourceLimits);
   const env = options.env;
   if (env !== undefined) {
     if (typeof env !== 'symbol' && !isObject(env)) throw invalidOption('env', 'an object or worker_threads.SHARE_ENV', env, 'type');

@@ -194,14 +194,21 @@ export class Lanes {
     this.events.settled(lane.core);
   }
 
-  /** Terminates the replica's worker if it is the one running now; true if it did. */
-  terminateIfRunning(replica: ReplicaRecord, reason: 'abort'): boolean {
+  /**
+   * Whether the replica is the one its core's worker runs now (replicas queued behind it in the
+   * worker's ring, or waiting in an outbox, are not): the worker counts the replicas it starts.
+   */
+  isRunning(replica: ReplicaRecord): boolean {
     const lane = this.lanes.get(replica.core)!;
     const head = lane.inflight[0];
-    if (head === undefined) return false;
-    const seq = lane.core.startedCount();
-    if (head.replicas[seq - lane.accounted - 1] !== replica) return false;
-    return this.terminate(lane, seq, reason);
+    return head !== undefined && head.replicas[lane.core.startedCount() - lane.accounted - 1] === replica;
+  }
+
+  /** Terminates the replica's worker if it is the one running now; true if it did. */
+  terminateIfRunning(replica: ReplicaRecord, reason: 'abort'): boolean {
+    if (!this.isRunning(replica)) return false;
+    const lane = this.lanes.get(replica.core)!;
+    return this.terminate(lane, lane.core.startedCount(), reason);
   }
 
   /** Terminates the worker running replica number `seq`, once: a second reason for the same kill changes nothing. */

@@ -9,34 +9,30 @@ import type { TransferListItem } from 'node:worker_threads';
 import { invalidOption, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
 import { taskAddress } from '../worker/address.js';
+import { isMovable, TRANSFERABLE, VALUE, type Movable } from '../util/movable.js';
 
 export interface RunOptions {
   /** Export of the task module to run. @default the pool's `name` option, else 'default' */
   name?: string;
   /** What the replicas' cores are judged on (attribution per core and kind). @default the task name */
   kind?: string;
-  /** Aborts the task, queued or running (running replicas are terminated). Rejects with an AbortError. */
-  signal?: AbortSignal;
   /**
-   * Buffers whose ownership passes to the pool: they are detached from the caller once the input
-   * is captured (every replica gets its own copy of those bytes).
+   * Aborts the task, queued or running (running replicas are terminated). Rejects with an AbortError.
+   * As with piscina: an AbortSignal, any object with `addEventListener` and `aborted`, or an EventEmitter emitting 'abort'; null is none.
    */
-  transferList?: readonly TransferListItem[];
+  signal?: AbortSignalAny | null;
+  /**
+   * Buffers whose ownership passes to the pool: they are detached from the caller once the task
+   * is accepted (every replica gets its own copy of those bytes; a refused task leaves them attached).
+   */
+  transferList?: readonly TransferListItem[] | null;
   /** Another task module for this run (path or file: URL): workers load it on first use; replicas are voted as usual. */
   filename?: string | URL;
 }
 
 const RUN_KEYS = ['name', 'kind', 'signal', 'transferList', 'filename'];
 
-/** The same symbols as piscina's move(), so a value moved with either works with both. */
-const TRANSFERABLE = Symbol.for('Piscina.transferable');
-const VALUE = Symbol.for('Piscina.valueOf');
-
-/** A value whose buffer moves to the pool (see Triplex.move). */
-export interface Movable<T = unknown> {
-  readonly [TRANSFERABLE]: ArrayBuffer;
-  readonly [VALUE]: T;
-}
+export type { Movable };
 
 /** piscina's move(): run(move(buffer)) passes the buffer's ownership to the pool, as a transferList would. */
 export function move<T extends ArrayBuffer | ArrayBufferView>(value: T): Movable<T> {
@@ -45,10 +41,25 @@ export function move<T extends ArrayBuffer | ArrayBufferView>(value: T): Movable
   return { [TRANSFERABLE]: buffer, [VALUE]: value };
 }
 
+/** piscina's AbortSignalAny: a DOM-style signal, or an EventEmitter that emits 'abort'. */
+export type AbortSignalAny =
+  | { readonly aborted?: boolean; readonly reason?: unknown; addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+      removeEventListener?(type: 'abort', listener: () => void): void }
+  | { readonly aborted?: boolean; readonly reason?: unknown; once(event: 'abort', listener: () => void): unknown;
+      removeListener?(event: 'abort', listener: () => void): unknown };
+
+/** The run's signal, whichever shape it was given in. */
+export interface RunSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  /** Calls `listener` once on abort; returns what removes it. */
+  onAbort(listener: () => void): () => void;
+}
+
 export interface ResolvedRun {
   name: string;
   kind: string | undefined;
-  signal: AbortSignal | undefined;
+  signal: RunSignal | undefined;
   /** The worker-side task address when the run names another module. */
   address: string | undefined;
   transfer: ArrayBuffer[];
@@ -71,8 +82,7 @@ export function resolveRunOptions(options: unknown, defaultName: string, poolMod
   }
   const name = given.name ?? defaultName;
   if (typeof name !== 'string') throw invalidOption('name', 'a string (an export of the task module)', name, 'type');
-  const signal = given.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('signal', 'an AbortSignal', signal, 'type');
+  const signal = runSignal(given.signal);
   const moduleUrl = given.filename === undefined || given.filename === null ? undefined : resolveModuleUrl(given.filename);
   return {
     name,
@@ -83,8 +93,35 @@ export function resolveRunOptions(options: unknown, defaultName: string, poolMod
   };
 }
 
+/** piscina's signal shapes (its onabort()): addEventListener first, else an EventEmitter's once('abort'). */
+function runSignal(given: unknown): RunSignal | undefined {
+  if (given === undefined || given === null) return undefined;
+  const signal = given as Record<string, unknown>;
+  if (typeof given !== 'object' || !(typeof signal.addEventListener === 'function' || typeof signal.once === 'function')) {
+    throw invalidOption('signal', "an AbortSignal, an object with addEventListener('abort'), or an EventEmitter emitting 'abort'", given, 'type');
+  }
+  type Method = (...args: unknown[]) => unknown;
+  const target = given as { addEventListener?: Method; removeEventListener?: Method; once?: Method; removeListener?: Method };
+  return {
+    get aborted() {
+      return signal.aborted === true;
+    },
+    get reason() {
+      return signal.reason;
+    },
+    onAbort(listener) {
+      if (typeof target.addEventListener === 'function') {
+        target.addEventListener.call(given, 'abort', listener, { once: true });
+        return () => target.removeEventListener?.call(given, 'abort', listener);
+      }
+      target.once!.call(given, 'abort', listener);
+      return () => target.removeListener?.call(given, 'abort', listener);
+    },
+  };
+}
+
 function transferables(list: unknown): ArrayBuffer[] {
-  if (list === undefined) return [];
+  if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw invalidOption('transferList', 'an array of ArrayBuffers', list, 'type');
   return list.map((item: unknown) => {
     const buffer = ArrayBuffer.isView(item) ? item.buffer : item;
@@ -96,31 +133,30 @@ function transferables(list: unknown): ArrayBuffer[] {
 
 /** Unwraps a value passed through move() (ours or piscina's). */
 export function unwrapMovable(input: unknown): { input: unknown; transfer: ArrayBuffer | undefined } {
-  if (typeof input === 'object' && input !== null && TRANSFERABLE in input && VALUE in input) {
-    const movable = input as Movable;
-    return { input: movable[VALUE], transfer: movable[TRANSFERABLE] };
-  }
+  if (isMovable(input)) return { input: input[VALUE], transfer: input[TRANSFERABLE] };
   return { input, transfer: undefined };
 }
 
-/**
- * Serializes the input once for all replicas, then detaches the buffers the caller handed over:
- * after run() returns they belong to the pool, as with piscina.
- */
-export function captureInput(input: unknown, name: string, transfer: readonly ArrayBuffer[]): Uint8Array {
+/** Serializes the input once for all replicas (every core gets identical bytes). */
+export function captureInput(input: unknown, name: string): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = serialize(input);
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name });
   }
-  if (transfer.length > 0) {
-    try {
-      structuredClone(transfer, { transfer: [...new Set(transfer)] });
-    } catch (error) {
-      throw new TriplexError('ERR_NOT_CLONEABLE', `The transferList of task "${name}" cannot be transferred: ${(error as Error).message}`, { name });
-    }
-  }
   return compactInput(bytes);
 }
 
+/**
+ * Detaches the buffers the caller handed over, once the pool accepted the task: from then on they
+ * belong to the pool, as with piscina (a task refused at submission leaves them to the caller).
+ */
+export function detachTransferred(transfer: readonly ArrayBuffer[], name: string): void {
+  if (transfer.length === 0) return;
+  try {
+    structuredClone(transfer, { transfer: [...new Set(transfer)] });
+  } catch (error) {
+    throw new TriplexError('ERR_NOT_CLONEABLE', `The transferList of task "${name}" cannot be transferred: ${(error as Error).message}`, { name });
+  }
+}

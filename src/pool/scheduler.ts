@@ -327,7 +327,7 @@ export class Scheduler {
     task.settled = true;
     task.wanted = 0;
     this.running.delete(task);
-    if (task.signal !== undefined && task.onAbort !== undefined) task.signal.removeEventListener('abort', task.onAbort);
+    task.offAbort?.();
     this.onSettled(task);
     if (this.events.has('task-settled')) {
       const now = performance.now();
@@ -350,11 +350,16 @@ export class Scheduler {
     if (this.events.has('task-failed')) this.events.emit('task-failed', { taskId: task.id, taskName: task.name, error });
   }
 
+  /** Whether one of the task's replicas is running in a worker now (placed replicas may still wait in a core's ring). */
+  hasRunningReplica(task: TaskRun): boolean {
+    return task.replicas.some((replica) => replica.status === 'running' && this.lanes.isRunning(replica));
+  }
+
   /** User abort: queued tasks leave the queue; running replicas are terminated (no core is charged). */
-  abort(task: TaskRun, reason: unknown): void {
+  abort(task: TaskRun, reason: unknown, when?: string): void {
     if (task.settled) return;
     this.events.hold(() => {
-      this.fail(task, abortError(task, reason));
+      this.fail(task, abortError(task, reason, when));
       // A replica still queued behind others in its core's batch runs on and is ignored.
       for (const replica of task.replicas) {
         if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');
@@ -364,13 +369,20 @@ export class Scheduler {
 
   /** Rejects everything pending with ERR_DESTROYED. */
   destroy(): void {
-    this.events.hold(() => this.rejectAll());
+    const destroyed = (task: TaskRun): Error =>
+      new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id });
+    this.events.hold(() => this.rejectAll(destroyed));
   }
 
-  private rejectAll(): void {
+  /** The pool cannot serve (its workers did not start): everything pending rejects with `error`, nothing is placed again. */
+  halt(error: Error): void {
+    this.events.hold(() => this.rejectAll(() => error));
+  }
+
+  private rejectAll(errorFor: (task: TaskRun) => Error): void {
     this.destroyed = true;
     const pending = [...this.running];
-    for (const task of pending) this.fail(task, new TriplexError('ERR_DESTROYED', `The pool was destroyed before task "${task.name}" (#${task.id}) settled`, { taskId: task.id }));
+    for (const task of pending) this.fail(task, errorFor(task));
     this.lanes.close();
     this.queue.length = 0;
     this.head = 0;

@@ -68,7 +68,8 @@ export class TaskRun {
   disagreed = false;
   /** Why extra replicas were asked for, until they are placed (for the retry event). */
   retryReason: 'tie-break' | 're-execution' | undefined;
-  onAbort: (() => void) | undefined;
+  /** Removes the task's abort listener from its run's signal (set when it has one). */
+  offAbort: (() => void) | undefined;
   readonly submittedAt = performance.now();
   /** What the worker is asked to run when it is not `name` in the pool's module (a run() with its own filename). */
   address: string | undefined;
@@ -88,7 +89,6 @@ export class TaskRun {
     readonly detailed: boolean,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: Error) => void,
-    readonly signal: AbortSignal | undefined,
   ) {
     this.wanted = k;
   }

@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { createBinding } from '../binding/index.js';
 import type { BindingPolicy } from '../binding/types.js';
 import { Core } from '../cores/core.js';
-import { invalidOption, TriplexError } from '../errors.js';
+import { invalidOption, isTriplexError, TriplexError } from '../errors.js';
 import { CoreHealth } from '../health/core-health.js';
 import type { HealthSnapshot } from '../health/types.js';
 import { systemClock } from '../util/clock.js';
@@ -18,12 +18,13 @@ import { TaskRun, type DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
 import { Operations } from '../ops/operations.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
-import { captureInput, move, resolveRunOptions, unwrapMovable, type Movable, type ResolvedRun, type RunOptions } from './run-options.js';
+import { captureInput, detachTransferred, move, resolveRunOptions, unwrapMovable } from './run-options.js';
+import type { AbortSignalAny, Movable, ResolvedRun, RunOptions } from './run-options.js';
 import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
 import { isWorkerThread } from '../worker.js';
 import * as threads from 'node:worker_threads';
 
-export type { RunOptions, Movable };
+export type { AbortSignalAny, RunOptions, Movable };
 
 /** piscina's `threads`, for a voted pool: one entry per core's worker thread. */
 export interface ThreadInfo {
@@ -116,8 +117,19 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   }
 
   private async startCores(): Promise<void> {
+    try {
+      await this.startEnabledCores();
+    } catch (error) {
+      // Every pending and later task rejects with the start error: none waits on cores that cannot serve.
+      this.startError = isTriplexError(error) ? error : workerStartError(error);
+      this.scheduler.halt(this.startError);
+      throw this.startError;
+    }
+  }
+
+  private async startEnabledCores(): Promise<void> {
     const enabled = this.coreList.filter((core) => core.enabled);
-    const hellos = await Promise.all(enabled.map((core) => core.start()));
+    const hellos = await Promise.all(enabled.map((core) => core.start().catch((error: unknown) => Promise.reject(workerStartError(error, core)))));
     const exports = new Set<string>();
     for (const [i, hello] of hellos.entries()) {
       const core = enabled[i]!;
@@ -180,18 +192,25 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     let bytes: Uint8Array;
     try {
       // Serialized once for all replicas: cloneability is checked here, and every core gets identical bytes.
-      bytes = captureInput(input, name, transfer === undefined ? run.transfer : [...run.transfer, transfer]);
+      bytes = captureInput(input, name);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
       const task = this.createTask(id, run, bytes, detailed, resolve, reject);
-      if (signal !== undefined) {
-        task.onAbort = () => this.scheduler.abort(task, signal.reason);
-        signal.addEventListener('abort', task.onAbort, { once: true });
-      }
+      if (signal !== undefined) task.offAbort = signal.onAbort(() => this.scheduler.abort(task, signal.reason));
       this.scheduler.submit(task);
+      if (!task.settled) this.takeOwnership(task, transfer === undefined ? run.transfer : [...run.transfer, transfer]);
     });
+  }
+
+  /** The caller's transferred buffers are detached only once the task is accepted (a full queue leaves them intact). */
+  private takeOwnership(task: TaskRun, transfer: readonly ArrayBuffer[]): void {
+    try {
+      detachTransferred(transfer, task.name);
+    } catch (error) {
+      this.scheduler.fail(task, error as Error);
+    }
   }
 
   /** A task the pool surface (close, drain, timing) follows until it settles. */
@@ -203,7 +222,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ): TaskRun {
-    const task = new TaskRun(id, run.name, bytes, this.options.k, detailed, resolve, reject, run.signal);
+    const task = new TaskRun(id, run.name, bytes, this.options.k, detailed, resolve, reject);
     task.address = run.address;
     task.kind = run.kind ?? run.name;
     task.seed = this.journal.seed();
@@ -289,16 +308,18 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /**
    * Lets running and queued tasks finish (at most `closeTimeout` ms, then destroys), then stops
-   * every worker. New run() calls reject. `force`: tasks not started yet reject with an AbortError.
+   * every worker. New run() calls reject. `force`: tasks with no replica running in a worker (queued,
+   * or placed in a core's ring) reject with an AbortError.
    */
   close(options: { force?: boolean } = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) return Promise.reject(invalidOption('close options', 'an object { force? }', options, 'type'));
     if (options.force !== undefined && typeof options.force !== 'boolean') return Promise.reject(invalidOption('force', 'a boolean', options.force, 'type'));
     if (this.closing !== undefined) return this.closing;
     if (options.force === true) {
+      // Placed is not running: under backlog a core's ring holds replicas its worker has not started yet.
       for (const task of [...this.surface.tasks]) {
-        if (task.started) continue;
-        this.scheduler.fail(task, abortError(task, new Error('close({ force: true })'), 'was not started: the pool is closed'));
+        if (this.scheduler.hasRunningReplica(task)) continue;
+        this.scheduler.abort(task, new Error('close({ force: true })'), 'was not running: the pool is closed');
       }
     }
     const timeout = this.options.compat.closeTimeout;
@@ -428,4 +449,13 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     return this.ops.verify(options);
   }
   // ── end Operations ──
+}
+
+/** ERR_WORKER_START: a core's worker thread could not start (Node refused its options, or it died while starting). */
+function workerStartError(error: unknown, core?: Core): TriplexError {
+  const message = error instanceof Error ? error.message : String(error);
+  const nodeCode = (error as { code?: unknown } | null)?.code;
+  const who = core === undefined ? 'A core' : `Core ${core.id}`;
+  const data = { core: core?.id, cause: typeof nodeCode === 'string' ? nodeCode : undefined };
+  return new TriplexError('ERR_WORKER_START', `${who}'s worker thread could not start: ${message}`, data, { cause: error });
 }

@@ -41,7 +41,24 @@ export function takeWorkerData(): CoreWorkerData {
   if (!(INTERNAL in wrapped)) return wrapped; // started by an older main thread: nothing to hide
   threads.workerData = wrapped.user;
   syncBuiltinESMExports(); // `import { workerData } from 'node:worker_threads'` reads the user's too
+  hideFromPiscina(wrapped);
   return wrapped[INTERNAL];
+}
+
+/**
+ * piscina's worker copied the wrapped data into its common state at load (its `workerData` getter
+ * and the `workerData` export read it there); its index module, if already loaded, kept a copy too.
+ * Both are set to the user's data, so `require('piscina').workerData` matches every core.
+ */
+function hideFromPiscina(wrapped: WrappedWorkerData): void {
+  const cache = createRequire(import.meta.url).cache;
+  for (const module of Object.values(cache)) {
+    const exported = module?.exports as Record<string, unknown> | undefined;
+    if (exported === undefined || exported === null || typeof exported !== 'object') continue;
+    const common = exported.commonState as { workerData?: unknown } | undefined;
+    if (common?.workerData === wrapped) common.workerData = wrapped.user;
+    if (exported.workerData === wrapped) exported.workerData = wrapped.user;
+  }
 }
 
 /** Publishes this thread's core identity for `triplex/worker`. */

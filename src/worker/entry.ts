@@ -18,6 +18,7 @@ import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
 import { publishIdentity, takeWorkerData } from './context.js';
 import { moduleTasks, type TaskFn } from './modules.js';
 import { parseTaskAddress } from './address.js';
+import { movedValue } from '../util/movable.js';
 
 // Tasks see the user's workerData only (identical on every core); triplex's part is taken here.
 const data: CoreWorkerData = takeWorkerData();
@@ -80,7 +81,8 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     table = address.moduleUrl === undefined ? await loadTasks() : await moduleTasks(address.moduleUrl);
   } catch (error) {
     // A module that fails to load fails every replica alike: an error outcome, not a crash.
-    return replyToError(Object.assign(new Error(`The task module failed to load: ${(error as Error).message}`), { code: 'ERR_TASK_NOT_FOUND' }), 0, undefined);
+    const failed = new Error(`The task module ${address.moduleUrl ?? data.moduleUrl} failed to load: ${(error as Error).message}`);
+    return replyToError(Object.assign(failed, { code: 'ERR_TASK_NOT_FOUND' }), 0, undefined);
   }
   const fn = table[address.name];
   const start = performance.now();
@@ -104,6 +106,8 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   try {
     value = runDeterministic(request.det, () => fn(input));
     if (value instanceof Promise) value = await value;
+    // A task may return move(buffer), as with piscina: the caller gets (and the vote compares) the buffer's value.
+    value = movedValue(value);
   } catch (error) {
     return replyToError(error, performance.now() - start, flips);
   }

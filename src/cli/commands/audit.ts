@@ -74,6 +74,12 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const parsed = parseAuditLog(text);
+  if (parsed.lines.length === 0) {
+    const first = parsed.malformed[0];
+    const why = first === undefined ? '' : ` (line ${first.line}: ${first.message})`;
+    console.error(`triplex audit: ${file} has no audit line: all ${parsed.malformed.length} line(s) are malformed${why}`);
+    return 1;
+  }
   const summary = summarizeAudit(parsed.lines, parsed.malformed);
   if (values.snapshot !== undefined) await writeFile(values.snapshot, `${JSON.stringify(summary.snapshot, null, 2)}\n`);
   if (values.json) console.log(JSON.stringify(summary, null, 2));

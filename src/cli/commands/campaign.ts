@@ -1,7 +1,6 @@
 /** `triplex campaign`: a seeded fault-injection campaign from the command line, with a progress bar and reports. */
-import { closeSync, openSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { invalidOption } from '../../errors.js';
+import { assertWritable } from '../report-path.js';
 import { campaign } from '../../campaign/runner.js';
 import { renderHtml } from '../../campaign/html.js';
 import { formatModels, formatNotes, formatSummary, goldenWarning } from '../../campaign/summary.js';
@@ -65,20 +64,4 @@ export async function run(argv: string[]): Promise<number> {
     bar.done();
     process.off('SIGINT', onSigint);
   }
-}
-
-/** Opens the report file for writing (creating it only for the check), so a bad path fails before the campaign. */
-function assertWritable(flag: string, file: string): void {
-  let existed = true;
-  try {
-    statSync(file);
-  } catch {
-    existed = false;
-  }
-  try {
-    closeSync(openSync(file, 'a'));
-  } catch (error) {
-    throw invalidOption(flag, `a path that can be written (${(error as Error).message})`, file, 'range');
-  }
-  if (!existed) rmSync(file, { force: true });
 }

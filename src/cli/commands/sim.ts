@@ -1,10 +1,10 @@
 /** `triplex sim <scenario.json>`: runs a scenario in the discrete-event simulator. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseCommandArgs, UsageError } from '../usage.js';
 import { invalidOption } from '../../errors.js';
 import { formatTable, loadScenario, renderHtml, runScenario } from '../../sim/index.js';
 import { resolveScenario, shippedScenarios } from '../scenarios.js';
+import { assertWritable } from '../report-path.js';
 
 const usage = (): string => `Usage: triplex sim <scenario.json | NAME> [--html out.html] [--json out.json] [--seed N]
 
@@ -13,11 +13,6 @@ policies, health model and voter on virtual time. Prints one row per run; --html
 self-contained report with charts, --json every metric and series.
 
 Scenarios shipped with the package (by NAME): ${shippedScenarios().join(', ')}`;
-
-function write(file: string, text: string): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  writeFileSync(file, text);
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('sim', {
@@ -38,6 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     if (values.seed.trim() === '' || !Number.isInteger(seed)) throw invalidOption('--seed', 'an integer', values.seed, 'type');
   }
   const scenario = loadScenario(file, seed);
+  // A report that cannot be written must fail now, not after the whole simulation (no directory is created).
+  for (const [flag, out] of [['--json', values.json], ['--html', values.html]] as const) if (out !== undefined) assertWritable(flag, out);
   const wall = performance.now();
   const result = runScenario(scenario, (r, i, total) => {
     const at = r.point === undefined ? '' : ` ${scenario.sweep?.param}=${String(r.point)}`;
@@ -47,11 +44,11 @@ export async function run(argv: string[]): Promise<number> {
   console.log(formatTable(result.results, scenario.sweep?.param));
   console.log(`simulated ${result.results.length} run(s) in ${((performance.now() - wall) / 1000).toFixed(1)} s`);
   if (values.json !== undefined) {
-    write(values.json, `${JSON.stringify(result, null, 1)}\n`);
+    writeFileSync(values.json, `${JSON.stringify(result, null, 1)}\n`);
     console.log(`json: ${values.json}`);
   }
   if (values.html !== undefined) {
-    write(values.html, renderHtml(result));
+    writeFileSync(values.html, renderHtml(result));
     console.log(`html: ${values.html}`);
   }
   return 0;
