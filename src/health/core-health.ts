@@ -71,7 +71,7 @@ export class CoreHealth extends HealthMachine implements IHealth {
     let reason = `charged: ${why}`;
     if (rec.mode === 'probation') reason = this.retire(rec, `fault on probation: ${why}`);
     else if (rec.excluded.size !== 0 && rec.excluded.has(kind)) reason = `charged: ${why} (already excluded from it)`; // a straggler
-    else if (rec.mode === 'active' && ev.stat[s]! >= this.threshold) reason = this.alarm(rec, kind, now, fx, evidence, why);
+    else if (rec.mode === 'active' && ev.stat[s]! >= this.threshold && fleet.standsOut(ev, s)) reason = this.alarm(rec, kind, now, fx, evidence, why);
     this.report(rec, now, fx, reason, evidence, fx.attribution);
     return fx;
   }

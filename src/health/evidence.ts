@@ -20,6 +20,13 @@ export const MEMORY = 10_000;
 const KEEP = 1 - 1 / MEMORY;
 /** A base within this relative distance of the one the charts use keeps the charts' increments. */
 const REBASE = 0.01;
+/**
+ * How far (in standard errors) a core's rate must stand above the other typical cores' before its
+ * chart may disable it. The chart's base is an estimate: early, or on a kind that diverges by
+ * itself, the typical cores can look better than they are by chance, and the chart then alarms on
+ * an ordinary core. One-sided p ≈ 0.0013.
+ */
+const STANDS_OUT_Z = 3;
 
 /** What an event shows of the evidence against a core on one kind. */
 export interface AttributionEvidence {
@@ -150,6 +157,25 @@ export class KindEvidence {
     };
   }
 
+  /**
+   * Whether the core's rate on the stream is significantly above the other typical cores' (a
+   * two-proportion z-test, the core itself left out of the pool): required, beside the chart, to
+   * disable it.
+   */
+  standsOut(rec: CoreKindEvidence, s: number): boolean {
+    const own = rec.typical[s] === 1;
+    const n = rec.n;
+    const f = rec.f[s]!;
+    const others = this.sumN[s]! - (own ? n : 0);
+    const othersF = this.sumF[s]! - (own ? f : 0);
+    if (n <= 0) return false;
+    if (others <= 0) return true; // nobody else to compare with: the chart alone decides
+    const pooled = (f + othersF) / (n + others);
+    const se = Math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / others));
+    const lift = f / n - othersF / others;
+    return se === 0 ? lift > 0 : lift / se >= STANDS_OUT_Z;
+  }
+
   /** Re-select the typical cores on the next replica (a core's evidence was reset). */
   reselect(): void {
     this.sinceSelect = Number.POSITIVE_INFINITY;
@@ -171,7 +197,7 @@ export class KindEvidence {
     const rates = new Float64Array(recs.length);
     for (let s = 0; s < STREAMS.length; s++) {
       for (let i = 0; i < recs.length; i++) rates[i] = recs[i]!.rate(s);
-      const median = rates.slice().sort()[(recs.length - 1) >> 1] ?? 1; // the lower median: of two cores, the better one
+      const median = rates.slice().sort()[recs.length >> 1] ?? 1; // the upper median (fewer than half the cores may be bad)
       let n = 0;
       let f = 0;
       for (let i = 0; i < recs.length; i++) {
