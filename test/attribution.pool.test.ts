@@ -46,14 +46,19 @@ describe('attribution on real pools', () => {
   });
 
   it('a kind diverging on 5 % of executions disables nobody; a deterministic kind in the same pool gets its stuck core disabled', async () => {
-    const p = pool({ cores: 4 });
-    const faults: { kind: string; charged: boolean; statistic: number }[] = [];
-    p.on('fault', (e) => faults.push({ kind: e.taskKind ?? e.taskName, charged: e.charged, statistic: e.attribution?.statistic ?? -1 }));
-    const settled = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => p.run(i, { name: 'flaky' })));
-    expect(settled.filter((s) => s.status === 'fulfilled').length).toBeGreaterThan(350);
-    expect(faults.length).toBeGreaterThan(0); // out-voted replicas were counted as evidence...
-    expect(faults.every((f) => f.charged && f.statistic >= 0)).toBe(true);
-    expect(p.cores.every((c) => c.state !== 'disabled')).toBe(true); // ...and nobody stood out
+    // Three fresh pools: early on, the base rate is estimated from few replicas (one run in about five
+    // disabled a healthy core before a core also had to stand out from the others significantly).
+    for (let trial = 0; trial < 3; trial++) {
+      const p = pool({ cores: 4 });
+      const faults: { kind: string; charged: boolean; statistic: number }[] = [];
+      p.on('fault', (e) => faults.push({ kind: e.taskKind ?? e.taskName, charged: e.charged, statistic: e.attribution?.statistic ?? -1 }));
+      const settled = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => p.run(i, { name: 'flaky' })));
+      expect(settled.filter((s) => s.status === 'fulfilled').length).toBeGreaterThan(350);
+      await until(() => p.cores.every((c) => !c.busy), 'the last replicas');
+      expect(faults.length).toBeGreaterThan(0); // out-voted replicas were counted as evidence...
+      expect(faults.every((f) => f.charged && f.statistic >= 0)).toBe(true);
+      expect(p.cores.every((c) => c.state !== 'disabled')).toBe(true); // ...and nobody stood out
+    }
     const stuck = pool({ cores: 4, faults: new FaultInjector({ seed: 2 }).stuck({ core: 3 }) });
     const disabled = disabledWith(stuck);
     await Promise.allSettled(Array.from({ length: 200 }, (_, i) => stuck.run(i, { name: 'flaky' })));
