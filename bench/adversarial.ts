@@ -57,7 +57,8 @@ async function representations(): Promise<{ disagreements: number; faults: numbe
 }
 
 async function throwingListener(): Promise<{ lost: number; thrown: number }> {
-  const p = new Triplex({ filename: TASKS, cores: 6, faultDomain: 'none', faults: new FaultInjector({ seed: 7 }).stuck({ core: 2 }), health: { falseAlarm: 0 } } as never);
+  const faults = new FaultInjector({ seed: 7 }).stuck({ core: 2 });
+  const p = new Triplex({ filename: TASKS, cores: 6, faultDomain: 'none', faults, health: { falseAlarm: 0 } } as never);
   let thrown = 0;
   p.on('fault', () => {
     thrown++;
