@@ -55,3 +55,10 @@ export function rebuildError(payload: Uint8Array): unknown {
   }
   return thrown;
 }
+
+/** ERR_ABORTED for a task: an AbortError by name, carrying the signal's reason as its cause (Node's convention). */
+export function abortError(task: { id: number; name: string }, reason: unknown, when = 'was aborted'): TriplexError {
+  const error = new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) ${when}`, { taskId: task.id, reason: String(reason) }, { cause: reason });
+  error.name = 'AbortError';
+  return error;
+}

@@ -3,13 +3,16 @@
  * silently ignored (a typo such as `nmae` would otherwise run the default task). Also the
  * piscina-style ownership transfer of the input (`transferList`, `Triplex.move()`).
  */
-import { compactInput } from './input-slab.js';
+import { Slab } from '../util/slab.js';
 import { serialize } from 'node:v8';
 import type { TransferListItem } from 'node:worker_threads';
 import { invalidOption, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
 import { taskAddress } from '../worker/address.js';
 import { isMovable, TRANSFERABLE, VALUE, type Movable } from '../util/movable.js';
+
+/** Queued tasks keep small serialized inputs in shared slabs (util/slab.ts). */
+const inputs = new Slab();
 
 export interface RunOptions {
   /** Export of the task module to run. @default the pool's `name` option, else 'default' */
@@ -145,7 +148,7 @@ export function captureInput(input: unknown, name: string): Uint8Array {
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name });
   }
-  return compactInput(bytes);
+  return inputs.keep(bytes);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import { Lanes } from './lanes.js';
 import type { Stats } from './stats.js';
-import { outcomeOf } from './outcomes.js';
+import { abortError, outcomeOf } from './outcomes.js';
 import { Verdicts } from './verdicts.js';
 import type { DeterminismJournal } from './determinism-options.js';
 import { assignVoteKey } from '../vote/byte-keys.js';
@@ -183,7 +183,7 @@ export class Scheduler {
   private place(task: TaskRun): boolean {
     while (task.wanted > 0) {
       const placement = this.policy.place(
-        { taskId: task.id, taskName: task.kind, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, voters: votersOf(task), group: task.group },
+        { taskId: task.id, taskName: task.kind, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, voters: task.voters(), group: task.group },
         this.cores,
       );
       if (placement.kind === 'wait') return false;
@@ -267,7 +267,7 @@ export class Scheduler {
 
   private onReply(replica: ReplicaRecord, reply: RunReply): void {
     if (this.destroyed) return;
-    assignVoteKey(reply, earlierReplies(replica.task));
+    assignVoteKey(reply, replica.task.replies());
     replica.reply = reply;
     replica.status = reply.ok ? 'value' : 'error';
     if (replica.injections !== undefined) this.noteInjections(replica.injections, reply);
@@ -389,30 +389,4 @@ export class Scheduler {
     this.retries.length = 0;
     this.running.clear();
   }
-}
-
-function earlierReplies(task: TaskRun): RunReply[] {
-  const replies: RunReply[] = [];
-  for (const replica of task.finished) if (replica.reply !== undefined) replies.push(replica.reply);
-  return replies;
-}
-
-/** ERR_ABORTED for a task: an AbortError by name, carrying the signal's reason as its cause (Node's convention). */
-export function abortError(task: { id: number; name: string }, reason: unknown, when = 'was aborted'): TriplexError {
-  const error = new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) ${when}`, { taskId: task.id, reason: String(reason) }, { cause: reason });
-  error.name = 'AbortError';
-  return error;
-}
-
-/**
- * Cores whose replica of the task votes (running, or answered): their fault domains are taken.
- * Undefined (the policy then takes every used core's domain) while no replica crashed, hung or was lost.
- */
-function votersOf(task: TaskRun): number[] | undefined {
-  if (task.replicas.every(votes)) return undefined;
-  return task.replicas.filter(votes).map((replica) => replica.core.id);
-}
-
-function votes(replica: ReplicaRecord): boolean {
-  return replica.status === 'running' || replica.status === 'value' || replica.status === 'error';
 }

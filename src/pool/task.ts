@@ -97,6 +97,22 @@ export class TaskRun {
     return this.replicas.length > 0;
   }
 
+  /** The replies received so far, in arrival order (what a new reply's vote key is assigned against). */
+  replies(): RunReply[] {
+    const replies: RunReply[] = [];
+    for (const replica of this.finished) if (replica.reply !== undefined) replies.push(replica.reply);
+    return replies;
+  }
+
+  /**
+   * Cores whose replica votes (running, or answered): their fault domains are taken. Undefined
+   * (the policy then takes every used core's domain) while no replica crashed, hung or was lost.
+   */
+  voters(): number[] | undefined {
+    if (this.replicas.every(votes)) return undefined;
+    return this.replicas.filter(votes).map((replica) => replica.core.id);
+  }
+
   /** Allocates the replica book-keeping when the first replica is placed. */
   begin(): void {
     if (this.replicas !== NOTHING_YET) return;
@@ -105,4 +121,8 @@ export class TaskRun {
     this.ballots = [];
     this.used = [];
   }
+}
+
+function votes(replica: ReplicaRecord): boolean {
+  return replica.status === 'running' || replica.status === 'value' || replica.status === 'error';
 }

@@ -12,7 +12,9 @@ import { TypedEmitter, type CoreState } from './events.js';
 import { HealthBridge } from './health-bridge.js';
 import { DeterminismJournal } from './determinism-options.js';
 import { resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
-import { abortError, Scheduler } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
+import { startCores, workerStartError } from './core-start.js';
+import { abortError } from './outcomes.js';
 import { Stats, type StatsSnapshot } from './stats.js';
 import { TaskRun, type DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
@@ -128,21 +130,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   }
 
   private async startEnabledCores(): Promise<void> {
-    const enabled = this.coreList.filter((core) => core.enabled);
-    const hellos = await Promise.all(enabled.map((core) => core.start().catch((error: unknown) => Promise.reject(workerStartError(error, core)))));
-    const exports = new Set<string>();
-    for (const [i, hello] of hellos.entries()) {
-      const core = enabled[i]!;
-      if (hello.loadError !== undefined) {
-        this.startError = new TriplexError('ERR_TASK_NOT_FOUND', `The task module ${this.options.moduleUrl} failed to load: ${hello.loadError.message}`, { filename: this.options.moduleUrl });
-      }
-      if (this.options.pin === 'required' && !hello.pinned) {
-        this.startError = new TriplexError('ERR_PINNING', `Core ${core.id} could not be pinned to CPU ${core.cpu}: ${hello.pinError ?? 'unknown reason'}`, { core: core.id, cpu: core.cpu });
-      }
-      for (const name of hello.exports) exports.add(name);
-    }
-    this.exports = exports;
-    if (this.startError !== undefined) throw this.startError;
+    this.exports = await startCores(this.coreList.filter((core) => core.enabled), this.options);
     if (this.has('start')) {
       const { faults, equals, compat, ...plain } = this.options;
       // Worker options (env, workerData) are the user's: only their names are reported.
@@ -449,13 +437,4 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     return this.ops.verify(options);
   }
   // ── end Operations ──
-}
-
-/** ERR_WORKER_START: a core's worker thread could not start (Node refused its options, or it died while starting). */
-function workerStartError(error: unknown, core?: Core): TriplexError {
-  const message = error instanceof Error ? error.message : String(error);
-  const nodeCode = (error as { code?: unknown } | null)?.code;
-  const who = core === undefined ? 'A core' : `Core ${core.id}`;
-  const data = { core: core?.id, cause: typeof nodeCode === 'string' ? nodeCode : undefined };
-  return new TriplexError('ERR_WORKER_START', `${who}'s worker thread could not start: ${message}`, data, { cause: error });
 }

@@ -18,6 +18,11 @@ export class Slab {
     private readonly small = 1024,
   ) {}
 
+  /** `bytes` itself when large, else an identical view into a slab (the caller keeps no buffer of its own). */
+  keep(bytes: Uint8Array): Uint8Array {
+    return bytes.byteLength > this.small ? bytes : this.copy(bytes);
+  }
+
   /** A copy of `bytes[start, end)`: a slab view when small, else an own, exact-size buffer. */
   copy(bytes: Uint8Array, start = 0, end = bytes.byteLength): Uint8Array {
     const length = end - start;

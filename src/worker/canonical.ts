@@ -19,7 +19,7 @@
  * Object.prototype or null (which no clone produces) is encoded as a plain object.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { types } from 'node:util';
+import { builtinOf, type Builtin } from './builtins.js';
 
 const CHUNK = 64 * 1024;
 /** Strings shorter than this are copied code unit by code unit (faster than Buffer#write for short keys). */
@@ -49,49 +49,6 @@ const SHARED_BUFFER = 0x48;
 const VIEW = 0x56;
 const SYMBOL_FOR = 0x79;
 const OPAQUE = 0x3f;
-
-type Kind = 'boxed' | 'Date' | 'RegExp' | 'Error' | 'Map' | 'Set' | 'ArrayBuffer' | 'SharedArrayBuffer' | 'view';
-
-interface Builtin {
-  readonly kind: Kind;
-  /** Which class within the kind (boxed type, error class, view class); written after the tag. */
-  readonly code: number;
-  /** The internal-slot check: a prototype alone does not make a Date. */
-  readonly brand: (value: object) => boolean;
-  readonly unbox?: (this: object) => unknown;
-}
-
-const BUILTINS = new Map<object, Builtin>();
-function register(kind: Kind, brand: (value: object) => boolean, classes: Function[], unbox?: (this: object) => unknown, code = 0): void {
-  classes.forEach((c, i) => BUILTINS.set(c.prototype as object, { kind, code: code + i, brand, unbox }));
-}
-register('boxed', types.isNumberObject, [Number], Number.prototype.valueOf, 0);
-register('boxed', types.isStringObject, [String], String.prototype.valueOf, 1);
-register('boxed', types.isBooleanObject, [Boolean], Boolean.prototype.valueOf, 2);
-register('boxed', types.isBigIntObject, [BigInt], BigInt.prototype.valueOf, 3);
-register('boxed', types.isSymbolObject, [Symbol], Symbol.prototype.valueOf, 4);
-register('Date', types.isDate, [Date]);
-register('RegExp', types.isRegExp, [RegExp]);
-register('Map', types.isMap, [Map]);
-register('Set', types.isSet, [Set]);
-register('ArrayBuffer', types.isArrayBuffer, [ArrayBuffer]);
-register('SharedArrayBuffer', types.isSharedArrayBuffer, [SharedArrayBuffer]);
-const errorClasses: Function[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
-if (typeof AggregateError === 'function') errorClasses.push(AggregateError);
-register('Error', types.isNativeError, errorClasses);
-register('view', ArrayBuffer.isView, [
-  Buffer, Uint8Array, Int8Array, Uint8ClampedArray, Uint16Array, Int16Array, Uint32Array, Int32Array,
-  Float32Array, Float64Array, BigUint64Array, BigInt64Array, DataView,
-]);
-
-/** The nearest built-in class on the prototype chain; undefined for plain objects and class instances. */
-function builtinOf(proto: object | null): Builtin | undefined {
-  for (; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    const found = BUILTINS.get(proto);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
 
 /** Functions and symbols are never cloned; each gets an id for the life of the process, so two never look alike. */
 const identities = new WeakMap<WeakKey, number>();

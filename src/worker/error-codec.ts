@@ -6,30 +6,17 @@
  * travels beside the record and is not voted on: it differs by call path, not by outcome.
  */
 import { deserialize, serialize } from 'node:v8';
+import { builtinOf } from './builtins.js';
 import type { ErrorPayload } from './protocol.js';
 
 type ErrorClass = new (message?: string) => Error;
 
-const BUILT_INS: ReadonlyMap<unknown, string> = new Map<unknown, string>([
-  [Error.prototype, 'Error'],
-  [RangeError.prototype, 'RangeError'],
-  [TypeError.prototype, 'TypeError'],
-  [SyntaxError.prototype, 'SyntaxError'],
-  [ReferenceError.prototype, 'ReferenceError'],
-  [EvalError.prototype, 'EvalError'],
-  [URIError.prototype, 'URIError'],
-  [AggregateError.prototype, 'AggregateError'],
-]);
-
 const CLASSES: Readonly<Record<string, ErrorClass>> = { Error, RangeError, TypeError, SyntaxError, ReferenceError, EvalError, URIError };
 
-/** The nearest built-in error class on the prototype chain of `error`. */
+/** The nearest built-in error class on the prototype chain of `error` (worker/builtins.ts). */
 function builtInOf(error: Error): string {
-  for (let proto: unknown = Object.getPrototypeOf(error); proto !== null && proto !== undefined; proto = Object.getPrototypeOf(proto)) {
-    const name = BUILT_INS.get(proto);
-    if (name !== undefined) return name;
-  }
-  return 'Error';
+  const builtin = builtinOf(Object.getPrototypeOf(error) as object | null);
+  return builtin?.kind === 'Error' ? builtin.name : 'Error';
 }
 
 /** Whether `value` survives the trip: some values serialize but cannot be read back (an error that is its own cause). */
