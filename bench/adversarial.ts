@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { FaultInjector, Triplex } from '../dist/index.js';
-import { canonicalDigest } from '../dist/worker/canonical.js';
+import { canonicalDigest } from '../dist/codec/canonical.js';
 import { arg } from './harness.js';
 import { machineInfo, saveResults } from './machine.js';
 

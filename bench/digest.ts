@@ -11,7 +11,7 @@ import { Bench } from 'tinybench';
 import { arg } from './harness.js';
 
 type Digest = (value: unknown) => string;
-const from = process.env.DIGEST_MODULE ? pathToFileURL(process.env.DIGEST_MODULE).href : '../dist/worker/canonical.js';
+const from = process.env.DIGEST_MODULE ? pathToFileURL(process.env.DIGEST_MODULE).href : '../dist/codec/canonical.js';
 const { canonicalDigest } = (await import(from)) as { canonicalDigest: Digest };
 const ms = arg('ms', 1000);
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../src/pool/options.js';
 import { resolveRunOptions } from '../src/pool/run-options.js';
-import { parseTaskAddress } from '../src/worker/address.js';
+import { parseTaskAddress } from '../src/transport/address.js';
 
 const filename = '/tmp/tasks.mjs';
 // TMR on this 2-CPU machine: replicas share CPUs (faultDomain 'none'), as every pool test here says.

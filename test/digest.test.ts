@@ -4,7 +4,7 @@ import { deserialize, serialize } from 'node:v8';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { Triplex } from '../dist/index.js';
-import { canonicalDigest } from '../src/worker/canonical.js';
+import { canonicalDigest } from '../src/codec/canonical.js';
 
 const CORE_FAULTS = fileURLToPath(new URL('./fixtures/core-faults.mjs', import.meta.url));
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 77), numRuns: 200 });

@@ -6,8 +6,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { serialize } from 'node:v8';
 import { fc } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sameClone } from '../src/vote/equality.js';
-import { canonicalDigest } from '../src/worker/canonical.js';
+import { sameClone } from '../src/replication/equality.js';
+import { canonicalDigest } from '../src/codec/canonical.js';
 import { clone, decoded, entangle, hasInvalidDate, mutate, rerepresent, value } from './support/clones.js';
 
 const seed = Number(process.env.EQUALITY_SEED ?? 0xc0dec);

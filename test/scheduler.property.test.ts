@@ -4,7 +4,7 @@ import { fc } from '@fast-check/vitest';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { createBinding } from '../src/binding/index.js';
-import { canonicalDigest } from '../src/worker/canonical.js';
+import { canonicalDigest } from '../src/codec/canonical.js';
 import { CoreHealth } from '../src/health/core-health.js';
 import { DEFAULT_HEALTH } from '../src/health/defaults.js';
 import { TypedEmitter } from '../src/pool/events.js';

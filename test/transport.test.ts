@@ -1,15 +1,15 @@
-// The shared-memory transport between the pool and its cores (cores/ring.ts, cores/wire.ts,
-// cores/channel.ts, worker/serve.ts) and voting on the bytes of large results (vote/byte-keys.ts).
+// The shared-memory transport between the pool and its cores (transport/ring.ts, transport/wire.ts,
+// transport/channel.ts, transport/serve.ts) and voting on the bytes of large results (replication/byte-keys.ts).
 import { fc, test } from '@fast-check/vitest';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { ByteRing } from '../src/cores/ring.js';
-import { INLINE_LIMIT, readReply, readRunRequest, ringBuffer, writeReply, writeRunRequest } from '../src/cores/wire.js';
-import { assignVoteKey, digestOf, handOut, voteKeyOf } from '../src/vote/byte-keys.js';
-import { encodeThrown } from '../src/worker/error-codec.js';
-import { decodePayload, encodeValue } from '../src/worker/payload.js';
-import { canonicalDigest } from '../src/worker/canonical.js';
-import type { RunReply } from '../src/worker/protocol.js';
+import { ByteRing } from '../src/transport/ring.js';
+import { INLINE_LIMIT, readReply, readRunRequest, ringBuffer, writeReply, writeRunRequest } from '../src/transport/wire.js';
+import { assignVoteKey, digestOf, handOut, voteKeyOf } from '../src/replication/byte-keys.js';
+import { encodeThrown } from '../src/codec/error-codec.js';
+import { decodePayload, encodeValue } from '../src/codec/payload.js';
+import { canonicalDigest } from '../src/codec/canonical.js';
+import type { RunReply } from '../src/transport/protocol.js';
 import { FaultInjector } from '../dist/index.js';
 import { pools, runFixture, until } from './helpers.js';
 

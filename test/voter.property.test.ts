@@ -1,7 +1,7 @@
 // Property tests of the pure voter over random outcome vectors (DESIGN.md invariants 1, 3, 5 at the vote level).
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { afterShortVote, decide, groupBallots, majorityOf, minorityOf, agreesWith, type Ballot } from '../src/vote/voter.js';
+import { afterShortVote, decide, groupBallots, majorityOf, minorityOf, agreesWith, type Ballot } from '../src/replication/voter.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261123);
 fc.configureGlobal({ seed: SEED, numRuns: 300 });

@@ -3,11 +3,11 @@
  * unreplicated, on the main thread by importing the task module (or supplied by the user),
  * and normalised through v8 serialization so they compare like the pool's answers do.
  */
-import { canonicalDigest } from '../worker/canonical.js';
+import { canonicalDigest } from '../codec/canonical.js';
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
-import type { Equals } from '../vote/voter.js';
+import type { Equals } from '../replication/voter.js';
 
 export interface ErrorIdentity {
   name: string;

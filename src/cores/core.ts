@@ -5,10 +5,10 @@
  * replica that was running (the progress counter says which).
  */
 import { Piscina } from 'piscina';
-import { CoreChannel } from './channel.js';
+import { CoreChannel } from '../transport/channel.js';
 import type { ExecutingCore } from './types.js';
 import { wrapWorkerData, type CoreWorkerOptions } from '../worker/context.js';
-import { PROGRESS, type CoreRequest, type CoreWorkerData, type HelloReply, type PinMode, type ProbeReply, type RunReply, type RunRequest } from '../worker/protocol.js';
+import { PROGRESS, type CoreRequest, type CoreWorkerData, type HelloReply, type PinMode, type ProbeReply, type RunReply, type RunRequest } from '../transport/protocol.js';
 
 const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
 

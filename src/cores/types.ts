@@ -1,5 +1,5 @@
 import type { CoreView } from '../binding/types.js';
-import type { HelloReply, RunReply, RunRequest } from '../worker/protocol.js';
+import type { HelloReply, RunReply, RunRequest } from '../transport/protocol.js';
 
 /**
  * What the scheduler needs of a core: the policy's view plus a way to run replicas.

@@ -7,7 +7,7 @@
  */
 import { invalidOption, TriplexError } from '../errors.js';
 import type { FlipRecord } from './flip.js';
-import type { InjectOrder } from '../worker/protocol.js';
+import type { InjectOrder } from '../transport/protocol.js';
 import { MaintenanceSchedule, type MaintenanceTarget } from './maintenance.js';
 import {
   commonModeModel,

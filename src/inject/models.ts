@@ -3,7 +3,7 @@
  * decision is a stateless hash of (seed, model index, task sequence number, replica, core), so
  * the same seed gives the same faults whatever order threads finish in.
  */
-import type { InjectOrder } from '../worker/protocol.js';
+import type { InjectOrder } from '../transport/protocol.js';
 import { invalidOption } from '../errors.js';
 
 export type FaultModelName = 'stuck' | 'transient' | 'intermittent' | 'slow' | 'crash' | 'hang' | 'common-mode' | 'offline' | 'online';

@@ -4,10 +4,10 @@
  * by a task, a disabled core whose thread still runs, or a scheduler view that disagrees with the
  * health model all show up as drift.
  */
-import { affinityMask, pinningUnavailableReason } from '../cores/affinity.js';
+import { affinityMask, pinningUnavailableReason } from '../worker/affinity.js';
 import type { Core } from '../cores/core.js';
 import type { HealthState } from '../health/types.js';
-import type { ProbeReply } from '../worker/protocol.js';
+import type { ProbeReply } from '../transport/protocol.js';
 import type { OpsHost } from './host.js';
 import type { ActualCoreState, CoreCheck, IntendedCoreState, VerifyReport } from './types.js';
 

@@ -1,7 +1,7 @@
 /** The `determinism` option and the per-task order it produces on the main thread. */
 import { invalidOption } from '../errors.js';
 import { SeededRandom } from '../util/random.js';
-import type { DeterminismOrder } from '../worker/protocol.js';
+import type { DeterminismOrder } from '../transport/protocol.js';
 import { isObject } from './options.js';
 
 export interface DeterminismOptions {

@@ -5,13 +5,13 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import type { BindingPolicy } from '../binding/types.js';
-import { canonicalDigest } from '../worker/canonical.js';
-import { digestOf } from '../vote/byte-keys.js';
+import { canonicalDigest } from '../codec/canonical.js';
+import { digestOf } from '../replication/byte-keys.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
 import type { CoreState, FaultEvent, TypedEmitter } from './events.js';
-import type { RunReply, RunRequest } from '../worker/protocol.js';
+import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ResolvedOptions } from './options.js';
 import type { Stats } from './stats.js';
 import type { ReplicaRecord, TaskRun } from './task.js';

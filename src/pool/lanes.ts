@@ -10,8 +10,8 @@
  * re-queued without blame. One watchdog timer per core (not per replica) detects hangs.
  */
 import type { ExecutingCore as Core } from '../cores/types.js';
-import { WorkerDied } from '../cores/channel.js';
-import type { RunReply, RunRequest } from '../worker/protocol.js';
+import { WorkerDied } from '../transport/channel.js';
+import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ReplicaRecord } from './task.js';
 
 export interface LaneEvents {

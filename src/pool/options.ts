@@ -2,15 +2,15 @@
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { invalidOption, TriplexError } from '../errors.js';
-import { availableCpus, pinningUnavailableReason } from '../cores/affinity.js';
+import { availableCpus, pinningUnavailableReason } from '../worker/affinity.js';
 import { resolveHealth } from './health-options.js';
 import { resolveDomains } from './domain-options.js';
 import { resolveDeterminism, type DeterminismOptions, type ResolvedDeterminism } from './determinism-options.js';
 import type { FaultDomainMode } from '../cores/topology.js';
 import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
 import type { FaultInjector } from '../inject/injector.js';
-import type { Equals } from '../vote/voter.js';
-import type { PinMode } from '../worker/protocol.js';
+import type { Equals } from '../replication/voter.js';
+import type { PinMode } from '../transport/protocol.js';
 import { resolveAudit, resolveMetricsFlag, resolveScanInterval } from '../ops/options.js';
 import type { AuditOptions, ResolvedAuditOptions } from '../ops/types.js';
 import { COMPAT_KEYS, coresFromThreads, resolveCompat, resolveMaxQueue, type PiscinaCompatOptions, type ResolvedCompat } from './compat-options.js';

@@ -1,7 +1,7 @@
 /** Pure helpers that turn replica records into what callers see: reports, rebuilt errors, outcomes. */
 import { TriplexError } from '../errors.js';
-import { rebuildThrown, thrownRecord } from '../worker/error-codec.js';
-import { digestOf } from '../vote/byte-keys.js';
+import { rebuildThrown, thrownRecord } from '../codec/error-codec.js';
+import { digestOf } from '../replication/byte-keys.js';
 import type { TaskOutcome } from './events.js';
 import type { ReplicaReport, TaskRun } from './task.js';
 
@@ -44,7 +44,7 @@ const OWN_CODES = new Set(['ERR_TASK_NOT_FOUND', 'ERR_NOT_CLONEABLE']);
 
 /**
  * Rebuilds a task's thrown error on the main thread: the same built-in class, name, message,
- * cause, own properties and stack (worker/error-codec.ts). Errors triplex raised inside the
+ * cause, own properties and stack (codec/error-codec.ts). Errors triplex raised inside the
  * worker on the task's behalf come back as TriplexErrors.
  */
 export function rebuildError(payload: Uint8Array): unknown {

@@ -8,7 +8,7 @@ import { serialize } from 'node:v8';
 import type { TransferListItem } from 'node:worker_threads';
 import { invalidOption, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
-import { taskAddress } from '../worker/address.js';
+import { taskAddress } from '../transport/address.js';
 import { isMovable, TRANSFERABLE, VALUE, type Movable } from '../util/movable.js';
 
 /** Queued tasks keep small serialized inputs in shared slabs (util/slab.ts). */

@@ -5,7 +5,7 @@
 import type { BindingPolicy } from '../binding/types.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
 import { TriplexError } from '../errors.js';
-import type { RunReply, RunRequest } from '../worker/protocol.js';
+import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { HealthBridge } from './health-bridge.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
@@ -14,7 +14,7 @@ import type { Stats } from './stats.js';
 import { abortError, outcomeOf } from './outcomes.js';
 import { Verdicts } from './verdicts.js';
 import type { DeterminismJournal } from './determinism-options.js';
-import { assignVoteKey } from '../vote/byte-keys.js';
+import { assignVoteKey } from '../replication/byte-keys.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
 import type { InjectionRecord } from '../inject/injector.js';
 

@@ -1,8 +1,8 @@
 /** Book-keeping for one submitted task and its replicas. */
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { InjectionRecord } from '../inject/injector.js';
-import type { Ballot, VoteGroup } from '../vote/voter.js';
-import type { DeterminismOrder, RunReply } from '../worker/protocol.js';
+import type { Ballot, VoteGroup } from '../replication/voter.js';
+import type { DeterminismOrder, RunReply } from '../transport/protocol.js';
 
 /** `lost`: killed with a batch it was not to blame for (a crash or hang of another replica); re-run elsewhere, never charged. */
 export type ReplicaStatus = 'running' | 'value' | 'error' | 'crash' | 'timeout' | 'aborted' | 'lost';

@@ -5,10 +5,10 @@
  */
 import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
-import { afterShortVote, agreesWith, decide, majorityOf, type Ballot, type Equals, type VoteGroup } from '../vote/voter.js';
-import { digestOf, handOut, isUndecodable, voteKeyOf } from '../vote/byte-keys.js';
-import { decodePayload } from '../worker/payload.js';
-import type { RunReply } from '../worker/protocol.js';
+import { afterShortVote, agreesWith, decide, majorityOf, type Ballot, type Equals, type VoteGroup } from '../replication/voter.js';
+import { digestOf, handOut, isUndecodable, voteKeyOf } from '../replication/byte-keys.js';
+import { decodePayload } from '../codec/payload.js';
+import type { RunReply } from '../transport/protocol.js';
 import { isSlabView, ownCopy } from '../util/slab.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
 import type { HealthBridge } from './health-bridge.js';
@@ -199,7 +199,7 @@ export class Verdicts {
 
   private chargeReplica(task: TaskRun, replica: ReplicaRecord, winner: VoteGroup): void {
     const kind = replica.status === 'crash' ? 'crash' : replica.status === 'timeout' ? 'timeout' : 'wrong-result';
-    // The group's key may be a byte-vote token (vote/byte-keys.ts): evidence carries the digest.
+    // The group's key may be a byte-vote token (replication/byte-keys.ts): evidence carries the digest.
     const majorityReply = task.finished[winner.members[0]!]?.reply;
     const majorityDigest = majorityReply === undefined ? winner.key : digestOf(majorityReply);
     const evidence: FaultEvidence = { kind, taskName: task.name, taskKind: task.kind, taskId: task.id, majorityDigest };

@@ -7,7 +7,7 @@ import type { BindingPolicy } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
 import type { ManualClock } from '../util/clock.js';
-import type { VoteGroup } from '../vote/voter.js';
+import type { VoteGroup } from '../replication/voter.js';
 import type { FaultModel } from './faults.js';
 import type { Metrics } from './metrics.js';
 import { S_CRASH, S_TIMEOUT, type SimCore, type SimTask } from './task.js';

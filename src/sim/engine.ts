@@ -7,7 +7,7 @@ import type { BindingPolicy } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { ManualClock } from '../util/clock.js';
 import { SeededRandom } from '../util/random.js';
-import { majorityOf, type Ballot } from '../vote/voter.js';
+import { majorityOf, type Ballot } from '../replication/voter.js';
 import { OK_KEY } from './bridge.js';
 import type { SimConfig } from './config.js';
 import { CpuModel, EV_CPU, MAIN_DONE } from './cpu.js';

@@ -7,7 +7,7 @@
 import type { BindingPolicy, PlacementRequest } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { ManualClock } from '../util/clock.js';
-import { afterShortVote, agreesWith, decide, type Ballot, type VoteGroup } from '../vote/voter.js';
+import { afterShortVote, agreesWith, decide, type Ballot, type VoteGroup } from '../replication/voter.js';
 import { HealthGlue, KIND_NAMES, OK_KEY, TASK_NAME } from './bridge.js';
 import type { FaultModel } from './faults.js';
 import type { Metrics } from './metrics.js';

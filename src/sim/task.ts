@@ -1,6 +1,6 @@
 /** The simulator's records: cores as the binding policy sees them, and pooled task records. */
 import type { CoreView } from '../binding/types.js';
-import type { Ballot, VoteGroup } from '../vote/voter.js';
+import type { Ballot, VoteGroup } from '../replication/voter.js';
 
 const NO_KINDS: ReadonlySet<string> = new Set();
 

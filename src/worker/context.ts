@@ -7,7 +7,7 @@
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { ResourceLimits, SHARE_ENV } from 'node:worker_threads';
-import type { CoreWorkerData } from './protocol.js';
+import type { CoreWorkerData } from '../transport/protocol.js';
 
 /** Key of triplex's own part of a core's workerData. */
 export const INTERNAL = '__triplexCore';

@@ -16,7 +16,7 @@
  * functions between replicas (after a replica's promise settles, for async tasks); a worker runs
  * one replica at a time, so no other replica sees another's virtual ones.
  */
-import type { DeterminismOrder } from './protocol.js';
+import type { DeterminismOrder } from '../transport/protocol.js';
 
 /** Virtual time added at each clock read, ms. */
 export const CLOCK_TICK_MS = 0.001;

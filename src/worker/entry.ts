@@ -6,18 +6,18 @@
  */
 import { deserialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
-import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
+import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from './affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { installDeterminism, runDeterministic } from './determinism.js';
 import { SeededRandom } from '../util/random.js';
-import { serve } from './serve.js';
-import { encodeValue, type EncodedValue } from './payload.js';
-import { encodeThrown } from './error-codec.js';
-import type { CoreRequest, CoreWorkerData, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
-import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
+import { serve } from '../transport/serve.js';
+import { encodeValue, type EncodedValue } from '../codec/payload.js';
+import { encodeThrown } from '../codec/error-codec.js';
+import type { CoreRequest, CoreWorkerData, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from '../transport/protocol.js';
+import { PROGRESS, TASK_NOT_FOUND } from '../transport/protocol.js';
 import { publishIdentity, takeWorkerData } from './context.js';
 import { moduleTasks, type TaskFn } from './modules.js';
-import { parseTaskAddress } from './address.js';
+import { parseTaskAddress } from '../transport/address.js';
 import { movedValue } from '../util/movable.js';
 
 // Tasks see the user's workerData only (identical on every core); triplex's part is taken here.
@@ -129,7 +129,7 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     });
     return replyToError(notCloneable, performance.now() - start, flips);
   }
-  // Voted on by the main thread, on these bytes (vote/byte-keys.ts): what is compared is what the caller gets.
+  // Voted on by the main thread, on these bytes (replication/byte-keys.ts): what is compared is what the caller gets.
   const reply: RunReply = { ok: true, payload: encoded.bytes, ms: performance.now() - start, cpu: readCpu() };
   if (encoded.raw !== 0) reply.raw = encoded.raw;
   if (flips !== undefined) reply.flips = flips;

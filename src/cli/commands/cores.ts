@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseCommandArgs } from '../usage.js';
-import { affinityMask, pinningUnavailableReason } from '../../cores/affinity.js';
+import { affinityMask, pinningUnavailableReason } from '../../worker/affinity.js';
 import { Triplex } from '../../pool/triplex.js';
 import { domainsOf, readTopology, type Topology } from '../../cores/topology.js';
 

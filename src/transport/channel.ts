@@ -13,7 +13,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { ByteRing, CLOSED, SERVING, STATE } from './ring.js';
 import { isSlabView, ownCopy } from '../util/slab.js';
 import { REPLY, RING_CAPACITY, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
-import type { ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from '../worker/protocol.js';
+import type { ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from './protocol.js';
 
 interface Pending {
   /** Replica requests, or a probe. */

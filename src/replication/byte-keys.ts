@@ -1,17 +1,17 @@
 /**
- * Vote keys. Every replica's result travels as bytes (worker/payload.ts) and is voted on the main
+ * Vote keys. Every replica's result travels as bytes (codec/payload.ts) and is voted on the main
  * thread, never on a digest a worker claims: the bytes compared are the bytes the caller decodes.
  *
  * Equal bytes (same payload format) are equal values: the cheap, common case (memcmp). Different
  * bytes are not always different values (V8 writes the same number as int32 or as a double), so
- * then the canonical digests of the decoded values decide (worker/canonical.ts: equal digests ⇔
+ * then the canonical digests of the decoded values decide (codec/canonical.ts: equal digests ⇔
  * indistinguishable clones). Keys are assigned against every earlier reply of the task, so bytes
  * and digests agree in any arrival order. A digest is computed only when first needed.
  */
 import { createHash } from 'node:crypto';
-import { canonicalDigest } from '../worker/canonical.js';
-import { decodePayload } from '../worker/payload.js';
-import type { RunReply } from '../worker/protocol.js';
+import { canonicalDigest } from '../codec/canonical.js';
+import { decodePayload } from '../codec/payload.js';
+import type { RunReply } from '../transport/protocol.js';
 
 let tokens = 0;
 const UNDECODABLE = 'undecodable:';

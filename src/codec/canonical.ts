@@ -1,7 +1,7 @@
 /**
  * Canonical digest of a value: SHA-256 (base64) of a type-tagged, length-prefixed encoding. Two
  * values get the same encoding exactly when their structured clones are indistinguishable, as
- * defined by `sameClone` in src/vote/equality.ts (the reference this encoder is property-tested
+ * defined by `sameClone` in replication/equality.ts (the reference this encoder is property-tested
  * against). The pool digests decoded values (v8.deserialize, decodePayload) on the main thread,
  * so only what a structured clone can hold needs to be exact; functions and symbols (which cannot
  * be cloned and never reach a vote) get a tag and a per-process identity, never a crash.

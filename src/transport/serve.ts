@@ -1,13 +1,13 @@
 /**
- * The worker end of a core's shared-memory transport (see cores/channel.ts): runs replicas from
+ * The worker end of a core's shared-memory transport (see transport/channel.ts): runs replicas from
  * the request ring in order and writes each reply to the reply ring as soon as it is done. While
  * the ring is empty the worker waits with Atomics.waitAsync, so its event loop keeps running
  * (timers and I/O of async tasks); after an idle linger it ends the serve task, and piscina lets
  * the process exit when nothing else is pending.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { ByteRing, CLOSED, SERVING, STATE } from '../cores/ring.js';
-import { RUN, readRunRequest, ringBuffer, writePortMarker, writeReply } from '../cores/wire.js';
+import { ByteRing, CLOSED, SERVING, STATE } from './ring.js';
+import { RUN, readRunRequest, ringBuffer, writePortMarker, writeReply } from './wire.js';
 import type { ProbeReply, RunReply, RunRequest, ServeRequest } from './protocol.js';
 
 /** Idle time after which a worker stops serving (and stops holding the process alive). */

@@ -7,13 +7,13 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { builtinOf } from './builtins.js';
-import type { ErrorPayload } from './protocol.js';
+import type { ErrorPayload } from '../transport/protocol.js';
 
 type ErrorClass = new (message?: string) => Error;
 
 const CLASSES: Readonly<Record<string, ErrorClass>> = { Error, RangeError, TypeError, SyntaxError, ReferenceError, EvalError, URIError };
 
-/** The nearest built-in error class on the prototype chain of `error` (worker/builtins.ts). */
+/** The nearest built-in error class on the prototype chain of `error` (codec/builtins.ts). */
 function builtInOf(error: Error): string {
   const builtin = builtinOf(Object.getPrototypeOf(error) as object | null);
   return builtin?.kind === 'Error' ? builtin.name : 'Error';

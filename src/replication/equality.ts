@@ -33,7 +33,7 @@
  * Healthy replicas of deterministic code build their values in the same order with the same
  * aliasing, so the extra strictness never splits an honest vote.
  *
- * `sameClone` is the readable reference; the digest (src/worker/canonical.ts) is an independent
+ * `sameClone` is the readable reference; the digest (src/codec/canonical.ts) is an independent
  * encoding of the same definition, property-tested against it. This one recurses: it is meant
  * for tests and small values, not for values thousands of levels deep.
  */

@@ -15,7 +15,7 @@ import { Slab } from '../util/slab.js';
 
 /** Small reply payloads, main-thread side. */
 const replies = new Slab();
-import type { DeterminismOrder, InjectOrder, RunReply, RunRequest } from '../worker/protocol.js';
+import type { DeterminismOrder, InjectOrder, RunReply, RunRequest } from './protocol.js';
 import type { FlipRecord } from '../inject/flip.js';
 
 export const RUN = 1;

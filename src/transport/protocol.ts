@@ -83,7 +83,7 @@ export interface ProbeRequest {
 
 
 /**
- * Serve the core's rings until idle (see cores/channel.ts). The rings are shared memory; the
+ * Serve the core's rings until idle (see transport/channel.ts). The rings are shared memory; the
  * port (for records too big for a ring) comes with the first serve of each generation.
  */
 export interface ServeRequest {
@@ -102,8 +102,8 @@ export interface RunReply {
   /** True for a returned value, false for a thrown error. */
   ok: boolean;
   /**
-   * The outcome's bytes: the encoded value (worker/payload.ts), or for a thrown error the
-   * v8-serialized `[ErrorPayload, stack]`. Voted on by the main thread (vote/byte-keys.ts).
+   * The outcome's bytes: the encoded value (codec/payload.ts), or for a thrown error the
+   * v8-serialized `[ErrorPayload, stack]`. Voted on by the main thread (replication/byte-keys.ts).
    */
   payload: Uint8Array;
   /** Time the task took in the worker, ms. */
@@ -112,13 +112,13 @@ export interface RunReply {
   cpu: number;
   /** Bit flips the injector applied (result or input), for the injection log. */
   flips?: FlipRecord[];
-  /** Payload format: 0 or absent for v8.serialize, else a raw typed-array kind (worker/payload.ts). */
+  /** Payload format: 0 or absent for v8.serialize, else a raw typed-array kind (codec/payload.ts). */
   raw?: number;
   /** Main thread only: canonical digest of the outcome, computed when first needed (digestOf). */
   digest?: string;
   /** Main thread only: what the voter groups by (assignVoteKey). */
   voteKey?: string;
-  /** Main thread only: the caller got (and may modify) this payload's memory; see vote/byte-keys.ts. */
+  /** Main thread only: the caller got (and may modify) this payload's memory; see replication/byte-keys.ts. */
   handedOut?: boolean;
   /** Main thread only: a member of the same winning group whose digest stands for this one's. */
   mate?: RunReply;
