@@ -14,16 +14,22 @@ import { FakeCore } from './support/fake-core.js';
 function bridgeOn(count: number) {
   const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: 'dmr', cores: count, health: { selfTest: false } });
   const random = new SeededRandom(1);
-  const cores = Array.from({ length: count }, (_, id) => new FakeCore(id, id, () => 'ok', random.fork()));
+  // The health model's records, scripted: the transitions below are applied to them as a model would.
+  const views = Array.from({ length: count }, () => ({ serving: true, excluded: new Set<string>(), lastFaultAt: null }));
+  const cores = views.map((view, id) => new FakeCore(id, id, () => 'ok', random.fork(), view));
   const health = new CoreHealth(cores.map((c) => c.id), DEFAULT_HEALTH, systemClock);
   const policy = createBinding('dynamic', cores, options.k, 0, random.fork());
   const bridge = new HealthBridge(health, policy, cores, options, new TypedEmitter(), new Stats());
   const load = new Map<number, number>();
   bridge.loadOf = (core) => load.get(core.id) ?? 0;
-  return { bridge, cores, load };
+  const effects = (core: number, from: string, to: string) => {
+    views[core]!.serving = ['healthy', 'suspect', 'probation'].includes(to);
+    return transition(core, from, to);
+  };
+  return { bridge, cores, load, effects };
 }
 
-const effects = (core: number, from: string, to: string) => ({
+const transition = (core: number, from: string, to: string) => ({
   transitions: [{ core, from, to, reason: 'scripted', at: 0 }],
   exclusions: [],
   suspicions: [],
@@ -32,7 +38,7 @@ const effects = (core: number, from: string, to: string) => ({
 
 describe('health bridge', () => {
   it('a core disabled with replicas queued and re-enabled before they drained keeps its worker', () => {
-    const { bridge, cores, load } = bridgeOn(3);
+    const { bridge, cores, load, effects } = bridgeOn(3);
     const core = cores[0]!;
     load.set(0, 2); // replicas still queued on it
     bridge.apply(effects(0, 'healthy', 'disabled'));
@@ -47,7 +53,7 @@ describe('health bridge', () => {
   });
 
   it('a core disabled with replicas queued is stopped once they drained', () => {
-    const { bridge, cores, load } = bridgeOn(3);
+    const { bridge, cores, load, effects } = bridgeOn(3);
     const core = cores[1]!;
     load.set(1, 1);
     bridge.apply(effects(1, 'healthy', 'disabled'));

@@ -35,13 +35,14 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
   // faultDomain 'none': the fake cores share CPUs freely, as pools with more cores than domains do.
   const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: s.redundancy, binding: s.binding, cores: s.cores, taskTimeout: 20, maxAttempts: 6, faultDomain: 'none' });
   const random = new SeededRandom(s.seed);
-  const cores = Array.from({ length: s.cores }, (_, id) => new FakeCore(id, id % s.cpus, () => {
+  const ids = Array.from({ length: s.cores }, (_, id) => id);
+  const health = new CoreHealth(ids, DEFAULT_HEALTH, systemClock);
+  const cores = ids.map((id) => new FakeCore(id, id % s.cpus, () => {
     if (taskBehaviour !== undefined) return taskBehaviour;
     return id === s.faulty && random.next() < s.rate ? s.fault : 'ok';
-  }, random.fork()));
+  }, random.fork(), health.view(id)));
   const events = new TypedEmitter();
   const stats = new Stats();
-  const health = new CoreHealth(cores.map((c) => c.id), DEFAULT_HEALTH, systemClock);
   const policy = createBinding(s.binding, cores, options.k, 0, random.fork());
   const bridge = new HealthBridge(health, policy, cores, options, events, stats);
   const scheduler = new Scheduler(options, cores, policy, bridge, events, stats);

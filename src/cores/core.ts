@@ -7,6 +7,7 @@
 import { Piscina } from 'piscina';
 import { CoreChannel } from '../transport/channel.js';
 import type { ExecutingCore } from './types.js';
+import { ServingCore, type ServingView } from '../health/serving.js';
 import { wrapWorkerData, type CoreWorkerOptions } from '../worker/context.js';
 import { PROGRESS, type CoreRequest, type CoreWorkerData, type HelloReply, type PinMode, type ProbeReply, type RunReply, type RunRequest } from '../transport/protocol.js';
 
@@ -15,12 +16,9 @@ const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
 /** How a replica ended without a reply from the task. */
 export type CoreFailure = 'crash' | 'terminated';
 
-export class Core implements ExecutingCore {
-  enabled = true;
-  excludedKinds: ReadonlySet<string> = new Set();
+export class Core extends ServingCore implements ExecutingCore {
   busy = false;
   speed = 1;
-  lastFaultAt = Number.NEGATIVE_INFINITY;
   /** Fault domain (faultDomain option); undefined when replicas need only distinct threads. */
   domain: number | undefined = undefined;
   /** Replicas this core has run. */
@@ -47,9 +45,13 @@ export class Core implements ExecutingCore {
     readonly cpu: number,
     private readonly pin: PinMode,
     private readonly moduleUrl: string,
+    /** The health model's record of this core: its serving state is read there, never copied. */
+    health: ServingView,
     /** piscina's Worker options (env, argv, execArgv, resourceLimits, niceIncrement, the user's workerData). */
     private readonly workerOptions: CoreWorkerOptions = {},
-  ) {}
+  ) {
+    super(health);
+  }
 
   get started(): boolean {
     return this.pool !== null;

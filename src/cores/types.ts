@@ -7,11 +7,8 @@ import type { HelloReply, RunReply, RunRequest } from '../transport/protocol.js'
  * in-memory ones to explore many fault placements quickly.
  */
 export interface ExecutingCore extends CoreView {
-  enabled: boolean;
-  excludedKinds: ReadonlySet<string>;
   busy: boolean;
   speed: number;
-  lastFaultAt: number;
   /** Replicas run. */
   tasks: number;
   /** Total time spent running replicas, ms. */

@@ -18,6 +18,7 @@ import { HealthMachine } from './machine.js';
 import { restoreRecs, toRecord } from './snapshot.js';
 import type { CoreHealthRecord, FaultEvidence, HealthEffects, HealthSnapshot, HealthState, IHealth, ResolvedHealthOptions, ResolvedSelfTestOptions } from './types.js';
 import { validateHealthOptions } from './validate.js';
+import type { ServingView } from './serving.js';
 
 const STREAM_OF: Record<FaultEvidence['kind'], Observation> = { 'wrong-result': 'wrong', crash: 'crash', timeout: 'timeout', 'self-test': 'wrong' };
 
@@ -36,6 +37,11 @@ export class CoreHealth extends HealthMachine implements IHealth {
       this.recs.set(id, newRec(id));
     }
     if (restore !== undefined) restoreRecs(this.recs, restore, options, clock.now(), (rec, mode) => this.setMode(rec, mode));
+  }
+
+  /** The core's serving state as this model holds it (live: placement reads it, never a copy). */
+  view(core: number): ServingView {
+    return this.must(core);
   }
 
   state(core: number): HealthState {

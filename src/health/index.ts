@@ -1,5 +1,6 @@
 export * from './types.js';
 export { CoreHealth } from './core-health.js';
+export { SERVING_STATES, isServing, ServingCore, selfTestPollMs, type ServingView } from './serving.js';
 export {
   DEFAULT_HEALTH,
   DEFAULT_SELF_TESTS,

@@ -49,13 +49,9 @@ function intendedOf(host: OpsHost, core: Core, wantPinned: boolean): IntendedCor
 }
 
 function driftOf(intended: IntendedCoreState, actual: ActualCoreState, processMask: number[] | null, timeout: number): string[] {
+  // Whether the scheduler serves a core is read from the health model itself: only the
+  // operating system's side (worker threads, affinity) can drift from it.
   const drift: string[] = [];
-  if (intended.enabled !== actual.enabled) {
-    drift.push(`enabled: the health state is ${intended.state}, but the scheduler ${actual.enabled ? 'still places replicas on it' : 'skips it'}`);
-  }
-  if (!sameSet(intended.excludedKinds, actual.excludedKinds)) {
-    drift.push(`excluded kinds: the health model excludes ${JSON.stringify(intended.excludedKinds)}, the scheduler ${JSON.stringify(actual.excludedKinds)}`);
-  }
   if (intended.worker === true && !actual.worker) drift.push('worker: the core is enabled but no worker thread runs');
   if (intended.worker === false && actual.worker) drift.push(`worker: the core is ${intended.state} but its worker thread still runs`);
   if (actual.worker && !actual.answered && !actual.busy) drift.push(`worker: the idle worker did not answer a probe within ${timeout} ms`);

@@ -5,6 +5,8 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import type { BindingPolicy } from '../binding/types.js';
+import { smoothedSpeed } from '../binding/speed.js';
+import { isServing, selfTestPollMs } from '../health/serving.js';
 import { canonicalDigest } from '../codec/canonical.js';
 import { digestOf } from '../replication/byte-keys.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
@@ -15,8 +17,6 @@ import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ResolvedOptions } from './options.js';
 import type { Stats } from './stats.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
-
-const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'suspect', 'probation']);
 
 export class HealthBridge {
   /** Called when capacity may have changed, so waiting tasks are re-examined. */
@@ -37,15 +37,10 @@ export class HealthBridge {
     private readonly events: TypedEmitter,
     private readonly stats: Stats,
   ) {
-    for (const core of cores) {
-      core.enabled = SERVING.has(health.state(core.id));
-      this.lastState.set(core.id, this.stateOf(core.id));
-    }
+    for (const core of cores) this.lastState.set(core.id, this.stateOf(core.id));
     const selfTest = options.health.selfTest;
     if (selfTest !== false) {
-      // Polling is cheap (a scan of disabled cores) and keeps the health machine timer-free.
-      const period = Math.max(20, Math.min(1_000, selfTest.after / 4));
-      this.timer = setInterval(() => this.probeDueCores(), period);
+      this.timer = setInterval(() => this.probeDueCores(), selfTestPollMs(selfTest.after));
       this.timer.unref();
     }
   }
@@ -59,7 +54,6 @@ export class HealthBridge {
 
   charge(core: Core, evidence: FaultEvidence): void {
     const effects = this.health.charge(core.id, evidence);
-    core.lastFaultAt = this.health.clock.now();
     if (this.events.has('fault')) {
       const event: FaultEvent = { core: core.id, cpu: core.cpu, kind: evidence.kind, taskId: evidence.taskId ?? -1, taskName: evidence.taskName, charged: effects.charged };
       event.taskKind = evidence.taskKind ?? evidence.taskName;
@@ -87,8 +81,7 @@ export class HealthBridge {
       const otherMs = other.reply?.ms;
       if (otherMs !== undefined && other.reply!.ok && otherMs < fastest) fastest = otherMs;
     }
-    if (fastest < 0.02) return; // too short to measure reliably
-    replica.core.speed = replica.core.speed * 0.9 + (ms / fastest) * 0.1;
+    replica.core.speed = smoothedSpeed(replica.core.speed, ms, fastest);
   }
 
   coreIdle(core: Core): void {
@@ -112,12 +105,10 @@ export class HealthBridge {
   }
 
   private applyHeld(effects: HealthEffects): void {
-    let changed = false;
+    // The cores read their serving state from the health model: only workers follow here.
     for (const transition of effects.transitions) {
       const core = this.cores[transition.core]!;
-      const serving = SERVING.has(transition.to);
-      if (serving !== core.enabled) changed = true;
-      core.enabled = serving;
+      const serving = isServing(transition.to);
       if (!serving && transition.to !== 'offline') {
         // Disabled or retired: its worker is shut down once its current replica returns.
         if (this.loadOf(core) > 0) this.stopWhenIdle.add(core);
@@ -127,16 +118,8 @@ export class HealthBridge {
       if (serving) this.stopWhenIdle.delete(core);
       if (serving && !core.started) void this.startCore(core);
     }
-    if (effects.exclusions.length > 0 || effects.suspicions.length > 0 || effects.transitions.length > 0) {
-      // Exclusions can be added and lifted (probation, forgiven kinds): resync from the health record.
-      for (const core of this.cores) {
-        const kinds = this.health.record(core.id).excludedKinds;
-        if (kinds.length !== core.excludedKinds.size || kinds.some((kind) => !core.excludedKinds.has(kind))) {
-          core.excludedKinds = new Set(kinds);
-          changed = true;
-        }
-      }
-    }
+    // Exclusions are added and lifted (probation ends, kinds forgiven) with transitions and exclusions.
+    const changed = effects.transitions.length > 0 || effects.exclusions.length > 0;
     if (this.events.has('nondeterminism-suspected')) {
       for (const s of effects.suspicions) {
         this.events.emit('nondeterminism-suspected', { taskName: s.taskName, cores: s.cores, base: s.base, ...(s.ended ? { ended: true } : {}) });

@@ -15,6 +15,7 @@ import { abortError, outcomeOf } from './outcomes.js';
 import { Verdicts } from './verdicts.js';
 import type { DeterminismJournal } from './determinism-options.js';
 import { assignVoteKey } from '../replication/byte-keys.js';
+import { newPlacementRequest, placeWanted, type PlacementHost } from '../replication/placement.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
 import type { InjectionRecord } from '../inject/injector.js';
 
@@ -27,8 +28,10 @@ export class Scheduler {
   private head = 0;
   private readonly retries: TaskRun[] = [];
   private readonly running = new Set<TaskRun>();
-  private readonly individually: boolean;
   private readonly maxBatch: number;
+  /** What the shared placement loop needs of this pool, and its reusable request. */
+  private readonly placement: PlacementHost<TaskRun>;
+  private readonly request = newPlacementRequest();
   private readonly lanes: Lanes;
   private readonly verdicts: Verdicts;
   private pumping = false;
@@ -44,11 +47,15 @@ export class Scheduler {
     private readonly events: TypedEmitter,
     readonly stats: Stats,
   ) {
-    // Dynamic binding places each replica as soon as a suitable core frees (work-conserving);
-    // static binding places whole groups.
-    this.individually = policy.name === 'dynamic';
-    // Batching only under dynamic binding: static groups run one task at a time by definition.
-    this.maxBatch = this.individually ? options.maxBatch : 1;
+        // Batching only under dynamic binding: static groups run one task at a time by definition.
+    this.maxBatch = policy.name === 'dynamic' ? options.maxBatch : 1;
+    this.placement = {
+      policy,
+      cores,
+      dispatch: (task, index) => this.dispatch(task, cores[index]!),
+      placed: (task, placement) => this.placed(task, placement),
+      idleHint: () => Number.POSITIVE_INFINITY,
+    };
     this.verdicts = new Verdicts(options, stats, events, healthBridge, {
       requestMore: (task) => this.retries.push(task),
       settle: (task, outcome, corrected) => this.settle(task, outcome, corrected),
@@ -179,30 +186,22 @@ export class Scheduler {
     }
   }
 
-  /** Tries to place a task's wanted replicas. True when none is left to place. */
+  /** Tries to place a task's wanted replicas (the shared placement loop). True when none is left to place. */
   private place(task: TaskRun): boolean {
-    while (task.wanted > 0) {
-      const placement = this.policy.place(
-        { taskId: task.id, taskName: task.kind, k: task.k, count: this.individually ? 1 : task.wanted, used: task.used, voters: task.voters(), group: task.group },
-        this.cores,
-      );
-      if (placement.kind === 'wait') return false;
-      if (placement.kind === 'impossible') {
-        task.wanted = 0;
-        if (!task.started && placement.reason === 'not-enough-cores') this.fail(task, this.notEnoughCores());
-        else if (task.inFlight === 0) this.verdicts.noMajority(task, 'no unused enabled core is left to ask');
-        return true;
-      }
-      if (placement.group !== undefined) task.group = placement.group;
-      for (const index of placement.cores) this.dispatch(task, this.cores[index]!);
-      task.wanted = Math.max(0, task.wanted - placement.cores.length);
-      if (task.retryReason !== undefined && this.events.has('retry')) {
-        const event = { taskId: task.id, taskName: task.name, reason: task.retryReason, cores: [...placement.cores], attempts: Math.max(0, task.replicas.length - task.lost - task.k) };
-        this.events.emit('retry', placement.group === undefined ? event : { ...event, group: placement.group });
-      }
-      if (task.wanted === 0) task.retryReason = undefined;
-    }
+    const result = placeWanted(task, task.kind, this.placement, this.request);
+    if (result === 'wait') return false;
+    if (result === 'not-enough-cores') this.fail(task, this.notEnoughCores());
+    else if (result === 'no-majority') this.verdicts.noMajority(task, 'no unused enabled core is left to ask');
     return true;
+  }
+
+  /** Tie-breaks and re-executions placed: the retry event. */
+  private placed(task: TaskRun, placement: { cores: number[]; group?: number }): void {
+    if (task.retryReason !== undefined && this.events.has('retry')) {
+      const event = { taskId: task.id, taskName: task.name, reason: task.retryReason, cores: [...placement.cores], attempts: Math.max(0, task.placed - task.k) };
+      this.events.emit('retry', placement.group === undefined ? event : { ...event, group: placement.group });
+    }
+    if (task.wanted === 0) task.retryReason = undefined;
   }
 
   private dispatch(task: TaskRun, core: Core): void {
@@ -311,14 +310,14 @@ export class Scheduler {
   }
 
   private finish(task: TaskRun, replica: ReplicaRecord): void {
-    task.inFlight--;
-    if (replica.status === 'aborted') return;
+    if (replica.status === 'aborted') {
+      task.inFlight--; // the task was settled by its abort: nothing to vote on
+      return;
+    }
     const ballot = this.verdicts.ballotOf(replica);
     task.finished.push(replica);
-    task.ballots.push(ballot);
     this.healthBridge.noteSpeed(task, replica);
-    if (task.settled) this.verdicts.judgeLate(task, replica, ballot);
-    else this.verdicts.evaluate(task);
+    this.verdicts.cast(task, ballot);
   }
 
   private settle(task: TaskRun, outcome: TaskOutcome, corrected = false): void {

@@ -97,6 +97,11 @@ export class TaskRun {
     return this.replicas.length > 0;
   }
 
+  /** Replicas placed that count as attempts (one lost with another's batch is placed again). */
+  get placed(): number {
+    return this.replicas.length - this.lost;
+  }
+
   /** The replies received so far, in arrival order (what a new reply's vote key is assigned against). */
   replies(): RunReply[] {
     const replies: RunReply[] = [];

@@ -100,9 +100,10 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     // Replayable only when asked: otherwise every pool's tasks draw fresh streams (IDs, samples never repeat across runs).
     this.journal = new DeterminismJournal(o.determinism, options.seed === undefined ? randomInt(2 ** 32) : o.seed);
     const stats = new Stats();
-    this.coreList = Array.from({ length: o.cores }, (_, id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl, o.compat.worker));
+    const ids = Array.from({ length: o.cores }, (_, id) => id);
+    this.healthModel = new CoreHealth(ids, o.health, systemClock, o.restore);
+    this.coreList = ids.map((id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl, this.healthModel.view(id), o.compat.worker));
     for (const core of this.coreList) core.domain = o.cpuDomains?.[core.id % o.cpus.length];
-    this.healthModel = new CoreHealth(this.coreList.map((c) => c.id), o.health, systemClock, o.restore);
     this.policy = createBinding(o.binding, this.coreList, o.k, o.spares, new SeededRandom(o.seed));
     this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
     this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats);

@@ -5,7 +5,8 @@
  */
 import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
-import { afterShortVote, agreesWith, decide, majorityOf, type Ballot, type Equals, type VoteGroup } from '../replication/voter.js';
+import { majorityOf, type Ballot, type Equals, type VoteGroup } from '../replication/voter.js';
+import { castBallot, noteDisagreement, type Step, type VoteRules } from '../replication/step.js';
 import { digestOf, handOut, isUndecodable, voteKeyOf } from '../replication/byte-keys.js';
 import { decodePayload } from '../codec/payload.js';
 import type { RunReply } from '../transport/protocol.js';
@@ -39,9 +40,9 @@ class EqualsFailure extends Error {
 }
 
 export class Verdicts {
-  private readonly needed: number;
   /** The user's `equals`, guarded: untrusted code may throw or return anything but a boolean. */
   private readonly equals: Equals | undefined;
+  private readonly rules: VoteRules;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -50,9 +51,9 @@ export class Verdicts {
     private readonly healthBridge: HealthBridge,
     private readonly host: VerdictHost,
   ) {
-    this.needed = majorityOf(options.k);
     const user = options.equals;
     this.equals = user === undefined ? undefined : (a, b) => guardedEquals(user, a, b);
+    this.rules = { needed: majorityOf(options.k), maxAttempts: options.maxAttempts, equals: this.equals };
   }
 
   ballotOf(replica: ReplicaRecord): Ballot {
@@ -71,37 +72,48 @@ export class Verdicts {
     return { key, value };
   }
 
-  evaluate(task: TaskRun): void {
-    let verdict: ReturnType<typeof decide>;
-    try {
-      verdict = decide(task.ballots, task.inFlight, this.needed, this.equals);
-    } catch (error) {
-      if (!(error instanceof EqualsFailure)) throw error;
-      this.host.fail(task, equalsError(task, error.thrown));
-      return;
-    }
-    if (verdict.kind === 'agreed') {
-      this.agreed(task, verdict.group, verdict.groups.length > 1);
-      return;
-    }
-    if (verdict.groups.length > 1) this.markDisagreement(task);
-    if (verdict.kind === 'waiting') return;
-    const beyond = task.replicas.length - task.lost + task.wanted - task.k;
-    const next = afterShortVote(verdict.missing, task.wanted, beyond, this.options.maxAttempts);
-    if (next.kind === 'wait') return;
-    if (next.kind === 'give-up') {
-      this.noMajority(task, `no majority after ${Math.max(0, beyond)} extra replica(s) (maxAttempts = ${this.options.maxAttempts})`);
-      return;
-    }
-    task.extra += next.more;
-    task.wanted += next.more;
-    task.retryReason = task.finished.every((r) => r.status === 'value' || r.status === 'error') ? 'tie-break' : 're-execution';
-    this.host.requestMore(task);
+  /** A finished replica's ballot joins its task (the replication step); its action is carried out here. */
+  cast(task: TaskRun, ballot: Ballot): void {
+    this.execute(task, this.step(task, ballot));
   }
 
-  markDisagreement(task: TaskRun): void {
-    if (task.disagreed) return;
-    task.disagreed = true;
+  /** Runs the step; a failing user `equals` fails the task (or, once it was answered, is reported). */
+  private step(task: TaskRun, ballot: Ballot): Step | undefined {
+    try {
+      return castBallot(task, ballot, this.rules);
+    } catch (error) {
+      if (!(error instanceof EqualsFailure)) throw error;
+      // After the answer nobody is charged on a comparison that could not be made.
+      if (task.settled) this.host.report(equalsError(task, error.thrown));
+      else this.host.fail(task, equalsError(task, error.thrown));
+      return undefined;
+    }
+  }
+
+  private execute(task: TaskRun, step: Step | undefined): void {
+    if (step === undefined) return;
+    if (step.disagreed) this.emitDisagreement(task);
+    switch (step.kind) {
+      case 'answer':
+        this.agreed(task, step.winner, step.corrected);
+        return;
+      case 'ask':
+        task.retryReason = step.reason;
+        this.host.requestMore(task);
+        return;
+      case 'give-up':
+        this.noMajority(task, `no majority after ${step.beyond} extra replica(s) (maxAttempts = ${this.options.maxAttempts})`);
+        return;
+      case 'late':
+        this.judgeLate(task, task.finished[step.index]!, step.agrees);
+        return;
+      case 'wait':
+      case 'ignore':
+        return;
+    }
+  }
+
+  private emitDisagreement(task: TaskRun): void {
     this.stats.disagreements++;
     if (this.events.has('disagreement')) {
       this.events.emit('disagreement', {
@@ -117,11 +129,7 @@ export class Verdicts {
    * until the task is settled (TypedEmitter.hold), so they still follow the answer; placing no
    * more replicas first keeps a capacity change caused by a charge from touching this task.
    */
-  private agreed(task: TaskRun, winner: VoteGroup, split: boolean): void {
-    task.winner = winner;
-    task.wanted = 0;
-    if (split) this.markDisagreement(task);
-    const corrected = task.finished.length > winner.members.length;
+  private agreed(task: TaskRun, winner: VoteGroup, corrected: boolean): void {
     for (const [i, replica] of task.finished.entries()) {
       if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.kind);
       else this.chargeReplica(task, replica, winner);
@@ -174,27 +182,10 @@ export class Verdicts {
     return value;
   }
 
-  /** A replica that answered after the verdict: charge it if it disagrees (TMR's third replica). */
-  judgeLate(task: TaskRun, replica: ReplicaRecord, ballot: Ballot): void {
-    const winner = task.winner;
-    if (winner === undefined) return; // the task failed without a majority: nobody can be blamed
-    const winners = task.finished.filter((_, i) => winner.members.includes(i));
-    let agrees: boolean;
-    try {
-      agrees = agreesWith(task.ballots, winner, ballot, this.equals);
-    } catch (error) {
-      if (!(error instanceof EqualsFailure)) throw error;
-      // The task was answered already: nobody is charged on a comparison that could not be made.
-      this.host.report(equalsError(task, error.thrown));
-      return;
-    }
-    if (agrees) {
-      winner.members.push(task.finished.length - 1);
-      this.healthBridge.success(replica.core, task.kind);
-      return;
-    }
-    if (!task.disagreed) this.markDisagreement(task);
-    if (winners.length > 0) this.chargeReplica(task, replica, winner);
+  /** A replica that answered after the verdict (TMR's third): credited, or charged when it disagrees. */
+  private judgeLate(task: TaskRun, replica: ReplicaRecord, agrees: boolean): void {
+    if (agrees) this.healthBridge.success(replica.core, task.kind);
+    else this.chargeReplica(task, replica, task.winner!);
   }
 
   private chargeReplica(task: TaskRun, replica: ReplicaRecord, winner: VoteGroup): void {
@@ -214,7 +205,7 @@ export class Verdicts {
 
   noMajority(task: TaskRun, why: string): void {
     if (task.settled) return;
-    this.markDisagreement(task);
+    if (noteDisagreement(task)) this.emitDisagreement(task);
     const replicas = reportReplicas(task);
     this.stats.failed++;
     this.stats.noMajority++;

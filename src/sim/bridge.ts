@@ -5,14 +5,14 @@
  */
 import type { BindingPolicy } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
-import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
+import type { FaultEvidence, HealthEffects } from '../health/types.js';
+import { isServing } from '../health/serving.js';
 import type { ManualClock } from '../util/clock.js';
 import type { VoteGroup } from '../replication/voter.js';
 import type { FaultModel } from './faults.js';
 import type { Metrics } from './metrics.js';
 import { S_CRASH, S_TIMEOUT, type SimCore, type SimTask } from './task.js';
 
-const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'suspect', 'probation']);
 /** The deterministic task kind simulated (evidence and salvage are kept per kind). */
 export const TASK_NAME = 'task';
 /** Task kinds by SimTask.kind: `flaky` replicas diverge on their own (faults.flaky). */
@@ -79,10 +79,7 @@ export abstract class HealthGlue {
     const key = task.ballots[index]!.key;
     if (key !== undefined) evidence.digest = key;
     this.stats.faults++;
-    const id = task.fin[index]!;
-    const fx = this.health.charge(id, evidence);
-    this.cores[id]!.lastFaultAt = this.now;
-    this.apply(fx);
+    this.apply(this.health.charge(task.fin[index]!, evidence));
   }
 
   /** health-bridge.apply: enable/disable cores, update the policy, re-examine waiting work. */
@@ -90,10 +87,10 @@ export abstract class HealthGlue {
     let changed = false;
     for (const t of fx.transitions) {
       const core = this.cores[t.core]!;
-      const serving = SERVING.has(t.to);
-      if (serving === core.enabled) continue;
+      // The health model already moved the core (SimCore reads it): only the change matters here.
+      const serving = isServing(t.to);
+      if (serving === isServing(t.from)) continue;
       changed = true;
-      core.enabled = serving;
       if (!core.busy) this.idleEnabled += serving ? 1 : -1;
       this.metrics.enabled(core.id, this.now, serving);
       if (!serving) {
@@ -106,7 +103,7 @@ export abstract class HealthGlue {
       this.enabledChanged(core.id, serving);
     }
     for (const s of fx.suspicions) this.suspicions.push({ at: this.now, cores: s.cores });
-    if (changed) {
+    if (changed || fx.exclusions.length > 0) {
       this.policy.update(this.cores);
       this.capacity = this.policy.capacity(this.cores);
       this.metrics.capacity(this.now, this.capacity);

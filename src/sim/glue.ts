@@ -4,11 +4,14 @@
  * tie-breaks on a further core, re-executions never on a used core, only minority replicas
  * charged), over virtual time and plain records.
  */
-import type { BindingPolicy, PlacementRequest } from '../binding/types.js';
+import type { BindingPolicy } from '../binding/types.js';
 import type { CoreHealth } from '../health/core-health.js';
 import type { ManualClock } from '../util/clock.js';
-import { afterShortVote, agreesWith, decide, type Ballot, type VoteGroup } from '../replication/voter.js';
-import { HealthGlue, KIND_NAMES, OK_KEY, TASK_NAME } from './bridge.js';
+import type { Ballot, VoteGroup } from '../replication/voter.js';
+import { castBallot, noteDisagreement, type Step, type VoteRules } from '../replication/step.js';
+import { newPlacementRequest, placeWanted, type PlacementHost } from '../replication/placement.js';
+import { smoothedSpeed } from '../binding/speed.js';
+import { HealthGlue, KIND_NAMES, OK_KEY } from './bridge.js';
 import type { FaultModel } from './faults.js';
 import type { Metrics } from './metrics.js';
 import { SimTask, type SimCore } from './task.js';
@@ -23,7 +26,10 @@ export abstract class Glue extends HealthGlue {
   protected toSubmit = 0;
   protected readonly seen: Uint8Array;
   protected readonly dynamic: boolean;
-  private readonly request: PlacementRequest;
+  private readonly rules: VoteRules;
+  /** What the shared placement loop needs of the simulator, and its reusable request. */
+  private readonly placement: PlacementHost<SimTask>;
+  private readonly request = newPlacementRequest();
 
   constructor(
     cores: SimCore[],
@@ -33,15 +39,23 @@ export abstract class Glue extends HealthGlue {
     faults: FaultModel,
     metrics: Metrics,
     k: number,
-    protected readonly needed: number,
-    protected readonly maxAttempts: number,
+    needed: number,
+    maxAttempts: number,
     count: number,
   ) {
     super(cores, policy, health, clock, faults, metrics, k);
     this.seen = new Uint8Array(count);
     this.dynamic = policy.name === 'dynamic';
-    // One request object, refilled per call: policies keep no references across calls.
-    this.request = { taskId: 0, taskName: TASK_NAME, k, count: k, used: [], group: undefined };
+    this.rules = { needed, maxAttempts };
+    const counted = { name: policy.name, place: (...args: Parameters<BindingPolicy['place']>) => (this.stats.placeCalls++, policy.place(...args)) };
+    this.placement = {
+      policy: counted,
+      cores,
+      dispatch: (task, id) => this.dispatch(task, id),
+      idleHint: () => this.idleEnabled,
+      // With no idle core the policy can only say wait: skip its O(n) call.
+      mayPlace: () => this.idleEnabled > 0 || this.capacity < this.k,
+    };
   }
 
   /** Starts one replica of `task` on core `id`. */
@@ -89,57 +103,50 @@ export abstract class Glue extends HealthGlue {
     }
   }
 
-  /** Tries to place a task's wanted replicas. True when none is left to place. */
+  /** Tries to place a task's wanted replicas (the shared placement loop). True when none is left to place. */
   private place(task: SimTask): boolean {
-    const req = this.request;
-    while (task.wanted > 0) {
-      // Dynamic: a task's first k replicas go in one call for as many as there are idle cores;
-      // tie-breaks and re-executions ask one at a time, exactly like the pool.
-      // With no idle core the policy can only say wait (or, rarely, tell an impossibility that
-      // the next freed core reveals just as well): skip the O(n) call.
-      if (this.idleEnabled === 0 && this.capacity >= this.k) return false;
-      let count = task.wanted;
-      if (this.dynamic) count = task.extra > 0 ? 1 : Math.max(1, Math.min(count, this.idleEnabled));
-      req.taskId = task.id;
-      req.taskName = KIND_NAMES[task.kind]!;
-      req.count = count;
-      req.used = task.used;
-      req.group = task.group;
-      this.stats.placeCalls++;
-      let placement = this.policy.place(req, this.cores);
-      if (placement.kind === 'wait' && count > 1 && this.dynamic) {
-        // The fault-domain cap can block the k-th pick: place what the pool would, one by one.
-        req.count = 1;
-        this.stats.placeCalls++;
-        placement = this.policy.place(req, this.cores);
-      }
-      if (placement.kind === 'wait') return false;
-      if (placement.kind === 'impossible') {
-        task.wanted = 0;
-        if (!task.started && placement.reason === 'not-enough-cores') this.settle(task, 'not-enough-cores');
-        else if (task.inFlight === 0) this.noMajority(task);
-        return true;
-      }
-      if (placement.group !== undefined) task.group = placement.group;
-      const placed = placement.cores;
-      for (let j = 0; j < placed.length; j++) this.dispatch(task, placed[j]!);
-      task.wanted = Math.max(0, task.wanted - placed.length);
-    }
+    const result = placeWanted(task, KIND_NAMES[task.kind]!, this.placement, this.request);
+    if (result === 'wait') return false;
+    if (result === 'not-enough-cores') this.settle(task, 'not-enough-cores');
+    else if (result === 'no-majority') this.noMajority(task);
     return true;
   }
 
-  /** A replica finished (value, wrong value, crash or timeout): vote, or judge it late. */
+  /** A replica finished (value, wrong value, crash or timeout): its ballot joins the task (the replication step). */
   protected finished(task: SimTask, id: number, status: number, ms: number, ballot: Ballot): void {
-    task.inFlight--;
     task.fin.push(id);
     task.finStatus.push(status);
     task.finMs.push(ms);
-    task.ballots.push(ballot);
     this.noteSpeed(task);
-    if (task.settled) this.judgeLate(task, ballot);
-    else this.evaluate(task);
+    this.execute(task, castBallot(task, ballot, this.rules));
     // Reuse the record only once nothing refers to it any more.
     if (task.settled && task.inFlight === 0 && !task.inRetries && task !== this.head) this.spare.push(task);
+  }
+
+  private execute(task: SimTask, step: Step): void {
+    if (step.disagreed) this.stats.disagreements++;
+    switch (step.kind) {
+      case 'answer':
+        this.agreed(task, step.winner, step.corrected);
+        return;
+      case 'ask':
+        this.stats.retries += step.more;
+        if (!task.inRetries) {
+          task.inRetries = true;
+          this.retries.push(task);
+        }
+        return;
+      case 'give-up':
+        this.noMajority(task);
+        return;
+      case 'late':
+        if (step.agrees) this.success(task.fin[step.index]!, task.kind);
+        else this.charge(task, step.index, task.winner!);
+        return;
+      case 'wait':
+      case 'ignore':
+        return;
+    }
   }
 
   /** health-bridge.noteSpeed: this replica's time over the task's fastest, smoothed per core. */
@@ -149,45 +156,12 @@ export abstract class Glue extends HealthGlue {
     const ms = task.finMs[last]!;
     let fastest = ms;
     for (let i = 0; i < last; i++) if (task.finStatus[i] === 0 && task.finMs[i]! < fastest) fastest = task.finMs[i]!;
-    if (fastest < 0.02) return;
     const core = this.cores[task.fin[last]!]!;
-    core.speed = core.speed * 0.9 + (ms / fastest) * 0.1;
+    core.speed = smoothedSpeed(core.speed, ms, fastest);
   }
 
-  private evaluate(task: SimTask): void {
-    const verdict = decide(task.ballots, task.inFlight, this.needed);
-    if (verdict.kind === 'agreed') {
-      this.agreed(task, verdict.group, verdict.groups.length > 1);
-      return;
-    }
-    if (verdict.groups.length > 1) this.markDisagreement(task);
-    if (verdict.kind === 'waiting') return;
-    const next = afterShortVote(verdict.missing, task.wanted, task.used.length + task.wanted - this.k, this.maxAttempts);
-    if (next.kind === 'wait') return;
-    if (next.kind === 'give-up') {
-      this.noMajority(task);
-      return;
-    }
-    task.extra += next.more;
-    task.wanted += next.more;
-    this.stats.retries += next.more;
-    if (!task.inRetries) {
-      task.inRetries = true;
-      this.retries.push(task);
-    }
-  }
-
-  private markDisagreement(task: SimTask): void {
-    if (task.disagreed) return;
-    task.disagreed = true;
-    this.stats.disagreements++;
-  }
-
-  private agreed(task: SimTask, winner: VoteGroup, split: boolean): void {
-    task.winner = winner;
-    if (split) this.markDisagreement(task);
+  private agreed(task: SimTask, winner: VoteGroup, corrected: boolean): void {
     const members = winner.members;
-    const corrected = task.fin.length > members.length;
     for (let i = 0; i < task.fin.length; i++) {
       if (members.includes(i)) this.success(task.fin[i]!, task.kind);
       else this.charge(task, i, winner);
@@ -196,23 +170,9 @@ export abstract class Glue extends HealthGlue {
     this.settle(task, winner.key === OK_KEY ? 'correct' : 'sdc');
   }
 
-  /** A replica that answered after the verdict: charge it if it disagrees (TMR's third). */
-  private judgeLate(task: SimTask, ballot: Ballot): void {
-    const winner = task.winner;
-    if (winner === undefined) return; // failed without a majority: nobody can be blamed
-    const index = task.fin.length - 1;
-    if (agreesWith(task.ballots, winner, ballot)) {
-      winner.members.push(index);
-      this.success(task.fin[index]!, task.kind);
-      return;
-    }
-    if (!task.disagreed) this.markDisagreement(task);
-    this.charge(task, index, winner);
-  }
-
   private noMajority(task: SimTask): void {
     if (task.settled) return;
-    this.markDisagreement(task);
+    if (noteDisagreement(task)) this.stats.disagreements++;
     this.settle(task, 'no-majority');
   }
 

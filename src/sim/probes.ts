@@ -5,6 +5,7 @@
  */
 import type { CoreHealth } from '../health/core-health.js';
 import type { HealthEffects } from '../health/types.js';
+import { selfTestPollMs } from '../health/serving.js';
 import type { Counters } from './bridge.js';
 import type { SelfTestConfig } from './config.js';
 import type { FaultModel } from './faults.js';
@@ -49,7 +50,7 @@ export class SelfTests {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    this.host.poll(this.host.now() + Math.max(20, Math.min(1_000, this.st.after / 4)));
+    this.host.poll(this.host.now() + selfTestPollMs(this.st.after));
   }
 
   poll(): void {

@@ -26,9 +26,10 @@ function healthOptions(c: SimConfig): ResolvedHealthOptions {
 export function simulate(config: SimConfig, label: { variant?: string; point?: number | string | boolean } = {}): SimResult {
   const random = new SeededRandom(config.seed);
   const k = config.redundancy === 'tmr' ? 3 : 2;
-  const cores = Array.from({ length: config.cores }, (_, id) => new SimCore(id, id % config.cpus, config.faultDomain === 'cpu' ? id % config.cpus : undefined));
   const clock = new ManualClock(0);
-  const health = new CoreHealth(cores.map((c) => c.id), healthOptions(config), clock);
+  const ids = Array.from({ length: config.cores }, (_, id) => id);
+  const health = new CoreHealth(ids, healthOptions(config), clock);
+  const cores = ids.map((id) => new SimCore(id, id % config.cpus, health.view(id), config.faultDomain === 'cpu' ? id % config.cpus : undefined));
   const policy = createBinding(config.binding, cores, k, config.spares, random.fork());
   const faults = new FaultModel(config.faults, config.cores, random.fork());
   const metrics = new Metrics(config.cores, k, config.tasks.count, config.buckets);

@@ -1,24 +1,27 @@
 /** The simulator's records: cores as the binding policy sees them, and pooled task records. */
 import type { CoreView } from '../binding/types.js';
+import { ServingCore, type ServingView } from '../health/serving.js';
+import type { PlacedTask } from '../replication/placement.js';
 import type { Ballot, VoteGroup } from '../replication/voter.js';
 
-const NO_KINDS: ReadonlySet<string> = new Set();
-
-/** One simulated core; the object is the CoreView handed to the real binding policy. */
-export class SimCore implements CoreView {
-  enabled = true;
+/**
+ * One simulated core; the object is the CoreView handed to the real binding policy. Its serving
+ * state (enabled, excluded kinds, last fault) is read from the health model.
+ */
+export class SimCore extends ServingCore implements CoreView {
   busy = false;
   /** Relative slowness as the pool measures it (smoothed ratio to the task's fastest replica). */
   speed = 1;
-  lastFaultAt = Number.NEGATIVE_INFINITY;
   /** Replicas dispatched to it so far. */
   replicas = 0;
-  readonly excludedKinds: ReadonlySet<string> = NO_KINDS;
   constructor(
     readonly id: number,
     readonly cpu: number,
+    health: ServingView,
     readonly domain?: number,
-  ) {}
+  ) {
+    super(health);
+  }
 }
 
 /** Replica statuses as the simulator records them (a value, right or wrong, or nothing). */
@@ -30,8 +33,9 @@ export const S_TIMEOUT = 2;
  * One task from dispatch to its last replica. Reused once settled with nothing in flight, so
  * the hot loop allocates no task objects; the arrays keep their capacity.
  */
-export class SimTask {
+export class SimTask implements PlacedTask {
   id = 0;
+  k = 0;
   /** Index into KIND_NAMES: 0 the deterministic kind, 1 the flaky one. */
   kind = 0;
   submitAt = 0;
@@ -59,6 +63,7 @@ export class SimTask {
     this.kind = kind;
     this.submitAt = submitAt;
     this.work = work;
+    this.k = k;
     this.wanted = k;
     this.inFlight = 0;
     this.extra = 0;
@@ -77,5 +82,16 @@ export class SimTask {
 
   get started(): boolean {
     return this.used.length > 0;
+  }
+
+  get placed(): number {
+    return this.used.length;
+  }
+
+  /** Cores whose replica votes: a crashed or hung one frees its fault domain (as in the pool). */
+  voters(): readonly number[] | undefined {
+    if (!this.finStatus.some((status) => status !== S_VALUE)) return undefined;
+    const silent = this.fin.filter((_, i) => this.finStatus[i] !== S_VALUE);
+    return this.used.filter((id) => !silent.includes(id));
   }
 }

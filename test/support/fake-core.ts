@@ -6,6 +6,7 @@
 import { canonicalDigest } from '../../src/codec/canonical.js';
 import { deserialize, serialize } from 'node:v8';
 import type { ExecutingCore } from '../../src/cores/types.js';
+import { ServingCore, type ServingView } from '../../src/health/serving.js';
 import type { SeededRandom } from '../../src/util/random.js';
 import type { HelloReply, RunReply, RunRequest } from '../../src/transport/protocol.js';
 
@@ -15,12 +16,9 @@ export const fakeTasks: Record<string, (input: unknown) => unknown> = {
   square: (x) => (x as number) * (x as number),
 };
 
-export class FakeCore implements ExecutingCore {
-  enabled = true;
-  excludedKinds: ReadonlySet<string> = new Set();
+export class FakeCore extends ServingCore implements ExecutingCore {
   busy = false;
   speed = 1;
-  lastFaultAt = Number.NEGATIVE_INFINITY;
   tasks = 0;
   busyMs = 0;
   deaths = 0;
@@ -34,7 +32,11 @@ export class FakeCore implements ExecutingCore {
     readonly cpu: number,
     private readonly behaviour: () => Behaviour,
     private readonly random: SeededRandom,
-  ) {}
+    /** The health model's record of this core (its serving state lives there). */
+    health: ServingView,
+  ) {
+    super(health);
+  }
 
   async start(): Promise<HelloReply> {
     return { pinned: false, cpu: this.cpu, exports: Object.keys(fakeTasks) };
