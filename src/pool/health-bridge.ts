@@ -7,6 +7,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { BindingPolicy } from '../binding/types.js';
 import { smoothedSpeed } from '../binding/speed.js';
 import { isServing, selfTestPollMs } from '../health/serving.js';
+import { Reintegration } from '../health/reintegration.js';
 import { canonicalDigest } from '../codec/canonical.js';
 import { digestOf } from '../replication/byte-keys.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
@@ -24,7 +25,8 @@ export class HealthBridge {
   /** Replicas placed on a core and not answered yet (`busy` only means "full" when batching). */
   loadOf: (core: Core) => number = (core) => (core.busy ? 1 : 0);
   private readonly stopWhenIdle = new Set<Core>();
-  private readonly probing = new Set<Core>();
+  /** Known-answer probes of disabled cores (none when selfTest is false). */
+  private readonly reintegration: Reintegration | undefined;
   private readonly lastState = new Map<number, CoreState>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -40,6 +42,12 @@ export class HealthBridge {
     for (const core of cores) this.lastState.set(core.id, this.stateOf(core.id));
     const selfTest = options.health.selfTest;
     if (selfTest !== false) {
+      this.reintegration = new Reintegration(health, selfTest.passes, {
+        busy: (id) => this.loadOf(this.cores[id]!) > 0,
+        start: (id, round) => void this.probe(this.cores[id]!, round),
+        apply: (effects) => this.apply(effects),
+        ended: (id) => this.probed(this.cores[id]!),
+      });
       this.timer = setInterval(() => this.probeDueCores(), selfTestPollMs(selfTest.after));
       this.timer.unref();
     }
@@ -85,7 +93,7 @@ export class HealthBridge {
   }
 
   coreIdle(core: Core): void {
-    if (this.stopWhenIdle.has(core) && !this.probing.has(core) && !core.enabled) {
+    if (this.stopWhenIdle.has(core) && !this.isProbing(core) && !core.enabled) {
       this.stopWhenIdle.delete(core);
       void core.stop();
     }
@@ -112,7 +120,7 @@ export class HealthBridge {
       if (!serving && transition.to !== 'offline') {
         // Disabled or retired: its worker is shut down once its current replica returns.
         if (this.loadOf(core) > 0) this.stopWhenIdle.add(core);
-        else if (!this.probing.has(core)) void core.stop();
+        else if (!this.isProbing(core)) void core.stop();
       }
       // Back in service before its queue drained: its worker must keep running.
       if (serving) this.stopWhenIdle.delete(core);
@@ -157,42 +165,37 @@ export class HealthBridge {
   }
 
   private probeDueCores(): void {
-    if (this.closed) return;
-    for (const id of this.health.dueForSelfTest()) {
-      const core = this.cores[id];
-      if (core === undefined || this.loadOf(core) > 0 || this.probing.has(core)) continue;
-      void this.probe(core);
+    if (!this.closed) this.reintegration?.poll();
+  }
+
+  /** One known-answer probe on a disabled core (it serves no user task meanwhile); the shared loop decides what follows. */
+  private async probe(core: Core, round: number): Promise<void> {
+    const selfTest = this.options.health.selfTest;
+    const loop = this.reintegration;
+    if (selfTest === false || loop === undefined) return;
+    try {
+      await core.start();
+      const kat = this.health.nextSelfTest(core.id) ?? selfTest.tasks[round % selfTest.tasks.length]!;
+      const input = serialize(kat.input);
+      // Replicas are digested as decoded clones: so is the expected answer.
+      const expected = canonicalDigest(deserialize(serialize(kat.expected)));
+      const passed = await this.runProbe(core, { kind: 'run', name: kat.name, input }).then(
+        (reply) => reply.ok && digestOf(reply) === expected,
+        () => false,
+      );
+      this.stats.selfTests++;
+      if (this.events.has('self-test')) this.events.emit('self-test', { core: core.id, task: kat.name, passed });
+      if (this.closed) loop.end(core.id);
+      else loop.done(core.id, passed, passed ? undefined : `known-answer task ${kat.name} gave a wrong answer`);
+    } catch (error) {
+      if (this.events.has('error')) this.events.emit('error', error as Error);
+      loop.end(core.id);
     }
   }
 
-  /** Runs known-answer tests on a disabled core, one probe at a time, while it serves no user task. */
-  private async probe(core: Core): Promise<void> {
-    const selfTest = this.options.health.selfTest;
-    if (selfTest === false) return;
-    this.probing.add(core);
-    try {
-      await core.start();
-      for (let round = 0; round < selfTest.passes && !this.closed; round++) {
-        const kat = this.health.nextSelfTest(core.id) ?? selfTest.tasks[round % selfTest.tasks.length]!;
-        const input = serialize(kat.input);
-        // Replicas are digested as decoded clones: so is the expected answer.
-        const expected = canonicalDigest(deserialize(serialize(kat.expected)));
-        const passed = await this.runProbe(core, { kind: 'run', name: kat.name, input }).then(
-          (reply) => reply.ok && digestOf(reply) === expected,
-          () => false,
-        );
-        this.stats.selfTests++;
-        if (this.events.has('self-test')) this.events.emit('self-test', { core: core.id, task: kat.name, passed });
-        if (this.closed) return;
-        this.apply(this.health.selfTestResult(core.id, passed, passed ? undefined : `known-answer task ${kat.name} gave a wrong answer`));
-        if (!passed || this.health.state(core.id) !== 'disabled') break;
-      }
-    } catch (error) {
-      if (this.events.has('error')) this.events.emit('error', error as Error);
-    } finally {
-      this.probing.delete(core);
-      if (!core.enabled && !this.closed) void core.stop();
-    }
+  /** Probing a core is over: a core still out of service gives its worker back. */
+  private probed(core: Core): void {
+    if (!core.enabled && !this.closed) void core.stop();
   }
 
   /** One known-answer probe; a probe that hangs past taskTimeout fails and its worker is terminated. */
@@ -208,6 +211,10 @@ export class HealthBridge {
       }, limit);
     });
     return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private isProbing(core: Core): boolean {
+    return this.reintegration?.isProbing(core.id) ?? false;
   }
 
   close(): void {

@@ -1,11 +1,11 @@
 /**
- * Self-tests on virtual time (health-bridge.probeDueCores and probe): a poll at the bridge's
- * period finds disabled cores due for known-answer tests; each probe is CPU work on the core,
- * passes unless the core is bad at that moment, and its result goes to CoreHealth.
+ * Self-tests on virtual time: the shared reintegration loop (health/reintegration.ts), polled at
+ * the pool's period, with probes that are CPU work on the core.
  */
 import type { CoreHealth } from '../health/core-health.js';
 import type { HealthEffects } from '../health/types.js';
 import { selfTestPollMs } from '../health/serving.js';
+import { Reintegration } from '../health/reintegration.js';
 import type { Counters } from './bridge.js';
 import type { SelfTestConfig } from './config.js';
 import type { FaultModel } from './faults.js';
@@ -20,11 +20,11 @@ export interface ProbeHost {
   apply(fx: HealthEffects): void;
 }
 
+/** The simulator's probe runner: each probe is CPU work on the core, passing unless the core is bad then. */
 export class SelfTests {
-  private readonly probing: Uint8Array;
-  private readonly round: Int32Array;
   private readonly notEnabled = new Set<number>();
   private scheduled = false;
+  private readonly loop: Reintegration;
 
   constructor(
     private readonly st: SelfTestConfig,
@@ -34,8 +34,11 @@ export class SelfTests {
     private readonly stats: Counters,
     private readonly host: ProbeHost,
   ) {
-    this.probing = new Uint8Array(cores.length);
-    this.round = new Int32Array(cores.length);
+    this.loop = new Reintegration(health, st.passes, {
+      busy: (id) => this.cores[id]!.busy,
+      start: (id) => this.host.start(id, this.st.probeMs),
+      apply: (fx) => this.host.apply(fx),
+    });
   }
 
   enabledChanged(id: number, on: boolean): void {
@@ -55,15 +58,10 @@ export class SelfTests {
 
   poll(): void {
     this.scheduled = false;
-    for (const id of this.health.dueForSelfTest()) {
-      if (this.cores[id]!.busy || this.probing[id] === 1) continue;
-      this.probing[id] = 1;
-      this.round[id] = 0;
-      this.host.start(id, this.st.probeMs);
-    }
+    this.loop.poll();
     // Keep polling only while some core can still come back (retired ones never do).
     for (const id of this.notEnabled) {
-      if (this.probing[id] === 1 || this.health.state(id) === 'disabled') {
+      if (this.loop.isProbing(id) || this.health.state(id) === 'disabled') {
         this.schedule();
         return;
       }
@@ -71,11 +69,7 @@ export class SelfTests {
   }
 
   probeDone(id: number): void {
-    const passed = this.faults.probePasses(id, this.host.now());
     this.stats.selfTests++;
-    this.host.apply(this.health.selfTestResult(id, passed));
-    const round = ++this.round[id]!;
-    if (passed && round < this.st.passes && this.health.state(id) === 'disabled' && !this.cores[id]!.busy) this.host.start(id, this.st.probeMs);
-    else this.probing[id] = 0;
+    this.loop.done(id, this.faults.probePasses(id, this.host.now()));
   }
 }
