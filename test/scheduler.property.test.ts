@@ -13,7 +13,7 @@ import { resolveOptions } from '../src/pool/options.js';
 import { Scheduler } from '../src/pool/scheduler.js';
 import { Stats } from '../src/pool/stats.js';
 import { TaskRun, type DetailedResult } from '../src/pool/task.js';
-import { systemClock } from '../src/util/clock.js';
+import { ManualTimers } from '../src/util/clock.js';
 import { SeededRandom } from '../src/util/random.js';
 import { FakeCore, type Behaviour } from './support/fake-core.js';
 
@@ -35,24 +35,27 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
   // faultDomain 'none': the fake cores share CPUs freely, as pools with more cores than domains do.
   const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: s.redundancy, binding: s.binding, cores: s.cores, taskTimeout: 20, maxAttempts: 6, faultDomain: 'none' });
   const random = new SeededRandom(s.seed);
+  // Virtual time: replica delays, hangs and the watchdogs' timeouts run on a manual clock.
+  const timers = new ManualTimers(1_000_000);
   const ids = Array.from({ length: s.cores }, (_, id) => id);
-  const health = new CoreHealth(ids, DEFAULT_HEALTH, systemClock);
+  const health = new CoreHealth(ids, DEFAULT_HEALTH, timers);
   const cores = ids.map((id) => new FakeCore(id, id % s.cpus, () => {
     if (taskBehaviour !== undefined) return taskBehaviour;
     return id === s.faulty && random.next() < s.rate ? s.fault : 'ok';
-  }, random.fork(), health.view(id)));
+  }, random.fork(), health.view(id), timers));
   const events = new TypedEmitter();
   const stats = new Stats();
   const policy = createBinding(s.binding, cores, options.k, 0, random.fork());
   const bridge = new HealthBridge(health, policy, cores, options, events, stats);
-  const scheduler = new Scheduler(options, cores, policy, bridge, events, stats);
+  const scheduler = new Scheduler(options, cores, policy, bridge, events, stats, timers, timers);
   bridge.onCapacityChange = () => scheduler.coresChanged();
   bridge.loadOf = (core) => scheduler.load(core);
   const charged = new Set<number>();
   events.on('fault', (e) => { if (e.charged) charged.add(e.core); });
 
   let settledTwice = false;
-  const outcomes = await Promise.all(Array.from({ length: s.tasks }, (_, i) => new Promise<{ ok: true; result: DetailedResult<number> } | { ok: false; error: Error & { code?: string } }>((done) => {
+  let allSettled = false;
+  const settling = Promise.all(Array.from({ length: s.tasks }, (_, i) => new Promise<{ ok: true; result: DetailedResult<number> } | { ok: false; error: Error & { code?: string } }>((done) => {
     let settled = false;
     const once = (value: { ok: true; result: DetailedResult<number> } | { ok: false; error: Error }) => {
       if (settled) settledTwice = true;
@@ -62,10 +65,30 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
     const task = new TaskRun(i, 'square', serialize(i), options.k, true, (result) => once({ ok: true, result: result as DetailedResult<number> }), (error) => once({ ok: false, error }));
     scheduler.submit(task);
   })));
+  void settling.then(() => (allSettled = true));
+  await drive(timers, () => allSettled);
+  const outcomes = await settling;
   // Let late replicas land so their charges are counted.
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  await drive(timers, () => timers.pending === 0);
   bridge.close();
   return { outcomes, settledTwice, charged, cores, health };
+}
+
+/** Lets every pending promise reaction run (one macrotask turn: no real time passes). */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Runs virtual timers one by one, letting the scheduler react after each, until `done()`. */
+async function drive(timers: ManualTimers, done: () => boolean): Promise<void> {
+  for (let step = 0; step < 1_000_000; step++) {
+    await turn();
+    if (done()) return;
+    if (!timers.runNext()) {
+      await turn();
+      if (done()) return;
+      throw new Error(`stuck at virtual time ${timers.now()}: no timer is pending and the scenario is not done`);
+    }
+  }
+  throw new Error('the scenario did not finish within a million timer steps');
 }
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({

@@ -13,6 +13,7 @@ import type { ExecutingCore as Core } from '../cores/types.js';
 import { WorkerDied } from '../transport/channel.js';
 import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ReplicaRecord } from './task.js';
+import { systemTimers, type Timers } from '../util/clock.js';
 
 export interface LaneEvents {
   reply(replica: ReplicaRecord, reply: RunReply): void;
@@ -38,7 +39,7 @@ interface Kill {
   seq: number;
   deaths: number;
   reason: 'timeout' | 'abort';
-  /** Date.now() when asked: a termination lands within milliseconds; one that never did (its worker was already idle) expires. */
+  /** Wall-clock time when asked: a termination lands within milliseconds; one that never did (its worker was already idle) expires. */
   at: number;
 }
 
@@ -60,7 +61,7 @@ interface Lane {
   load: number;
   /** In the dirty list (waiting to be flushed). */
   dirty: boolean;
-  watchdog: NodeJS.Timeout | undefined;
+  watchdog: unknown;
   kill: Kill | undefined;
 }
 
@@ -78,6 +79,8 @@ export class Lanes {
     cores: readonly Core[],
     private readonly taskTimeout: number,
     private readonly events: LaneEvents,
+    /** Wall-clock time, as workers report a replica's start (core.latestStart), and the watchdog timers. */
+    private readonly timers: Timers = systemTimers,
   ) {
     for (const core of cores) this.lanes.set(core, { core, outbox: [], requests: [], inflight: [], accounted: core.startedCount(), load: 0, dirty: false, watchdog: undefined, kill: undefined });
     this.recount();
@@ -176,7 +179,7 @@ export class Lanes {
     lane.inflight.splice(lane.inflight.indexOf(batch), 1);
     lane.accounted = Math.max(lane.accounted, Math.min(started, lane.accounted + batch.replicas.length));
     this.setLoad(lane, lane.load - batch.replicas.length);
-    const ranFor = Math.max(0, Date.now() - lane.core.latestStart());
+    const ranFor = Math.max(0, this.timers.now() - lane.core.latestStart());
     if (running >= 0 && running < batch.replicas.length) lane.core.busyMs += ranFor;
     const why = crashReason(error instanceof WorkerDied ? error.reason : error);
     batch.replicas.forEach((replica, i) => {
@@ -213,10 +216,10 @@ export class Lanes {
 
   /** Terminates the worker running replica number `seq`, once: a second reason for the same kill changes nothing. */
   private terminate(lane: Lane, seq: number, reason: Kill['reason']): boolean {
-    if (lane.kill !== undefined && Date.now() - lane.kill.at < KILL_EXPIRES_MS) return lane.kill.seq === seq;
+    if (lane.kill !== undefined && this.timers.now() - lane.kill.at < KILL_EXPIRES_MS) return lane.kill.seq === seq;
     const deaths = lane.core.deaths;
     if (!lane.core.terminateCurrent()) return false;
-    lane.kill = { seq, deaths, reason, at: Date.now() };
+    lane.kill = { seq, deaths, reason, at: this.timers.now() };
     return true;
   }
 
@@ -228,18 +231,16 @@ export class Lanes {
       if (this.closed || lane.inflight.length === 0) return;
       const seq = lane.core.startedCount();
       const running = seq > lane.accounted;
-      const elapsed = running ? Date.now() - lane.core.latestStart() : 0;
+      const elapsed = running ? this.timers.now() - lane.core.latestStart() : 0;
       if (running && elapsed >= this.taskTimeout && this.terminate(lane, seq, 'timeout')) return; // re-armed by the next flush
-      lane.watchdog = setTimeout(check, Math.max(1, this.taskTimeout - elapsed));
-      lane.watchdog.unref();
+      lane.watchdog = this.timers.setTimeout(check, Math.max(1, this.taskTimeout - elapsed));
     };
-    lane.watchdog = setTimeout(check, this.taskTimeout);
-    lane.watchdog.unref();
+    lane.watchdog = this.timers.setTimeout(check, this.taskTimeout);
   }
 
   close(): void {
     this.closed = true;
-    for (const lane of this.lanes.values()) if (lane.watchdog !== undefined) clearTimeout(lane.watchdog);
+    for (const lane of this.lanes.values()) if (lane.watchdog !== undefined) this.timers.clearTimeout(lane.watchdog);
   }
 }
 

@@ -18,6 +18,7 @@ import { assignVoteKey } from '../replication/byte-keys.js';
 import { newPlacementRequest, placeWanted, type PlacementHost } from '../replication/placement.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
 import type { InjectionRecord } from '../inject/injector.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../util/clock.js';
 
 /** How far past a blocked queue head the scheduler looks for a task that fits a free core. */
 const SCAN_LIMIT = 64;
@@ -46,6 +47,10 @@ export class Scheduler {
     private readonly healthBridge: HealthBridge,
     private readonly events: TypedEmitter,
     readonly stats: Stats,
+    /** Wall-clock time and timers for the lanes' watchdogs; virtual in tests. */
+    timers: Timers = systemTimers,
+    /** Monotonic time for queue and run times. */
+    private readonly clock: Clock = systemClock,
   ) {
         // Batching only under dynamic binding: static groups run one task at a time by definition.
     this.maxBatch = policy.name === 'dynamic' ? options.maxBatch : 1;
@@ -75,7 +80,7 @@ export class Scheduler {
         if (this.lanes.load(core) === 0) this.healthBridge.coreIdle(core);
         this.pump();
       },
-    });
+    }, timers);
   }
 
   /** Tasks accepted and not yet started. */
@@ -207,11 +212,11 @@ export class Scheduler {
   private dispatch(task: TaskRun, core: Core): void {
     if (!task.started) {
       this.queued--;
-      task.dispatchedAt = performance.now();
+      task.dispatchedAt = this.clock.now();
       task.begin();
       task.det = this.journal?.order(task.seed, task.submittedAt);
     }
-    const replica: ReplicaRecord = { task, index: task.replicas.length, core, status: 'running', reply: undefined, startedAt: performance.now(), injections: undefined };
+    const replica: ReplicaRecord = { task, index: task.replicas.length, core, status: 'running', reply: undefined, startedAt: this.clock.now(), injections: undefined };
     task.replicas.push(replica);
     task.used.push(core.id);
     task.inFlight++;
@@ -329,7 +334,7 @@ export class Scheduler {
     task.offAbort?.();
     this.onSettled(task);
     if (this.events.has('task-settled')) {
-      const now = performance.now();
+      const now = this.clock.now();
       const started = task.started ? task.dispatchedAt : now;
       this.events.emit('task-settled', { taskId: task.id, taskName: task.name, outcome, queueMs: started - task.submittedAt, runMs: now - started, replicas: task.replicas.length, corrected });
     }

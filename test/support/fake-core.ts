@@ -8,6 +8,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { ExecutingCore } from '../../src/cores/types.js';
 import { ServingCore, type ServingView } from '../../src/health/serving.js';
 import type { SeededRandom } from '../../src/util/random.js';
+import { systemTimers, type Timers } from '../../src/util/clock.js';
 import type { HelloReply, RunReply, RunRequest } from '../../src/transport/protocol.js';
 
 export type Behaviour = 'ok' | 'wrong' | 'crash' | 'hang' | 'noise';
@@ -34,6 +35,8 @@ export class FakeCore extends ServingCore implements ExecutingCore {
     private readonly random: SeededRandom,
     /** The health model's record of this core (its serving state lives there). */
     health: ServingView,
+    /** Replica delays and start times: virtual in the scheduler's property test. */
+    private readonly timers: Timers = systemTimers,
   ) {
     super(health);
   }
@@ -72,7 +75,7 @@ export class FakeCore extends ServingCore implements ExecutingCore {
 
   private runOne(request: RunRequest): Promise<RunReply> {
     this.startedReplicas++;
-    this.latest = Date.now();
+    this.latest = this.timers.now();
     this.tasks++;
     const input = deserialize(request.input) as unknown;
     const behaviour = this.behaviour();
@@ -82,7 +85,7 @@ export class FakeCore extends ServingCore implements ExecutingCore {
         this.ran.push({ input, digest: undefined });
         return;
       }
-      setTimeout(() => {
+      this.timers.setTimeout(() => {
         this.pendingReject = undefined;
         if (behaviour === 'crash') {
           this.ran.push({ input, digest: undefined });
@@ -105,7 +108,7 @@ export class FakeCore extends ServingCore implements ExecutingCore {
     const reject = this.pendingReject;
     if (reject === undefined) return false;
     this.pendingReject = undefined;
-    setTimeout(() => {
+    this.timers.setTimeout(() => {
       this.deaths++;
       reject(new Error('Terminating worker thread'));
     }, 0);
