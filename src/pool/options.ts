@@ -229,3 +229,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     compat: resolveCompat(options, cores),
   };
 }
+
+/** The resolved options, JSON-safe, as the `start` event and the audit log show them. */
+export function describeOptions(o: ResolvedOptions): Record<string, unknown> {
+  const { faults, equals, compat, ...plain } = o;
+  // Worker options (env, workerData) are the user's and may not be JSON: only their names are shown.
+  const shown = { ...compat, worker: Object.keys(compat.worker) };
+  return { ...plain, compat: shown, faults: faults !== undefined, equals: equals !== undefined };
+}
