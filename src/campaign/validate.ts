@@ -2,7 +2,7 @@
 import { serialize } from 'node:v8';
 import { invalidOption, TriplexError } from '../errors.js';
 import { isObject } from '../options/validate.js';
-import type { FaultInjector } from '../inject/injector.js';
+import type { FaultInjector } from '../api/index.js';
 import { leveugleSampleSize, zFor } from './statistics.js';
 import type { CampaignOptions } from './types.js';
 
