@@ -186,3 +186,17 @@ describe('architecture', () => {
     expect(PUBLIC.filter((f) => !files.has(f))).toEqual([]);
   });
 });
+
+describe('option defaults', () => {
+  it("the options' @default docs show the value of the constant they name", async () => {
+    const defaults = (await import('../src/options/defaults.js')) as Record<string, unknown>;
+    const text = readFileSync(path.join(SRC, 'pool/options.ts'), 'utf8');
+    const docs = [...text.matchAll(/@default (.+?) \(\{@link D\.(\w+)\}\)/g)];
+    expect(docs.length).toBeGreaterThan(10);
+    for (const [, shown, name] of docs) {
+      const value = defaults[name!];
+      const expected = typeof value === 'string' ? `'${value}'` : typeof value === 'object' ? JSON.stringify(value).replace(/"/g, '').replace(/[{,:]/g, (c) => `${c} `).replace(/}/g, ' }') : String(value);
+      expect(shown!.replace(/_/g, ''), name).toBe(expected);
+    }
+  });
+});
