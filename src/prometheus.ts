@@ -10,6 +10,7 @@
  *   // GET /metrics → res.setHeader('Content-Type', registry.contentType); res.end(await registry.metrics())
  */
 import { Counter, Gauge, Histogram, register as globalRegistry, type Registry } from 'prom-client';
+import { invalidOption } from './errors.js';
 import type { Triplex } from './pool/triplex.js';
 import type { HistogramSnapshot, PoolMetrics } from './ops/types.js';
 
@@ -66,7 +67,8 @@ class SnapshotHistogram extends Histogram<string> {
  */
 export function registerMetrics(pool: Triplex, registry: Registry = globalRegistry, options: RegisterOptions = {}): () => void {
   const prefix = options.prefix ?? 'triplex_';
-  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new TypeError(`registerMetrics: prefix must be a valid metric name prefix, received ${String(prefix)}`);
+  // A TypeError either way (as before this was ERR_INVALID_OPTION): prom-client would reject the names anyway.
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw invalidOption('prefix', 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', prefix, 'type');
   // One snapshot per scrape: every collect() of a scrape runs in the same event-loop turn.
   let cached: PoolMetrics | undefined;
   const snap = (): PoolMetrics => {

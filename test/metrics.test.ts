@@ -97,6 +97,8 @@ function fakeHost(k: number, count: number): { host: OpsHost; states: CoreState[
     capacity: () => states.filter((s) => serving.has(s)).length,
     stats: () => ({ submitted: 0, corrected: 0, disagreements: 0, replicas: 0, retries: 0, faults: 0, injected: 0 }) as never,
     health: () => ({ version: 1, cores: [] }) as never,
+    describeOptions: () => ({}),
+    pinning: () => ({ processMask: null, available: false }),
     destroyed: () => false,
     ready: Promise.resolve(),
   } satisfies OpsHost;

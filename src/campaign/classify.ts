@@ -3,9 +3,7 @@
  * the golden one, its replicas, the injections into it and the pool's late evidence (charges
  * and disagreements from replicas that answered after the vote).
  */
-import type { FaultKind } from '../health/types.js';
-import type { InjectionRecord } from '../inject/injector.js';
-import type { ReplicaReport } from '../pool/task.js';
+import type { FaultKind, InjectionRecord, ReplicaReport } from '../api/index.js';
 import { OUTCOMES, type ModelSummary, type Outcome, type OutcomeCounts, type SdcExample } from './types.js';
 
 export interface TaskObservation {

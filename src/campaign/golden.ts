@@ -3,11 +3,10 @@
  * unreplicated, on the main thread by importing the task module (or supplied by the user),
  * and normalised through v8 serialization so they compare like the pool's answers do.
  */
-import { canonicalDigest } from '../codec/canonical.js';
+import { canonicalDigest, type Equals } from '../api/index.js';
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
-import type { Equals } from '../replication/voter.js';
 
 export interface ErrorIdentity {
   name: string;

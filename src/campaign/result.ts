@@ -1,7 +1,6 @@
 /** Builds a campaign's result from what it observed: classification, coverage, sampling, cores, timeline. */
 import { describeValue } from '../errors.js';
-import { wasInjected, type FaultInjector } from '../inject/injector.js';
-import type { Triplex } from '../pool/triplex.js';
+import { wasInjected, type FaultInjector, type Triplex } from '../api/index.js';
 import { emptyCounts, Tally, type TaskEvidence, type TaskObservation } from './classify.js';
 import type { GoldenAnswer } from './golden.js';
 import { achievedMargin, wilson } from './statistics.js';

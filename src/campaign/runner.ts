@@ -4,10 +4,7 @@
  * so pool task ids are campaign task numbers and the injector's decisions replay with the seed.
  */
 import { isTriplexError } from '../errors.js';
-import { wasInjected, type FaultInjector } from '../inject/injector.js';
-import { resolveOptions, type TriplexOptions } from '../pool/options.js';
-import type { DetailedResult, ReplicaReport } from '../pool/task.js';
-import { Triplex } from '../pool/triplex.js';
+import { wasInjected, resolveOptions, Triplex, type FaultInjector, type TriplexOptions, type DetailedResult, type ReplicaReport } from '../api/index.js';
 import { Tally, type TaskEvidence, type TaskObservation } from './classify.js';
 import { goldenAnswers, loadTask, matchesError, matchesValue, type GoldenAnswer } from './golden.js';
 import { summarize } from './result.js';

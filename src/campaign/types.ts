@@ -1,7 +1,5 @@
 /** Shapes of a campaign's options, progress and result (the result is plain JSON). */
-import type { FaultInjector, FaultModelName } from '../inject/injector.js';
-import type { TriplexOptions } from '../pool/options.js';
-import type { StatsSnapshot } from '../pool/stats.js';
+import type { FaultInjector, FaultModelName, TriplexOptions, StatsSnapshot } from '../api/index.js';
 import type { Interval } from './statistics.js';
 
 /**

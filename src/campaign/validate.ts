@@ -1,7 +1,8 @@
 /** Checks a campaign's options before anything starts: every bad input is a typed error naming the option. */
 import { serialize } from 'node:v8';
 import { invalidOption, TriplexError } from '../errors.js';
-import type { FaultInjector } from '../inject/injector.js';
+import { isObject } from '../options/validate.js';
+import type { FaultInjector } from '../api/index.js';
 import { leveugleSampleSize, zFor } from './statistics.js';
 import type { CampaignOptions } from './types.js';
 
@@ -20,10 +21,6 @@ export interface CampaignPlan {
   required: number | null;
   concurrency: number | undefined;
   buckets: number;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function integer(name: string, value: unknown, min: number, max: number): number {

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandArgs, UsageError } from './usage.js';
 import { invalidOption } from '../errors.js';
-import { FaultInjector } from '../inject/injector.js';
-import type { TriplexOptions } from '../pool/options.js';
+import { FaultInjector, type TriplexOptions } from '../index.js';
+import { DEFAULT_BINDING, DEFAULT_FALSE_ALARM, DEFAULT_FAULT_DOMAIN, DEFAULT_REDUNDANCY, DEFAULT_SEED } from '../options/defaults.js';
 
 export const CAMPAIGN_USAGE = `Usage: triplex campaign --task FILE[#EXPORT] --inputs JSON|FILE [options]
 
@@ -21,11 +21,11 @@ Workload:
   --confidence C          confidence of the margin and the coverage interval (default 0.95)
   --concurrency N         tasks in flight (default 2 × cores)
 Pool:
-  --redundancy dmr|tmr    (default tmr)      --binding static|dynamic (default dynamic)
+  --redundancy dmr|tmr    (default ${DEFAULT_REDUNDANCY})      --binding static|dynamic (default ${DEFAULT_BINDING})
   --cores N  --spares N  --cpus 0,1  --pin auto|off|required
   --timeout MS            replica timeout (default: derived from the golden run when hangs are injected)
-  --false-alarm P                         attribution's false-alarm rate per replica
-  --fault-domain physical-core|cpu|none   what replicas must not share (default physical-core)
+  --false-alarm P                         attribution's false-alarm rate per replica (default ${DEFAULT_FALSE_ALARM})
+  --fault-domain physical-core|cpu|none   what replicas must not share (default ${DEFAULT_FAULT_DOMAIN})
 Faults (repeatable; CORE is a core id, RATE a probability in [0, 1]):
   --stuck CORE            every result of CORE corrupted
   --transient RATE|CORE:RATE              bit flips in results
@@ -36,7 +36,7 @@ Faults (repeatable; CORE is a core id, RATE a probability in [0, 1]):
   --common-mode RATE      the same wrong value on two replicas of a task
   --offline CORE@N[ms]  --online CORE@N[ms]  maintenance at task N (or N ms)
   --bits N                bits per flip (default 1)
-  --seed N                seed of every decision (default 1)
+  --seed N                seed of every decision (default ${DEFAULT_SEED})
 Output:
   --json FILE  --html FILE  --quiet (no table)
   --allow-golden-errors   exit 0 even if the fault-free golden run threw on some input
@@ -169,7 +169,7 @@ export function parseCampaignArgs(argv: string[]): CampaignArgs {
 
   const bits = num('bits', str('bits'));
   const withBits = <T extends object>(o: T): T => (bits === undefined ? o : { ...o, bits });
-  const faults = new FaultInjector({ seed: num('seed', str('seed')) ?? 1 });
+  const faults = new FaultInjector({ seed: num('seed', str('seed')) ?? DEFAULT_SEED });
   for (const text of list('stuck')) faults.stuck(withBits({ core: num('stuck', text)! }));
   for (const text of list('transient')) faults.transient(withBits({ ...rateAt('transient', text), target: 'result' as const }));
   for (const text of list('transient-input')) faults.transient(withBits({ ...rateAt('transient-input', text), target: 'input' as const }));

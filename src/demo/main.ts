@@ -2,7 +2,7 @@
 /** `npm start`: runs the demo and prints the outcome table; writes triplex-report.html. */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { formatNotes } from '../campaign/summary.js';
+import { formatNotes } from '../index.js';
 import { isTriplexError } from '../errors.js';
 import { DEMO_FAULT_DOMAIN, runDemo } from './run.js';
 

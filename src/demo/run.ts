@@ -5,14 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { campaign } from '../campaign/runner.js';
-import { renderHtml } from '../campaign/html.js';
-import { formatSummary } from '../campaign/summary.js';
-import type { CampaignResult } from '../campaign/types.js';
-import { progressBar } from '../cli/progress.js';
+import { campaign, FaultInjector, formatSummary, progressBar, renderHtml, type BindingName, type CampaignResult, type Redundancy } from '../index.js';
 import { invalidOption } from '../errors.js';
-import { FaultInjector } from '../inject/injector.js';
-import type { BindingName, Redundancy } from '../pool/options.js';
 import type { BlockInput } from './tasks.js';
 
 export interface DemoConfig {

@@ -14,6 +14,10 @@
  */
 import { KAT_FLOAT, KAT_HASH, KAT_INT, KAT_STRING } from './kat-tasks.js';
 import type { ResolvedHealthOptions, ResolvedSelfTestOptions } from './types.js';
+import * as D from '../options/defaults.js';
+
+// The scalar defaults live with every other option default; re-exported for the health model's readers.
+export { DEFAULT_FALSE_ALARM } from '../options/defaults.js';
 
 export interface KnownAnswerTest {
   readonly name: string;
@@ -43,16 +47,14 @@ export const DEFAULT_SELF_TESTS: readonly KnownAnswerTest[] = Object.freeze([
 /** Self-test settings used when a user enables self-tests without details (`selfTest: true`). */
 export const DEFAULT_SELF_TEST_OPTIONS: ResolvedSelfTestOptions = Object.freeze({
   tasks: DEFAULT_SELF_TESTS,
-  after: 10_000,
-  passes: 3,
-  maxProbations: 2,
-  probationTasks: 50,
+  after: D.DEFAULT_SELF_TEST_AFTER,
+  passes: D.DEFAULT_SELF_TEST_PASSES,
+  maxProbations: D.DEFAULT_MAX_PROBATIONS,
+  probationTasks: D.DEFAULT_PROBATION_TASKS,
 });
 
-export const DEFAULT_FALSE_ALARM = 1e-9;
-
 export const DEFAULT_HEALTH: ResolvedHealthOptions = Object.freeze({
-  falseAlarm: DEFAULT_FALSE_ALARM,
+  falseAlarm: D.DEFAULT_FALSE_ALARM,
   nondeterministic: Object.freeze([]) as readonly string[],
   salvage: false,
   selfTest: false,

@@ -1,21 +1,12 @@
 /** Checks of the health options and of a snapshot to restore (cheap; run once per pool). */
 import { invalidOption } from '../errors.js';
+import { checkNumber, isObject, type NumberRule } from '../options/validate.js';
 import type { CoreHealthRecord, HealthSnapshot, HealthState, ResolvedHealthOptions } from './types.js';
 
 const STATES: ReadonlySet<string> = new Set<HealthState>(['healthy', 'suspect', 'disabled', 'probation', 'retired', 'offline']);
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function num(name: string, value: unknown, min: number, opts: { integer?: boolean; infinity?: boolean; exclusive?: boolean; max?: number } = {}): void {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidOption(name, 'a number', value, 'type');
-  if (value === Number.POSITIVE_INFINITY && opts.infinity === true) return;
-  const low = opts.exclusive === true ? value <= min : value < min;
-  if (!Number.isFinite(value) || low || (opts.integer === true && !Number.isInteger(value)) || (opts.max !== undefined && value > opts.max)) {
-    const what = `${opts.integer === true ? 'an integer' : 'a finite number'} ${opts.exclusive === true ? '>' : '>='} ${min}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`;
-    throw invalidOption(name, what, value, 'range');
-  }
+function num(name: string, value: unknown, min: number, rule: NumberRule = {}): void {
+  checkNumber(name, value, min, rule);
 }
 
 /** Throws ERR_INVALID_OPTION for options the health model cannot work with. */
@@ -27,7 +18,7 @@ export function validateHealthOptions(o: ResolvedHealthOptions): void {
   }
   if (o.salvage !== false) {
     if (!isObject(o.salvage)) throw invalidOption('health.salvage', 'false or { maxKinds }', o.salvage, 'type');
-    num('health.salvage.maxKinds', o.salvage.maxKinds, 0, { integer: true });
+    num('health.salvage.maxKinds', o.salvage.maxKinds, 1, { integer: true }); // as the resolver: 0 kinds would be no salvage
   }
   if (o.selfTest !== false) {
     const s = o.selfTest;

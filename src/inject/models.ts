@@ -5,6 +5,7 @@
  */
 import type { InjectOrder } from '../transport/protocol.js';
 import { invalidOption } from '../errors.js';
+import { objectOption } from '../options/validate.js';
 
 export type FaultModelName = 'stuck' | 'transient' | 'intermittent' | 'slow' | 'crash' | 'hang' | 'common-mode' | 'offline' | 'online';
 
@@ -45,13 +46,8 @@ export function mix(...parts: number[]): number {
   return (h >>> 0) / 0x1_0000_0000;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 function options(method: string, value: unknown): Record<string, unknown> {
-  if (!isObject(value)) throw invalidOption(method, 'an options object', value, 'type');
-  return value;
+  return objectOption(method, value, 'an options object');
 }
 
 function rate(method: string, value: unknown, fallback?: number): number {

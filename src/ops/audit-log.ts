@@ -163,10 +163,8 @@ export class AuditLog {
   }
 
   private describeOptions(): Record<string, unknown> {
-    const { faults, equals, audit, compat, ...plain } = this.host.options;
-    // Worker options (env, workerData) are the user's and may not be JSON: only their names are logged.
-    const shown = { ...compat, worker: Object.keys(compat.worker) };
-    return { ...plain, compat: shown, faults: faults !== undefined, equals: equals !== undefined, audit: { file: audit?.file, level: audit?.level, stream: audit?.stream !== undefined } };
+    const audit = this.host.options.audit;
+    return { ...this.host.describeOptions(), audit: { file: audit?.file, level: audit?.level, stream: audit?.stream !== undefined } };
   }
 
   private buildHandlers(): AuditLog['handlers'] {

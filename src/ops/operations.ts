@@ -6,7 +6,8 @@ import { MetricsCollector } from './metrics.js';
 import { auditLevel } from './options.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from './types.js';
 import { verifyCores } from './verify.js';
-import { numberOption } from '../pool/options.js';
+import { DEFAULT_VERIFY_TIMEOUT } from '../options/defaults.js';
+import { numberOption } from '../options/validate.js';
 
 export class Operations {
   private readonly origin = performance.now();
@@ -45,7 +46,7 @@ export class Operations {
 
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
     if (typeof options !== 'object' || options === null) throw invalidOption('verify(options)', 'an object { timeout? }', options, 'type');
-    const timeout = numberOption('verify(options).timeout', options.timeout, 2_000, 1);
+    const timeout = numberOption('verify(options).timeout', options.timeout, DEFAULT_VERIFY_TIMEOUT, 1);
     if (this.host.destroyed()) throw new TriplexError('ERR_DESTROYED', 'The pool is destroyed');
     return verifyCores(this.host, timeout);
   }
@@ -54,7 +55,7 @@ export class Operations {
   private scan(): void {
     if (this.scanning || this.closed || this.host.destroyed()) return;
     this.scanning = true;
-    verifyCores(this.host, Math.min(2_000, this.host.options.scanInterval)).then(
+    verifyCores(this.host, Math.min(DEFAULT_VERIFY_TIMEOUT, this.host.options.scanInterval)).then(
       (report) => {
         this.scanning = false;
         if (this.closed || this.host.destroyed()) return;

@@ -3,17 +3,15 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { invalidOption } from '../errors.js';
+import { DEFAULT_AUDIT_LEVEL, DEFAULT_METRICS, DEFAULT_SCAN_INTERVAL } from '../options/defaults.js';
+import { booleanOption, enumOption, isObject } from '../options/validate.js';
 import { AUDIT_LEVELS, type AuditLevel, type ResolvedAuditOptions } from './types.js';
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function auditLevel(name: string, value: unknown): AuditLevel {
-  const expected = `one of ${AUDIT_LEVELS.map((l) => `'${l}'`).join(', ')}`;
-  if (typeof value !== 'string') throw invalidOption(name, expected, value, 'type');
-  if (!(AUDIT_LEVELS as readonly string[]).includes(value)) throw invalidOption(name, expected, value, 'range');
-  return value as AuditLevel;
+  // No fallback: a level asked for explicitly (setAuditLevel) must be given.
+  if (value === undefined) throw invalidOption(name, `one of ${AUDIT_LEVELS.map((l) => `'${l}'`).join(', ')}`, value, 'type');
+  return enumOption(name, value, AUDIT_LEVELS, DEFAULT_AUDIT_LEVEL);
 }
 
 function auditFile(value: unknown): string | undefined {
@@ -40,7 +38,7 @@ export function resolveAudit(value: unknown): ResolvedAuditOptions | undefined {
     throw invalidOption('audit.stream', 'a Writable stream', stream, 'type');
   }
   if (file === undefined && stream === undefined) throw invalidOption('audit', 'an object with a file or a stream to write to', value, 'range');
-  const level = value.level === undefined ? 'actions' : auditLevel('audit.level', value.level);
+  const level = value.level === undefined ? DEFAULT_AUDIT_LEVEL : auditLevel('audit.level', value.level);
   const resolved = { file, level } as ResolvedAuditOptions;
   // Non-enumerable: the resolved options travel in the `start` event and must stay JSON-safe.
   Object.defineProperty(resolved, 'stream', { value: stream as Writable | undefined, enumerable: false });
@@ -49,7 +47,7 @@ export function resolveAudit(value: unknown): ResolvedAuditOptions | undefined {
 
 /** `scanInterval`: ms between state scans, 0 (the default) for none. */
 export function resolveScanInterval(value: unknown): number {
-  if (value === undefined) return 0;
+  if (value === undefined) return DEFAULT_SCAN_INTERVAL;
   if (typeof value !== 'number' || Number.isNaN(value)) throw invalidOption('scanInterval', 'a number of ms (0 = off)', value, 'type');
   if (!Number.isFinite(value) || value < 0 || (value > 0 && value < 10) || value > 2 ** 31 - 1) {
     throw invalidOption('scanInterval', '0 (off) or a number of ms from 10 to 2147483647', value, 'range');
@@ -58,7 +56,5 @@ export function resolveScanInterval(value: unknown): number {
 }
 
 export function resolveMetricsFlag(value: unknown): boolean {
-  if (value === undefined) return true;
-  if (typeof value !== 'boolean') throw invalidOption('metrics', 'a boolean', value, 'type');
-  return value;
+  return booleanOption('metrics', value, DEFAULT_METRICS);
 }

@@ -255,11 +255,4 @@ export interface AuditSummary {
 /** Emitted by the periodic scan (`scanInterval`) when it finds drift. */
 export type DriftEvent = VerifyReport;
 
-declare module '../pool/events.js' {
-  interface TriplexEvents {
-    /** The periodic state scan found a core whose actual state differs from the intended one. */
-    drift: DriftEvent;
-  }
-}
-
 export type { FaultKind };

@@ -4,11 +4,8 @@
  * by a task, a disabled core whose thread still runs, or a scheduler view that disagrees with the
  * health model all show up as drift.
  */
-import { affinityMask, pinningUnavailableReason } from '../worker/affinity.js';
-import type { Core } from '../cores/core.js';
 import type { HealthState } from '../health/types.js';
-import type { ProbeReply } from '../transport/protocol.js';
-import type { OpsHost } from './host.js';
+import type { OpsCore as Core, OpsHost, OpsProbeReply as ProbeReply } from './host.js';
 import type { ActualCoreState, CoreCheck, IntendedCoreState, VerifyReport } from './types.js';
 
 const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'suspect', 'probation']);
@@ -70,8 +67,8 @@ function driftOf(intended: IntendedCoreState, actual: ActualCoreState, processMa
 /** Probes every core (in parallel) and compares. Waits for the pool to be ready first. */
 export async function verifyCores(host: OpsHost, timeout: number): Promise<VerifyReport> {
   await host.ready;
-  const wantPinned = host.options.pin !== 'off' && pinningUnavailableReason() === undefined;
-  const processMask = affinityMask();
+  const { processMask, available } = host.pinning();
+  const wantPinned = host.options.pin !== 'off' && available;
   const cores: CoreCheck[] = await Promise.all(
     host.cores.map(async (core) => {
       const busyBefore = core.busy;

@@ -4,7 +4,7 @@
  */
 import type { ResourceLimits, SHARE_ENV } from 'node:worker_threads';
 import { invalidOption } from '../errors.js';
-import { isObject, numberOption } from './options.js';
+import { isObject, numberOption } from '../options/validate.js';
 import type { CoreWorkerOptions } from '../worker/context.js';
 
 export type { CoreWorkerOptions };

@@ -2,7 +2,8 @@
 import { invalidOption } from '../errors.js';
 import { SeededRandom } from '../util/random.js';
 import type { DeterminismOrder } from '../transport/protocol.js';
-import { isObject } from './options.js';
+import { DEFAULT_DETERMINISM } from '../options/defaults.js';
+import { isObject } from '../options/validate.js';
 
 export interface DeterminismOptions {
   /** Seed `Math.random` per task (the same stream on every replica of a task). @default true */
@@ -17,7 +18,7 @@ export interface ResolvedDeterminism {
 }
 
 export function resolveDeterminism(value: unknown): ResolvedDeterminism {
-  if (value === undefined || value === true) return { random: true, clock: true };
+  if (value === undefined || value === true) return { ...DEFAULT_DETERMINISM };
   if (value === false) return { random: false, clock: false };
   if (!isObject(value)) throw invalidOption('determinism', 'a boolean or { random?, clock? }', value, 'type');
   for (const key of Object.keys(value)) {

@@ -1,5 +1,6 @@
 /** Resolution of the `faultDomain` option: the topology read once, CPUs spread over domains, the domain count checked. */
 import { invalidOption } from '../errors.js';
+import { DEFAULT_FAULT_DOMAIN } from '../options/defaults.js';
 import { checkDomains, domainCount, domainsOf, FAULT_DOMAIN_MODES, readTopology, spreadCpus, type FaultDomainMode, type Topology } from '../cores/topology.js';
 
 export interface ResolvedDomains {
@@ -21,7 +22,7 @@ export function resolveDomains(
   topology: (cpus: readonly number[]) => Topology = readTopology,
 ): ResolvedDomains {
   if (value !== undefined && typeof value !== 'string') throw invalidOption('faultDomain', ONE_OF, value, 'type');
-  const mode = (value ?? 'physical-core') as FaultDomainMode;
+  const mode = (value ?? DEFAULT_FAULT_DOMAIN) as FaultDomainMode;
   if (!FAULT_DOMAIN_MODES.includes(mode)) throw invalidOption('faultDomain', ONE_OF, value, 'range');
   const domains = domainsOf(topology(cpus), mode);
   if (domains === undefined) return { faultDomain: mode, cpus: [...cpus], cpuDomains: undefined };

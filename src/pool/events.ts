@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import type { BindingChange } from '../binding/types.js';
 import type { AttributionEvidence, FaultKind, HealthState } from '../health/types.js';
+import type { DriftEvent } from '../ops/types.js';
 
 export type CoreState = HealthState | 'stranded';
 
@@ -99,6 +100,7 @@ export interface NondeterminismEvent {
   ended?: boolean;
 }
 
+/** Every event the pool emits, with its payload: the one list (listeners, ops and tests type against it). */
 export interface TriplexEvents {
   fault: FaultEvent;
   disagreement: DisagreementEvent;
@@ -115,6 +117,14 @@ export interface TriplexEvents {
   destroy: Record<string, never>;
   /** An internal error that is not a task's (e.g. a worker that failed to start for a probe). */
   error: Error;
+  /** The periodic state scan (`scanInterval`) found a core whose actual state differs from the intended one. */
+  drift: DriftEvent;
+  /** Every task slot is taken: a task submitted now would wait (piscina's backpressure). */
+  needsDrain: Record<string, never>;
+  /** A task slot freed again after 'needsDrain'. */
+  drain: Record<string, never>;
+  /** close() or destroy() finished: every worker has stopped. */
+  close: Record<string, never>;
 }
 
 export type EventName = keyof TriplexEvents;

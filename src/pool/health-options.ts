@@ -2,7 +2,8 @@
 import { invalidOption } from '../errors.js';
 import { DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../health/defaults.js';
 import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
-import { isObject, numberOption } from './options.js';
+import { isObject, numberOption, stringListOption } from '../options/validate.js';
+import * as D from '../options/defaults.js';
 
 function resolveSelfTest(value: unknown): false | ResolvedSelfTestOptions {
   if (value === undefined || value === false) return false;
@@ -17,10 +18,10 @@ function resolveSelfTest(value: unknown): false | ResolvedSelfTestOptions {
   });
   return {
     tasks: tasks as ResolvedSelfTestOptions['tasks'],
-    after: numberOption('health.selfTest.after', given.after, 10_000, 0),
-    passes: numberOption('health.selfTest.passes', given.passes, 3, 1, { integer: true }),
-    maxProbations: numberOption('health.selfTest.maxProbations', given.maxProbations, 2, 0, { integer: true }),
-    probationTasks: numberOption('health.selfTest.probationTasks', given.probationTasks, 50, 1, { integer: true }),
+    after: numberOption('health.selfTest.after', given.after, D.DEFAULT_SELF_TEST_AFTER, 0),
+    passes: numberOption('health.selfTest.passes', given.passes, D.DEFAULT_SELF_TEST_PASSES, 1, { integer: true }),
+    maxProbations: numberOption('health.selfTest.maxProbations', given.maxProbations, D.DEFAULT_MAX_PROBATIONS, 0, { integer: true }),
+    probationTasks: numberOption('health.selfTest.probationTasks', given.probationTasks, D.DEFAULT_PROBATION_TASKS, 1, { integer: true }),
   };
 }
 
@@ -34,10 +35,7 @@ const KNOWN_HEALTH = ['falseAlarm', 'nondeterministic', 'salvage', 'selfTest', '
 
 function resolveKinds(value: unknown): readonly string[] {
   if (value === undefined) return DEFAULT_HEALTH.nondeterministic;
-  if (!Array.isArray(value) || !value.every((k) => typeof k === 'string')) {
-    throw invalidOption('health.nondeterministic', 'an array of task kinds (strings)', value, 'type');
-  }
-  return Object.freeze([...value]);
+  return Object.freeze([...stringListOption('health.nondeterministic', value, 'an array of task kinds (strings)')]);
 }
 
 export function resolveHealth(value: unknown): { health: ResolvedHealthOptions; restore: HealthSnapshot | undefined } {
@@ -49,8 +47,8 @@ export function resolveHealth(value: unknown): { health: ResolvedHealthOptions; 
     if (!KNOWN_HEALTH.includes(key)) throw invalidOption(`health.${key}`, `a known health option (${KNOWN_HEALTH.join(', ')})`, value[key], 'range');
   }
   let salvage: ResolvedHealthOptions['salvage'] = false;
-  if (value.salvage === true) salvage = { maxKinds: 2 };
-  else if (isObject(value.salvage)) salvage = { maxKinds: numberOption('health.salvage.maxKinds', value.salvage.maxKinds, 2, 1, { integer: true }) };
+  if (value.salvage === true) salvage = { maxKinds: D.DEFAULT_SALVAGE_MAX_KINDS };
+  else if (isObject(value.salvage)) salvage = { maxKinds: numberOption('health.salvage.maxKinds', value.salvage.maxKinds, D.DEFAULT_SALVAGE_MAX_KINDS, 1, { integer: true }) };
   else if (value.salvage !== undefined && value.salvage !== false) throw invalidOption('health.salvage', 'a boolean or { maxKinds }', value.salvage, 'type');
   const restore = value.restore;
   if (restore !== undefined && (!isObject(restore) || restore.version !== 1 || !Array.isArray(restore.cores))) {

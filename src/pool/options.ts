@@ -13,6 +13,8 @@ import type { Equals } from '../replication/voter.js';
 import type { PinMode } from '../transport/protocol.js';
 import { resolveAudit, resolveMetricsFlag, resolveScanInterval } from '../ops/options.js';
 import type { AuditOptions, ResolvedAuditOptions } from '../ops/types.js';
+import { enumOption, isObject, numberOption } from '../options/validate.js';
+import * as D from '../options/defaults.js';
 import { COMPAT_KEYS, coresFromThreads, resolveCompat, resolveMaxQueue, type PiscinaCompatOptions, type ResolvedCompat } from './compat-options.js';
 
 export type Redundancy = 'dmr' | 'tmr';
@@ -21,13 +23,13 @@ export type BindingName = 'dynamic' | 'static';
 export interface SelfTestOptions {
   /** Known-answer tasks: `name` is an export of the task module (or a built-in `__triplex_kat_*`). @default built-in set */
   tasks?: { name: string; input: unknown; expected: unknown }[];
-  /** ms after disabling (and after a failed round) before a core is probed. @default 10_000 */
+  /** ms after disabling (and after a failed round) before a core is probed. @default 10_000 ({@link D.DEFAULT_SELF_TEST_AFTER}) */
   after?: number;
-  /** Clean probes in a row that move a disabled core to probation. @default 3 */
+  /** Clean probes in a row that move a disabled core to probation. @default 3 ({@link D.DEFAULT_SELF_TEST_PASSES}) */
   passes?: number;
-  /** Probations before a core is retired for good. @default 2 */
+  /** Probations before a core is retired for good. @default 2 ({@link D.DEFAULT_MAX_PROBATIONS}) */
   maxProbations?: number;
-  /** Clean replicas that end a probation. @default 50 */
+  /** Clean replicas that end a probation. @default 50 ({@link D.DEFAULT_PROBATION_TASKS}) */
   probationTasks?: number;
 }
 
@@ -35,7 +37,7 @@ export interface HealthOptions {
   /**
    * Attribution's false-alarm budget: the rate, per replica of a healthy core, at which the
    * sequential test may disable it by chance. Lower is slower to catch weak intermittent cores;
-   * 0 never disables on evidence. (Replaces `disableAt`, `halfLife` and `blame`.) @default 1e-9
+   * 0 never disables on evidence. (Replaces `disableAt`, `halfLife` and `blame`.) @default 1e-9 ({@link D.DEFAULT_FALSE_ALARM})
    */
   falseAlarm?: number;
   /**
@@ -43,7 +45,7 @@ export interface HealthOptions {
    * and timeouts still are). A kind is the run option `kind`, else the task name. @default []
    */
   nondeterministic?: string[];
-  /** Software core salvaging: exclude a core from one task kind only. @default false */
+  /** Software core salvaging: exclude a core from one task kind only (`true`: up to {@link D.DEFAULT_SALVAGE_MAX_KINDS} kinds). @default false */
   salvage?: boolean | { maxKinds?: number };
   /** Reintegrate disabled cores by known-answer tests. @default false */
   selfTest?: boolean | SelfTestOptions;
@@ -57,29 +59,29 @@ export interface TriplexOptions extends PiscinaCompatOptions {
    * (as piscina allows): no default module, every run() names its own `filename`.
    */
   filename?: string | URL | null;
-  /** 'dmr' (2 replicas + tie-break) or 'tmr' (3 replicas). @default 'tmr' */
+  /** 'dmr' (2 replicas + tie-break) or 'tmr' (3 replicas). @default 'tmr' ({@link D.DEFAULT_REDUNDANCY}) */
   redundancy?: Redundancy;
-  /** How replicas are placed on cores. @default 'dynamic' */
+  /** How replicas are placed on cores. @default 'dynamic' ({@link D.DEFAULT_BINDING}) */
   binding?: BindingName;
   /** Logical cores, one pinned worker each. @default max(CPUs available, replicas per task) */
   cores?: number;
-  /** Cores kept out of the initial groups (static binding). @default 0 */
+  /** Cores kept out of the initial groups (static binding). @default 0 ({@link D.DEFAULT_SPARES}) */
   spares?: number;
-  /** 'auto' pins where possible, 'required' throws ERR_PINNING otherwise, 'off' never pins. @default 'auto' */
+  /** 'auto' pins where possible, 'required' throws ERR_PINNING otherwise, 'off' never pins. @default 'auto' ({@link D.DEFAULT_PIN}) */
   pin?: PinMode;
   /** CPUs to pin to; cores map onto them round-robin. @default the process affinity mask */
   cpus?: number[];
-  /** ms after which a replica is a hang fault and its worker is terminated. @default 30_000 */
+  /** ms after which a replica is a hang fault and its worker is terminated. @default 30_000 ({@link D.DEFAULT_TASK_TIMEOUT}) */
   taskTimeout?: number;
-  /** Replica executions allowed beyond the first k, per task. @default 5 */
+  /** Replica executions allowed beyond the first k, per task. @default 5 ({@link D.DEFAULT_MAX_ATTEMPTS}) */
   maxAttempts?: number;
-  /** Queued tasks beyond this reject with ERR_QUEUE_FULL; 'auto' is cores² (piscina's threads²). @default Infinity */
+  /** Queued tasks beyond this reject with ERR_QUEUE_FULL; 'auto' is cores² (piscina's threads²). @default Infinity ({@link D.DEFAULT_MAX_QUEUE}) */
   maxQueue?: number | 'auto';
   /**
    * Most replicas one core holds at once when tasks are queued (dynamic binding): its worker then
    * finds its next replicas in its shared-memory ring instead of sleeping until the main thread
    * answers, which is what bounds small tasks. With a short queue each core holds one, so load
-   * spreads and latency stays minimal. 1 turns this pipelining off. @default 8
+   * spreads and latency stays minimal. 1 turns this pipelining off. @default 8 ({@link D.DEFAULT_MAX_BATCH})
    */
   maxBatch?: number;
   /** Core health policy. */
@@ -92,20 +94,20 @@ export interface TriplexOptions extends PiscinaCompatOptions {
    * Seed of the pool's own random choices (tie-breaks between equal cores) and, when given, of the
    * tasks' `Math.random` streams (option determinism), so a run can be replayed. Not given, the
    * tasks' streams are seeded from fresh entropy: no two pools or processes repeat them.
-   * @default 1 for tie-breaks; fresh entropy for the tasks' streams
+   * @default 1 ({@link D.DEFAULT_SEED}) for tie-breaks; fresh entropy for the tasks' streams
    */
   seed?: number;
   /** Audit log: one JSON line per fault-tolerance action, to a file and/or a stream. @default undefined (no log) */
   audit?: AuditOptions | false;
-  /** Collect pool.metrics() from the pool's events (false: only the counters the pool keeps anyway). @default true */
+  /** Collect pool.metrics() from the pool's events (false: only the counters the pool keeps anyway). @default true ({@link D.DEFAULT_METRICS}) */
   metrics?: boolean;
-  /** ms between state scans (pool.verify()) that emit `drift`; 0 = none. @default 0 */
+  /** ms between state scans (pool.verify()) that emit `drift`; 0 = none. @default 0 ({@link D.DEFAULT_SCAN_INTERVAL}) */
   scanInterval?: number;
   /**
    * What one hardware fault can corrupt at once; every replica of a task runs in its own domain.
    * 'physical-core': SMT siblings (sysfs topology) are one domain; 'cpu': each CPU; 'none':
    * distinct worker threads only (replicas may share a CPU: tests and demos on small machines).
-   * Fewer domains than replicas per task throws ERR_INVALID_OPTION. @default 'physical-core'
+   * Fewer domains than replicas per task throws ERR_INVALID_OPTION. @default 'physical-core' ({@link D.DEFAULT_FAULT_DOMAIN})
    */
   faultDomain?: FaultDomainMode;
   /**
@@ -113,7 +115,7 @@ export interface TriplexOptions extends PiscinaCompatOptions {
    * (`Date`, `performance.now()`) reads the time journaled at submission, advancing identically
    * on every replica. `crypto` randomness is never seeded. `false` turns both off, an object each
    * part. The streams differ across tasks, pools and processes unless `seed` is given.
-   * @default { random: true, clock: true }
+   * @default { random: true, clock: true } ({@link D.DEFAULT_DETERMINISM})
    */
   determinism?: boolean | DeterminismOptions;
 }
@@ -149,29 +151,6 @@ export interface ResolvedOptions {
 
 const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval', 'faultDomain', 'determinism']);
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string') throw invalidOption(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value, 'type');
-  if (!allowed.includes(value as T)) throw invalidOption(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value, 'range');
-  return value as T;
-}
-
-/** A number option: integer or not, with a minimum; Infinity only where allowed. */
-export function numberOption(name: string, value: unknown, fallback: number, min: number, opts: { integer?: boolean; infinity?: boolean; max?: number } = {}): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidOption(name, 'a number', value, 'type');
-  if (value === Number.POSITIVE_INFINITY && opts.infinity === true) return value;
-  const what = `${opts.integer === true ? 'an integer' : 'a finite number'} >= ${min}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}${opts.infinity === true ? ' (or Infinity)' : ''}`;
-  if (!Number.isFinite(value) || (opts.integer === true && !Number.isInteger(value)) || value < min || (opts.max !== undefined && value > opts.max)) {
-    throw invalidOption(name, what, value, 'range');
-  }
-  return value;
-}
-
 /** A task module's file: URL; relative paths resolve against the current directory. '' for null (no default module). */
 export function resolveModuleUrl(filename: unknown): string {
   if (filename === null || filename === undefined) return '';
@@ -193,10 +172,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     throw invalidOption(key, `a known option (${[...KNOWN, ...COMPAT_KEYS].join(', ')})`, options[key], 'range');
   }
   const moduleUrl = resolveModuleUrl(options.filename);
-  const redundancy = oneOf('redundancy', options.redundancy, ['dmr', 'tmr'] as const, 'tmr');
-  const k = redundancy === 'dmr' ? 2 : 3;
-  const binding = oneOf('binding', options.binding, ['dynamic', 'static'] as const, 'dynamic');
-  const pin = oneOf('pin', options.pin, ['auto', 'off', 'required'] as const, 'auto');
+  const redundancy = enumOption('redundancy', options.redundancy, ['dmr', 'tmr'] as const, D.DEFAULT_REDUNDANCY);
+  const k = D.REPLICAS[redundancy];
+  const binding = enumOption('binding', options.binding, ['dynamic', 'static'] as const, D.DEFAULT_BINDING);
+  const pin = enumOption('pin', options.pin, ['auto', 'off', 'required'] as const, D.DEFAULT_PIN);
 
   const mask = availableCpus();
   let cpus = mask;
@@ -210,7 +189,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     cpus = [...(options.cpus as number[])];
   }
   const cores = numberOption('cores', options.cores, coresFromThreads(options, k) ?? Math.max(cpus.length, k), 1, { integer: true, max: 4096 });
-  const spares = numberOption('spares', options.spares, 0, 0, { integer: true, max: cores });
+  const spares = numberOption('spares', options.spares, D.DEFAULT_SPARES, 0, { integer: true, max: cores });
   const faults = options.faults;
   if (faults !== undefined && (!isObject(faults) || typeof (faults as { decide?: unknown }).decide !== 'function')) {
     throw invalidOption('faults', 'a FaultInjector', faults, 'type');
@@ -235,18 +214,26 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     faultDomain: domains.faultDomain,
     cpuDomains: domains.cpuDomains,
     determinism: resolveDeterminism(options.determinism),
-    taskTimeout: numberOption('taskTimeout', options.taskTimeout, 30_000, 1, { infinity: true }),
-    maxAttempts: numberOption('maxAttempts', options.maxAttempts, 5, 0, { integer: true }),
-    maxQueue: numberOption('maxQueue', resolveMaxQueue(options.maxQueue, cores), Number.POSITIVE_INFINITY, 0, { integer: true, infinity: true }),
-    maxBatch: numberOption('maxBatch', options.maxBatch, 8, 1, { integer: true, max: 256 }),
+    taskTimeout: numberOption('taskTimeout', options.taskTimeout, D.DEFAULT_TASK_TIMEOUT, 1, { infinity: true }),
+    maxAttempts: numberOption('maxAttempts', options.maxAttempts, D.DEFAULT_MAX_ATTEMPTS, 0, { integer: true }),
+    maxQueue: numberOption('maxQueue', resolveMaxQueue(options.maxQueue, cores), D.DEFAULT_MAX_QUEUE, 0, { integer: true, infinity: true }),
+    maxBatch: numberOption('maxBatch', options.maxBatch, D.DEFAULT_MAX_BATCH, 1, { integer: true, max: 256 }),
     health,
     restore,
     equals: options.equals as Equals | undefined,
     faults: faults as FaultInjector | undefined,
-    seed: numberOption('seed', options.seed, 1, 0, { integer: true }),
+    seed: numberOption('seed', options.seed, D.DEFAULT_SEED, 0, { integer: true }),
     audit: resolveAudit(options.audit),
     metrics: resolveMetricsFlag(options.metrics),
     scanInterval: resolveScanInterval(options.scanInterval),
     compat: resolveCompat(options, cores),
   };
+}
+
+/** The resolved options, JSON-safe, as the `start` event and the audit log show them. */
+export function describeOptions(o: ResolvedOptions): Record<string, unknown> {
+  const { faults, equals, compat, ...plain } = o;
+  // Worker options (env, workerData) are the user's and may not be JSON: only their names are shown.
+  const shown = { ...compat, worker: Object.keys(compat.worker) };
+  return { ...plain, compat: shown, faults: faults !== undefined, equals: equals !== undefined };
 }

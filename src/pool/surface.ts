@@ -7,17 +7,6 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { ResolvedCompat } from './compat-options.js';
 import type { TaskRun } from './task.js';
 
-declare module './events.js' {
-  interface TriplexEvents {
-    /** Every task slot is taken: a task submitted now would wait (backpressure; see `needsDrain`). */
-    needsDrain: Record<string, never>;
-    /** A task slot freed again after 'needsDrain'. */
-    drain: Record<string, never>;
-    /** close() or destroy() finished: every worker has stopped. */
-    close: Record<string, never>;
-  }
-}
-
 /** piscina's histogram summary: milliseconds. */
 export interface TimingSummary {
   average: number;

@@ -11,7 +11,7 @@ import { SeededRandom } from '../util/random.js';
 import { TypedEmitter, type CoreState } from './events.js';
 import { HealthBridge } from './health-bridge.js';
 import { DeterminismJournal } from './determinism-options.js';
-import { resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
+import { describeOptions, resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
 import { Scheduler } from './scheduler.js';
 import { startCores, workerStartError } from './core-start.js';
 import { abortError } from './outcomes.js';
@@ -24,6 +24,7 @@ import { captureInput, detachTransferred, move, resolveRunOptions, unwrapMovable
 import type { AbortSignalAny, Movable, ResolvedRun, RunOptions } from './run-options.js';
 import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
 import { isWorkerThread } from '../worker.js';
+import { affinityMask, pinningUnavailableReason } from '../worker/affinity.js';
 import * as threads from 'node:worker_threads';
 
 export type { AbortSignalAny, RunOptions, Movable };
@@ -133,10 +134,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   private async startEnabledCores(): Promise<void> {
     this.exports = await startCores(this.coreList.filter((core) => core.enabled), this.options);
     if (this.has('start')) {
-      const { faults, equals, compat, ...plain } = this.options;
-      // Worker options (env, workerData) are the user's: only their names are reported.
-      const shown = { ...compat, worker: Object.keys(compat.worker) };
-      this.emit('start', { options: { ...plain, compat: shown, faults: faults !== undefined, equals: equals !== undefined } });
+      this.emit('start', { options: describeOptions(this.options) });
     }
   }
 
@@ -308,7 +306,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       // Placed is not running: under backlog a core's ring holds replicas its worker has not started yet.
       for (const task of [...this.surface.tasks]) {
         if (this.scheduler.hasRunningReplica(task)) continue;
-        this.scheduler.abort(task, new Error('close({ force: true })'), 'was not running: the pool is closed');
+        this.scheduler.abort(task, new TriplexError('ERR_ABORTED', 'The pool was closed with close({ force: true })'), 'was not running: the pool is closed');
       }
     }
     const timeout = this.options.compat.closeTimeout;
@@ -400,6 +398,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       events: this,
       options: this.options,
       cores: this.coreList,
+      describeOptions: () => describeOptions(this.options),
+      pinning: () => ({ processMask: affinityMask(), available: pinningUnavailableReason() === undefined }),
       state: (id) => this.bridge.stateOf(id),
       record: (id) => this.healthModel.record(id),
       capacity: () => this.policy.capacity(this.coreList),

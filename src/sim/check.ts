@@ -1,11 +1,11 @@
 /** Small typed checks for scenario JSON: every error names the field path and the value. */
 import { invalidOption } from '../errors.js';
+import { isObject } from '../options/validate.js';
 
 export type Obj = Record<string, unknown>;
 
-export function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+/** The kit's plain-object test (scenario JSON never holds anything else). */
+export const isObj: (v: unknown) => v is Obj = isObject;
 
 export function obj(path: string, v: unknown): Obj {
   if (!isObj(v)) throw invalidOption(path, 'an object', v, 'type');

@@ -2,7 +2,7 @@
  * Resolved simulation settings (what one run of the simulator needs) and their defaults.
  * Times are virtual milliseconds, like every time the health model sees.
  */
-import { DEFAULT_FALSE_ALARM } from '../health/defaults.js';
+import * as D from '../options/defaults.js';
 
 /** A service-time distribution, ms. `cv` is the coefficient of variation of the lognormal. */
 export type ServiceDist =
@@ -110,18 +110,19 @@ export interface SimConfig {
   seed: number;
 }
 
+/** The pool's defaults where the pool has the same setting; the rest describe a fault-free, overhead-free fleet. */
 export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks' | 'faultDomain'> = {
-  redundancy: 'tmr',
-  binding: 'dynamic',
-  spares: 0,
-  taskTimeout: 30_000,
-  maxAttempts: 5,
+  redundancy: D.DEFAULT_REDUNDANCY,
+  binding: D.DEFAULT_BINDING,
+  spares: D.DEFAULT_SPARES,
+  taskTimeout: D.DEFAULT_TASK_TIMEOUT,
+  maxAttempts: D.DEFAULT_MAX_ATTEMPTS,
   overhead: 0,
   mainOverhead: 0,
   latency: 0,
   restartMs: 0,
   speed: { sigma: 0, slow: [], jitter: 0 },
-  health: { falseAlarm: DEFAULT_FALSE_ALARM, nondeterministic: [], selfTest: false },
+  health: { falseAlarm: D.DEFAULT_FALSE_ALARM, nondeterministic: [], selfTest: false },
   faults: {
     transient: { rate: 0, perCore: [] },
     commonMode: 0,
@@ -135,10 +136,16 @@ export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks' | 'fault
   },
   batch: 'auto',
   buckets: 100,
-  seed: 1,
+  seed: D.DEFAULT_SEED,
 };
 
-export const DEFAULT_SELF_TEST: SelfTestConfig = { after: 10_000, passes: 3, maxProbations: 2, probationTasks: 50, probeMs: 1 };
+export const DEFAULT_SELF_TEST: SelfTestConfig = {
+  after: D.DEFAULT_SELF_TEST_AFTER,
+  passes: D.DEFAULT_SELF_TEST_PASSES,
+  maxProbations: D.DEFAULT_MAX_PROBATIONS,
+  probationTasks: D.DEFAULT_PROBATION_TASKS,
+  probeMs: 1,
+};
 
 /** One run of a scenario: a variant at one sweep point. */
 export interface RunSpec {

@@ -42,7 +42,7 @@ export function resolveConfig(raw: unknown): SimConfig {
     faultDomain,
     redundancy,
     binding: oneOf('binding', o.binding, ['static', 'dynamic'] as const, D.binding),
-    spares: optNum('spares', o.spares, 0, { min: 0, max: cores, integer: true }),
+    spares: optNum('spares', o.spares, D.spares, { min: 0, max: cores, integer: true }),
     taskTimeout: o.taskTimeout === null ? Number.POSITIVE_INFINITY : optNum('taskTimeout', o.taskTimeout, D.taskTimeout, { min: 0, above: true }),
     maxAttempts: optNum('maxAttempts', o.maxAttempts, D.maxAttempts, { min: 0, integer: true }),
     overhead: optNum('overhead', o.overhead, 0, { min: 0 }),

@@ -1,7 +1,7 @@
 /** `triplex audit <file>`: summarise an audit log and replay it into a health snapshot. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseCommandArgs, UsageError } from '../usage.js';
-import { parseAuditLog, summarizeAudit, type AuditSummary } from '../../ops/audit-replay.js';
+import { parseAuditLog, summarizeAudit, type AuditSummary } from '../../index.js';
 
 const HELP = `Usage: triplex audit <file> [--json] [--snapshot out.json]
 

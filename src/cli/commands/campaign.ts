@@ -1,12 +1,8 @@
 /** `triplex campaign`: a seeded fault-injection campaign from the command line, with a progress bar and reports. */
 import { writeFile } from 'node:fs/promises';
 import { assertWritable } from '../report-path.js';
-import { campaign } from '../../campaign/runner.js';
-import { renderHtml } from '../../campaign/html.js';
-import { formatModels, formatNotes, formatSummary, goldenWarning } from '../../campaign/summary.js';
-import type { CampaignOptions } from '../../campaign/types.js';
+import { campaign, formatModels, formatNotes, formatSummary, goldenWarning, progressBar, renderHtml, type CampaignOptions } from '../../index.js';
 import { CAMPAIGN_USAGE, parseCampaignArgs } from '../campaign-args.js';
-import { progressBar } from '../progress.js';
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCampaignArgs(argv);

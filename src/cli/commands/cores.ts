@@ -2,9 +2,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseCommandArgs } from '../usage.js';
-import { affinityMask, pinningUnavailableReason } from '../../worker/affinity.js';
-import { Triplex } from '../../pool/triplex.js';
-import { domainsOf, readTopology, type Topology } from '../../cores/topology.js';
+import { affinityMask, domainsOf, pinningUnavailableReason, readTopology, Triplex, type Topology } from '../../index.js';
 
 /** What redundancy the topology can honestly give: replicas in distinct physical cores. */
 export function honestRedundancy(topology: Topology): { physicalCores: number; cpus: number; verdict: string } {

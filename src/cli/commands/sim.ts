@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseCommandArgs, UsageError } from '../usage.js';
 import { invalidOption } from '../../errors.js';
-import { formatTable, loadScenario, renderHtml, runScenario } from '../../sim/index.js';
+import { formatTable, loadScenario, renderHtml, runScenario } from '../../sim.js';
 import { resolveScenario, shippedScenarios } from '../scenarios.js';
 import { assertWritable } from '../report-path.js';
 

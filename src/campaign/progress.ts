@@ -1,5 +1,5 @@
 /** A one-line progress bar on a TTY stream (stderr), redrawn at most ~10 times a second; silent when not a TTY. */
-import type { CampaignProgress } from '../campaign/types.js';
+import type { CampaignProgress } from './types.js';
 
 export interface ProgressBar {
   update(progress: CampaignProgress): void;
