@@ -14,7 +14,7 @@ export { affinityMask, availableCpus, pinningUnavailableReason } from './worker/
 export type { HealthSnapshot, HealthState, FaultKind } from './health/types.js';
 export { ManualClock, systemClock, type Clock } from './util/clock.js';
 export { SeededRandom, type Random } from './util/random.js';
-// Fault-injection campaigns (issue #4).
+// Fault-injection campaigns.
 export * from './campaign/index.js';
 export type { FaultModelSpec, MaintenanceTarget } from './inject/injector.js';
 export type { AuditLevel, AuditOptions, AuditLine, PoolMetrics, HistogramSnapshot, CoreMetrics, ReliabilitySnapshot, CoreReliability, VerifyReport, VerifyOptions, CoreCheck, DriftEvent } from './ops/types.js';

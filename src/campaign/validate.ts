@@ -6,7 +6,7 @@ import { leveugleSampleSize, zFor } from './statistics.js';
 import type { CampaignOptions } from './types.js';
 
 /** Cap on tasks when the margin alone sizes the campaign (it normally stops far earlier). */
-export const MARGIN_TASK_CAP = 1_000_000;
+const MARGIN_TASK_CAP = 1_000_000;
 
 export interface CampaignPlan {
   name: string;

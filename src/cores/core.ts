@@ -12,9 +12,6 @@ import { PROGRESS, type CoreRequest, type CoreWorkerData, type HelloReply, type 
 
 const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
 
-/** How a replica ended without a reply from the task. */
-export type CoreFailure = 'crash' | 'terminated';
-
 export class Core implements ExecutingCore {
   enabled = true;
   excludedKinds: ReadonlySet<string> = new Set();
@@ -102,7 +99,7 @@ export class Core implements ExecutingCore {
     return hello;
   }
 
-  /** Runs one replica. Rejects with a CoreFailure when the worker died or was terminated. */
+  /** Runs one replica. Rejects when the worker died or was terminated. */
   execute(request: RunRequest): Promise<RunReply> {
     return this.executeBatch([request]).then((replies) => replies[0]!);
   }
