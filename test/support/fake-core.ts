@@ -3,11 +3,11 @@
  * worker, but replicas complete after a seeded random delay, and faults are scripted.
  * Real workers are covered by the integration tests; this explores many fault placements fast.
  */
-import { canonicalDigest } from '../../src/codec/canonical.js';
+import { canonicalDigest } from '../../dist/codec/canonical.js';
 import { deserialize, serialize } from 'node:v8';
-import type { ExecutingCore } from '../../src/cores/types.js';
-import type { SeededRandom } from '../../src/util/random.js';
-import type { HelloReply, RunReply, RunRequest } from '../../src/transport/protocol.js';
+import type { ExecutingCore } from '../../dist/cores/types.js';
+import type { SeededRandom } from '../../dist/util/random.js';
+import type { HelloReply, RunReply, RunRequest } from '../../dist/transport/protocol.js';
 
 export type Behaviour = 'ok' | 'wrong' | 'crash' | 'hang' | 'noise';
 
