@@ -40,11 +40,6 @@ export class TriplexError extends Error {
   toJSON(): { code: TriplexErrorCode; message: string; data?: Record<string, unknown> } {
     return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
   }
-
-  /** Rebuilds an error that crossed a thread boundary as `{ code, message, data }`. */
-  static from(plain: { code: TriplexErrorCode; message: string; data?: Record<string, unknown> }): TriplexError {
-    return new TriplexError(plain.code, plain.message, plain.data);
-  }
 }
 
 /** True for any TriplexError, including one from another copy of the package. */

@@ -67,47 +67,74 @@ class SnapshotHistogram extends Histogram<string> {
  */
 export function registerMetrics(pool: Triplex, registry: Registry = globalRegistry, options: RegisterOptions = {}): () => void {
   const prefix = options.prefix ?? 'triplex_';
-  // A TypeError either way (as before this was ERR_INVALID_OPTION): prom-client would reject the names anyway.
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw invalidOption('prefix', 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', prefix, 'type');
-  // One snapshot per scrape: every collect() of a scrape runs in the same event-loop turn.
-  let cached: PoolMetrics | undefined;
-  const snap = (): PoolMetrics => {
-    if (cached === undefined) {
-      cached = pool.metrics();
-      setImmediate(() => (cached = undefined));
-    }
-    return cached;
+  const metrics = new Registrar(pool, registry, prefix);
+  registerCounters(metrics);
+  registerGauges(metrics, pool);
+  registerHistograms(metrics);
+  return () => {
+    for (const name of metrics.names) registry.removeSingleMetric(name);
   };
-  const names: string[] = [];
-  const registers = [registry];
+}
 
-  const counter = (name: string, help: string, labelNames: string[], read: (m: PoolMetrics) => Sample[]): void => {
-    names.push(prefix + name);
+/** Registers metrics under one prefix, each collected from the scrape's one pool.metrics() snapshot. */
+class Registrar {
+  readonly names: string[] = [];
+  private readonly registers: Registry[];
+  private cached: PoolMetrics | undefined;
+
+  constructor(
+    private readonly pool: Triplex,
+    private readonly registry: Registry,
+    private readonly prefix: string,
+  ) {
+    this.registers = [registry];
+  }
+
+  /** One snapshot per scrape: every collect() of a scrape runs in the same event-loop turn. */
+  private readonly snap = (): PoolMetrics => {
+    if (this.cached === undefined) {
+      this.cached = this.pool.metrics();
+      setImmediate(() => (this.cached = undefined));
+    }
+    return this.cached;
+  };
+
+  counter(name: string, help: string, labelNames: string[], read: (m: PoolMetrics) => Sample[]): void {
+    const snap = this.snap;
+    this.names.push(this.prefix + name);
     new Counter({
-      name: prefix + name, help, labelNames, registers,
+      name: this.prefix + name, help, labelNames, registers: this.registers,
       collect() {
         this.reset();
         for (const s of read(snap())) this.inc(s.labels ?? {}, s.value);
       },
     });
-  };
-  const gauge = (name: string, help: string, labelNames: string[], read: (m: PoolMetrics) => Sample[]): void => {
-    names.push(prefix + name);
+  }
+
+  gauge(name: string, help: string, labelNames: string[], read: (m: PoolMetrics) => Sample[]): void {
+    const snap = this.snap;
+    this.names.push(this.prefix + name);
     new Gauge({
-      name: prefix + name, help, labelNames, registers,
+      name: this.prefix + name, help, labelNames, registers: this.registers,
       collect() {
         this.reset();
         for (const s of read(snap())) this.set(s.labels ?? {}, s.value);
       },
     });
-  };
-  const histogram = (name: string, help: string, read: (m: PoolMetrics) => HistogramSnapshot, divisor: number): void => {
-    names.push(prefix + name);
-    new SnapshotHistogram(prefix + name, help, () => read(snap()), divisor, registry);
-  };
-  const one = (value: number): Sample[] => [{ value }];
-  const seconds = (ms: number | null): Sample[] => (ms === null ? [] : [{ value: ms / 1000 }]);
+  }
 
+  histogram(name: string, help: string, read: (m: PoolMetrics) => HistogramSnapshot, divisor: number): void {
+    this.names.push(this.prefix + name);
+    new SnapshotHistogram(this.prefix + name, help, () => read(this.snap()), divisor, this.registry);
+  }
+}
+
+const one = (value: number): Sample[] => [{ value }];
+const seconds = (ms: number | null): Sample[] => (ms === null ? [] : [{ value: ms / 1000 }]);
+
+function registerCounters(metrics: Registrar): void {
+  const counter = metrics.counter.bind(metrics);
   counter('tasks_submitted_total', 'Tasks submitted to the pool.', [], (m) => one(m.tasks.submitted));
   counter('tasks_total', 'Settled tasks by outcome (value and error are voted answers).', ['outcome'], (m) => Object.entries(m.tasks.byOutcome).map(([outcome, value]) => ({ labels: { outcome }, value })));
   counter('tasks_corrected_total', 'Tasks answered after out-voting a wrong, crashed or hung replica.', [], (m) => one(m.tasks.corrected));
@@ -123,7 +150,10 @@ export function registerMetrics(pool: Triplex, registry: Registry = globalRegist
   counter('core_busy_seconds_total', 'Time each core spent running replicas.', ['core', 'cpu'], (m) => m.cores.map((c) => ({ labels: { core: c.id, cpu: c.cpu }, value: c.busyMs / 1000 })));
   counter('outages_total', 'Times the cores able to serve fell below the redundancy (k).', [], (m) => one(m.reliability.outages));
   counter('downtime_seconds_total', 'Time with fewer cores able to serve than the redundancy needs.', [], (m) => one(m.reliability.downtimeMs / 1000));
+}
 
+function registerGauges(metrics: Registrar, pool: Triplex): void {
+  const gauge = metrics.gauge.bind(metrics);
   gauge('core_state', 'Core state: 1 for the state the core is in, 0 for the others.', ['core', 'state'], (m) =>
     m.cores.flatMap((c) => CORE_STATES.map((state) => ({ labels: { core: c.id, state }, value: c.state === state ? 1 : 0 }))),
   );
@@ -135,14 +165,13 @@ export function registerMetrics(pool: Triplex, registry: Registry = globalRegist
   gauge('mttr_seconds', 'Mean time from a fault detected to its task completed elsewhere (absent before the first repair).', [], (m) => seconds(m.reliability.mttrMs));
   gauge('core_mtbf_seconds', 'Per-core MTBF: operating time over charged faults (cores with a fault only).', ['core'], (m) => m.reliability.cores.flatMap((c) => seconds(c.mtbfMs).map((s) => ({ ...s, labels: { core: c.id } }))));
   gauge('core_mttr_seconds', 'Per-core MTTR: fault detected → its task completed elsewhere.', ['core'], (m) => m.reliability.cores.flatMap((c) => seconds(c.mttrMs).map((s) => ({ ...s, labels: { core: c.id } }))));
+}
 
+function registerHistograms(metrics: Registrar): void {
+  const histogram = metrics.histogram.bind(metrics);
   histogram('vote_latency_seconds', 'Task run time: first replica dispatched → voted answer.', (m) => m.voteLatency, 1000);
   histogram('queue_wait_seconds', 'Task queue wait: submitted → first replica dispatched.', (m) => m.queueWait, 1000);
   histogram('detection_latency_seconds', "Faulty task's first replica dispatched → fault charged.", (m) => m.reliability.detection, 1000);
   histogram('recovery_seconds', 'Fault detected → its task completed elsewhere (the MTTR distribution).', (m) => m.reliability.recovery, 1000);
   histogram('replicas_per_task', 'Replicas per settled task (k, plus tie-breaks and re-executions).', (m) => m.replicas.perTask, 1);
-
-  return () => {
-    for (const name of names) registry.removeSingleMetric(name);
-  };
 }

@@ -1,7 +1,7 @@
 // Replay of audit logs (pure): synthetic lines covering the state changes real pools rarely show in a test.
 import { describe, expect, it } from 'vitest';
-import { parseAuditLog, summarizeAudit } from '../src/ops/audit-replay.js';
-import type { AuditLine } from '../src/ops/types.js';
+import { parseAuditLog, summarizeAudit } from '../dist/ops/audit-replay.js';
+import type { AuditLine } from '../dist/ops/types.js';
 
 let seq = 0;
 function line(type: string, t: number, fields: Record<string, unknown> = {}): AuditLine {

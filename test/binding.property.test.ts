@@ -1,14 +1,13 @@
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { DynamicBinding, StaticBinding } from '../src/binding/index.js';
-import type { BindingPolicy, Placement, PlacementRequest } from '../src/binding/index.js';
-import { SeededRandom } from '../src/util/random.js';
+import { DynamicBinding, StaticBinding } from '../dist/binding/index.js';
+import type { BindingPolicy, Placement, PlacementRequest } from '../dist/binding/index.js';
+import { SeededRandom } from '../dist/util/random.js';
 
-// Fixed seed for reproducible runs; fast-check prints seed and path of any counterexample.
-const seed = Number(process.env.BINDING_SEED ?? 0x7e1e);
-const params = { seed, numRuns: 300 };
+const params = { seed: SEED, numRuns: 300 };
 
 import { fakeCores, type FakeCore } from './support/core-views.js';
+import { SEED } from './support/seed.js';
 
 const coreArb = fc.record({
   cpu: fc.integer({ min: 0, max: 3 }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createBinding, DynamicBinding, StaticBinding } from '../src/binding/index.js';
-import type { CoreView, Placement, PlacementRequest } from '../src/binding/index.js';
-import { SeededRandom } from '../src/util/random.js';
+import { createBinding, DynamicBinding, StaticBinding } from '../dist/binding/index.js';
+import type { CoreView, Placement, PlacementRequest } from '../dist/binding/index.js';
+import { SeededRandom } from '../dist/util/random.js';
 
 import { fakeCores, type FakeCore } from './support/core-views.js';
 

@@ -1,14 +1,14 @@
 // Pure parts of campaigns: statistics, classification, option checks, assertions, CLI arguments.
 import { describe, expect, it } from 'vitest';
-import { achievedMargin, leveugleSampleSize, wilson, zFor } from '../src/campaign/statistics.js';
-import { isActivated, NO_EVIDENCE, outcomeOf, sdcCause, Tally, type TaskEvidence, type TaskObservation } from '../src/campaign/classify.js';
-import { validateCampaign } from '../src/campaign/validate.js';
-import { expectProtected, ProtectionError } from '../src/campaign/expect.js';
-import { formatCoverage, formatNotes, formatSummary } from '../src/campaign/summary.js';
-import type { CampaignResult } from '../src/campaign/types.js';
-import { parseCampaignArgs } from '../src/cli/campaign-args.js';
-import { FaultInjector, type InjectionRecord } from '../src/inject/injector.js';
-import type { ReplicaReport } from '../src/pool/task.js';
+import { achievedMargin, leveugleSampleSize, wilson, zFor } from '../dist/campaign/statistics.js';
+import { isActivated, NO_EVIDENCE, outcomeOf, sdcCause, Tally, type TaskEvidence, type TaskObservation } from '../dist/campaign/classify.js';
+import { validateCampaign } from '../dist/campaign/validate.js';
+import { expectProtected, ProtectionError } from '../dist/campaign/expect.js';
+import { formatCoverage, formatNotes, formatSummary } from '../dist/campaign/summary.js';
+import type { CampaignResult } from '../dist/campaign/types.js';
+import { parseCampaignArgs } from '../dist/cli/campaign-args.js';
+import { FaultInjector, type InjectionRecord } from '../dist/inject/injector.js';
+import type { ReplicaReport } from '../dist/pool/task.js';
 
 function typed(fn: () => unknown): { code: string; message: string } {
   try {

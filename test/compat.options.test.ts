@@ -1,8 +1,8 @@
 // piscina's constructor options, resolved once with the rest (no workers started here).
 import { describe, expect, it } from 'vitest';
-import { resolveOptions } from '../src/pool/options.js';
-import { resolveRunOptions } from '../src/pool/run-options.js';
-import { parseTaskAddress } from '../src/transport/address.js';
+import { resolveOptions } from '../dist/pool/options.js';
+import { resolveRunOptions } from '../dist/pool/run-options.js';
+import { parseTaskAddress } from '../dist/transport/address.js';
 
 const filename = '/tmp/tasks.mjs';
 // TMR on this 2-CPU machine: replicas share CPUs (faultDomain 'none'), as every pool test here says.

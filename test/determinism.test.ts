@@ -1,8 +1,8 @@
 // Deterministic replicas: the worker-side module in isolation (seeded stream, journaled clock,
 // real functions between replicas, captured references) and real pools voting on tasks that call Math.random and the clock.
 import { describe, expect, it } from 'vitest';
-import { CLOCK_TICK_MS, installDeterminism, runDeterministic, seededRandom } from '../src/worker/determinism.js';
-import { resolveOptions } from '../src/pool/options.js';
+import { CLOCK_TICK_MS, installDeterminism, runDeterministic, seededRandom } from '../dist/worker/determinism.js';
+import { resolveOptions } from '../dist/pool/options.js';
 import { pools } from './helpers.js';
 
 describe('worker side', () => {

@@ -4,10 +4,11 @@ import { deserialize, serialize } from 'node:v8';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { Triplex } from '../dist/index.js';
-import { canonicalDigest } from '../src/codec/canonical.js';
+import { canonicalDigest } from '../dist/codec/canonical.js';
+import { SEED } from './support/seed.js';
 
 const CORE_FAULTS = fileURLToPath(new URL('./fixtures/core-faults.mjs', import.meta.url));
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 77), numRuns: 200 });
+fc.configureGlobal({ seed: SEED, numRuns: 200 });
 
 describe('canonical digest', () => {
   it('is equal for equal values that V8 represents differently (where v8.serialize is not)', () => {

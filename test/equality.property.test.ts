@@ -6,12 +6,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { serialize } from 'node:v8';
 import { fc } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sameClone } from '../src/replication/equality.js';
-import { canonicalDigest } from '../src/codec/canonical.js';
+import { sameClone } from '../dist/replication/equality.js';
+import { canonicalDigest } from '../dist/codec/canonical.js';
 import { clone, decoded, entangle, hasInvalidDate, mutate, rerepresent, value } from './support/clones.js';
 
-const seed = Number(process.env.EQUALITY_SEED ?? 0xc0dec);
-console.info(`equality property tests: seed ${seed} (set EQUALITY_SEED to change)`);
+import { SEED } from './support/seed.js';
+
+const seed = SEED;
 
 /** Values with shared references and cycles added. */
 const graph = fc.tuple(value, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 })).map(([v, links]) => entangle(v, links));

@@ -1,14 +1,14 @@
 // The bridge between the pure health model and the live cores, driven by scripted state changes.
 import { describe, expect, it } from 'vitest';
-import { createBinding } from '../src/binding/index.js';
-import { CoreHealth } from '../src/health/core-health.js';
-import { DEFAULT_HEALTH } from '../src/health/defaults.js';
-import { TypedEmitter } from '../src/pool/events.js';
-import { HealthBridge } from '../src/pool/health-bridge.js';
-import { resolveOptions } from '../src/pool/options.js';
-import { Stats } from '../src/pool/stats.js';
-import { systemClock } from '../src/util/clock.js';
-import { SeededRandom } from '../src/util/random.js';
+import { createBinding } from '../dist/binding/index.js';
+import { CoreHealth } from '../dist/health/core-health.js';
+import { DEFAULT_HEALTH } from '../dist/health/defaults.js';
+import { TypedEmitter } from '../dist/pool/events.js';
+import { HealthBridge } from '../dist/pool/health-bridge.js';
+import { resolveOptions } from '../dist/pool/options.js';
+import { Stats } from '../dist/pool/stats.js';
+import { systemClock } from '../dist/util/clock.js';
+import { SeededRandom } from '../dist/util/random.js';
 import { FakeCore } from './support/fake-core.js';
 
 function bridgeOn(count: number) {

@@ -8,9 +8,9 @@ import {
   type HealthEffects,
   type ResolvedHealthOptions,
   type ResolvedSelfTestOptions,
-} from '../src/health/index.js';
-import { ManualClock } from '../src/util/clock.js';
-import { SeededRandom } from '../src/util/random.js';
+} from '../dist/health/index.js';
+import { ManualClock } from '../dist/util/clock.js';
+import { SeededRandom } from '../dist/util/random.js';
 
 import { chargeN, disable, ids, make, selfTest, wrong } from './support/health.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTriplexError } from '../src/errors.js';
+import { isTriplexError } from '../dist/errors.js';
 import {
   CoreHealth,
   DEFAULT_HEALTH,
@@ -10,8 +10,8 @@ import {
   type HealthEffects,
   type ResolvedHealthOptions,
   type ResolvedSelfTestOptions,
-} from '../src/health/index.js';
-import { ManualClock } from '../src/util/clock.js';
+} from '../dist/health/index.js';
+import { ManualClock } from '../dist/util/clock.js';
 
 import { chargeN, disable, ids, make, selfTest, wrong } from './support/health.js';
 

@@ -2,14 +2,14 @@
 // decisions whatever the order they are asked in, and bad options are typed errors.
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { FaultInjector, type InjectionRecord, type ReplicaContext } from '../src/inject/injector.js';
-import { flipBits } from '../src/inject/flip.js';
-import { SeededRandom } from '../src/util/random.js';
-import { isTriplexError } from '../src/errors.js';
+import { FaultInjector, type InjectionRecord, type ReplicaContext } from '../dist/inject/injector.js';
+import { flipBits } from '../dist/inject/flip.js';
+import { SeededRandom } from '../dist/util/random.js';
+import { isTriplexError } from '../dist/errors.js';
 
-const seed = Number(process.env.INJECT_SEED ?? 0x1e7);
-const params = { seed, numRuns: 100 };
-console.info(`inject property tests: seed ${seed} (set INJECT_SEED to change)`);
+import { SEED } from './support/seed.js';
+
+const params = { seed: SEED, numRuns: 100 };
 
 const ctx = (taskId: number, replica: number, core: number): ReplicaContext => ({ taskId, taskName: 't', replica, core });
 

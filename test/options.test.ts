@@ -1,7 +1,7 @@
 // Option validation: every bad option is a typed error naming the option and the value received.
 import { describe, expect, it } from 'vitest';
-import { resolveOptions } from '../src/pool/options.js';
-import { isTriplexError } from '../src/errors.js';
+import { resolveOptions } from '../dist/pool/options.js';
+import { isTriplexError } from '../dist/errors.js';
 
 // faultDomain 'none' throughout: this 2-CPU machine has fewer fault domains than default TMR needs
 // (test/topology.test.ts covers the option itself).

@@ -3,12 +3,12 @@
 // and every action must agree with the voter's definitions.
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { TaskRun, type ReplicaRecord } from '../src/pool/task.js';
-import { castBallot, type ReplicationState, type Step } from '../src/replication/step.js';
-import { majorityOf, type Ballot } from '../src/replication/voter.js';
-import { SimTask } from '../src/sim/task.js';
+import { TaskRun, type ReplicaRecord } from '../dist/pool/task.js';
+import { castBallot, type ReplicationState, type Step } from '../dist/replication/step.js';
+import { majorityOf, type Ballot } from '../dist/replication/voter.js';
+import { SimTask } from '../dist/sim/task.js';
+import { SEED as seed } from './support/seed.js';
 
-const seed = Number(process.env.TRIPLEX_SEED ?? 0x57e9);
 
 const ballot: fc.Arbitrary<Ballot> = fc.oneof(
   fc.constantFrom('A', 'B', 'C').map((key) => ({ key })),

@@ -3,21 +3,21 @@
 import { fc } from '@fast-check/vitest';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { createBinding } from '../src/binding/index.js';
-import { canonicalDigest } from '../src/codec/canonical.js';
-import { CoreHealth } from '../src/health/core-health.js';
-import { DEFAULT_HEALTH } from '../src/health/defaults.js';
-import { TypedEmitter } from '../src/pool/events.js';
-import { HealthBridge } from '../src/pool/health-bridge.js';
-import { resolveOptions } from '../src/pool/options.js';
-import { Scheduler } from '../src/pool/scheduler.js';
-import { Stats } from '../src/pool/stats.js';
-import { TaskRun, type DetailedResult } from '../src/pool/task.js';
-import { ManualTimers } from '../src/util/clock.js';
-import { SeededRandom } from '../src/util/random.js';
+import { createBinding } from '../dist/binding/index.js';
+import { canonicalDigest } from '../dist/codec/canonical.js';
+import { CoreHealth } from '../dist/health/core-health.js';
+import { DEFAULT_HEALTH } from '../dist/health/defaults.js';
+import { TypedEmitter } from '../dist/pool/events.js';
+import { HealthBridge } from '../dist/pool/health-bridge.js';
+import { resolveOptions } from '../dist/pool/options.js';
+import { Scheduler } from '../dist/pool/scheduler.js';
+import { Stats } from '../dist/pool/stats.js';
+import { TaskRun, type DetailedResult } from '../dist/pool/task.js';
+import { ManualTimers } from '../dist/util/clock.js';
+import { SeededRandom } from '../dist/util/random.js';
 import { FakeCore, type Behaviour } from './support/fake-core.js';
+import { SEED } from './support/seed.js';
 
-const SEED = Number(process.env.FC_SEED ?? 424242);
 
 interface Scenario {
   cores: number;

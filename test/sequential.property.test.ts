@@ -2,13 +2,12 @@
 // seeded property tests of its false-alarm bound and its detection.
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { CHARTS, P1_MAX, alternative, increments, jeffreys, step, threshold } from '../src/health/sequential.js';
-import { SeededRandom } from '../src/util/random.js';
+import { CHARTS, P1_MAX, alternative, increments, jeffreys, step, threshold } from '../dist/health/sequential.js';
+import { SeededRandom } from '../dist/util/random.js';
 
-// Fixed seed for reproducible runs (override with SEQUENTIAL_SEED); fast-check prints the seed of any counterexample.
-const seed = Number(process.env.SEQUENTIAL_SEED ?? 0x5e9);
-const params = { seed, numRuns: 100 };
-console.info(`sequential test properties: seed ${seed} (set SEQUENTIAL_SEED to change)`);
+import { SEED } from './support/seed.js';
+
+const params = { seed: SEED, numRuns: 100 };
 
 const rate = fc.double({ min: 1e-4, max: 0.4, noNaN: true });
 

@@ -3,12 +3,13 @@
 // and with a single faulty core no wrong value and no failure ever reaches a caller.
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { EventHeap } from '../src/sim/queue.js';
-import { resolveConfig } from '../src/sim/scenario.js';
-import { simulate } from '../src/sim/simulate.js';
+import { EventHeap } from '../dist/sim/queue.js';
+import { resolveConfig } from '../dist/sim/scenario.js';
+import { simulate } from '../dist/sim/simulate.js';
 
-// Fixed seed; fast-check prints the seed and path of any counterexample.
-const seed = Number(process.env.SIM_SEED ?? 0x51a1);
+import { SEED } from './support/seed.js';
+
+const seed = SEED;
 
 const scenarioArb = fc.record({
   cores: fc.integer({ min: 3, max: 12 }),

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { run as simCommand } from '../src/cli/commands/sim.js';
-import { isTriplexError } from '../src/errors.js';
-import { loadScenario, parseScenario, renderHtml, resolveConfig, runScenario, simulate, type SimResult } from '../src/sim/index.js';
+import { run as simCommand } from '../dist/cli/commands/sim.js';
+import { isTriplexError } from '../dist/errors.js';
+import { loadScenario, parseScenario, renderHtml, resolveConfig, runScenario, simulate, type SimResult } from '../dist/sim/index.js';
 
 const SCENARIOS = fileURLToPath(new URL('../bench/scenarios/', import.meta.url));
 

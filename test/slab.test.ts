@@ -1,6 +1,6 @@
 // Shared slabs for small byte records: copies, never views of the source.
 import { describe, expect, it } from 'vitest';
-import { isSlabView, ownCopy, Slab } from '../src/util/slab.js';
+import { isSlabView, ownCopy, Slab } from '../dist/util/slab.js';
 
 describe('slab', () => {
   it('copies small and large records out of a reused Buffer (a Buffer slice would be a view)', () => {

@@ -3,17 +3,17 @@
 import { fc, test } from '@fast-check/vitest';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { ByteRing } from '../src/transport/ring.js';
-import { INLINE_LIMIT, readReply, readRunRequest, ringBuffer, writeReply, writeRunRequest } from '../src/transport/wire.js';
-import { assignVoteKey, digestOf, handOut, voteKeyOf } from '../src/replication/byte-keys.js';
-import { encodeThrown } from '../src/codec/error-codec.js';
-import { decodePayload, encodeValue } from '../src/codec/payload.js';
-import { canonicalDigest } from '../src/codec/canonical.js';
-import type { RunReply } from '../src/transport/protocol.js';
+import { ByteRing } from '../dist/transport/ring.js';
+import { INLINE_LIMIT, readReply, readRunRequest, ringBuffer, writeReply, writeRunRequest } from '../dist/transport/wire.js';
+import { assignVoteKey, digestOf, handOut, voteKeyOf } from '../dist/replication/byte-keys.js';
+import { encodeThrown } from '../dist/codec/error-codec.js';
+import { decodePayload, encodeValue } from '../dist/codec/payload.js';
+import { canonicalDigest } from '../dist/codec/canonical.js';
+import type { RunReply } from '../dist/transport/protocol.js';
 import { FaultInjector } from '../dist/index.js';
 import { pools, runFixture, until } from './helpers.js';
+import { SEED } from './support/seed.js';
 
-const SEED = Number(process.env.FC_SEED ?? 20261123);
 
 describe('ByteRing', () => {
   it('delivers records in order across the wrap, refuses what does not fit, and frees consumed space', () => {

@@ -15,8 +15,9 @@ import * as fixture from './fixtures/mercurial.mjs';
 const MERCURIAL = fileURLToPath(new URL('./fixtures/mercurial.mjs', import.meta.url));
 const KINDS = (fixture as { KINDS: string[] }).KINDS;
 const correctValue = (fixture as { value: (input: { kind: string; n: number; bad: number }) => unknown }).value;
-const seed = Number(process.env.TRIPLEX_SEED ?? 0x5eed);
-console.info(`vote integrity tests: seed ${seed} (set TRIPLEX_SEED to change)`);
+import { SEED } from './support/seed.js';
+
+const seed = SEED;
 
 /** Exactly the value expected: deep-strict equality plus what it does not see (key order, aliasing, classes, causes). */
 function exactly(got: unknown, want: unknown): boolean {

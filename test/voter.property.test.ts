@@ -1,9 +1,10 @@
 // Property tests of the pure voter over random outcome vectors (DESIGN.md invariants 1, 3, 5 at the vote level).
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { afterShortVote, decide, groupBallots, majorityOf, minorityOf, agreesWith, type Ballot } from '../src/replication/voter.js';
+import { afterShortVote, decide, groupBallots, majorityOf, minorityOf, agreesWith, type Ballot } from '../dist/replication/voter.js';
 
-const SEED = Number(process.env.FC_SEED ?? 20261123);
+import { SEED } from './support/seed.js';
+
 fc.configureGlobal({ seed: SEED, numRuns: 300 });
 // fast-check prints the seed and path of any counterexample; the fixed seed makes runs reproducible.
 

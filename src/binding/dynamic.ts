@@ -22,6 +22,25 @@ export interface DynamicBindingOptions {
   speedTolerance?: number;
 }
 
+/** Counts from one pass over the cores, for one placement. */
+interface Tally {
+  /** The cores declare fault domains. */
+  faultDomains: boolean;
+  /** Enabled cores serving the task's kind, the CPUs and the fault domains they are on. */
+  serving: number;
+  servingCpus: number;
+  servingDomains: number;
+  /** Serving cores that may take a replica (not used, domain not taken), their CPUs and domains. */
+  eligible: number;
+  eligibleCpus: number;
+  eligibleDomains: number;
+  /** Eligible cores that are idle: the candidates. */
+  idle: number;
+  /** Sum and count of the speeds of the task's replicas (used, then picked). */
+  refSum: number;
+  refN: number;
+}
+
 function isRandom(value: unknown): value is Random {
   return typeof value === 'object' && value !== null && typeof (value as Random).next === 'function';
 }
@@ -62,6 +81,10 @@ export class DynamicBinding implements BindingPolicy {
   private readonly taken = new DomainMarks();
   private readonly servingDomains = new DomainMarks();
   private readonly eligibleDomains = new DomainMarks();
+  /** What survey() found, reused across calls (nothing allocated per call). */
+  private readonly tally: Tally = {
+    faultDomains: false, serving: 0, servingCpus: 0, servingDomains: 0, eligible: 0, eligibleCpus: 0, eligibleDomains: 0, idle: 0, refSum: 0, refN: 0,
+  };
 
   constructor(options: Random | DynamicBindingOptions = {}) {
     const o: DynamicBindingOptions = isRandom(options) ? { random: options } : options;
@@ -75,6 +98,34 @@ export class DynamicBinding implements BindingPolicy {
 
   place(request: PlacementRequest, cores: readonly CoreView[]): Placement {
     const count = request.count;
+    const nUsed = request.used.length;
+    const tally = this.survey(request, cores);
+    const fd = tally.faultDomains;
+    if (nUsed === 0 && (tally.serving < request.k || (fd && tally.servingDomains < request.k))) return NOT_ENOUGH;
+    if (tally.eligible < count || (fd && tally.eligibleDomains < count)) return EXHAUSTED;
+    const idle = tally.idle;
+    if (idle < count) return WAIT;
+    const out = new Array<number>(Math.max(0, count));
+    if (count <= 0) return { kind: 'place', cores: out };
+    if (tally.servingCpus === 0) tally.servingCpus = 1;
+    // Rotating the scan start breaks ties fairly; one random draw per call at most.
+    const start = idle <= 1 ? 0 : this.random !== undefined ? Math.floor(this.random.next() * idle) % idle : this.turn++ % idle;
+    for (let r = 0; r < count; r++) {
+      // Fault domains first: at most ceil(replicas / CPUs) replicas of the task per CPU, unless
+      // no unused enabled core anywhere (busy or not) respects that cap.
+      const best = this.bestCandidate(cores, start, Math.ceil((nUsed + r + 1) / tally.servingCpus));
+      // The cores that respect the cap are all busy: wait rather than share a fault domain.
+      if (best < 0) return WAIT;
+      out[r] = this.pick(best, cores);
+    }
+    return { kind: 'place', cores: out };
+  }
+
+  /**
+   * One pass over the cores: per-CPU counts (busy, replicas of the task, eligible, serving),
+   * the idle candidates, and the speed of the task's replicas so far. Fills the reused tally.
+   */
+  private survey(request: PlacementRequest, cores: readonly CoreView[]): Tally {
     const used = request.used;
     const nUsed = used.length;
     const name = request.taskName;
@@ -85,16 +136,12 @@ export class DynamicBinding implements BindingPolicy {
     }
     const cand = this.cand;
     const candSlot = this.candSlot;
-    let serving = 0;
-    let domains = 0;
-    let eligible = 0;
-    let idle = 0;
-    let refSum = 0;
-    let refN = 0;
-    let eligCpus = 0;
+    const tally = this.tally;
     const fd = this.markUsedDomains(request.voters ?? used, cores);
-    let fdServing = 0;
-    let fdEligible = 0;
+    tally.faultDomains = fd;
+    tally.serving = tally.servingCpus = tally.servingDomains = 0;
+    tally.eligible = tally.eligibleCpus = tally.eligibleDomains = 0;
+    tally.idle = tally.refSum = tally.refN = 0;
     for (let p = 0; p < cores.length; p++) {
       const c = cores[p]!;
       const busy = c.busy;
@@ -104,103 +151,105 @@ export class DynamicBinding implements BindingPolicy {
       if (busy) this.busyOn[s]!++;
       const serves = on && (c.excludedKinds.size === 0 || !c.excludedKinds.has(name));
       if (serves) {
-        serving++;
-        if (fd && this.servingDomains.add(c.domain)) fdServing++;
+        tally.serving++;
+        if (fd && this.servingDomains.add(c.domain)) tally.servingDomains++;
         if (this.servingOn[s] === 0) {
           this.servingOn[s] = 1;
-          domains++;
+          tally.servingCpus++;
         }
       }
       if (nUsed !== 0 && contains(used, c.id)) {
         if (this.repOn[s]!++ === 0) this.repList[this.nRep++] = s;
-        refSum += c.speed;
-        refN++;
+        tally.refSum += c.speed;
+        tally.refN++;
         continue;
       }
       if (!serves || (fd && this.taken.has(c.domain))) continue;
-      if (fd && this.eligibleDomains.add(c.domain)) fdEligible++;
-      eligible++;
-      if (this.eligOn[s]!++ === 0) eligCpus++;
+      if (fd && this.eligibleDomains.add(c.domain)) tally.eligibleDomains++;
+      tally.eligible++;
+      if (this.eligOn[s]!++ === 0) tally.eligibleCpus++;
       if (!busy) {
-        cand[idle] = p;
-        candSlot[idle] = s;
-        idle++;
+        cand[tally.idle] = p;
+        candSlot[tally.idle] = s;
+        tally.idle++;
       }
     }
-    if (nUsed === 0 && (serving < request.k || (fd && fdServing < request.k))) return NOT_ENOUGH;
-    if (eligible < count || (fd && fdEligible < count)) return EXHAUSTED;
-    if (idle < count) return WAIT;
-    const out = new Array<number>(Math.max(0, count));
-    if (count <= 0) return { kind: 'place', cores: out };
-    if (domains === 0) domains = 1;
-    // Rotating the scan start breaks ties fairly; one random draw per call at most.
-    const start = idle <= 1 ? 0 : this.random !== undefined ? Math.floor(this.random.next() * idle) % idle : this.turn++ % idle;
+    return tally;
+  }
+
+  /**
+   * The best idle candidate for the next replica (index into the candidates, -1 if none): fewer
+   * replicas of the task on the CPU, less loaded CPU, speed closest to the task's other replicas
+   * (else fastest), least recently faulty. Skips CPUs at the cap, while any eligible CPU is under it.
+   */
+  private bestCandidate(cores: readonly CoreView[], start: number, cap: number): number {
+    const tally = this.tally;
+    const fd = tally.faultDomains;
+    const idle = tally.idle;
     const tol = this.tolerance;
+    const cand = this.cand;
+    const candSlot = this.candSlot;
     const repOn = this.repOn;
     const busyOn = this.busyOn;
     const eligOn = this.eligOn;
-    for (let r = 0; r < count; r++) {
-      // Fault domains first: at most ceil(replicas / CPUs) replicas of the task per CPU, unless
-      // no unused enabled core anywhere (busy or not) respects that cap.
-      const cap = Math.ceil((nUsed + r + 1) / domains);
-      let blocked = 0;
-      for (let t = 0; t < this.nRep; t++) {
-        const s = this.repList[t]!;
-        if (eligOn[s]! > 0 && repOn[s]! >= cap) blocked++;
-      }
-      const capped = eligCpus > blocked;
-      const ref = refN === 0 ? 0 : refSum / refN;
-      let best = -1;
-      let bRep = 0;
-      let bBusy = 0;
-      let bDist = 0;
-      let bFault = 0;
-      for (let q = 0; q < idle; q++) {
-        let j = start + q;
-        if (j >= idle) j -= idle;
-        const p = cand[j]!;
-        if (p < 0) continue;
-        const s = candSlot[j]!;
-        const rep = repOn[s]!;
-        if (capped && rep >= cap) continue;
-        const c = cores[p]!;
-        if (fd && this.taken.has(c.domain)) continue; // picked earlier in this call
-        const load = busyOn[s]!;
-        const d = Math.abs(c.speed - ref);
-        const dist = tol > 0 ? Math.floor(d / tol) : d;
-        const fault = c.lastFaultAt;
-        if (best >= 0) {
-          // Order: fewer replicas of the task on the CPU, less loaded CPU, speed closest to the
-          // task's other replicas (else fastest), least recently faulty.
-          if (rep !== bRep) {
-            if (rep > bRep) continue;
-          } else if (load !== bBusy) {
-            if (load > bBusy) continue;
-          } else if (dist !== bDist) {
-            if (dist > bDist) continue;
-          } else if (!(fault < bFault)) continue;
-        }
-        best = j;
-        bRep = rep;
-        bBusy = load;
-        bDist = dist;
-        bFault = fault;
-      }
-      // The cores that respect the cap are all busy: wait rather than share a fault domain.
-      if (best < 0) return WAIT;
-      const p = cand[best]!;
-      const s = candSlot[best]!;
-      cand[best] = -1;
-      if (repOn[s]!++ === 0) this.repList[this.nRep++] = s;
-      busyOn[s]!++;
-      if (--eligOn[s]! === 0) eligCpus--;
-      const c = cores[p]!;
-      this.taken.add(c.domain);
-      refSum += c.speed;
-      refN++;
-      out[r] = c.id;
+    let blocked = 0;
+    for (let t = 0; t < this.nRep; t++) {
+      const s = this.repList[t]!;
+      if (eligOn[s]! > 0 && repOn[s]! >= cap) blocked++;
     }
-    return { kind: 'place', cores: out };
+    const capped = tally.eligibleCpus > blocked;
+    const ref = tally.refN === 0 ? 0 : tally.refSum / tally.refN;
+    let best = -1;
+    let bRep = 0;
+    let bBusy = 0;
+    let bDist = 0;
+    let bFault = 0;
+    for (let q = 0; q < idle; q++) {
+      let j = start + q;
+      if (j >= idle) j -= idle;
+      const p = cand[j]!;
+      if (p < 0) continue;
+      const s = candSlot[j]!;
+      const rep = repOn[s]!;
+      if (capped && rep >= cap) continue;
+      const c = cores[p]!;
+      if (fd && this.taken.has(c.domain)) continue; // picked earlier in this call
+      const load = busyOn[s]!;
+      const d = Math.abs(c.speed - ref);
+      const dist = tol > 0 ? Math.floor(d / tol) : d;
+      const fault = c.lastFaultAt;
+      if (best >= 0) {
+        if (rep !== bRep) {
+          if (rep > bRep) continue;
+        } else if (load !== bBusy) {
+          if (load > bBusy) continue;
+        } else if (dist !== bDist) {
+          if (dist > bDist) continue;
+        } else if (!(fault < bFault)) continue;
+      }
+      best = j;
+      bRep = rep;
+      bBusy = load;
+      bDist = dist;
+      bFault = fault;
+    }
+    return best;
+  }
+
+  /** Takes candidate `j` for the task: counts it on its CPU and domain; returns its core id. */
+  private pick(j: number, cores: readonly CoreView[]): number {
+    const tally = this.tally;
+    const p = this.cand[j]!;
+    const s = this.candSlot[j]!;
+    this.cand[j] = -1;
+    if (this.repOn[s]!++ === 0) this.repList[this.nRep++] = s;
+    this.busyOn[s]!++;
+    if (--this.eligOn[s]! === 0) tally.eligibleCpus--;
+    const c = cores[p]!;
+    this.taken.add(c.domain);
+    tally.refSum += c.speed;
+    tally.refN++;
+    return c.id;
   }
 
   /** Records which cores are disabled for binding(); dynamic binding has no roles to change. */

@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { TriplexError } from '../errors.js';
 
-export interface ErrorIdentity {
+interface ErrorIdentity {
   name: string;
   message: string;
   code?: unknown;
@@ -25,7 +25,7 @@ function digest(value: unknown): string {
 }
 
 /** The same {name, message, code?} identity the worker digests for a thrown error. */
-export function errorIdentity(error: unknown): ErrorIdentity {
+function errorIdentity(error: unknown): ErrorIdentity {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return code === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, code };

@@ -3,7 +3,7 @@ import { disabledCell, formatCoverage, goldenWarning, percent } from './summary.
 import { escapeXml as esc, lineChart, PALETTE, stackedBars, type BarSegment } from './svg.js';
 import { OUTCOMES, type CampaignResult, type Outcome, type OutcomeCounts } from './types.js';
 
-export const OUTCOME_COLORS: Record<Outcome, string> = { correct: '#9ca3af', masked: '#60a5fa', corrected: '#10b981', detected: '#f59e0b', sdc: '#dc2626' };
+const OUTCOME_COLORS: Record<Outcome, string> = { correct: '#9ca3af', masked: '#60a5fa', corrected: '#10b981', detected: '#f59e0b', sdc: '#dc2626' };
 const LEGEND = OUTCOMES.map((key) => ({ key, color: OUTCOME_COLORS[key] }));
 
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#111827;padding:0 16px}

@@ -31,9 +31,46 @@ export function summarize(c: Collected): CampaignResult {
   const { pool, options, plan } = c;
   const faults: FaultInjector = options.faults;
   const o = pool.resolvedOptions;
-  const specs = faults.models;
   const lines = faults.describe();
-  const tally = new Tally(specs.map((spec, i) => ({ model: spec.model, description: lines[i]! })), o.cores);
+  const tally = new Tally(faults.models.map((spec, i) => ({ model: spec.model, description: lines[i]! })), o.cores);
+  const skipped = classifyTasks(c, tally);
+  const maintenance = faults.log.filter((r) => r.replica < 0);
+  for (const record of maintenance) tally.addMaintenance(record);
+  const coverage = wilson(tally.activatedTasks - tally.sdcActivated, tally.activatedTasks, plan.confidence);
+  const cores = coreSummaries(c, tally);
+  const answered = c.settled - skipped - tally.outcomes.detected;
+  return {
+    version: 1,
+    label: options.label ?? `${o.redundancy.toUpperCase()} ${o.binding}`,
+    interrupted: options.signal?.aborted === true && c.submitted < plan.tasks,
+    exhausted: c.exhausted,
+    startedAt: c.startedAt,
+    config: campaignConfig(c, lines),
+    tasks: { planned: plan.tasks, submitted: c.submitted, settled: c.settled, skipped },
+    outcomes: { ...emptyCounts(), ...tally.outcomes },
+    injectedTasks: tally.injectedTasks,
+    activatedTasks: tally.activatedTasks,
+    models: tally.models,
+    coverage: { ...coverage, activated: tally.activatedTasks, sdc: tally.outcomes.sdc, unexplainedSdc: tally.unexplainedSdc },
+    sdcCauses: { ...tally.sdcCauses },
+    sampling: sampling(plan, tally),
+    cores,
+    coresDisabled: c.disabled.size,
+    throughput: { elapsedMs: Math.round(c.elapsedMs), tasksPerSecond: c.elapsedMs > 0 ? Math.round((answered / c.elapsedMs) * 1000 * 10) / 10 : 0 },
+    timeline: c.timeline.build(c.elapsedMs, plan.buckets),
+    stats: pool.stats,
+    unexplainedCorrected: tally.unexplainedCorrected,
+    goldenErrors: goldenErrors(c.golden),
+    nondeterminism: c.nondeterminism,
+    maintenance: maintenance.map((r) => ({ core: r.core, model: r.model, taskId: r.taskId, atMs: r.atMs ?? null, applied: r.applied !== false })),
+    sdcExamples: tally.sdcExamples,
+  };
+}
+
+/** Classifies every observed task into the tally; returns how many were skipped (no verdict on the computation). */
+function classifyTasks(c: Collected, tally: Tally): number {
+  const faults = c.options.faults;
+  const o = c.pool.resolvedOptions;
   const empty: TaskEvidence = { disagreed: false, charges: new Map() };
   let skipped = 0;
   c.observations.forEach((obs, id) => {
@@ -42,13 +79,11 @@ export function summarize(c: Collected): CampaignResult {
     const reference = o.equals !== undefined ? undefined : obs.kind === 'value' && obs.matches ? (obs.replicas?.find((r) => r.ok)?.digest ?? answer.digest) : answer.digest;
     if (tally.add(id, obs, faults.recordsOf(id).filter(wasInjected), c.evidence.get(id) ?? empty, reference) === undefined) skipped++;
   });
-  const maintenance = faults.log.filter((r) => r.replica < 0);
-  for (const record of maintenance) tally.addMaintenance(record);
-  const confidence = plan.confidence;
-  const coverage = wilson(tally.activatedTasks - tally.sdcActivated, tally.activatedTasks, confidence);
-  const population = plan.population;
-  const achieved = achievedMargin(tally.injectedTasks, { confidence, population: population ?? Number.POSITIVE_INFINITY });
-  const cores: CoreSummary[] = pool.cores.map((core) => {
+  return skipped;
+}
+
+function coreSummaries(c: Collected, tally: Tally): CoreSummary[] {
+  return c.pool.cores.map((core) => {
     const off = c.disabled.get(core.id);
     const first = c.firstCharge.get(core.id);
     return {
@@ -63,59 +98,43 @@ export function summarize(c: Collected): CampaignResult {
       timeToDisableMs: off === undefined || first === undefined ? null : Math.round(off.atMs - first),
     };
   });
-  const answered = c.settled - skipped - tally.outcomes.detected;
+}
+
+function campaignConfig(c: Collected, faultLines: string[]): CampaignResult['config'] {
+  const o = c.pool.resolvedOptions;
+  const faults = c.options.faults;
   return {
-    version: 1,
-    label: options.label ?? `${o.redundancy.toUpperCase()} ${o.binding}`,
-    interrupted: options.signal?.aborted === true && c.submitted < plan.tasks,
-    exhausted: c.exhausted,
-    startedAt: c.startedAt,
-    config: {
-      filename: o.moduleUrl,
-      task: plan.name,
-      inputs: plan.inputs.length,
-      redundancy: o.redundancy,
-      binding: o.binding,
-      cores: o.cores,
-      spares: o.spares,
-      cpus: [...o.cpus],
-      faultDomain: o.faultDomain,
-      taskTimeout: o.taskTimeout,
-      concurrency: c.concurrency,
-      seed: faults.seed,
-      faults: specs.map((spec) => ('value' in spec ? { ...spec, value: describeValue(spec.value) } : { ...spec })),
-      faultLines: lines,
-      golden: options.golden === undefined ? 'in-process' : 'supplied',
-    },
-    tasks: { planned: plan.tasks, submitted: c.submitted, settled: c.settled, skipped },
-    outcomes: { ...emptyCounts(), ...tally.outcomes },
-    injectedTasks: tally.injectedTasks,
-    activatedTasks: tally.activatedTasks,
-    models: tally.models,
-    coverage: { ...coverage, activated: tally.activatedTasks, sdc: tally.outcomes.sdc, unexplainedSdc: tally.unexplainedSdc },
-    sdcCauses: { ...tally.sdcCauses },
-    sampling: {
-      margin: plan.margin,
-      confidence,
-      population: population === null || population === Number.POSITIVE_INFINITY ? null : population,
-      required: plan.required,
-      injected: tally.injectedTasks,
-      achievedMargin: achieved,
-      met: plan.required === null ? null : tally.injectedTasks >= plan.required,
-    },
-    cores,
-    coresDisabled: c.disabled.size,
-    throughput: { elapsedMs: Math.round(c.elapsedMs), tasksPerSecond: c.elapsedMs > 0 ? Math.round((answered / c.elapsedMs) * 1000 * 10) / 10 : 0 },
-    timeline: c.timeline.build(c.elapsedMs, plan.buckets),
-    stats: pool.stats,
-    unexplainedCorrected: tally.unexplainedCorrected,
-    goldenErrors: goldenErrors(c.golden),
-    nondeterminism: c.nondeterminism,
-    maintenance: maintenance.map((r) => ({ core: r.core, model: r.model, taskId: r.taskId, atMs: r.atMs ?? null, applied: r.applied !== false })),
-    sdcExamples: tally.sdcExamples,
+    filename: o.moduleUrl,
+    task: c.plan.name,
+    inputs: c.plan.inputs.length,
+    redundancy: o.redundancy,
+    binding: o.binding,
+    cores: o.cores,
+    spares: o.spares,
+    cpus: [...o.cpus],
+    faultDomain: o.faultDomain,
+    taskTimeout: o.taskTimeout,
+    concurrency: c.concurrency,
+    seed: faults.seed,
+    faults: faults.models.map((spec) => ('value' in spec ? { ...spec, value: describeValue(spec.value) } : { ...spec })),
+    faultLines,
+    golden: c.options.golden === undefined ? 'in-process' : 'supplied',
   };
 }
 
+/** The statistical sampling plan and what the campaign achieved of it. */
+function sampling(plan: CampaignPlan, tally: Tally): CampaignResult['sampling'] {
+  const { confidence, population } = plan;
+  return {
+    margin: plan.margin,
+    confidence,
+    population: population === null || population === Number.POSITIVE_INFINITY ? null : population,
+    required: plan.required,
+    injected: tally.injectedTasks,
+    achievedMargin: achievedMargin(tally.injectedTasks, { confidence, population: population ?? Number.POSITIVE_INFINITY }),
+    met: plan.required === null ? null : tally.injectedTasks >= plan.required,
+  };
+}
 
 function goldenErrors(golden: readonly GoldenAnswer[]): CampaignResult['goldenErrors'] {
   const failed = golden.filter((g) => !g.ok);

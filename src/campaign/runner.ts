@@ -57,120 +57,170 @@ export async function campaign(options: CampaignOptions): Promise<CampaignResult
 }
 
 async function execute(pool: Triplex, options: CampaignOptions, plan: CampaignPlan, golden: GoldenAnswer[], slowestMs: number | undefined): Promise<CampaignResult> {
-  const faults = options.faults;
-  const o = pool.resolvedOptions;
-  const startedAt = new Date().toISOString();
-  const concurrency = plan.concurrency ?? o.cores * 2;
-  const timeline = new TimelineRecorder(o.cores, serving(pool));
-  const evidence = new Map<number, TaskEvidence>();
-  const firstCharge = new Map<number, number>();
-  const disabled = new Map<number, { atMs: number; afterTasks: number }>();
-  const evidenceOf = (taskId: number): TaskEvidence => {
-    let e = evidence.get(taskId);
-    if (e === undefined) evidence.set(taskId, (e = { disagreed: false, charges: new Map() }));
+  const run = new CampaignRun(pool, options, plan, golden);
+  await run.submitAll();
+  if (run.fatal !== undefined) throw run.fatal;
+  await drain(pool, options.faults, run.observations, run.evidence, slowestMs);
+  return run.result();
+}
+
+/**
+ * One campaign's traffic on its pool: keeps `concurrency` tasks in flight until the plan is met,
+ * the cores are exhausted for good, the signal aborts or a fatal error occurs; records what the
+ * pool's events and answers show about each task.
+ */
+class CampaignRun {
+  readonly observations: TaskObservation[] = [];
+  readonly evidence = new Map<number, TaskEvidence>();
+  fatal: Error | undefined;
+  private readonly o: Triplex['resolvedOptions'];
+  private readonly startedAt = new Date().toISOString();
+  private readonly concurrency: number;
+  private readonly timeline: TimelineRecorder;
+  private readonly firstCharge = new Map<number, number>();
+  private readonly disabled = new Map<number, { atMs: number; afterTasks: number }>();
+  private readonly nondeterminism: CampaignResult['nondeterminism'] = [];
+  /** Live tally for progress only; the final one is built after late replicas have answered. */
+  private readonly live = new Tally([], 0);
+  private readonly canRecover: boolean;
+  private submitted = 0;
+  private settled = 0;
+  private inFlight = 0;
+  private injectedSettled = 0;
+  private exhausted = false;
+  private lastSettleMs = 0;
+  private scheduled = false;
+  private finished: () => void = () => {};
+
+  constructor(
+    private readonly pool: Triplex,
+    private readonly options: CampaignOptions,
+    private readonly plan: CampaignPlan,
+    private readonly golden: GoldenAnswer[],
+  ) {
+    const o = pool.resolvedOptions;
+    this.o = o;
+    this.concurrency = plan.concurrency ?? o.cores * 2;
+    this.timeline = new TimelineRecorder(o.cores, serving(pool));
+    this.listen();
+    this.canRecover = o.health.selfTest !== false || options.faults.models.some((m) => m.model === 'online');
+  }
+
+  /** Submits tasks until the campaign stops; resolves once none is in flight. */
+  submitAll(): Promise<void> {
+    return new Promise<void>((done) => {
+      this.finished = done;
+      this.options.signal?.addEventListener('abort', this.pump, { once: true });
+      this.pump();
+    });
+  }
+
+  result(): CampaignResult {
+    const { pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency } = this;
+    const { submitted, settled, exhausted } = this;
+    return summarize({ pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency, elapsedMs: this.lastSettleMs, submitted, settled, exhausted });
+  }
+
+  private listen(): void {
+    const { pool, timeline } = this;
+    pool.on('fault', (event) => {
+      this.evidenceOf(event.taskId).charges.set(event.core, { kind: event.kind, digest: event.digest });
+      timeline.fault(event.core);
+      if (!this.firstCharge.has(event.core)) this.firstCharge.set(event.core, timeline.now());
+    });
+    pool.on('disagreement', (event) => {
+      this.evidenceOf(event.taskId).disagreed = true;
+    });
+    pool.on('nondeterminism-suspected', (event) => {
+      if (event.ended !== true) this.nondeterminism.push({ taskName: event.taskName, cores: [...event.cores], atMs: Math.round(timeline.now()) });
+    });
+    pool.on('core-state', (event) => {
+      timeline.capacity(serving(pool));
+      if ((event.to === 'disabled' || event.to === 'retired') && !this.disabled.has(event.core)) this.disabled.set(event.core, { atMs: timeline.now(), afterTasks: this.settled });
+    });
+  }
+
+  private evidenceOf(taskId: number): TaskEvidence {
+    let e = this.evidence.get(taskId);
+    if (e === undefined) this.evidence.set(taskId, (e = { disagreed: false, charges: new Map() }));
     return e;
+  }
+
+  private stop(): boolean {
+    const { plan } = this;
+    const enough = this.submitted >= plan.tasks || (plan.required !== null && this.injectedSettled >= plan.required);
+    return this.fatal !== undefined || this.exhausted || this.options.signal?.aborted === true || enough;
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    // Late replicas of the tasks in flight can still change core states (forgiven charges): look again once they are in.
+    if (this.exhausted && this.inFlight === 0 && serving(this.pool) >= this.o.k) this.exhausted = false;
+    while (!this.stop() && this.inFlight < this.concurrency) this.submit();
+    if (this.inFlight === 0 && this.stop()) this.finished();
   };
-  pool.on('fault', (event) => {
-    evidenceOf(event.taskId).charges.set(event.core, { kind: event.kind, digest: event.digest });
-    timeline.fault(event.core);
-    if (!firstCharge.has(event.core)) firstCharge.set(event.core, timeline.now());
-  });
-  pool.on('disagreement', (event) => {
-    evidenceOf(event.taskId).disagreed = true;
-  });
-  const nondeterminism: CampaignResult['nondeterminism'] = [];
-  pool.on('nondeterminism-suspected', (event) => {
-    if (event.ended !== true) nondeterminism.push({ taskName: event.taskName, cores: [...event.cores], atMs: Math.round(timeline.now()) });
-  });
-  pool.on('core-state', (event) => {
-    timeline.capacity(serving(pool));
-    if ((event.to === 'disabled' || event.to === 'retired') && !disabled.has(event.core)) disabled.set(event.core, { atMs: timeline.now(), afterTasks: settled });
-  });
 
-  const observations: TaskObservation[] = [];
-  const live = new Tally([], 0);
-  let submitted = 0;
-  let settled = 0;
-  let inFlight = 0;
-  let injectedSettled = 0;
-  let fatal: Error | undefined;
-  let exhausted = false;
-  const canRecover = o.health.selfTest !== false || faults.models.some((m) => m.model === 'online');
-  let lastSettleMs = 0;
-  const interrupted = (): boolean => options.signal?.aborted === true;
-  const enough = (): boolean => submitted >= plan.tasks || (plan.required !== null && injectedSettled >= plan.required);
+  /**
+   * Refusals settle at once: dispatching from their callbacks would chain microtasks forever and
+   * starve timers and signals (Ctrl-C). One pump per turn of the event loop keeps them running.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.pump);
+  }
 
-  const observe = (id: number, inputIndex: number, outcome: PromiseSettledResult<DetailedResult>): void => {
-    const answer = golden[inputIndex]!;
+  private submit(): void {
+    const id = this.submitted++;
+    const inputIndex = id % this.plan.inputs.length;
+    this.inFlight++;
+    void this.pool
+      .runDetailed(this.plan.inputs[inputIndex], { name: this.plan.name })
+      .then(
+        (value) => this.observe(id, inputIndex, { status: 'fulfilled', value }),
+        (reason: unknown) => this.observe(id, inputIndex, { status: 'rejected', reason }),
+      )
+      .then(() => this.settle(id));
+  }
+
+  private settle(id: number): void {
+    const { timeline, options, plan } = this;
+    this.inFlight--;
+    this.settled++;
+    timeline.settled();
+    this.lastSettleMs = timeline.now();
+    const obs = this.observations[id]!;
+    const records = options.faults.recordsOf(id).filter((r) => r.replica >= 0 && wasInjected(r));
+    if (records.length > 0 && obs.kind !== 'skipped') this.injectedSettled++;
+    this.live.add(id, obs, records, this.evidence.get(id) ?? { disagreed: false, charges: new Map() }, undefined);
+    try {
+      const progress = { done: this.settled, total: plan.tasks, submitted: this.submitted, injected: this.injectedSettled, required: plan.required, outcomes: { ...this.live.outcomes }, elapsedMs: this.lastSettleMs };
+      options.onProgress?.(progress);
+    } catch (error) {
+      this.fatal ??= error as Error;
+    }
+    this.schedule();
+  }
+
+  private observe(id: number, inputIndex: number, outcome: PromiseSettledResult<DetailedResult>): void {
+    const answer = this.golden[inputIndex]!;
     if (outcome.status === 'fulfilled') {
       const r = outcome.value;
-      observations[id] = { inputIndex, kind: 'value', matches: matchesValue(r.value, answer, o.equals), corrected: r.corrected, replicas: r.replicas };
+      this.observations[id] = { inputIndex, kind: 'value', matches: matchesValue(r.value, answer, this.o.equals), corrected: r.corrected, replicas: r.replicas };
       return;
     }
     const error = outcome.reason as unknown;
     if (!isTriplexError(error) || error.code === 'ERR_NOT_CLONEABLE') {
       // The task's own error, agreed by a majority: right if the golden run threw it too.
-      observations[id] = { inputIndex, kind: 'error', matches: matchesError(error, answer), corrected: false, replicas: undefined };
+      this.observations[id] = { inputIndex, kind: 'error', matches: matchesError(error, answer), corrected: false, replicas: undefined };
       return;
     }
-    if (FATAL.has(error.code)) fatal ??= error;
+    if (FATAL.has(error.code)) this.fatal ??= error;
     // Out of cores for good (nothing can bring one back): further tasks would only be refused at once.
-    if (error.code === 'ERR_NOT_ENOUGH_CORES' && !canRecover) exhausted = true;
+    if (error.code === 'ERR_NOT_ENOUGH_CORES' && !this.canRecover) this.exhausted = true;
     const outcomes = error.data?.outcomes as ReplicaReport[] | undefined;
-    observations[id] = { inputIndex, kind: SKIPPED.has(error.code) || FATAL.has(error.code) ? 'skipped' : 'detected', matches: false, corrected: false, replicas: outcomes };
-  };
-
-  await new Promise<void>((done) => {
-    const stop = (): boolean => fatal !== undefined || exhausted || interrupted() || enough();
-    const pump = (): void => {
-      scheduled = false;
-      // Late replicas of the tasks in flight can still change core states (forgiven charges): look again once they are in.
-      if (exhausted && inFlight === 0 && serving(pool) >= o.k) exhausted = false;
-      while (!stop() && inFlight < concurrency) submit();
-      if (inFlight === 0 && stop()) done();
-    };
-    // Refusals settle at once: dispatching from their callbacks would chain microtasks forever and
-    // starve timers and signals (Ctrl-C). One pump per turn of the event loop keeps them running.
-    let scheduled = false;
-    const schedule = (): void => {
-      if (scheduled) return;
-      scheduled = true;
-      setImmediate(pump);
-    };
-    const submit = (): void => {
-      const id = submitted++;
-      const inputIndex = id % plan.inputs.length;
-      inFlight++;
-      void pool
-        .runDetailed(plan.inputs[inputIndex], { name: plan.name })
-        .then(
-          (value) => observe(id, inputIndex, { status: 'fulfilled', value }),
-          (reason: unknown) => observe(id, inputIndex, { status: 'rejected', reason }),
-        )
-        .then(() => {
-          inFlight--;
-          settled++;
-          timeline.settled();
-          lastSettleMs = timeline.now();
-          const obs = observations[id]!;
-          const records = faults.recordsOf(id).filter((r) => r.replica >= 0 && wasInjected(r));
-          if (records.length > 0 && obs.kind !== 'skipped') injectedSettled++;
-          // Live tally for progress only; the final one is built after late replicas have answered.
-          live.add(id, obs, records, evidence.get(id) ?? { disagreed: false, charges: new Map() }, undefined);
-          try {
-            options.onProgress?.({ done: settled, total: plan.tasks, submitted, injected: injectedSettled, required: plan.required, outcomes: { ...live.outcomes }, elapsedMs: lastSettleMs });
-          } catch (error) {
-            fatal ??= error as Error;
-          }
-          schedule();
-        });
-    };
-    options.signal?.addEventListener('abort', pump, { once: true });
-    pump();
-  });
-  if (fatal !== undefined) throw fatal;
-  await drain(pool, faults, observations, evidence, slowestMs);
-  return summarize({ pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency, elapsedMs: lastSettleMs, submitted, settled, exhausted });
+    this.observations[id] = { inputIndex, kind: SKIPPED.has(error.code) || FATAL.has(error.code) ? 'skipped' : 'detected', matches: false, corrected: false, replicas: outcomes };
+  }
 }
 
 /**

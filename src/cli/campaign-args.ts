@@ -151,71 +151,82 @@ function asInputs(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
+type Values = Record<string, string | string[] | boolean | undefined>;
+const str = (values: Values, key: string): string | undefined => values[key] as string | undefined;
+const list = (values: Values, key: string): string[] => (values[key] as string[] | undefined) ?? [];
+
 export function parseCampaignArgs(argv: string[]): CampaignArgs {
-  type Values = Record<string, string | string[] | boolean | undefined>;
   const { values } = parseCommandArgs('campaign', { args: argv, options: OPTIONS, allowPositionals: false }) as { values: Values };
-  const str = (key: string): string | undefined => values[key] as string | undefined;
-  const list = (key: string): string[] => (values[key] as string[] | undefined) ?? [];
   const help = values.help === true;
   if (help) return { help } as CampaignArgs;
-  const task = str('task');
+  const task = str(values, 'task');
   // A missing argument is a usage error (exit status 2); a wrong one is an invalid option.
   if (task === undefined) throw new UsageError('campaign', 'expects --task FILE[#EXPORT]');
   if (task.length === 0) throw invalidOption('--task', 'FILE[#EXPORT]', task, 'type');
   const hash = task.lastIndexOf('#');
   const moduleFile = path.resolve(hash < 0 ? task : task.slice(0, hash));
   const name = hash < 0 ? 'default' : task.slice(hash + 1);
-  const inputs = readInputs(str('inputs'));
-
-  const bits = num('bits', str('bits'));
-  const withBits = <T extends object>(o: T): T => (bits === undefined ? o : { ...o, bits });
-  const faults = new FaultInjector({ seed: num('seed', str('seed')) ?? DEFAULT_SEED });
-  for (const text of list('stuck')) faults.stuck(withBits({ core: num('stuck', text)! }));
-  for (const text of list('transient')) faults.transient(withBits({ ...rateAt('transient', text), target: 'result' as const }));
-  for (const text of list('transient-input')) faults.transient(withBits({ ...rateAt('transient-input', text), target: 'input' as const }));
-  for (const text of list('intermittent')) {
-    const [core, period, burst, rate] = parts('intermittent', text, 'CORE:PERIOD:BURST[:RATE]', 3, 4);
-    faults.intermittent(withBits({ core: core!, period: period!, burst: burst!, ...(rate === undefined ? {} : { rate }) }));
-  }
-  for (const text of list('slow')) {
-    const [core, factor] = parts('slow', text, 'CORE:FACTOR', 2, 2);
-    faults.slow({ core: core!, factor: factor! });
-  }
-  for (const text of list('crash')) faults.crash(rateAt('crash', text));
-  for (const text of list('hang')) faults.hang(rateAt('hang', text));
-  for (const text of list('common-mode')) faults.commonMode(withBits({ rate: num('common-mode', text)! }));
-  for (const text of list('offline')) faults.offline(when('offline', text));
-  for (const text of list('online')) faults.online(when('online', text));
-
-  const pool: Omit<TriplexOptions, 'faults'> = { filename: moduleFile };
-  const set = <K extends keyof TriplexOptions>(key: K, value: TriplexOptions[K] | undefined): void => {
-    if (value !== undefined) (pool as TriplexOptions)[key] = value;
-  };
-  set('redundancy', str('redundancy') as TriplexOptions['redundancy']);
-  set('binding', str('binding') as TriplexOptions['binding']);
-  set('cores', num('cores', str('cores')));
-  set('faultDomain', str('fault-domain') as TriplexOptions['faultDomain']);
-  set('spares', num('spares', str('spares')));
-  set('pin', str('pin') as TriplexOptions['pin']);
-  set('taskTimeout', num('timeout', str('timeout')));
-  const cpus = str('cpus');
-  if (cpus !== undefined) set('cpus', cpus.split(',').map((c) => num('cpus', c)!));
-  const falseAlarm = num('false-alarm', str('false-alarm'));
-  if (falseAlarm !== undefined) set('health', { falseAlarm });
+  const inputs = readInputs(str(values, 'inputs'));
+  const faults = faultsFromArgs(values);
+  const pool = poolFromArgs(values, moduleFile);
   return {
     moduleFile,
     name,
     inputs,
     pool,
     faults,
-    tasks: num('tasks', str('tasks')),
-    margin: num('margin', str('margin')),
-    confidence: num('confidence', str('confidence')),
-    concurrency: num('concurrency', str('concurrency')),
-    json: str('json'),
-    html: str('html'),
+    tasks: num('tasks', str(values, 'tasks')),
+    margin: num('margin', str(values, 'margin')),
+    confidence: num('confidence', str(values, 'confidence')),
+    concurrency: num('concurrency', str(values, 'concurrency')),
+    json: str(values, 'json'),
+    html: str(values, 'html'),
     quiet: values.quiet === true,
     allowGoldenErrors: values['allow-golden-errors'] === true,
     help,
   };
+}
+
+/** The fault injector the fault flags describe, in the order of the flags' kinds. */
+function faultsFromArgs(values: Values): FaultInjector {
+  const bits = num('bits', str(values, 'bits'));
+  const withBits = <T extends object>(o: T): T => (bits === undefined ? o : { ...o, bits });
+  const faults = new FaultInjector({ seed: num('seed', str(values, 'seed')) ?? DEFAULT_SEED });
+  for (const text of list(values, 'stuck')) faults.stuck(withBits({ core: num('stuck', text)! }));
+  for (const text of list(values, 'transient')) faults.transient(withBits({ ...rateAt('transient', text), target: 'result' as const }));
+  for (const text of list(values, 'transient-input')) faults.transient(withBits({ ...rateAt('transient-input', text), target: 'input' as const }));
+  for (const text of list(values, 'intermittent')) {
+    const [core, period, burst, rate] = parts('intermittent', text, 'CORE:PERIOD:BURST[:RATE]', 3, 4);
+    faults.intermittent(withBits({ core: core!, period: period!, burst: burst!, ...(rate === undefined ? {} : { rate }) }));
+  }
+  for (const text of list(values, 'slow')) {
+    const [core, factor] = parts('slow', text, 'CORE:FACTOR', 2, 2);
+    faults.slow({ core: core!, factor: factor! });
+  }
+  for (const text of list(values, 'crash')) faults.crash(rateAt('crash', text));
+  for (const text of list(values, 'hang')) faults.hang(rateAt('hang', text));
+  for (const text of list(values, 'common-mode')) faults.commonMode(withBits({ rate: num('common-mode', text)! }));
+  for (const text of list(values, 'offline')) faults.offline(when('offline', text));
+  for (const text of list(values, 'online')) faults.online(when('online', text));
+  return faults;
+}
+
+/** The pool options the flags set (those not given keep the pool's defaults). */
+function poolFromArgs(values: Values, moduleFile: string): Omit<TriplexOptions, 'faults'> {
+  const pool: Omit<TriplexOptions, 'faults'> = { filename: moduleFile };
+  const set = <K extends keyof TriplexOptions>(key: K, value: TriplexOptions[K] | undefined): void => {
+    if (value !== undefined) (pool as TriplexOptions)[key] = value;
+  };
+  set('redundancy', str(values, 'redundancy') as TriplexOptions['redundancy']);
+  set('binding', str(values, 'binding') as TriplexOptions['binding']);
+  set('cores', num('cores', str(values, 'cores')));
+  set('faultDomain', str(values, 'fault-domain') as TriplexOptions['faultDomain']);
+  set('spares', num('spares', str(values, 'spares')));
+  set('pin', str(values, 'pin') as TriplexOptions['pin']);
+  set('taskTimeout', num('timeout', str(values, 'timeout')));
+  const cpus = str(values, 'cpus');
+  if (cpus !== undefined) set('cpus', cpus.split(',').map((c) => num('cpus', c)!));
+  const falseAlarm = num('false-alarm', str(values, 'false-alarm'));
+  if (falseAlarm !== undefined) set('health', { falseAlarm });
+  return pool;
 }

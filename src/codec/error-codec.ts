@@ -30,7 +30,7 @@ function cloneable(value: unknown): boolean {
 }
 
 /** The record of a thrown value (see ErrorPayload). Never throws. */
-export function errorPayload(thrown: unknown): ErrorPayload {
+function errorPayload(thrown: unknown): ErrorPayload {
   if (!(thrown instanceof Error)) return cloneable(thrown) ? { kind: 'value', value: thrown } : { kind: 'value', value: String(thrown) };
   const props: Record<string, unknown> = {};
   const dropped: string[] = [];

@@ -13,9 +13,6 @@ import { PROGRESS, type CoreRequest, type CoreWorkerData, type HelloReply, type 
 
 const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
 
-/** How a replica ended without a reply from the task. */
-export type CoreFailure = 'crash' | 'terminated';
-
 export class Core extends ServingCore implements ExecutingCore {
   busy = false;
   speed = 1;
@@ -104,7 +101,7 @@ export class Core extends ServingCore implements ExecutingCore {
     return hello;
   }
 
-  /** Runs one replica. Rejects with a CoreFailure when the worker died or was terminated. */
+  /** Runs one replica. Rejects when the worker died or was terminated. */
   execute(request: RunRequest): Promise<RunReply> {
     return this.executeBatch([request]).then((replies) => replies[0]!);
   }

@@ -29,7 +29,7 @@ export interface Topology {
   source: 'sysfs' | 'fallback';
 }
 
-export const SYSFS_CPU = '/sys/devices/system/cpu';
+const SYSFS_CPU = '/sys/devices/system/cpu';
 
 /** "0-3,8,10-11" → [0, 1, 2, 3, 8, 10, 11]; undefined for anything else. */
 export function parseCpuList(text: string): number[] | undefined {
@@ -46,7 +46,7 @@ export function parseCpuList(text: string): number[] | undefined {
 }
 
 /** The topology of `cpus` from files under a sysfs-like tree read through `read` (undefined: missing). */
-export function parseTopology(cpus: readonly number[], read: (file: string) => string | undefined): Topology {
+function parseTopology(cpus: readonly number[], read: (file: string) => string | undefined): Topology {
   const infos: CpuInfo[] = [];
   for (const cpu of cpus) {
     const dir = `cpu${cpu}/topology`;
@@ -59,7 +59,7 @@ export function parseTopology(cpus: readonly number[], read: (file: string) => s
   return { cpus: infos, source: 'sysfs' };
 }
 
-export function fallback(cpus: readonly number[]): Topology {
+function fallback(cpus: readonly number[]): Topology {
   return { cpus: cpus.map((cpu) => ({ cpu, pkg: -1, core: -1, siblings: [cpu] })), source: 'fallback' };
 }
 

@@ -16,13 +16,17 @@ import { NONDETERMINISTIC_BASE, NONDETERMINISTIC_END, NONDETERMINISTIC_MIN_REPLI
 import { KindEvidence, STREAMS, type CoreKindEvidence, type Observation } from './evidence.js';
 import { HealthMachine } from './machine.js';
 import { restoreRecs, toRecord } from './snapshot.js';
-import type { CoreHealthRecord, FaultEvidence, HealthEffects, HealthSnapshot, HealthState, IHealth, ResolvedHealthOptions, ResolvedSelfTestOptions } from './types.js';
+import type { CoreHealthRecord, FaultEvidence, HealthEffects, HealthSnapshot, HealthState, ResolvedHealthOptions, ResolvedSelfTestOptions } from './types.js';
 import { validateHealthOptions } from './validate.js';
 import type { ServingView } from './serving.js';
 
 const STREAM_OF: Record<FaultEvidence['kind'], Observation> = { 'wrong-result': 'wrong', crash: 'crash', timeout: 'timeout', 'self-test': 'wrong' };
 
-export class CoreHealth extends HealthMachine implements IHealth {
+/**
+ * The health model: a pure state machine per core (cockatiel-breaker style). No threads,
+ * no timers: time comes from the injected clock, so the pool and the simulator share it.
+ */
+export class CoreHealth extends HealthMachine {
   private readonly fleet = new Map<string, KindEvidence>();
   private readonly declared: ReadonlySet<string>;
   /** Reused by success() (called for every agreeing replica): a copy is returned only when something happened. */
@@ -48,15 +52,18 @@ export class CoreHealth extends HealthMachine implements IHealth {
     return this.visible(this.must(core));
   }
 
+  /** Largest test statistic of the core over the alarm threshold (0 … 1). */
   score(core: number): number {
     return Math.min(1, this.must(core).peak / this.scale);
   }
 
+  /** May this core run a user task of this kind? (hot path: must be cheap) */
   canServe(core: number, taskName: string): boolean {
     const rec = this.recs.get(core);
     return rec !== undefined && rec.serving && (rec.excluded.size === 0 || !rec.excluded.has(taskName));
   }
 
+  /** Charge a fault to a core (only ever called when a majority exists to blame it). */
   charge(core: number, evidence: FaultEvidence): HealthEffects {
     const rec = this.must(core);
     const now = this.clock.now();
@@ -82,6 +89,7 @@ export class CoreHealth extends HealthMachine implements IHealth {
     return fx;
   }
 
+  /** A replica of this kind on this core agreed with the majority: evidence for it, and toward ending probation. */
   success(core: number, taskKind: string): HealthEffects {
     const rec = this.recs.get(core);
     if (rec === undefined) return NO_EFFECTS;
@@ -105,6 +113,7 @@ export class CoreHealth extends HealthMachine implements IHealth {
     return { transitions: [...fx.transitions], exclusions: [], suspicions: [...fx.suspicions], charged: false };
   }
 
+  /** Cores that are disabled and due for a known-answer probe now. */
   dueForSelfTest(): number[] {
     if (this.options.selfTest === false || this.disabled.size === 0) return [];
     const now = this.clock.now();
@@ -120,6 +129,7 @@ export class CoreHealth extends HealthMachine implements IHealth {
     return tasks === undefined ? undefined : tasks[rec.probeSeq % tasks.length];
   }
 
+  /** Result of one known-answer probe on a disabled core. */
   selfTestResult(core: number, passed: boolean, detail?: string): HealthEffects {
     const rec = this.must(core);
     const fx = effects(false);

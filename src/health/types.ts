@@ -1,4 +1,3 @@
-import type { Clock } from '../util/clock.js';
 import type { AttributionEvidence } from './evidence.js';
 
 export type { AttributionEvidence, Stream } from './evidence.js';
@@ -126,29 +125,4 @@ export interface HealthSnapshot {
   cores: CoreHealthRecord[];
   /** Written by older versions (kinds once suspected non-deterministic); accepted and ignored: nothing latches now. */
   nondeterministic?: string[];
-}
-
-/**
- * The health model: a pure state machine per core (cockatiel-breaker style). No threads,
- * no timers: time comes from the injected clock, so the pool and the simulator share it.
- */
-export interface IHealth {
-  readonly clock: Clock;
-  state(core: number): HealthState;
-  /** Largest test statistic of the core over the alarm threshold (0 … 1). */
-  score(core: number): number;
-  /** May this core run a user task of this kind? (hot path: must be cheap) */
-  canServe(core: number, taskName: string): boolean;
-  /** Charge a fault to a core (only ever called when a majority exists to blame it). */
-  charge(core: number, evidence: FaultEvidence): HealthEffects;
-  /** A replica of this kind on this core agreed with the majority: evidence for it, and toward ending probation. */
-  success(core: number, taskKind: string): HealthEffects;
-  /** Cores that are disabled and due for a known-answer probe now. */
-  dueForSelfTest(): number[];
-  /** Result of one known-answer probe on a disabled core. */
-  selfTestResult(core: number, passed: boolean, detail?: string): HealthEffects;
-  setOffline(core: number): HealthEffects;
-  setOnline(core: number): HealthEffects;
-  record(core: number): CoreHealthRecord;
-  export(): HealthSnapshot;
 }

@@ -52,158 +52,50 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
 
 /** Summarises a parsed log and replays it. */
 export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: number; message: string }[] = []): AuditSummary {
-  const summary: AuditSummary = {
-    lines: lines.length, runs: 0, gaps: [], malformed, types: {}, startedAt: undefined, stoppedAt: undefined, options: undefined,
-    cores: [], kinds: [], spares: [], drift: 0, snapshot: { version: 1, cores: [] }, recorded: undefined, mismatches: null,
-  };
-  const cores = new Map<number, CoreReplay>();
-  const kinds = new Map<string, KindReplay>();
-  let recs = new Map<number, Rec>();
-  let nondeterministic = new Set<string>();
-  let lastSeq: number | undefined;
-  let lastT = 0;
+  const replay = new AuditReplay(lines.length, malformed);
+  for (const line of lines) replay.add(line);
+  return replay.finish();
+}
 
-  const core = (id: number): CoreReplay => {
-    let c = cores.get(id);
-    if (c === undefined) cores.set(id, (c = { core: id, cpu: null, state: 'healthy', faultsByKind: {}, forgiven: 0, selfTests: { passed: 0, failed: 0 }, history: [] }));
-    return c;
-  };
-  const rec = (id: number): Rec => {
-    let r = recs.get(id);
-    if (r === undefined) recs.set(id, (r = fresh(null)));
-    return r;
-  };
-  const kind = (name: string): KindReplay => {
-    let k = kinds.get(name);
-    if (k === undefined) kinds.set(name, (k = { name, disagreements: 0, faults: 0, tieBreaks: 0, reExecutions: 0, tasks: 0, failed: 0, nondeterministic: false }));
-    return k;
-  };
-  /** A baseline (pool-start, pool-ready, level from off): the states every core had at that moment. */
-  const baseline = (list: unknown): void => {
-    if (!Array.isArray(list)) return;
-    for (const entry of list as Record<string, unknown>[]) {
-      const id = num(entry.core);
-      if (id === undefined) continue;
-      const r = rec(id);
-      const c = core(id);
-      if (num(entry.cpu) !== undefined) r.cpu = c.cpu = num(entry.cpu)!;
-      setState(r, str(entry.state));
-      c.state = r.state;
-    }
-  };
-  const setState = (r: Rec, to: string, from?: string): void => {
-    r.state = to;
-    if (to === 'offline') r.onlineState = from !== undefined && HEALTH_STATES.has(from) && from !== 'offline' ? (from as HealthState) : r.health;
-    if (HEALTH_STATES.has(to)) r.health = to as HealthState;
-    if (to !== 'offline') r.onlineState = undefined;
-  };
-  const after = (r: Rec, line: AuditLine): void => {
-    const a = line.after as Record<string, unknown> | undefined;
-    if (a === undefined) return;
-    if (num(a.score) !== undefined) {
-      r.score = num(a.score)!;
-      r.scoreAt = line.t;
-    }
-    if (num(a.faults) !== undefined) r.faults = num(a.faults)!;
-    if (Array.isArray(a.excludedKinds)) r.excludedKinds = (a.excludedKinds as unknown[]).map(str);
-  };
+/** The replay of one log, line by line: per-core and per-kind tallies, and the state of every core. */
+class AuditReplay {
+  private readonly summary: AuditSummary;
+  private readonly cores = new Map<number, CoreReplay>();
+  private readonly kinds = new Map<string, KindReplay>();
+  private recs = new Map<number, Rec>();
+  private nondeterministic = new Set<string>();
+  private lastSeq: number | undefined;
 
-  for (const line of lines) {
+  constructor(lineCount: number, malformed: { line: number; message: string }[]) {
+    this.summary = {
+      lines: lineCount, runs: 0, gaps: [], malformed, types: {}, startedAt: undefined, stoppedAt: undefined, options: undefined,
+      cores: [], kinds: [], spares: [], drift: 0, snapshot: { version: 1, cores: [] }, recorded: undefined, mismatches: null,
+    };
+  }
+
+  add(line: AuditLine): void {
+    const summary = this.summary;
     summary.types[line.type] = (summary.types[line.type] ?? 0) + 1;
-    if (line.type === 'pool-start') {
-      // A new run: sequence numbers restart, state restarts from the restored snapshot (if any).
-      summary.runs++;
-      lastSeq = undefined;
-      recs = new Map();
-      nondeterministic = new Set();
-      summary.startedAt ??= line.ts;
-      summary.options = line.options as Record<string, unknown> | undefined;
-      const restore = summary.options?.restore as HealthSnapshot | undefined;
-      for (const r of restore?.cores ?? []) {
-        recs.set(r.core, { ...fresh(null), health: r.state, state: r.state, score: r.score, faults: r.faults, excludedKinds: [...r.excludedKinds], probations: r.probations, lastFaultAt: r.lastFaultAt, onlineState: r.onlineState });
-      }
-      for (const k of restore?.nondeterministic ?? []) nondeterministic.add(k);
-      baseline(line.cores);
-    }
-    if (lastSeq !== undefined && line.seq !== lastSeq + 1) summary.gaps.push({ afterSeq: lastSeq, seq: line.seq });
-    lastSeq = line.seq;
-    lastT = line.t;
+    if (line.type === 'pool-start') this.startRun(line);
+    if (this.lastSeq !== undefined && line.seq !== this.lastSeq + 1) summary.gaps.push({ afterSeq: this.lastSeq, seq: line.seq });
+    this.lastSeq = line.seq;
     const id = num(line.core);
     const name = typeof line.name === 'string' ? line.name : undefined;
     switch (line.type) {
       case 'pool-ready':
-        baseline(line.cores);
-        break;
       case 'level':
-        baseline(line.cores);
+        this.baseline(line.cores);
         break;
-      case 'fault': {
-        if (id === undefined) break;
-        const c = core(id);
-        const k = str(line.kind);
-        c.faultsByKind[k] = (c.faultsByKind[k] ?? 0) + 1;
-        if (line.charged === false) c.forgiven++;
-        if (name !== undefined) kind(name).faults++;
-        const r = rec(id);
-        if (line.charged !== false) r.lastFaultAt = line.t;
-        after(r, line);
+      case 'fault':
+        if (id !== undefined) this.fault(id, name, line);
         break;
-      }
-      case 'self-test': {
-        if (id === undefined) break;
-        const c = core(id);
-        if (line.passed === true) c.selfTests.passed++;
-        else {
-          c.selfTests.failed++;
-          c.faultsByKind['self-test'] = (c.faultsByKind['self-test'] ?? 0) + 1;
-          rec(id).lastFaultAt = line.t;
-        }
-        after(rec(id), line);
+      case 'self-test':
+        if (id !== undefined) this.selfTest(id, line);
         break;
-      }
       case 'core-state':
       case 'offline':
-      case 'online': {
-        if (id === undefined) break;
-        const from = str(line.from);
-        const to = str(line.to);
-        const r = rec(id);
-        setState(r, to, from);
-        if (to === 'probation') {
-          // Probation starts afresh: scores reset and exclusions lifted.
-          r.probations++;
-          r.score = 0;
-          r.excludedKinds = [];
-        }
-        if (from === 'probation' && to === 'healthy') r.score = 0;
-        const c = core(id);
-        c.state = to;
-        c.history.push({ seq: line.seq, t: line.t, type: line.type, from, to, reason: str(line.reason) });
-        break;
-      }
-      case 'disagreement':
-        if (name !== undefined) kind(name).disagreements++;
-        break;
-      case 'retry':
-        if (name !== undefined) {
-          if (line.reason === 'tie-break') kind(name).tieBreaks++;
-          else kind(name).reExecutions++;
-        }
-        break;
-      case 'nondeterminism':
-        if (name !== undefined) {
-          // An ended suspicion (the kind's base rate fell again) takes the kind off the list.
-          const ended = line.ended === true;
-          kind(name).nondeterministic = !ended;
-          if (ended) nondeterministic.delete(name);
-          else nondeterministic.add(name);
-        }
-        break;
-      case 'task':
-        if (name !== undefined) {
-          kind(name).tasks++;
-          if (line.outcome !== 'value' && line.outcome !== 'error') kind(name).failed++;
-        }
+      case 'online':
+        if (id !== undefined) this.stateChange(id, line);
         break;
       case 'spare':
         summary.spares.push({ seq: line.seq, t: line.t, change: line.change, group: line.group, cores: line.cores, replaced: line.replaced });
@@ -215,36 +107,182 @@ export function summarizeAudit(lines: readonly AuditLine[], malformed: { line: n
         summary.stoppedAt = line.ts;
         summary.recorded = line.health as HealthSnapshot | undefined;
         break;
+      case 'disagreement':
+      case 'retry':
+      case 'nondeterminism':
+      case 'task':
+        if (name !== undefined) this.kindEvent(this.kind(name), line);
+        break;
     }
   }
 
-  summary.cores = [...cores.values()].sort((a, b) => a.core - b.core);
-  summary.kinds = [...kinds.values()].sort((a, b) => a.name.localeCompare(b.name));
-  const records: CoreHealthRecord[] = [...recs.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([id, r]) => {
-      // Scores do not change with time: the last one logged is the score (evidence is per replica).
-      const score = r.score;
-      const state = r.health;
-      const c = cores.get(id);
-      if (c !== undefined && c.state === 'suspect') c.state = state;
-      const out: CoreHealthRecord = { core: id, state, score, faults: r.faults, excludedKinds: [...r.excludedKinds].sort(), probations: r.probations, lastFaultAt: r.lastFaultAt };
-      if (r.health === 'offline' && r.onlineState !== undefined) out.onlineState = r.onlineState as Exclude<HealthState, 'offline'>;
-      return out;
-    });
-  summary.snapshot = { version: 1, cores: records };
-  if (nondeterministic.size > 0) summary.snapshot.nondeterministic = [...nondeterministic].sort();
-  if (summary.recorded !== undefined && Array.isArray(summary.recorded.cores)) {
-    const mismatches: string[] = [];
-    for (const want of summary.recorded.cores) {
-      const got = records.find((r) => r.core === want.core);
-      if (got === undefined) mismatches.push(`core ${want.core}: not in the replay`);
-      else {
-        if (got.state !== want.state) mismatches.push(`core ${want.core}: replayed state ${got.state}, recorded ${want.state}`);
-        if (got.faults !== want.faults) mismatches.push(`core ${want.core}: replayed ${got.faults} faults, recorded ${want.faults}`);
-      }
-    }
-    summary.mismatches = mismatches;
+  /** The summary, with the final state of every core as a health snapshot, checked against the one recorded at stop. */
+  finish(): AuditSummary {
+    const summary = this.summary;
+    summary.cores = [...this.cores.values()].sort((a, b) => a.core - b.core);
+    summary.kinds = [...this.kinds.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const records: CoreHealthRecord[] = [...this.recs.entries()].sort(([a], [b]) => a - b).map(([id, r]) => this.finalRecord(id, r));
+    summary.snapshot = { version: 1, cores: records };
+    if (this.nondeterministic.size > 0) summary.snapshot.nondeterministic = [...this.nondeterministic].sort();
+    if (summary.recorded !== undefined && Array.isArray(summary.recorded.cores)) summary.mismatches = mismatches(summary.recorded.cores, records);
+    return summary;
   }
-  return summary;
+
+  /** A new run: sequence numbers restart, state restarts from the restored snapshot (if any). */
+  private startRun(line: AuditLine): void {
+    const summary = this.summary;
+    summary.runs++;
+    this.lastSeq = undefined;
+    this.recs = new Map();
+    this.nondeterministic = new Set();
+    summary.startedAt ??= line.ts;
+    summary.options = line.options as Record<string, unknown> | undefined;
+    const restore = summary.options?.restore as HealthSnapshot | undefined;
+    for (const r of restore?.cores ?? []) {
+      this.recs.set(r.core, { ...fresh(null), health: r.state, state: r.state, score: r.score, faults: r.faults, excludedKinds: [...r.excludedKinds], probations: r.probations, lastFaultAt: r.lastFaultAt, onlineState: r.onlineState });
+    }
+    for (const k of restore?.nondeterministic ?? []) this.nondeterministic.add(k);
+    this.baseline(line.cores);
+  }
+
+  private fault(id: number, name: string | undefined, line: AuditLine): void {
+    const c = this.core(id);
+    const k = str(line.kind);
+    c.faultsByKind[k] = (c.faultsByKind[k] ?? 0) + 1;
+    if (line.charged === false) c.forgiven++;
+    if (name !== undefined) this.kind(name).faults++;
+    const r = this.rec(id);
+    if (line.charged !== false) r.lastFaultAt = line.t;
+    after(r, line);
+  }
+
+  private selfTest(id: number, line: AuditLine): void {
+    const c = this.core(id);
+    if (line.passed === true) c.selfTests.passed++;
+    else {
+      c.selfTests.failed++;
+      c.faultsByKind['self-test'] = (c.faultsByKind['self-test'] ?? 0) + 1;
+      this.rec(id).lastFaultAt = line.t;
+    }
+    after(this.rec(id), line);
+  }
+
+  /** core-state, offline, online: a transition of one core. */
+  private stateChange(id: number, line: AuditLine): void {
+    const from = str(line.from);
+    const to = str(line.to);
+    const r = this.rec(id);
+    setState(r, to, from);
+    if (to === 'probation') {
+      // Probation starts afresh: scores reset and exclusions lifted.
+      r.probations++;
+      r.score = 0;
+      r.excludedKinds = [];
+    }
+    if (from === 'probation' && to === 'healthy') r.score = 0;
+    const c = this.core(id);
+    c.state = to;
+    c.history.push({ seq: line.seq, t: line.t, type: line.type, from, to, reason: str(line.reason) });
+  }
+
+  /** Lines counted per task kind: disagreement, retry, nondeterminism, task. */
+  private kindEvent(k: KindReplay, line: AuditLine): void {
+    switch (line.type) {
+      case 'disagreement':
+        k.disagreements++;
+        break;
+      case 'retry':
+        if (line.reason === 'tie-break') k.tieBreaks++;
+        else k.reExecutions++;
+        break;
+      case 'nondeterminism': {
+        // An ended suspicion (the kind's base rate fell again) takes the kind off the list.
+        const ended = line.ended === true;
+        k.nondeterministic = !ended;
+        if (ended) this.nondeterministic.delete(k.name);
+        else this.nondeterministic.add(k.name);
+        break;
+      }
+      case 'task':
+        k.tasks++;
+        if (line.outcome !== 'value' && line.outcome !== 'error') k.failed++;
+        break;
+    }
+  }
+
+  /** A baseline (pool-start, pool-ready, level from off): the states every core had at that moment. */
+  private baseline(list: unknown): void {
+    if (!Array.isArray(list)) return;
+    for (const entry of list as Record<string, unknown>[]) {
+      const id = num(entry.core);
+      if (id === undefined) continue;
+      const r = this.rec(id);
+      const c = this.core(id);
+      if (num(entry.cpu) !== undefined) r.cpu = c.cpu = num(entry.cpu)!;
+      setState(r, str(entry.state));
+      c.state = r.state;
+    }
+  }
+
+  private finalRecord(id: number, r: Rec): CoreHealthRecord {
+    // Scores do not change with time: the last one logged is the score (evidence is per replica).
+    const score = r.score;
+    const state = r.health;
+    const c = this.cores.get(id);
+    if (c !== undefined && c.state === 'suspect') c.state = state;
+    const out: CoreHealthRecord = { core: id, state, score, faults: r.faults, excludedKinds: [...r.excludedKinds].sort(), probations: r.probations, lastFaultAt: r.lastFaultAt };
+    if (r.health === 'offline' && r.onlineState !== undefined) out.onlineState = r.onlineState as Exclude<HealthState, 'offline'>;
+    return out;
+  }
+
+  private core(id: number): CoreReplay {
+    let c = this.cores.get(id);
+    if (c === undefined) this.cores.set(id, (c = { core: id, cpu: null, state: 'healthy', faultsByKind: {}, forgiven: 0, selfTests: { passed: 0, failed: 0 }, history: [] }));
+    return c;
+  }
+
+  private rec(id: number): Rec {
+    let r = this.recs.get(id);
+    if (r === undefined) this.recs.set(id, (r = fresh(null)));
+    return r;
+  }
+
+  private kind(name: string): KindReplay {
+    let k = this.kinds.get(name);
+    if (k === undefined) this.kinds.set(name, (k = { name, disagreements: 0, faults: 0, tieBreaks: 0, reExecutions: 0, tasks: 0, failed: 0, nondeterministic: false }));
+    return k;
+  }
+}
+
+function setState(r: Rec, to: string, from?: string): void {
+  r.state = to;
+  if (to === 'offline') r.onlineState = from !== undefined && HEALTH_STATES.has(from) && from !== 'offline' ? (from as HealthState) : r.health;
+  if (HEALTH_STATES.has(to)) r.health = to as HealthState;
+  if (to !== 'offline') r.onlineState = undefined;
+}
+
+/** Applies the `after` figures of a fault or self-test line (score, faults, exclusions). */
+function after(r: Rec, line: AuditLine): void {
+  const a = line.after as Record<string, unknown> | undefined;
+  if (a === undefined) return;
+  if (num(a.score) !== undefined) {
+    r.score = num(a.score)!;
+    r.scoreAt = line.t;
+  }
+  if (num(a.faults) !== undefined) r.faults = num(a.faults)!;
+  if (Array.isArray(a.excludedKinds)) r.excludedKinds = (a.excludedKinds as unknown[]).map(str);
+}
+
+/** Where the replayed records differ from those the pool recorded at stop (state, fault count). */
+function mismatches(recorded: readonly CoreHealthRecord[], replayed: readonly CoreHealthRecord[]): string[] {
+  const found: string[] = [];
+  for (const want of recorded) {
+    const got = replayed.find((r) => r.core === want.core);
+    if (got === undefined) found.push(`core ${want.core}: not in the replay`);
+    else {
+      if (got.state !== want.state) found.push(`core ${want.core}: replayed state ${got.state}, recorded ${want.state}`);
+      if (got.faults !== want.faults) found.push(`core ${want.core}: replayed ${got.faults} faults, recorded ${want.faults}`);
+    }
+  }
+  return found;
 }

@@ -2,7 +2,7 @@
 import type { HistogramSnapshot } from './types.js';
 
 /** ms bounds from 50 µs to 1 min: replica times range from microseconds to taskTimeout. */
-export const TIME_BUCKETS_MS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000];
+const TIME_BUCKETS_MS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000];
 
 /** Replicas per task: k, plus tie-breaks and re-executions. */
 export const COUNT_BUCKETS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10];

@@ -39,7 +39,7 @@ export function summarize(histogram: RecordableHistogram): TimingSummary {
   return { ...summary, ...percentiles } as TimingSummary;
 }
 
-export function record(histogram: RecordableHistogram, ms: number): void {
+function record(histogram: RecordableHistogram, ms: number): void {
   histogram.record(Math.max(1, Math.round(ms * 1000)));
 }
 

@@ -114,7 +114,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.surface = new PoolSurface(o.compat, { slots, emit: (name) => this.emitSafely(name) });
     this.scheduler.onSettled = (task) => this.surface.settled(task);
     this.scheduler.journal = this.journal;
-    this.ops = this.startOperations(); // issue #6: audit log, metrics, state scan (see the Operations block)
+    this.ops = this.startOperations(); // audit log, metrics, state scan (see the Operations block)
     this.readyPromise = this.startCores();
     // Callers who never await `ready` must not see an unhandled rejection; run() reports it too.
     this.readyPromise.catch(() => {});
@@ -172,7 +172,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}" is not exported by ${this.options.moduleUrl} (exports: ${[...this.exports].filter((e) => !e.startsWith('__triplex')).join(', ') || 'none'})`, { name }));
     }
     const id = this.nextId++;
-    // Fault injection (issue #4): offline/online maintenance faults scheduled by task count or time; one check when no injector is set.
+    // Fault injection: offline/online maintenance faults scheduled by task count or time; one check when no injector is set.
     if (this.options.faults !== undefined) this.options.faults.beforeTask?.(id, this);
     if (signal?.aborted) return Promise.reject(abortError({ id, name }, signal.reason, 'was aborted before it was queued'));
     const { input, transfer } = unwrapMovable(given);
@@ -389,7 +389,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   }
   // ── end piscina surface ──
 
-  // ── Operations (issue #6): audit log, metrics, reliability figures, state scan. Delegates to src/ops. ──
+  // ── Operations: audit log, metrics, reliability figures, state scan. Delegates to src/ops. ──
   private readonly ops: Operations;
 
   private startOperations(): Operations {

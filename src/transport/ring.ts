@@ -154,12 +154,4 @@ export class ByteRing {
     Atomics.store(this.header, SLEEPING, 0);
     return result;
   };
-
-  /** Empties the ring (both ends), for a fresh worker after the previous one died. */
-  reset(): void {
-    this.writeHead = 0;
-    this.readTail = 0;
-    Atomics.store(this.header, HEAD, 0);
-    Atomics.store(this.header, TAIL, 0);
-  }
 }

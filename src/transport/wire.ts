@@ -21,7 +21,7 @@ import type { FlipRecord } from '../inject/flip.js';
 export const RUN = 1;
 export const REPLY = 2;
 /** The message is the next one on the core's MessagePort. */
-export const PORT = 3;
+const PORT = 3;
 
 /** Records above this size take the port (payloads are then transferred, not copied). */
 export const INLINE_LIMIT = 64 * 1024;

@@ -10,7 +10,7 @@ import type { ResourceLimits, SHARE_ENV } from 'node:worker_threads';
 import type { CoreWorkerData } from '../transport/protocol.js';
 
 /** Key of triplex's own part of a core's workerData. */
-export const INTERNAL = '__triplexCore';
+const INTERNAL = '__triplexCore';
 
 /** Where a worker publishes its core identity (read by `triplex/worker`). */
 export const CORE_IDENTITY = Symbol.for('triplex.core');

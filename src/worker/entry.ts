@@ -112,19 +112,33 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     return replyToError(error, performance.now() - start, flips);
   }
   if (order !== undefined) {
-    if (order.replace !== undefined) value = order.replace.value;
-    if (order.result !== undefined && (order.result.cpu === undefined || order.result.cpu === readCpu())) {
-      const flipped = flipBits(value, new SeededRandom(order.result.seed), order.result.bits);
-      value = flipped.value;
-      flips = (flips ?? []).concat(flipped.flips);
-    }
-    if (order.slow !== undefined && order.slow > 1) spin((performance.now() - start) * (order.slow - 1));
+    // Injection only (an object per replica is fine there): with no injector, order is undefined.
+    const injected = injectIntoResult(order, value, flips, start);
+    value = injected.value;
+    flips = injected.flips;
   }
+  return valueReply(address.name, value, start, flips);
+}
+
+/** Applies an injection order to a replica's result: replace, flip bits (on its CPU), slow down. */
+function injectIntoResult(order: InjectOrder, value: unknown, flips: FlipRecord[] | undefined, start: number): { value: unknown; flips: FlipRecord[] | undefined } {
+  if (order.replace !== undefined) value = order.replace.value;
+  if (order.result !== undefined && (order.result.cpu === undefined || order.result.cpu === readCpu())) {
+    const flipped = flipBits(value, new SeededRandom(order.result.seed), order.result.bits);
+    value = flipped.value;
+    flips = (flips ?? []).concat(flipped.flips);
+  }
+  if (order.slow !== undefined && order.slow > 1) spin((performance.now() - start) * (order.slow - 1));
+  return { value, flips };
+}
+
+/** The reply carrying a replica's value, encoded; an error reply if it cannot be encoded. */
+function valueReply(taskName: string, value: unknown, start: number, flips: FlipRecord[] | undefined): RunReply {
   let encoded: EncodedValue;
   try {
     encoded = encodeValue(value);
   } catch (error) {
-    const notCloneable = Object.assign(new Error(`Task "${address.name}" returned a value that cannot be cloned: ${(error as Error).message}`), {
+    const notCloneable = Object.assign(new Error(`Task "${taskName}" returned a value that cannot be cloned: ${(error as Error).message}`), {
       code: 'ERR_NOT_CLONEABLE',
     });
     return replyToError(notCloneable, performance.now() - start, flips);

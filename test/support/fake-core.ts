@@ -3,13 +3,13 @@
  * worker, but replicas complete after a seeded random delay, and faults are scripted.
  * Real workers are covered by the integration tests; this explores many fault placements fast.
  */
-import { canonicalDigest } from '../../src/codec/canonical.js';
+import { canonicalDigest } from '../../dist/codec/canonical.js';
 import { deserialize, serialize } from 'node:v8';
-import type { ExecutingCore } from '../../src/cores/types.js';
-import { ServingCore, type ServingView } from '../../src/health/serving.js';
-import type { SeededRandom } from '../../src/util/random.js';
-import { systemTimers, type Timers } from '../../src/util/clock.js';
-import type { HelloReply, RunReply, RunRequest } from '../../src/transport/protocol.js';
+import type { ExecutingCore } from '../../dist/cores/types.js';
+import { ServingCore, type ServingView } from '../../dist/health/serving.js';
+import type { SeededRandom } from '../../dist/util/random.js';
+import { systemTimers, type Timers } from '../../dist/util/clock.js';
+import type { HelloReply, RunReply, RunRequest } from '../../dist/transport/protocol.js';
 
 export type Behaviour = 'ok' | 'wrong' | 'crash' | 'hang' | 'noise';
 

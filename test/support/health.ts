@@ -1,6 +1,6 @@
 /** Shared fixtures of the health model's unit tests: a manual clock, rounds of evidence, terse charges. */
-import { CoreHealth, DEFAULT_HEALTH, DEFAULT_SELF_TEST_OPTIONS, type FaultEvidence, type HealthEffects, type ResolvedHealthOptions, type ResolvedSelfTestOptions } from '../../src/health/index.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { CoreHealth, DEFAULT_HEALTH, DEFAULT_SELF_TEST_OPTIONS, type FaultEvidence, type HealthEffects, type ResolvedHealthOptions, type ResolvedSelfTestOptions } from '../../dist/health/index.js';
+import { ManualClock } from '../../dist/util/clock.js';
 
 export const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 export const wrong = (taskName = 'fib', taskId?: number): FaultEvidence => ({ kind: 'wrong-result', taskName, taskId, digest: 'bad', majorityDigest: 'good' });
