@@ -189,7 +189,7 @@ describe('architecture', () => {
 
 describe('option defaults', () => {
   it("the options' @default docs show the value of the constant they name", async () => {
-    const defaults = (await import('../src/options/defaults.js')) as Record<string, unknown>;
+    const defaults = (await import('../dist/options/defaults.js')) as Record<string, unknown>;
     const text = readFileSync(path.join(SRC, 'pool/options.ts'), 'utf8');
     const docs = [...text.matchAll(/@default (.+?) \(\{@link D\.(\w+)\}\)/g)];
     expect(docs.length).toBeGreaterThan(10);
