@@ -7,9 +7,9 @@
 import { deserialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from './affinity.js';
-import { flipBits, type FlipRecord } from '../inject/flip.js';
+import type { FlipRecord } from '../inject/flip.js';
+import { injectBeforeRun, injectIntoResult } from '../inject/apply.js';
 import { installDeterminism, runDeterministic } from './determinism.js';
-import { SeededRandom } from '../util/random.js';
 import { serve } from '../transport/serve.js';
 import { encodeValue, type EncodedValue } from '../codec/payload.js';
 import { encodeThrown } from '../codec/error-codec.js';
@@ -60,18 +60,6 @@ function replyToError(error: unknown, ms: number, flips: FlipRecord[] | undefine
   return reply;
 }
 
-function hangForever(): never {
-  // Blocks the thread without burning CPU: a real hang that only terminate() ends.
-  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-}
-
-function spin(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // Busy wait: a slow core still occupies its CPU.
-  }
-}
-
 async function runTask(request: RunRequest): Promise<RunReply> {
   progressTime[0] = Date.now();
   Atomics.add(progress, PROGRESS.started, 1);
@@ -93,15 +81,7 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   const order = request.inject;
   let input = deserialize(request.input) as unknown;
   let flips: FlipRecord[] | undefined;
-  if (order !== undefined) {
-    if (order.crash) process.exit(70); // the worker thread dies mid-task
-    if (order.hang) hangForever();
-    if (order.input !== undefined) {
-      const flipped = flipBits(input, new SeededRandom(order.input.seed), order.input.bits);
-      input = flipped.value;
-      flips = flipped.flips;
-    }
-  }
+  if (order !== undefined) ({ value: input, flips } = injectBeforeRun(order, input));
   let value: unknown;
   try {
     value = runDeterministic(request.det, () => fn(input));
@@ -111,25 +91,9 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   } catch (error) {
     return replyToError(error, performance.now() - start, flips);
   }
-  if (order !== undefined) {
-    // Injection only (an object per replica is fine there): with no injector, order is undefined.
-    const injected = injectIntoResult(order, value, flips, start);
-    value = injected.value;
-    flips = injected.flips;
-  }
+  // Injection only (an object per replica is fine there): with no injector, order is undefined.
+  if (order !== undefined) ({ value, flips } = injectIntoResult(order, { value, flips }, readCpu(), start));
   return valueReply(address.name, value, start, flips);
-}
-
-/** Applies an injection order to a replica's result: replace, flip bits (on its CPU), slow down. */
-function injectIntoResult(order: InjectOrder, value: unknown, flips: FlipRecord[] | undefined, start: number): { value: unknown; flips: FlipRecord[] | undefined } {
-  if (order.replace !== undefined) value = order.replace.value;
-  if (order.result !== undefined && (order.result.cpu === undefined || order.result.cpu === readCpu())) {
-    const flipped = flipBits(value, new SeededRandom(order.result.seed), order.result.bits);
-    value = flipped.value;
-    flips = (flips ?? []).concat(flipped.flips);
-  }
-  if (order.slow !== undefined && order.slow > 1) spin((performance.now() - start) * (order.slow - 1));
-  return { value, flips };
 }
 
 /** The reply carrying a replica's value, encoded; an error reply if it cannot be encoded. */
