@@ -13,7 +13,11 @@ export default tseslint.config(
       // With noUncheckedIndexedAccess every indexed read is T | undefined; `!` marks the reads whose
       // index is known valid (loop bounds, ids checked on entry), which is most of them.
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Getters in a returned object literal read the instance through a named alias.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['surface', 'pool'] }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
+  // CommonJS fixtures exist to test require() consumers.
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FaultInjector, Triplex, type TriplexOptions } from '../dist/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FaultInjector } from '../dist/index.js';
 import { parseAuditLog, summarizeAudit } from '../dist/ops/audit-replay.js';
 import { TASKS, until, pools } from './helpers.js';
 
@@ -21,7 +21,10 @@ const pool = pools();
 
 type Line = { seq: number; t: number; ts: string; type: string; [k: string]: unknown };
 function linesOf(text: string): Line[] {
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Line);
 }
 /** A stream sink that keeps every line written to it. */
 function collector(): { stream: PassThrough; lines: () => Line[] } {
@@ -98,7 +101,12 @@ describe('audit log', () => {
 
     p.setAuditLevel('tasks');
     await Promise.all([4, 5, 6].map((n) => p.run(n, { name: 'fib' })));
-    expect(sink.lines().filter((l) => l.type === 'task').map((l) => l.outcome)).toEqual(['value', 'value', 'value']);
+    expect(
+      sink
+        .lines()
+        .filter((l) => l.type === 'task')
+        .map((l) => l.outcome),
+    ).toEqual(['value', 'value', 'value']);
 
     p.setAuditLevel('debug');
     await expect(p.run('x', { name: 'fails' })).rejects.toThrow(/bad input/);
@@ -117,7 +125,10 @@ describe('audit log', () => {
     p.setAuditLevel('actions');
     expect(sink.lines().at(-1)).toMatchObject({ type: 'level', from: 'off', to: 'actions' });
     expect((sink.lines().at(-1)!.cores as unknown[]).length).toBe(3);
-    const levels = sink.lines().filter((l) => l.type === 'level').map((l) => `${String(l.from)}->${String(l.to)}`);
+    const levels = sink
+      .lines()
+      .filter((l) => l.type === 'level')
+      .map((l) => `${String(l.from)}->${String(l.to)}`);
     expect(levels).toEqual(['actions->tasks', 'tasks->debug', 'debug->off', 'off->actions']);
     expect(sink.lines().map((l) => l.seq)).toEqual(sink.lines().map((_, i) => i + 1));
 
@@ -162,8 +173,11 @@ describe('audit log', () => {
       [{ file: path.join(dir, 'x.jsonl'), level: 'loud' }, /audit.level/, 'RangeError'],
       [{ file: path.join(dir, 'x.jsonl'), colour: true }, /audit.colour/, 'RangeError'],
       [{ stream: 'stdout' }, /audit.stream/, 'TypeError'],
-      [{ file: path.join(dir, 'missing', 'dir', 'x.jsonl') }, /"audit.file" must be a file it can open for appending \(this one cannot be opened: ENOENT/,
-        'RangeError'],
+      [
+        { file: path.join(dir, 'missing', 'dir', 'x.jsonl') },
+        /"audit.file" must be a file it can open for appending \(this one cannot be opened: ENOENT/,
+        'RangeError',
+      ],
     ];
     for (const [audit, message, name] of bad) {
       let error: (Error & { code?: string }) | undefined;
@@ -174,7 +188,9 @@ describe('audit log', () => {
       }
       expect(error?.code).toBe('ERR_INVALID_OPTION');
       expect(error?.message).toMatch(message);
-      expect(error?.name.includes(name) || (name === 'TypeError' && error instanceof TypeError) || (name === 'RangeError' && error instanceof RangeError)).toBe(true);
+      expect(error?.name.includes(name) || (name === 'TypeError' && error instanceof TypeError) || (name === 'RangeError' && error instanceof RangeError)).toBe(
+        true,
+      );
     }
     expect(() => pool({ scanInterval: -1 })).toThrow(RangeError);
     expect(() => pool({ scanInterval: 5 })).toThrow(/scanInterval/);

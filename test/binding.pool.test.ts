@@ -1,9 +1,9 @@
 // Core binding and health with real workers: capacity under static vs dynamic binding,
 // reintegration by known-answer tests, retirement, software core salvaging.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { FaultInjector, Triplex, type TriplexOptions } from '../dist/index.js';
-import { TASKS, until, pools } from './helpers.js';
+import { FaultInjector, Triplex } from '../dist/index.js';
+import { until, pools } from './helpers.js';
 
 const CORE_FAULTS = fileURLToPath(new URL('./fixtures/core-faults.mjs', import.meta.url));
 const pool = pools();
@@ -65,8 +65,12 @@ describe('reintegration by known-answer tests', () => {
     });
     const transitions: string[] = [];
     const kats: boolean[] = [];
-    p.on('core-state', (e) => { if (e.core === 2) transitions.push(e.to); });
-    p.on('self-test', (e) => { if (e.core === 2) kats.push(e.passed); });
+    p.on('core-state', (e) => {
+      if (e.core === 2) transitions.push(e.to);
+    });
+    p.on('self-test', (e) => {
+      if (e.core === 2) kats.push(e.passed);
+    });
     await p.ready;
     const until2 = Date.now() + 1_500;
     // During the episode core 2 answers wrong and is out-voted, then disabled.
@@ -90,7 +94,9 @@ describe('reintegration by known-answer tests', () => {
     // mercurial core whose bad instruction the KATs do not hit.
     const p = pool({ cores: 4, faults: new FaultInjector({ seed: 4 }).stuck({ core: 0 }), health: { selfTest: { after: 50, passes: 2, maxProbations: 1 } } });
     const transitions: string[] = [];
-    p.on('core-state', (e) => { if (e.core === 0) transitions.push(e.to); });
+    p.on('core-state', (e) => {
+      if (e.core === 0) transitions.push(e.to);
+    });
     await p.ready;
     const deadline = Date.now() + 20_000;
     while (p.cores[0]!.state !== 'retired' && Date.now() < deadline) {

@@ -1,15 +1,6 @@
 // Self-tests, salvage and blame rules of the health model (split from health.test.ts for size).
 import { describe, expect, it } from 'vitest';
-import {
-  CoreHealth,
-  DEFAULT_HEALTH,
-  DEFAULT_SELF_TEST_OPTIONS,
-  type FaultEvidence,
-  type HealthEffects,
-  type ResolvedHealthOptions,
-  type ResolvedSelfTestOptions,
-} from '../dist/health/index.js';
-import { ManualClock } from '../dist/util/clock.js';
+import { CoreHealth, type HealthEffects } from '../dist/health/index.js';
 import { SeededRandom } from '../dist/util/random.js';
 
 import { chargeN, disable, ids, make, selfTest, wrong } from './support/health.js';

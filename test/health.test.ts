@@ -6,10 +6,8 @@ import {
   DEFAULT_SELF_TESTS,
   DEFAULT_SELF_TEST_OPTIONS,
   katTasks,
-  type FaultEvidence,
   type HealthEffects,
   type ResolvedHealthOptions,
-  type ResolvedSelfTestOptions,
 } from '../dist/health/index.js';
 import { ManualClock } from '../dist/util/clock.js';
 

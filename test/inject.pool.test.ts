@@ -1,7 +1,7 @@
 // Fault models on real pinned workers: each one activates as specified, and maintenance faults
 // reach the pool through the injector's hook.
-import { afterEach, describe, expect, it } from 'vitest';
-import { campaign, FaultInjector, Triplex, type InjectionRecord, type TriplexOptions } from '../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import { campaign, FaultInjector, type InjectionRecord } from '../dist/index.js';
 import { TASKS, until, pools } from './helpers.js';
 
 const pool = pools();
@@ -54,7 +54,9 @@ describe('fault models on real workers', () => {
     const faults = new FaultInjector({ seed: 8 }).intermittent(model);
     // The bursts, from the same seed: at rate 1 a burst hits every replica placed on core 0.
     const bursts = new FaultInjector({ seed: 8 }).intermittent(model);
-    const inBurst = new Set(Array.from({ length: 60 }, (_, t) => t).filter((t) => bursts.decide({ taskId: t, taskName: 'fib', replica: 0, core: 0 }) !== undefined));
+    const inBurst = new Set(
+      Array.from({ length: 60 }, (_, t) => t).filter((t) => bursts.decide({ taskId: t, taskName: 'fib', replica: 0, core: 0 }) !== undefined),
+    );
     expect(inBurst.size).toBe(15);
     const p = pool({ cores: 3, faults, health: NEVER_DISABLE });
     // fib(n) for n <= 46 fits an int32: beyond, a core that has seen larger n returns (and digests) doubles.

@@ -1,11 +1,11 @@
 // pool.metrics(): agreement with pool.stats on real workers, and the reliability arithmetic on virtual time.
-import { afterEach, describe, expect, it } from 'vitest';
-import { FaultInjector, Triplex, type TriplexOptions } from '../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import { FaultInjector } from '../dist/index.js';
 import { TypedEmitter, type CoreState } from '../dist/pool/events.js';
 import type { OpsHost } from '../dist/ops/host.js';
 import { Histogram } from '../dist/ops/histogram.js';
 import { MetricsCollector } from '../dist/ops/metrics.js';
-import { TASKS, until, pools } from './helpers.js';
+import { until, pools } from './helpers.js';
 
 const pool = pools();
 

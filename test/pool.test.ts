@@ -1,7 +1,7 @@
 // Integration tests: real pinned piscina workers running the fixture task module.
-import { afterEach, describe, expect, it } from 'vitest';
-import { FaultInjector, Triplex, isTriplexError, type TriplexOptions } from '../dist/index.js';
-import { TASKS, until, pools, runFixture } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { FaultInjector, isTriplexError } from '../dist/index.js';
+import { until, pools, runFixture } from './helpers.js';
 
 const pool = pools();
 
@@ -40,7 +40,8 @@ describe('voting on real workers', () => {
     const inputs = Array.from({ length: 40 }, (_, i) => i + 5);
     const results = await Promise.all(inputs.map((n) => p.run(n, { name: 'fib' })));
     const expected = inputs.map((n) => {
-      let a = 0, b = 1;
+      let a = 0,
+        b = 1;
       for (let i = 0; i < n; i++) [a, b] = [b, a + b];
       return a;
     });
@@ -151,7 +152,12 @@ describe('batching under backlog', () => {
     await p.ready;
     const inputs = Array.from({ length: 300 }, (_, i) => i % 40);
     const results = await Promise.all(inputs.map((n) => p.run(n, { name: 'fib' })));
-    const fib = (n: number): number => { let a = 0, b = 1; for (let i = 0; i < n; i++) [a, b] = [b, a + b]; return a; };
+    const fib = (n: number): number => {
+      let a = 0,
+        b = 1;
+      for (let i = 0; i < n; i++) [a, b] = [b, a + b];
+      return a;
+    };
     expect(results).toEqual(inputs.map(fib));
     const stats = p.stats;
     expect(stats.messages).toBeLessThan(stats.replicas); // batches formed

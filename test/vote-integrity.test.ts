@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { serialize } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { pools, until } from './helpers.js';
-import { FaultInjector, isTriplexError, type Triplex } from '../dist/index.js';
+import { FaultInjector, isTriplexError } from '../dist/index.js';
 // @ts-expect-error -- a plain .mjs fixture without types
 import * as fixture from './fixtures/mercurial.mjs';
 
@@ -255,7 +255,10 @@ describe('errors keep their meaning', () => {
 
   it('a custom subclass comes back as its nearest built-in class, keeping its name, properties and cause', async () => {
     const p = pool({ filename: MERCURIAL, cores: 3, redundancy: 'dmr' });
-    const error = (await p.run({ type: 'TypeError', custom: true }, { name: 'throws' }).catch((e: unknown) => e)) as TypeError & { code?: string; rows?: number[] };
+    const error = (await p.run({ type: 'TypeError', custom: true }, { name: 'throws' }).catch((e: unknown) => e)) as TypeError & {
+      code?: string;
+      rows?: number[];
+    };
     expect(error).toBeInstanceOf(TypeError);
     expect(error.name).toBe('LedgerError');
     expect(error.message).toBe('ledger out of balance');

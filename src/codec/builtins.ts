@@ -18,8 +18,14 @@ export interface Builtin {
   readonly name: string;
 }
 
+/** A built-in class (or BigInt, Symbol), as its constructor: what its prototype and name are read from. */
+export interface BuiltinClass {
+  readonly prototype: unknown;
+  readonly name: string;
+}
+
 const BUILTINS = new Map<object, Builtin>();
-function register(kind: Kind, brand: (value: object) => boolean, classes: Function[], unbox?: (this: object) => unknown, code = 0): void {
+function register(kind: Kind, brand: (value: object) => boolean, classes: BuiltinClass[], unbox?: (this: object) => unknown, code = 0): void {
   classes.forEach((c, i) => BUILTINS.set(c.prototype as object, { kind, code: code + i, brand, unbox, name: c.name }));
 }
 register('boxed', types.isNumberObject, [Number], Number.prototype.valueOf, 0);
@@ -33,7 +39,7 @@ register('Map', types.isMap, [Map]);
 register('Set', types.isSet, [Set]);
 register('ArrayBuffer', types.isArrayBuffer, [ArrayBuffer]);
 register('SharedArrayBuffer', types.isSharedArrayBuffer, [SharedArrayBuffer]);
-const errorClasses: Function[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
+const errorClasses: BuiltinClass[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
 if (typeof AggregateError === 'function') errorClasses.push(AggregateError);
 register('Error', types.isNativeError, errorClasses);
 register('view', ArrayBuffer.isView, [

@@ -206,7 +206,7 @@ class Encoder {
         }
         return this.opaque(value, 0);
       default:
-        return this.opaque(value as Function, 1);
+        return this.opaque(value as (...args: never[]) => unknown, 1);
     }
   }
 

@@ -12,7 +12,7 @@ import { canonicalDigest } from '../codec/canonical.js';
 import { digestOf } from '../replication/byte-keys.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { CoreHealth } from '../health/core-health.js';
-import type { FaultEvidence, HealthEffects, HealthState } from '../health/types.js';
+import type { FaultEvidence, HealthEffects,} from '../health/types.js';
 import type { CoreState, FaultEvent, TypedEmitter } from './events.js';
 import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ResolvedOptions } from './options.js';

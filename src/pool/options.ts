@@ -7,7 +7,7 @@ import { resolveHealth } from './health-options.js';
 import { resolveDomains } from './domain-options.js';
 import { resolveDeterminism, type DeterminismOptions, type ResolvedDeterminism } from './determinism-options.js';
 import type { FaultDomainMode } from '../cores/topology.js';
-import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
+import type { HealthSnapshot, ResolvedHealthOptions,} from '../health/types.js';
 import type { FaultInjector } from '../inject/injector.js';
 import type { Equals } from '../replication/voter.js';
 import type { PinMode } from '../transport/protocol.js';

@@ -191,10 +191,12 @@ function mutateKeys(target: Record<string, unknown>, how: number): void {
   const keys = Object.keys(target);
   const k = keys[how % Math.max(1, keys.length)];
   if (k === undefined || how % 3 === 0) put(target, `k${how % 5}`, how);
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- values with keys removed and reordered are the point
   else if (how % 3 === 1) delete target[k];
   else {
     // Reorder: the key moves to the end (for an array index this is a no-op: indices stay in order).
     const v = target[k];
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- reordering a key
     delete target[k];
     put(target, k, v);
   }
@@ -207,6 +209,7 @@ function mutateArray(array: unknown[], how: number): void {
   if (firstHole === -1) firstHole = keys.length < array.length ? keys.length : undefined;
   const variant = how % 4;
   if (variant === 0 && firstHole !== undefined) array[firstHole] = undefined;
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a hole in an array
   else if (variant === 1 && array.length > 0) delete array[how % array.length];
   else if (variant === 2) array.length += 1;
   else mutateKeys(array as unknown as Record<string, unknown>, how);
