@@ -4,14 +4,13 @@
  * shared-memory rings (serve.ts); per replica: deserialize the input, run the task, apply the
  * injector's order (if any), encode the outcome.
  */
-import { deserialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from '../cores/affinity.js';
 import { flipBits, type FlipRecord } from '../inject/flip.js';
 import { installDeterminism, runDeterministic } from './determinism.js';
 import { SeededRandom } from '../util/random.js';
 import { serve } from './serve.js';
-import { encodeValue, type EncodedValue } from './payload.js';
+import { decodePayload, encodeValue, type EncodedValue } from './payload.js';
 import { encodeThrown } from './error-codec.js';
 import type { CoreRequest, CoreWorkerData, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from './protocol.js';
 import { PROGRESS, TASK_NOT_FOUND } from './protocol.js';
@@ -91,7 +90,7 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     return replyToError(error, 0, undefined);
   }
   const order = request.inject;
-  let input = deserialize(request.input) as unknown;
+  let input = decodePayload(request.input, 0);
   let flips: FlipRecord[] | undefined;
   if (order !== undefined) {
     if (order.crash) process.exit(70); // the worker thread dies mid-task

@@ -7,7 +7,6 @@
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { ByteRing, CLOSED, SERVING, STATE } from '../cores/ring.js';
-import { Spinner } from '../cores/spin.js';
 import { RUN, readRunRequest, ringBuffer, writePortMarker, writeReply } from '../cores/wire.js';
 import type { ProbeReply, RunReply, RunRequest, ServeRequest } from './protocol.js';
 
@@ -52,12 +51,10 @@ export async function serve(request: ServeRequest, handlers: ServeHandlers): Pro
     replies.publish();
   };
 
-  const spinner = new Spinner();
   let yieldAt = performance.now() + YIELD_EVERY_MS;
   for (;;) {
     const record = requests.next();
     if (record === undefined) {
-      if (spinner.poll(requests)) continue;
       // Under load the next replica comes within a round trip: a short blocking wait takes it with a
       // futex wake-up; after that the event loop runs again (timers of async tasks, the linger).
       if (requests.waitBlocking(BLOCKING_WAIT_MS)) continue;
