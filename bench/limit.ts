@@ -149,7 +149,7 @@ async function run(): Promise<void> {
   for (const scenario of scenarios) {
     const t = workCost(tasks[scenario.name] as TaskFn, scenario.input, scenario.us);
     const runners = contenders(pools, scenario);
-    const batch = Math.max(window * 2, Math.round((ms * 1000) / scenario.us / 20));
+    const batch = Math.max(window * 2, Math.round((ms * 1000) / scenario.us / 50));
     const results = await measure(runners, scenario.input, { batch, window, ms, rounds });
     const scenarioRows = rowsFor(scenario, runners, results, t);
     console.table(scenarioRows.map(({ scenario: _, ...rest }) => rest));
@@ -158,7 +158,7 @@ async function run(): Promise<void> {
   await Promise.all([...pools.peers.map((p) => p.destroy()), ...pools.voted.map((v) => v.pool.destroy())]);
   const loadAfter = os.loadavg();
   console.log(`load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`raw results: ${saveResults(baseline === undefined ? 'limit' : 'limit-ab', { machine, threads, window, ms, rounds, loadavg: loadAfter, rows })}`);
+  console.log(`raw results: ${saveResults('limit', { machine, threads, window, ms, rounds, baseline: baseline ?? null, loadavg: loadAfter, rows })}`);
 }
 
 await run();
