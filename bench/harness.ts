@@ -10,6 +10,8 @@ export interface Runner {
   /** Replicas per task (1 for plain piscina): the physical limit is piscina / k. */
   k: number;
   run(input: unknown): Promise<unknown>;
+  /** CPU accounting over the measured iterations (not the warm-up). */
+  meter?: { start(): void; stop(): void; done(tasks: number): void };
 }
 
 export interface Measurement {
@@ -35,7 +37,11 @@ export async function measure(runners: Runner[], input: unknown, options: { batc
   const best = new Map<string, Measurement>();
   for (let round = 0; round < options.rounds; round++) {
     const bench = new Bench({ time: options.ms, warmup: round === 0, warmupTime: 200, iterations: 3 });
-    for (const runner of runners) bench.add(runner.name, () => closedLoop(runner.run, input, options.batch, options.window));
+    for (const runner of runners) {
+      const meter = runner.meter;
+      const hooks = meter === undefined ? {} : { beforeAll: (mode?: string) => (mode === 'run' ? meter.start() : undefined), afterAll: (mode?: string) => (mode === 'run' ? meter.stop() : undefined) };
+      bench.add(runner.name, () => closedLoop(runner.run, input, options.batch, options.window).then(() => meter?.done(options.batch)), hooks);
+    }
     await bench.run();
     for (const task of bench.tasks) {
       const result = task.result as { latency?: { mean: number; rme: number }; error?: unknown } | undefined;

@@ -3,12 +3,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { affinityMask, pinningUnavailableReason } from '../dist/index.js';
+import { domainsOf, readTopology } from '../dist/cores/topology.js';
 
 export interface MachineInfo {
   cpus: number;
   affinity: number[] | null;
   cpuModel: string;
   pinning: string;
+  /** Fault domains of 'physical-core' (SMT siblings share one): the physical cores among `cpus`. */
+  physicalCores: number;
   node: string;
   date: string;
   line: string;
@@ -19,14 +22,16 @@ export function machineInfo(): MachineInfo {
   const cpus = affinity?.length ?? os.availableParallelism();
   const cpuModel = os.cpus()[0]?.model ?? 'unknown';
   const pinning = pinningUnavailableReason() ?? 'available (sched_setaffinity via koffi)';
+  const physicalCores = new Set(domainsOf(readTopology(affinity ?? os.cpus().map((_, i) => i)), 'physical-core')?.values()).size;
   return {
     cpus,
     affinity,
     cpuModel,
     pinning,
+    physicalCores,
     node: process.version,
     date: new Date().toISOString(),
-    line: `machine: ${cpus} CPUs (${cpuModel}), affinity [${affinity?.join(',') ?? '?'}], Node ${process.version}, pinning ${pinning}`,
+    line: `machine: ${cpus} CPUs (${cpuModel}) on ${physicalCores} physical cores (fault domains), affinity [${affinity?.join(',') ?? '?'}], Node ${process.version}, pinning ${pinning}`,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { ownCopy } from '../util/slab.js';
+import { decodeSmall, encodeSmall, NOT_SMALL } from './small-values.js';
 
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
 
@@ -39,15 +40,25 @@ export function encodeValue(value: unknown): EncodedValue {
     // Shared memory too: like v8.serialize, the receiver gets an unshared copy.
     const raw = CODES.get(Object.getPrototypeOf(value)?.constructor) ?? 0;
     if (raw !== 0) {
-      const bytes = new Uint8Array(value.byteLength);
+      const bytes = ownBytes(value.byteLength);
       bytes.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
       return { bytes, raw };
     }
   }
+  const small = encodeSmall(value);
+  if (small !== undefined) return { bytes: small, raw: 0 };
   const buffer = serialize(value);
   // v8.serialize may return a view into a larger buffer, which must not be transferred.
   const bytes = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer : new Uint8Array(buffer);
   return { bytes, raw: 0 };
+}
+
+/**
+ * An own, exact-size buffer for `length` bytes the caller overwrites entirely. Large ones skip the
+ * zero-fill (`allocUnsafeSlow`: never pooled): for a 1 MB result that memset cost as much as the copy.
+ */
+function ownBytes(length: number): Uint8Array {
+  return length < 4096 ? new Uint8Array(length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
 }
 
 /**
@@ -56,6 +67,10 @@ export function encodeValue(value: unknown): EncodedValue {
  * who may modify it.
  */
 export function decodePayload(payload: Uint8Array, raw: number | undefined, copy = false): unknown {
+  if (raw === undefined || raw === 0) {
+    const small = decodeSmall(payload); // a primitive: shares no memory, needs no copy
+    if (small !== NOT_SMALL) return small;
+  }
   const bytes = copy ? ownCopy(payload) : payload;
   if (raw === undefined || raw === 0) return deserialize(bytes);
   const kind = KINDS[raw - 1];

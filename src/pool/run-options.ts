@@ -5,6 +5,7 @@
  */
 import { Slab } from '../util/slab.js';
 import { serialize } from 'node:v8';
+import { encodeSmall } from '../codec/small-values.js';
 import type { TransferListItem } from 'node:worker_threads';
 import { invalidOption, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
@@ -144,7 +145,7 @@ export function unwrapMovable(input: unknown): { input: unknown; transfer: Array
 export function captureInput(input: unknown, name: string): Uint8Array {
   let bytes: Uint8Array;
   try {
-    bytes = serialize(input);
+    bytes = encodeSmall(input) ?? serialize(input);
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name });
   }

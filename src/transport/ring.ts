@@ -81,9 +81,11 @@ export class ByteRing {
   /** Makes every reserved record visible to the consumer and wakes it if it waits. */
   publish(): void {
     Atomics.store(this.header, HEAD, this.writeHead);
-    // Store HEAD then load SLEEPING, against the consumer's store SLEEPING then compare HEAD: with
+    // Store HEAD then swap SLEEPING, against the consumer's store SLEEPING then compare HEAD: with
     // sequentially consistent atomics at least one side sees the other, so no wake-up is missed.
-    if (Atomics.load(this.header, SLEEPING) !== 0) Atomics.notify(this.header, HEAD);
+    // Swapping it back to 0 makes this the only wake of that sleep: the records published until the
+    // consumer runs again (a batch of replies) cost no further notify.
+    if (Atomics.exchange(this.header, SLEEPING, 0) !== 0) Atomics.notify(this.header, HEAD);
   }
 
   // ---- consumer ------------------------------------------------------------------------------

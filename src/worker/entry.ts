@@ -4,14 +4,13 @@
  * shared-memory rings (serve.ts); per replica: deserialize the input, run the task, apply the
  * injector's order (if any), encode the outcome.
  */
-import { deserialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from './affinity.js';
 import type { FlipRecord } from '../inject/flip.js';
 import { injectBeforeRun, injectIntoResult } from '../inject/apply.js';
 import { installDeterminism, runDeterministic } from './determinism.js';
 import { serve } from '../transport/serve.js';
-import { encodeValue, type EncodedValue } from '../codec/payload.js';
+import { decodePayload, encodeValue, type EncodedValue } from '../codec/payload.js';
 import { encodeThrown } from '../codec/error-codec.js';
 import type { CoreRequest, CoreWorkerData, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from '../transport/protocol.js';
 import { PROGRESS, TASK_NOT_FOUND } from '../transport/protocol.js';
@@ -79,7 +78,7 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     return replyToError(error, 0, undefined);
   }
   const order = request.inject;
-  let input = deserialize(request.input) as unknown;
+  let input = decodePayload(request.input, 0);
   let flips: FlipRecord[] | undefined;
   if (order !== undefined) ({ value: input, flips } = injectBeforeRun(order, input));
   let value: unknown;

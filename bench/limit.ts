@@ -1,0 +1,164 @@
+/**
+ * Throughput against the compute limit. With k replicas of a task that takes t of CPU, a machine
+ * with C CPUs runs at most C / (k · t) voted tasks per second; every pool is reported as a fraction
+ * of that limit and of plain piscina / k, with its CPU overhead per task (process CPU minus task
+ * work) split into main thread and workers. Peers are the naive "run it k times and deep-compare"
+ * on piscina, tinypool and workerpool, measured side by side in one run (tinybench, interleaved).
+ *
+ *   npm run bench:limit -- [--ms 400] [--rounds 3] [--window 32] [--threads CPUs] [--only tasks|sizes]
+ *                          [--baseline path/to/other/dist/index.js]   (A/B: another build of triplex, same run)
+ */
+import os from 'node:os';
+import { Triplex } from '../dist/index.js';
+import { CpuMeter, mainThreadCpuMs } from './cpu-meter.js';
+import { arg, measure, type Measurement, type Runner } from './harness.js';
+import { calibrate, machineInfo, saveResults } from './machine.js';
+import { naive, startPeers, tasksFile, type Peer } from './peers.js';
+
+type TaskFn = (input: unknown) => unknown;
+const tasks = (await import(tasksFile)) as { work: (n: number) => number; workBig: TaskFn };
+const machine = machineInfo();
+const ms = arg('ms', 400);
+const rounds = arg('rounds', 3);
+const window = arg('window', 32);
+const threads = arg('threads', machine.cpus);
+const only = textArg('only');
+const baseline = textArg('baseline');
+const perUs = calibrate(tasks.work);
+
+interface Scenario {
+  group: 'tasks' | 'sizes';
+  label: string;
+  name: 'work' | 'workBig';
+  input: unknown;
+  /** Nominal work, µs (sets the batch size). */
+  us: number;
+}
+
+const scenarios: Scenario[] = [
+  ...[10, 100, 1000].map((us): Scenario => ({ group: 'tasks', label: us < 1000 ? `${us} µs` : '1 ms', name: 'work', input: Math.round(us * perUs), us })),
+  ...[1024, 100 * 1024, 1024 * 1024].map(
+    (bytes): Scenario => ({ group: 'sizes', label: `100 µs → ${bytes < 1024 * 1024 ? `${bytes / 1024} KB` : '1 MB'}`, name: 'workBig', input: { iterations: Math.round(100 * perUs), bytes }, us: 100 }),
+  ),
+].filter((s) => only === undefined || s.group === only);
+
+function textArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/**
+ * CPU time of one task's work on this thread, µs: the fastest of a few timed batches. Timed on the
+ * thread's CPU clock where Linux gives one, so other processes on a busy machine do not inflate it.
+ */
+function workCost(fn: TaskFn, input: unknown, us: number): number {
+  const clock = Number.isNaN(mainThreadCpuMs()) ? () => performance.now() : mainThreadCpuMs;
+  const calls = Math.max(10, Math.round(20_000 / us));
+  for (let i = 0; i < calls; i++) fn(input);
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 7; round++) {
+    const start = clock();
+    for (let i = 0; i < calls; i++) fn(input);
+    best = Math.min(best, ((clock() - start) * 1000) / calls);
+  }
+  return best;
+}
+
+interface Contender extends Runner {
+  meter: CpuMeter;
+  voted: boolean;
+}
+
+interface Pools {
+  peers: Peer[];
+  voted: { name: string; k: number; pool: Triplex }[];
+}
+
+/** Options of the voted pools: DMR on one core per CPU; TMR needs 3 domains, else it shares a CPU with faultDomain 'none'. */
+function votedOptions(): { name: string; k: number; options: ConstructorParameters<typeof Triplex>[0] }[] {
+  const dmr = { filename: tasksFile, redundancy: 'dmr', cores: Math.max(2, machine.cpus), faultDomain: machine.physicalCores >= 2 ? 'physical-core' : 'none' } as const;
+  const tmr = { filename: tasksFile, redundancy: 'tmr', cores: Math.max(3, machine.cpus), faultDomain: machine.physicalCores >= 3 ? 'physical-core' : 'none' } as const;
+  return [
+    { name: 'triplex DMR', k: 2, options: dmr },
+    { name: 'triplex TMR', k: 3, options: tmr },
+  ];
+}
+
+async function startPools(): Promise<Pools> {
+  const voted = votedOptions().map((v) => ({ name: v.name, k: v.k, pool: new Triplex(v.options) }));
+  if (baseline !== undefined) {
+    const { Triplex: Base } = (await import(baseline)) as { Triplex: typeof Triplex };
+    for (const v of votedOptions()) voted.push({ name: `${v.name} (baseline)`, k: v.k, pool: new Base(v.options) });
+  }
+  await Promise.all(voted.map((v) => v.pool.ready));
+  const pools = { peers: startPeers(threads), voted };
+  await warmUp(pools);
+  return pools;
+}
+
+/** Threads started and code compiled before anything is measured (startup would count as overhead). */
+async function warmUp(pools: Pools): Promise<void> {
+  const runs = (run: (input: unknown) => Promise<unknown>): Promise<unknown> => Promise.all(Array.from({ length: 200 }, () => run(1000)));
+  for (const peer of pools.peers) await runs((x) => peer.run('work', x));
+  for (const v of pools.voted) await runs((x) => v.pool.run(x, { name: 'work' }));
+}
+
+function contenders(pools: Pools, scenario: Scenario): Contender[] {
+  const name = scenario.name;
+  const out: Contender[] = [];
+  const piscina = pools.peers[0]!;
+  out.push({ name: 'piscina', k: 1, voted: false, meter: new CpuMeter(), run: (x) => piscina.run(name, x) });
+  for (const k of [2, 3]) for (const peer of pools.peers) out.push({ name: `naive ${k}x ${peer.name}`, k, voted: false, meter: new CpuMeter(), run: (x) => naive(peer, k, name, x) });
+  for (const v of pools.voted) out.push({ name: v.name, k: v.k, voted: true, meter: new CpuMeter(), run: (x) => v.pool.run(x, { name }) });
+  return out;
+}
+
+type Row = Record<string, string | number>;
+const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+function rowsFor(scenario: Scenario, runners: Contender[], results: Map<string, Measurement>, t: number): Row[] {
+  const piscina = results.get('piscina')!.tasksPerSec;
+  return runners.map((runner) => {
+    const rate = results.get(runner.name)!.tasksPerSec;
+    const limit = machine.cpus / ((runner.k * t) / 1e6);
+    const naives = runners.filter((r) => !r.voted && r.k === runner.k && r.name.startsWith('naive')).map((r) => results.get(r.name)!.tasksPerSec);
+    const cpu = runner.meter.split(runner.k * t);
+    return {
+      scenario: scenario.label,
+      pool: runner.name,
+      k: runner.k,
+      'work µs': round(t, 1),
+      'tasks/s': Math.round(rate),
+      'vs compute limit': round(rate / limit),
+      'vs piscina/k': round(rate / (piscina / runner.k)),
+      'vs best naive': runner.voted ? round(rate / Math.max(...naives)) : '-',
+      'overhead µs/task': round(cpu.process, 1),
+      'main µs/task': round(cpu.main, 1),
+      'main ELU µs/task': round(cpu.mainElu, 1),
+      'workers µs/task': round(cpu.workers, 1),
+      'main GC µs/task': round(cpu.mainGc, 1),
+    };
+  });
+}
+
+async function run(): Promise<void> {
+  const pools = await startPools();
+  console.log(machine.line);
+  console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; peers: ${threads} threads each; triplex DMR on ${Math.max(2, machine.cpus)} cores, TMR on ${Math.max(3, machine.cpus)} cores (faultDomain ${machine.physicalCores >= 3 ? "'physical-core'" : "'none': fewer than 3 physical cores"}); ${window} tasks in flight; tinybench ${ms} ms, best of ${rounds} interleaved rounds`);
+  const rows: Row[] = [];
+  for (const scenario of scenarios) {
+    const t = workCost(tasks[scenario.name] as TaskFn, scenario.input, scenario.us);
+    const runners = contenders(pools, scenario);
+    const batch = Math.max(window * 2, Math.round((ms * 1000) / scenario.us / 50));
+    const results = await measure(runners, scenario.input, { batch, window, ms, rounds });
+    const scenarioRows = rowsFor(scenario, runners, results, t);
+    console.table(scenarioRows.map(({ scenario: _, ...rest }) => rest));
+    rows.push(...scenarioRows);
+  }
+  await Promise.all([...pools.peers.map((p) => p.destroy()), ...pools.voted.map((v) => v.pool.destroy())]);
+  const loadAfter = os.loadavg();
+  console.log(`load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`raw results: ${saveResults('limit', { machine, threads, window, ms, rounds, baseline: baseline ?? null, loadavg: loadAfter, rows })}`);
+}
+
+await run();
