@@ -1,5 +1,5 @@
 /** What the operations layer reads of its pool. Triplex builds one; the ops modules never reach further in. */
-import type { Core } from '../cores/core.js';
+import type { PoolCore as Core } from '../cores/types.js';
 import type { CoreHealthRecord, HealthSnapshot } from '../health/types.js';
 import type { CoreState, TypedEmitter } from '../pool/events.js';
 import type { ResolvedOptions } from '../pool/options.js';

@@ -5,7 +5,7 @@
  * health model all show up as drift.
  */
 import { affinityMask, pinningUnavailableReason } from '../cores/affinity.js';
-import type { Core } from '../cores/core.js';
+import type { PoolCore as Core } from '../cores/types.js';
 import type { HealthState } from '../health/types.js';
 import type { ProbeReply } from '../worker/protocol.js';
 import type { OpsHost } from './host.js';

@@ -99,6 +99,16 @@ export interface NondeterminismEvent {
   ended?: boolean;
 }
 
+/** A host of a cluster (triplex/cluster) changed state: joined, lost, rejected, disabled. Never emitted by a local pool. */
+export interface HostEvent {
+  host: string;
+  from: string;
+  to: string;
+  reason: string;
+  /** Why a host was rejected (ERR_MODULE_MISMATCH, ...). */
+  error?: Error;
+}
+
 export interface TriplexEvents {
   fault: FaultEvent;
   disagreement: DisagreementEvent;
@@ -115,6 +125,8 @@ export interface TriplexEvents {
   destroy: Record<string, never>;
   /** An internal error that is not a task's (e.g. a worker that failed to start for a probe). */
   error: Error;
+  /** Cluster only: a host's state changed. */
+  host: HostEvent;
 }
 
 export type EventName = keyof TriplexEvents;
