@@ -1,8 +1,11 @@
 // TriplexCluster on real processes: a redis-server on a free loopback port and 3–4 `triplex
 // worker` hosts (separate Node processes, one core each, unpinned: see test/support/cluster.ts).
 // Skipped, saying so, only where redis-server is not installed (.ci/run installs it).
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Queue, QueueEvents } from 'bullmq';
 import { TriplexCluster, type HostEvent } from '../dist/cluster.js';
+import { FaultInjector } from '../dist/index.js';
 import { until } from './helpers.js';
 import { CLUSTER_TASKS, exited, freePort, redisServerPath, spawnHost, startHost, startRedis, stopProcess, type HostProcess, type RedisServer } from './support/cluster.js';
 
@@ -67,6 +70,41 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     expect(c.hosts.map((h) => [h.id, h.state]).sort()).toEqual([['h1', 'up'], ['h2', 'up'], ['h3', 'up']]);
     expect(c.hosts.every((h) => h.tasks > 0 && h.faults === 0)).toBe(true);
     expect(c.stats.faults).toBe(0);
+
+    // A corrupted job (one character of its body changed on the way) is refused by the host, never run.
+    const queue = new Queue('host.h1', { connection: { host: '127.0.0.1', port: redis.port }, prefix: p });
+    const events = new QueueEvents('host.h1', { connection: { host: '127.0.0.1', port: redis.port }, prefix: p });
+    try {
+      await events.waitUntilReady();
+      const body = JSON.stringify({ job: 'forged', core: 0, name: 'fib', input: Buffer.from([1]).toString('base64') });
+      const failed = new Promise<string>((resolve) => events.on('failed', ({ jobId, failedReason }) => jobId === 'forged' && resolve(failedReason)));
+      await queue.add('replica', { body: body.replace('fib', 'fia'), sha: createHash('sha256').update(body).digest('hex') }, { jobId: 'forged' });
+      expect(await failed).toMatch(/failed its digest check/);
+    } finally {
+      await Promise.allSettled([queue.close(), events.close()]);
+    }
+
+    // A second coordinator on the same hosts (the first destroyed): a replica that hangs on one
+    // host is a timeout fault, re-executed on another; the host is told to terminate it.
+    await c.destroy();
+    const hung = c.cores.find((core) => core.host === 'h2')!.id;
+    const again = cluster(p, { taskTimeout: 1_000, faults: new FaultInjector({ seed: 3 }).hang({ core: hung, rate: 1 }) });
+    await again.ready;
+    await until(() => again.hosts.length === 3, 'three hosts');
+    const slot = again.cores.find((core) => core.host === 'h2')!.id;
+    expect(await Promise.all(Array.from({ length: 6 }, (_, n) => again.run(rows(n), { name: 'total' })))).toEqual(Array.from({ length: 6 }, (_, n) => totalOf(n)));
+    // TMR answered with the two other hosts; the hung replica times out after taskTimeout.
+    await until(() => again.stats.timeouts >= 1, 'the hung replica timed out', 5_000);
+    expect(slot).toBe(hung); // the registry lists hosts in the same order to both coordinators
+    await again.destroy();
+    // A third: h2 answers again (its hung worker thread was terminated on the coordinator's cancel).
+    const third = cluster(p);
+    await third.ready;
+    await until(() => third.hosts.length === 3, 'three hosts');
+    await Promise.all(Array.from({ length: 3 }, (_, n) => third.run(rows(n), { name: 'total' })));
+    await until(() => third.cores.every((core) => !core.busy), 'every replica answered', 5_000);
+    expect(third.hosts.find((h) => h.id === 'h2')!.tasks).toBeGreaterThan(0);
+    expect(third.stats.timeouts + third.stats.faults).toBe(0);
   });
 
   it('kill -9 of a host mid-run loses no task: its replica in flight is re-executed on another host', async () => {
