@@ -68,7 +68,7 @@ async function throughput(run: (input: unknown) => Promise<unknown>, input: unkn
 async function measure(run: (input: unknown) => Promise<unknown>): Promise<Record<string, number>> {
   const row: Record<string, number> = {};
   await latencies((x) => run(x), 0, 50, 1); // warm-up
-  row['empty task p50 ms'] = (await latencies((x) => run(x), 0, 300, 1)).p50;
+  row['empty task p50 ms'] = Number((await latencies((x) => run(x), 0, 300, 1)).p50.toFixed(3));
   for (const us of [100, 10_000]) {
     const input = Math.round(us * perUs);
     const label = us < 1000 ? `${us} µs` : `${us / 1000} ms`;

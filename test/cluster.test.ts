@@ -177,36 +177,34 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
 
   it('bad input: unreachable Redis, another task module, a host id used twice: typed errors', async () => {
     const closed = await freePort();
+    const p = prefix();
+    // The processes that must fail run side by side with the ones that must start (a slow machine).
+    const lost = spawnHost({ port: closed, prefix: prefix(), id: 'lost' });
+    hosts.push(lost);
+    const [lostExit] = await Promise.all([exited(lost), startHosts(p, ['d1'])]);
+    expect(lostExit.code).toBe(1);
+    expect(lostExit.stderr).toMatch(/ERR_REDIS_UNREACHABLE/);
+
     const nowhere = new TriplexCluster({ connection: { host: '127.0.0.1', port: closed }, filename: CLUSTER_TASKS, connectTimeout: 2_000 });
     clusters.push(nowhere);
     await expect(nowhere.ready).rejects.toMatchObject({ code: 'ERR_REDIS_UNREACHABLE', message: expect.stringContaining(`127.0.0.1:${closed}`) });
     await expect(nowhere.run(1, { name: 'fib' })).rejects.toMatchObject({ code: 'ERR_REDIS_UNREACHABLE' });
-    const lost = spawnHost({ port: closed, prefix: prefix(), id: 'lost' });
-    hosts.push(lost);
-    const lostExit = await exited(lost);
-    expect(lostExit.code).toBe(1);
-    expect(lostExit.stderr).toMatch(/ERR_REDIS_UNREACHABLE/);
 
-    const p = prefix();
-    await startHosts(p, ['d1']);
     const c = cluster(p, { redundancy: 'dmr', waitForHosts: 500 });
     const events: HostEvent[] = [];
     c.on('host', (e) => events.push(e));
     const other = spawnHost({ port: redis.port, prefix: p, id: 'other', filename: CLUSTER_TASKS.replace('cluster-tasks.mjs', 'tasks.mjs') });
-    hosts.push(other);
-    const otherExit = await exited(other);
+    const twin = spawnHost({ port: redis.port, prefix: p, id: 'd1' });
+    hosts.push(other, twin);
+    const [otherExit, twinExit] = await Promise.all([exited(other), exited(twin)]);
     expect(otherExit.code).toBe(1);
     expect(otherExit.stderr).toMatch(/ERR_MODULE_MISMATCH/);
     expect(events).toContainEqual(expect.objectContaining({ host: 'other', to: 'rejected', error: expect.objectContaining({ code: 'ERR_MODULE_MISMATCH' }) }));
     expect(c.hosts.find((h) => h.id === 'other')).toMatchObject({ state: 'rejected', error: { code: 'ERR_MODULE_MISMATCH' } });
-    // One host cannot give DMR two domains: run() waits waitForHosts, then the pool answers.
-    await expect(c.run(5, { name: 'fib' })).rejects.toMatchObject({ code: 'ERR_NOT_ENOUGH_CORES' });
-
-    const twin = spawnHost({ port: redis.port, prefix: p, id: 'd1' });
-    hosts.push(twin);
-    const twinExit = await exited(twin);
     expect(twinExit.code).toBe(1);
     expect(twinExit.stderr).toMatch(/ERR_HOST_ID_TAKEN.*"d1"/);
+    // One host cannot give DMR two domains: run() waits waitForHosts, then the pool answers.
+    await expect(c.run(5, { name: 'fib' })).rejects.toMatchObject({ code: 'ERR_NOT_ENOUGH_CORES' });
   });
 
   it('rejects invalid options with TypeError/RangeError naming the option', () => {

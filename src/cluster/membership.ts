@@ -77,13 +77,14 @@ export class Membership {
       await this.join(registration, heartbeat.seq, now);
       return;
     }
-    if (entry.state === 'rejected' || entry.state === 'left') return;
+    if (entry.state === 'rejected') return;
     if (heartbeat === undefined) {
       if (entry.state === 'up') this.lose(entry, 'dead', `its heartbeat expired (${this.ctx.heartbeatTimeout} ms)`);
     } else if (heartbeat.seq !== entry.lastSeq) {
       entry.lastSeq = heartbeat.seq;
       entry.lastSeenAt = now;
-      if (entry.state === 'dead') this.revive(entry);
+      // Back after a pause, or registered again after a Redis that restarted empty forgot it.
+      if (entry.state !== 'up') this.revive(entry);
     } else if (entry.state === 'up' && now - entry.lastSeenAt > this.ctx.heartbeatTimeout) {
       this.lose(entry, 'dead', `no heartbeat for ${now - entry.lastSeenAt} ms (heartbeatTimeout ${this.ctx.heartbeatTimeout} ms)`);
     }
@@ -138,9 +139,10 @@ export class Membership {
   }
 
   private revive(entry: HostEntry): void {
+    const from = entry.state;
     entry.state = 'up';
     this.attach(entry);
-    this.ctx.emit({ host: entry.id, from: 'dead', to: 'up', reason: 'its heartbeat resumed' });
+    this.ctx.emit({ host: entry.id, from, to: 'up', reason: 'its heartbeat resumed' });
   }
 
   /** Takes a host out of service: slots offline first (no re-placement there), then its replicas in flight fail. */
