@@ -86,11 +86,27 @@ const hosts: ChildProcess[] = [];
 const rows: Record<string, string | number>[] = [];
 try {
   for (let i = 0; i < hostCount; i++) {
-    const argv = [cli, 'worker', '--redis', `redis://127.0.0.1:${redisPort}`, '--filename', tasksFile, '--cores', '1', '--pin', 'off', '--host-id', `bench${i}`];
+    const argv = [
+      cli,
+      'worker',
+      '--redis',
+      `redis://127.0.0.1:${redisPort}`,
+      '--filename',
+      tasksFile,
+      '--cores',
+      '1',
+      '--pin',
+      'off',
+      '--host-id',
+      `bench${i}`,
+    ];
     hosts.push(await started(spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] }), '"event":"ready"'));
   }
   console.log(`${machine.line}, load average ${loadBefore.toFixed(1)}`);
-  console.log(`TMR; cluster: redis-server + ${hostCount} hosts x 1 core (unpinned) on this machine; local: ${hostCount} cores (faultDomain 'none'); ${window} tasks in flight for throughput`);
+  console.log(
+    `TMR; cluster: redis-server + ${hostCount} hosts x 1 core (unpinned) on this machine; ` +
+      `local: ${hostCount} cores (faultDomain 'none'); ${window} tasks in flight for throughput`,
+  );
   const cluster = new TriplexCluster({ connection: { host: '127.0.0.1', port: redisPort }, filename: tasksFile });
   await cluster.ready;
   rows.push({ engine: `cluster (${hostCount} hosts)`, ...(await measure((x) => cluster.run(x, { name: 'work' }))) });
@@ -107,4 +123,15 @@ const [c, l] = rows as [Record<string, number>, Record<string, number>];
 const overheadMs = Number((c['empty task p50 ms']! - l['empty task p50 ms']!).toFixed(3));
 console.table(rows);
 console.log(`per-task engine overhead of the cluster (empty task p50, cluster - local): ${overheadMs} ms`);
-console.log(`raw results: ${saveResults('cluster', { machine, loadavg: [loadBefore, os.loadavg()[0]], hosts: hostCount, coresPerHost: 1, window, seconds, rows, overheadMs })}`);
+console.log(
+  `raw results: ${saveResults('cluster', {
+    machine,
+    loadavg: [loadBefore, os.loadavg()[0]],
+    hosts: hostCount,
+    coresPerHost: 1,
+    window,
+    seconds,
+    rows,
+    overheadMs,
+  })}`,
+);

@@ -7,7 +7,18 @@ import { Queue, QueueEvents } from 'bullmq';
 import { TriplexCluster, type HostEvent } from '../dist/cluster.js';
 import { FaultInjector } from '../dist/index.js';
 import { until } from './helpers.js';
-import { CLUSTER_TASKS, exited, freePort, redisServerPath, spawnHost, startHost, startRedis, stopProcess, type HostProcess, type RedisServer } from './support/cluster.js';
+import {
+  CLUSTER_TASKS,
+  exited,
+  freePort,
+  redisServerPath,
+  spawnHost,
+  startHost,
+  startRedis,
+  stopProcess,
+  type HostProcess,
+  type RedisServer,
+} from './support/cluster.js';
 
 const binary = redisServerPath();
 if (binary === undefined) console.warn('redis-server is not installed: the cluster tests are skipped (.ci/run installs it with apt-get)');
@@ -29,7 +40,14 @@ async function startHosts(p: string, ids: string[], env: Record<string, Record<s
 }
 
 function cluster(p: string, options: Record<string, unknown> = {}): TriplexCluster {
-  const c = new TriplexCluster({ connection: { host: '127.0.0.1', port: redis.port }, filename: CLUSTER_TASKS, prefix: p, heartbeatInterval: 100, heartbeatTimeout: 1500, ...options });
+  const c = new TriplexCluster({
+    connection: { host: '127.0.0.1', port: redis.port },
+    filename: CLUSTER_TASKS,
+    prefix: p,
+    heartbeatInterval: 100,
+    heartbeatTimeout: 1500,
+    ...options,
+  });
   clusters.push(c);
   return c;
 }
@@ -67,7 +85,11 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
       const hostsUsed = detailed.replicas.map((r) => hostOf(c, r.core));
       expect(new Set(hostsUsed).size).toBe(hostsUsed.length);
     }
-    expect(c.hosts.map((h) => [h.id, h.state]).sort()).toEqual([['h1', 'up'], ['h2', 'up'], ['h3', 'up']]);
+    expect(c.hosts.map((h) => [h.id, h.state]).sort()).toEqual([
+      ['h1', 'up'],
+      ['h2', 'up'],
+      ['h3', 'up'],
+    ]);
     expect(c.hosts.every((h) => h.tasks > 0 && h.faults === 0)).toBe(true);
     expect(c.stats.faults).toBe(0);
 
@@ -92,7 +114,9 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     await again.ready;
     await until(() => again.hosts.length === 3, 'three hosts');
     const slot = again.cores.find((core) => core.host === 'h2')!.id;
-    expect(await Promise.all(Array.from({ length: 6 }, (_, n) => again.run(rows(n), { name: 'total' })))).toEqual(Array.from({ length: 6 }, (_, n) => totalOf(n)));
+    expect(await Promise.all(Array.from({ length: 6 }, (_, n) => again.run(rows(n), { name: 'total' })))).toEqual(
+      Array.from({ length: 6 }, (_, n) => totalOf(n)),
+    );
     // TMR answered with the two other hosts; the hung replica times out after taskTimeout.
     await until(() => again.stats.timeouts >= 1, 'the hung replica timed out', 5_000);
     expect(slot).toBe(hung); // the registry lists hosts in the same order to both coordinators
@@ -211,7 +235,9 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     const base = { connection: { host: '127.0.0.1', port: redis.port }, filename: CLUSTER_TASKS };
     expect(() => new TriplexCluster({ ...base, cores: 4 } as never)).toThrow(RangeError);
     expect(() => new TriplexCluster({ ...base, cores: 4 } as never)).toThrow(/Option "cores" must be a TriplexCluster option/);
-    expect(() => new TriplexCluster({ ...base, heartbeatInterval: 500, heartbeatTimeout: 400 })).toThrow(/Option "heartbeatTimeout" must be more than heartbeatInterval/);
+    expect(() => new TriplexCluster({ ...base, heartbeatInterval: 500, heartbeatTimeout: 400 })).toThrow(
+      /Option "heartbeatTimeout" must be more than heartbeatInterval/,
+    );
     expect(() => new TriplexCluster({ ...base, connection: 42 as never })).toThrow(TypeError);
     expect(() => new TriplexCluster({ ...base, connection: 'http://x' })).toThrow(/redis:\/\//);
     expect(() => new TriplexCluster({ ...base, filename: '/nonexistent/tasks.mjs' })).toThrow(/Option "filename" must be a readable task module file/);

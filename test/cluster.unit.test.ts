@@ -27,7 +27,13 @@ describe('sealed cluster messages', () => {
   });
 
   it('parses redis:// URLs into connection options', () => {
-    expect(resolveConnection('connection', 'redis://u:p%40ss@10.0.0.5:6380/2')).toEqual({ host: '10.0.0.5', port: 6380, username: 'u', password: 'p@ss', db: 2 });
+    expect(resolveConnection('connection', 'redis://u:p%40ss@10.0.0.5:6380/2')).toEqual({
+      host: '10.0.0.5',
+      port: 6380,
+      username: 'u',
+      password: 'p@ss',
+      db: 2,
+    });
     expect(resolveConnection('connection', 'rediss://h')).toEqual({ host: 'h', port: 6379, tls: {} });
     expect(() => resolveConnection('connection', { port: 70000 })).toThrow(RangeError);
   });

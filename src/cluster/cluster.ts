@@ -69,7 +69,10 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
     this.readyHosts.catch(() => {});
   }
 
-  /** Resolves once Redis answered and enough hosts (one per replica) have joined; rejects with ERR_REDIS_UNREACHABLE or, after waitForHosts, ERR_NOT_ENOUGH_CORES. */
+  /**
+   * Resolves once Redis answered and enough hosts (one per replica) have joined; rejects with
+   * ERR_REDIS_UNREACHABLE or, after waitForHosts, ERR_NOT_ENOUGH_CORES.
+   */
   override get ready(): Promise<void> {
     return this.readyHosts;
   }
@@ -85,7 +88,11 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
 
   private gate(options: RunOptions): Promise<void> {
     if (options !== null && typeof options === 'object' && (options as { filename?: unknown }).filename != null) {
-      return Promise.reject(new TriplexError('ERR_INVALID_OPTION', 'Option "filename" of run() is not available in a cluster: every host serves the module it was started with', { option: 'filename' }));
+      return Promise.reject(
+        new TriplexError('ERR_INVALID_OPTION', 'Option "filename" of run() is not available in a cluster: every host serves the module it was started with', {
+          option: 'filename',
+        }),
+      );
     }
     return super.ready.then(() => this.whenServing(false));
   }
@@ -102,7 +109,15 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
         this.waiters.delete(check);
         clearTimeout(timer);
         if (this.runtime.serving() >= k || !strict) resolve();
-        else reject(new TriplexError('ERR_NOT_ENOUGH_CORES', `${this.runtime.serving()} host(s) serve the cluster after ${this.cluster.waitForHosts} ms (waitForHosts); ${k} needed for ${this.resolvedOptions.redundancy.toUpperCase()}`, { needed: k, hosts: this.runtime.serving() }));
+        else
+          reject(
+            new TriplexError(
+              'ERR_NOT_ENOUGH_CORES',
+              `${this.runtime.serving()} host(s) serve the cluster after ${this.cluster.waitForHosts} ms (waitForHosts); ` +
+                `${k} needed for ${this.resolvedOptions.redundancy.toUpperCase()}`,
+              { needed: k, hosts: this.runtime.serving() },
+            ),
+          );
       };
       this.waiters.add(check);
       if (Number.isFinite(this.cluster.waitForHosts)) {
@@ -152,7 +167,10 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
 
   /** Rejects pending tasks with ERR_DESTROYED, then closes the queues and Redis connections. Hosts keep running. */
   override destroy(): Promise<void> {
-    this.stopping ??= super.destroy().then(() => this.runtime.close()).then(() => this.wake());
+    this.stopping ??= super
+      .destroy()
+      .then(() => this.runtime.close())
+      .then(() => this.wake());
     return this.stopping;
   }
 }

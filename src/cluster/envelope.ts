@@ -71,7 +71,12 @@ export function sha256(text: string | Uint8Array): string {
 }
 
 export function jobOf(job: string, core: number, request: RunRequest): ReplicaJob {
-  const out: ReplicaJob = { job, core, name: request.name, input: Buffer.from(request.input.buffer, request.input.byteOffset, request.input.byteLength).toString('base64') };
+  const out: ReplicaJob = {
+    job,
+    core,
+    name: request.name,
+    input: Buffer.from(request.input.buffer, request.input.byteOffset, request.input.byteLength).toString('base64'),
+  };
   if (request.inject !== undefined) out.inject = request.inject;
   if (request.det !== undefined) out.det = request.det;
   return out;

@@ -56,17 +56,20 @@ interface Resolved {
 function resolveHost(o: ClusterHostOptions): Resolved {
   const moduleUrl = resolveModuleUrl(o.filename);
   const hostId = o.hostId ?? `${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-');
-  if (typeof hostId !== 'string' || !HOST_ID.test(hostId)) throw invalidOption('hostId', 'letters, digits, ".", "_" or "-" (at most 64)', hostId, typeof hostId === 'string' ? 'range' : 'type');
+  if (typeof hostId !== 'string' || !HOST_ID.test(hostId))
+    throw invalidOption('hostId', 'letters, digits, ".", "_" or "-" (at most 64)', hostId, typeof hostId === 'string' ? 'range' : 'type');
   const prefix = o.prefix ?? 'triplex';
   if (typeof prefix !== 'string' || !PREFIX.test(prefix)) throw invalidOption('prefix', 'letters, digits, ".", "_" or "-" (at most 64)', prefix, 'range');
   const pin = o.pin ?? 'auto';
   if (!['auto', 'off', 'required'].includes(pin)) throw invalidOption('pin', "one of 'auto', 'off', 'required'", pin, 'range');
   const mask = availableCpus();
   const cpus = o.cpus ?? mask;
-  if (!Array.isArray(cpus) || cpus.length === 0 || cpus.some((c) => !mask.includes(c))) throw invalidOption('cpus', `CPUs from the affinity mask [${mask.join(', ')}]`, cpus, 'range');
+  if (!Array.isArray(cpus) || cpus.length === 0 || cpus.some((c) => !mask.includes(c)))
+    throw invalidOption('cpus', `CPUs from the affinity mask [${mask.join(', ')}]`, cpus, 'range');
   const heartbeatInterval = numberOption('heartbeatInterval', o.heartbeatInterval, 1_000, 10, { max: 60_000 });
   const heartbeatTimeout = numberOption('heartbeatTimeout', o.heartbeatTimeout, 5_000, 1, { max: 600_000 });
-  if (heartbeatTimeout <= heartbeatInterval) throw invalidOption('heartbeatTimeout', `more than heartbeatInterval (${heartbeatInterval} ms)`, heartbeatTimeout, 'range');
+  if (heartbeatTimeout <= heartbeatInterval)
+    throw invalidOption('heartbeatTimeout', `more than heartbeatInterval (${heartbeatInterval} ms)`, heartbeatTimeout, 'range');
   return {
     connection: resolveConnection('connection', o.connection),
     moduleUrl,
@@ -127,10 +130,16 @@ export class ClusterHost {
   private async startCores(): Promise<void> {
     const hellos = await Promise.all(this.cores.map((core) => core.start()));
     const failed = hellos.find((hello) => hello.loadError !== undefined);
-    if (failed !== undefined) throw new TriplexError('ERR_TASK_NOT_FOUND', `The task module ${this.o.moduleUrl} failed to load: ${failed.loadError!.message}`, { filename: this.o.moduleUrl });
+    if (failed !== undefined)
+      throw new TriplexError('ERR_TASK_NOT_FOUND', `The task module ${this.o.moduleUrl} failed to load: ${failed.loadError!.message}`, {
+        filename: this.o.moduleUrl,
+      });
     const unpinned = this.cores.find((core) => core.pinned !== true);
     if (this.o.pin === 'required' && unpinned !== undefined) {
-      throw new TriplexError('ERR_PINNING', `Core ${unpinned.id} could not be pinned to CPU ${unpinned.cpu}: ${unpinned.pinError ?? 'unknown reason'}`, { core: unpinned.id, cpu: unpinned.cpu });
+      throw new TriplexError('ERR_PINNING', `Core ${unpinned.id} could not be pinned to CPU ${unpinned.cpu}: ${unpinned.pinError ?? 'unknown reason'}`, {
+        core: unpinned.id,
+        cpu: unpinned.cpu,
+      });
     }
     this.registration = {
       host: this.o.hostId,
@@ -147,7 +156,9 @@ export class ClusterHost {
   private async register(): Promise<void> {
     this.connection = new RedisConnection(this.o.connection as ConnectionOptions);
     this.connection.on('error', () => {}); // ioredis reconnects; heartbeats resume when Redis answers
-    const redis = (await this.connection.client.catch((error: unknown) => Promise.reject(unreachable(this.o.connection, 'connection', error)))) as unknown as Redis;
+    const redis = (await this.connection.client.catch((error: unknown) =>
+      Promise.reject(unreachable(this.o.connection, 'connection', error)),
+    )) as unknown as Redis;
     const answer = await beat(redis, this.keys, this.registration!, this.heartbeat(), this.o.heartbeatTimeout);
     if (answer.kind === 'taken') throw this.taken();
     if (answer.kind === 'rejected') throw new TriplexError(answer.rejection.code as 'ERR_MODULE_MISMATCH', answer.rejection.message, { host: this.o.hostId });
@@ -159,7 +170,12 @@ export class ClusterHost {
   }
 
   private taken(): TriplexError {
-    return new TriplexError('ERR_HOST_ID_TAKEN', `Option "hostId": host id ${JSON.stringify(this.o.hostId)} is registered by another live host (prefix ${this.o.prefix}); choose another, or wait ${this.o.heartbeatTimeout} ms after that host stopped`, { option: 'hostId', received: this.o.hostId });
+    return new TriplexError(
+      'ERR_HOST_ID_TAKEN',
+      `Option "hostId": host id ${JSON.stringify(this.o.hostId)} is registered by another live host (prefix ${this.o.prefix}); ` +
+        `choose another, or wait ${this.o.heartbeatTimeout} ms after that host stopped`,
+      { option: 'hostId', received: this.o.hostId },
+    );
   }
 
   private heartbeat(): { nonce: string; seq: number; served: number; failed: number; running: number } {
@@ -175,7 +191,10 @@ export class ClusterHost {
       return; // Redis away: the next beat registers again (a Redis restarted empty learns of the host)
     }
     if (answer.kind === 'ok' || this.stopped) return;
-    const error = answer.kind === 'taken' ? this.taken() : new TriplexError(answer.rejection.code as 'ERR_MODULE_MISMATCH', answer.rejection.message, { host: this.o.hostId });
+    const error =
+      answer.kind === 'taken'
+        ? this.taken()
+        : new TriplexError(answer.rejection.code as 'ERR_MODULE_MISMATCH', answer.rejection.message, { host: this.o.hostId });
     this.onFatal(error);
   }
 

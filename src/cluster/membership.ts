@@ -92,7 +92,18 @@ export class Membership {
 
   private async join(registration: HostRegistration, seq: number, now: number): Promise<void> {
     const id = registration.host;
-    const entry: HostEntry = { id, nonce: registration.nonce, state: 'rejected', registration, domain: this.domainOf(id), slots: [], link: undefined, lastSeq: seq, lastSeenAt: now, error: undefined };
+    const entry: HostEntry = {
+      id,
+      nonce: registration.nonce,
+      state: 'rejected',
+      registration,
+      domain: this.domainOf(id),
+      slots: [],
+      link: undefined,
+      lastSeq: seq,
+      lastSeenAt: now,
+      error: undefined,
+    };
     this.hosts.set(id, entry);
     const refusal = this.refusal(registration);
     if (refusal !== undefined) {
@@ -119,13 +130,18 @@ export class Membership {
     if (r.digest !== this.ctx.digest) {
       return new TriplexError(
         'ERR_MODULE_MISMATCH',
-        `Host "${r.host}" serves another task module than the coordinator's ${this.ctx.moduleUrl}: sha256 ${r.digest.slice(0, 16)}… received, ${this.ctx.digest.slice(0, 16)}… expected`,
+        `Host "${r.host}" serves another task module than the coordinator's ${this.ctx.moduleUrl}: ` +
+          `sha256 ${r.digest.slice(0, 16)}… received, ${this.ctx.digest.slice(0, 16)}… expected`,
         { host: r.host, received: r.digest, expected: this.ctx.digest },
       );
     }
     const free = this.ctx.slots.filter((s) => s.assignment === undefined).length + r.cores.filter((c) => this.slotOf.has(`${r.host}#${c.core}`)).length;
     if (!Array.isArray(r.cores) || r.cores.length === 0 || free < r.cores.length) {
-      return new TriplexError('ERR_INVALID_OPTION', `Host "${r.host}" brings ${r.cores?.length ?? 0} core(s); the cluster has room for ${free} more (option maxCores = ${this.ctx.slots.length})`, { option: 'maxCores', host: r.host });
+      return new TriplexError(
+        'ERR_INVALID_OPTION',
+        `Host "${r.host}" brings ${r.cores?.length ?? 0} core(s); the cluster has room for ${free} more (option maxCores = ${this.ctx.slots.length})`,
+        { option: 'maxCores', host: r.host },
+      );
     }
     return undefined;
   }
@@ -133,7 +149,10 @@ export class Membership {
   private attach(entry: HostEntry): void {
     for (const [i, slot] of entry.slots.entries()) {
       const c = entry.registration.cores[i]!;
-      slot.attach({ host: entry.id, domain: entry.domain, local: c.core, cpu: c.cpu, pinned: c.pinned, observedCpu: c.observedCpu, exports: entry.registration.exports }, entry.link!);
+      slot.attach(
+        { host: entry.id, domain: entry.domain, local: c.core, cpu: c.cpu, pinned: c.pinned, observedCpu: c.observedCpu, exports: entry.registration.exports },
+        entry.link!,
+      );
       this.ctx.online(slot);
     }
   }

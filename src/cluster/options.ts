@@ -7,7 +7,22 @@ import { sha256 } from './envelope.js';
 import { PREFIX, resolveConnection, type RedisConnection } from './redis.js';
 
 /** Pool options a cluster accepts, with the meaning they have in `Triplex` (voting, attribution, timing). */
-const POOL_KEYS = ['redundancy', 'taskTimeout', 'maxAttempts', 'maxQueue', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'determinism', 'name', 'closeTimeout', 'recordTiming'] as const;
+const POOL_KEYS = [
+  'redundancy',
+  'taskTimeout',
+  'maxAttempts',
+  'maxQueue',
+  'health',
+  'equals',
+  'faults',
+  'seed',
+  'audit',
+  'metrics',
+  'determinism',
+  'name',
+  'closeTimeout',
+  'recordTiming',
+] as const;
 type PoolKey = (typeof POOL_KEYS)[number];
 
 export interface TriplexClusterOptions extends Pick<TriplexOptions, PoolKey> {
@@ -49,17 +64,24 @@ export function resolveClusterOptions(options: unknown): ResolvedCluster {
   if (!isObject(options)) throw invalidOption('options', 'an object of options ({ connection, filename, ... })', options, 'type');
   for (const key of Object.keys(options)) {
     if (OWN.includes(key) || (POOL_KEYS as readonly string[]).includes(key)) continue;
-    throw invalidOption(key, `a TriplexCluster option (${[...OWN, ...POOL_KEYS].join(', ')}); cores, pinning and worker options are each host's (triplex worker)`, options[key], 'range');
+    throw invalidOption(
+      key,
+      `a TriplexCluster option (${[...OWN, ...POOL_KEYS].join(', ')}); cores, pinning and worker options are each host's (triplex worker)`,
+      options[key],
+      'range',
+    );
   }
   if (options.connection === undefined) throw invalidOption('connection', 'an object { host, port } or a redis:// URL', undefined, 'type');
-  if (options.filename === undefined || options.filename === null) throw invalidOption('filename', 'the path or file: URL of the task module the hosts serve', options.filename, 'type');
+  if (options.filename === undefined || options.filename === null)
+    throw invalidOption('filename', 'the path or file: URL of the task module the hosts serve', options.filename, 'type');
   const moduleUrl = resolveModuleUrl(options.filename);
   const prefix = options.prefix ?? 'triplex';
   if (typeof prefix !== 'string') throw invalidOption('prefix', 'a string', prefix, 'type');
   if (!PREFIX.test(prefix)) throw invalidOption('prefix', 'letters, digits, ".", "_" or "-" (at most 64)', prefix, 'range');
   const heartbeatInterval = numberOption('heartbeatInterval', options.heartbeatInterval, 1_000, 10, { max: 60_000 });
   const heartbeatTimeout = numberOption('heartbeatTimeout', options.heartbeatTimeout, 5_000, 1, { max: 600_000 });
-  if (heartbeatTimeout <= heartbeatInterval) throw invalidOption('heartbeatTimeout', `more than heartbeatInterval (${heartbeatInterval} ms)`, heartbeatTimeout, 'range');
+  if (heartbeatTimeout <= heartbeatInterval)
+    throw invalidOption('heartbeatTimeout', `more than heartbeatInterval (${heartbeatInterval} ms)`, heartbeatTimeout, 'range');
   const maxCores = numberOption('maxCores', options.maxCores, 64, 2, { integer: true, max: 4096 });
   const pool: TriplexOptions = { filename: moduleUrl, cores: maxCores, faultDomain: 'none', pin: 'off', binding: 'dynamic', maxBatch: 1 };
   for (const key of POOL_KEYS) if (options[key] !== undefined) (pool as Record<string, unknown>)[key] = options[key];

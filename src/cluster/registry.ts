@@ -66,7 +66,18 @@ export type BeatAnswer = { kind: 'ok' } | { kind: 'taken' } | { kind: 'rejected'
 
 export async function beat(redis: Redis, keys: ClusterKeys, registration: HostRegistration, heartbeat: Heartbeat, ttl: number): Promise<BeatAnswer> {
   const id = registration.host;
-  const answer = await redis.eval(BEAT, 3, keys.hosts, keys.alive(id), keys.rejected(id), id, registration.nonce, JSON.stringify(registration), JSON.stringify(heartbeat), String(ttl));
+  const answer = await redis.eval(
+    BEAT,
+    3,
+    keys.hosts,
+    keys.alive(id),
+    keys.rejected(id),
+    id,
+    registration.nonce,
+    JSON.stringify(registration),
+    JSON.stringify(heartbeat),
+    String(ttl),
+  );
   if (answer === 1) return { kind: 'ok' };
   if (answer === 0) return { kind: 'taken' };
   return { kind: 'rejected', rejection: JSON.parse(String(answer)) as Rejection };

@@ -35,8 +35,15 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('worker', {
     args: argv,
     options: {
-      redis: { type: 'string' }, filename: { type: 'string' }, cores: { type: 'string' }, 'host-id': { type: 'string' }, prefix: { type: 'string' },
-      pin: { type: 'string' }, cpus: { type: 'string' }, heartbeat: { type: 'string' }, 'heartbeat-timeout': { type: 'string' },
+      redis: { type: 'string' },
+      filename: { type: 'string' },
+      cores: { type: 'string' },
+      'host-id': { type: 'string' },
+      prefix: { type: 'string' },
+      pin: { type: 'string' },
+      cpus: { type: 'string' },
+      heartbeat: { type: 'string' },
+      'heartbeat-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -61,7 +68,9 @@ export async function run(argv: string[]): Promise<number> {
     heartbeatTimeout: int('heartbeat-timeout', values['heartbeat-timeout']),
     onFatal: (error) => fatal(error),
   });
-  console.log(JSON.stringify({ event: 'ready', hostId: host.id, cores: host.cores.map((c) => ({ core: c.id, cpu: c.cpu, pinned: c.pinned })), pid: process.pid }));
+  console.log(
+    JSON.stringify({ event: 'ready', hostId: host.id, cores: host.cores.map((c) => ({ core: c.id, cpu: c.cpu, pinned: c.pinned })), pid: process.pid }),
+  );
   const signalled = new Promise<null>((resolve) => {
     process.once('SIGTERM', () => resolve(null));
     process.once('SIGINT', () => resolve(null));
