@@ -14,7 +14,13 @@ export type TriplexErrorCode =
   /** A core's worker thread could not start (invalid execArgv, resourceLimits, ...): the pool cannot run any task. */
   | 'ERR_WORKER_START'
   /** A failure inside triplex itself while handling a task; the task is settled with it rather than lost. */
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  /** Cluster: the Redis server named by `connection` (or `--redis`) could not be reached. */
+  | 'ERR_REDIS_UNREACHABLE'
+  /** Cluster: a host serves another task module than the coordinator's (their digests differ). */
+  | 'ERR_MODULE_MISMATCH'
+  /** Cluster: a host id is already registered by another live host. */
+  | 'ERR_HOST_ID_TAKEN';
 
 const brand = Symbol.for('triplex.error');
 

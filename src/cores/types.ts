@@ -1,5 +1,5 @@
 import type { CoreView } from '../binding/types.js';
-import type { HelloReply, RunReply, RunRequest } from '../transport/protocol.js';
+import type { HelloReply, ProbeReply, RunReply, RunRequest } from '../transport/protocol.js';
 
 /**
  * What the scheduler needs of a core: the policy's view plus a way to run replicas.
@@ -28,4 +28,20 @@ export interface ExecutingCore extends CoreView {
   /** Terminates the worker running now (piscina starts a fresh one); false when there was none to terminate. */
   terminateCurrent(): boolean;
   stop(): Promise<void>;
+}
+
+/**
+ * What the pool facade reads of a core beyond scheduling: pinning, its fault domain and a state
+ * probe. The local `Core` (a pinned worker thread) is one; the cluster's remote cores (a core of
+ * another host, reached through Redis) are another.
+ */
+export interface PoolCore extends ExecutingCore {
+  /** Fault domain; undefined when replicas need only distinct cores. */
+  domain: number | undefined;
+  /** Whether the core's thread pinned itself; null until it reported in. */
+  readonly pinned: boolean | null;
+  /** CPU observed by sched_getcpu where the core runs, -1 when unknown. */
+  readonly observedCpu: number;
+  /** State scan: where the core's thread runs now; undefined when it cannot be asked. */
+  probe(): Promise<ProbeReply> | undefined;
 }

@@ -3,7 +3,7 @@
  * module. A core whose worker cannot start, a module that fails to load and a core that cannot be
  * pinned under `pin: 'required'` are typed errors; the pool then rejects every task with them.
  */
-import type { Core } from '../cores/core.js';
+import type { PoolCore as Core } from '../cores/types.js';
 import { TriplexError } from '../errors.js';
 import type { ResolvedOptions } from './options.js';
 

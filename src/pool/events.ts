@@ -100,6 +100,16 @@ export interface NondeterminismEvent {
   ended?: boolean;
 }
 
+/** A host of a cluster (triplex/cluster) changed state: joined, lost, rejected, disabled. Never emitted by a local pool. */
+export interface HostEvent {
+  host: string;
+  from: string;
+  to: string;
+  reason: string;
+  /** Why a host was rejected (ERR_MODULE_MISMATCH, ...). */
+  error?: Error;
+}
+
 /** Every event the pool emits, with its payload: the one list (listeners, ops and tests type against it). */
 export interface TriplexEvents {
   fault: FaultEvent;
@@ -125,6 +135,8 @@ export interface TriplexEvents {
   drain: Record<string, never>;
   /** close() or destroy() finished: every worker has stopped. */
   close: Record<string, never>;
+  /** Cluster only: a host's state changed. */
+  host: HostEvent;
 }
 
 export type EventName = keyof TriplexEvents;

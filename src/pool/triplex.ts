@@ -2,7 +2,8 @@
 import { randomInt } from 'node:crypto';
 import { createBinding } from '../binding/index.js';
 import type { BindingPolicy } from '../binding/types.js';
-import { Core } from '../cores/core.js';
+import type { PoolCore as Core } from '../cores/types.js';
+import { localCores, type CoreSource } from './core-source.js';
 import { invalidOption, isTriplexError, TriplexError } from '../errors.js';
 import { CoreHealth } from '../health/core-health.js';
 import type { HealthSnapshot } from '../health/types.js';
@@ -13,7 +14,7 @@ import { HealthBridge } from './health-bridge.js';
 import { DeterminismJournal } from './determinism-options.js';
 import { describeOptions, resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
 import { Scheduler } from './scheduler.js';
-import { startCores, workerStartError } from './core-start.js';
+import { workerStartError } from './core-start.js';
 import { abortError } from './outcomes.js';
 import { Stats, type StatsSnapshot } from './stats.js';
 import { TaskRun, type DetailedResult } from './task.js';
@@ -89,7 +90,14 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   private readonly journal: DeterminismJournal;
   private destroying: Promise<void> | undefined;
 
-  constructor(options: TriplexOptions = {}) {
+  /**
+   * `source` is internal: the cluster (triplex/cluster) passes remote cores; a pool's own are
+   * local pinned worker threads.
+   */
+  constructor(
+    options: TriplexOptions = {},
+    private readonly source: CoreSource = localCores,
+  ) {
     super();
     this.options = resolveOptions(options);
     const o = this.options;
@@ -103,8 +111,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     const stats = new Stats();
     const ids = Array.from({ length: o.cores }, (_, id) => id);
     this.healthModel = new CoreHealth(ids, o.health, systemClock, o.restore);
-    this.coreList = ids.map((id) => new Core(id, o.cpus[id % o.cpus.length]!, o.pin, o.moduleUrl, this.healthModel.view(id), o.compat.worker));
-    for (const core of this.coreList) core.domain = o.cpuDomains?.[core.id % o.cpus.length];
+    this.coreList = source.create(o, (id) => this.healthModel.view(id));
     this.policy = createBinding(o.binding, this.coreList, o.k, o.spares, new SeededRandom(o.seed));
     this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
     this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats);
@@ -132,7 +139,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   }
 
   private async startEnabledCores(): Promise<void> {
-    this.exports = await startCores(this.coreList.filter((core) => core.enabled), this.options);
+    this.exports = await this.source.start(this.coreList.filter((core) => core.enabled), this.options);
     if (this.has('start')) {
       this.emit('start', { options: describeOptions(this.options) });
     }

@@ -1,0 +1,110 @@
+/**
+ * The coordinator's side of a cluster below the pool: the Redis connection, the registry poll
+ * and the host links. It gives the pool its cores (one RemoteCore slot per host core) through
+ * a CoreSource; everything above (scheduler, voting, health) is the pool's own.
+ */
+import { randomBytes } from 'node:crypto';
+import { RedisConnection, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { PoolCore } from '../cores/types.js';
+import type { HostEvent } from '../pool/events.js';
+import type { CoreSource } from '../pool/core-source.js';
+import { HostLink } from './host-link.js';
+import { Membership } from './membership.js';
+import { checkReachable, ClusterKeys, unreachable } from './redis.js';
+import { RemoteCore } from './remote-core.js';
+import type { ResolvedCluster } from './options.js';
+
+/** What the runtime asks of the pool above it. */
+export interface RuntimeHooks {
+  online(slot: number): void;
+  offline(slot: number): void;
+  emit(event: HostEvent): void;
+  /** An error no task carries (the registry could not be read): the pool's 'error' listeners. */
+  report(error: Error): void;
+}
+
+export class ClusterRuntime {
+  /** One remote core per slot, built with the pool (each reads its serving state from the pool's health model). */
+  slots: RemoteCore[] = [];
+  readonly keys: ClusterKeys;
+  membership: Membership | undefined;
+  hooks: RuntimeHooks | undefined;
+  /** Called after every look at the registry (run() waits on it for enough hosts). */
+  onPoll: () => void = () => {};
+  private connection: RedisConnection | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Job ids of this coordinator start with it: results meant for another coordinator are ignored. */
+  private readonly coordinator = randomBytes(6).toString('hex');
+
+  constructor(private readonly o: ResolvedCluster) {
+    this.keys = new ClusterKeys(o.prefix);
+  }
+
+  readonly source: CoreSource = {
+    create: (_, health) => {
+      this.slots = Array.from({ length: this.o.maxCores }, (_, id) => new RemoteCore(id, health(id)));
+      return this.slots as PoolCore[];
+    },
+    // Exports are not known until a host joins: a task a module lacks rejects on every host alike.
+    start: async () => {
+      await this.connect();
+      return undefined;
+    },
+  };
+
+  private async connect(): Promise<void> {
+    await checkReachable(this.o.connection, 'connection', this.o.prefix, this.o.connectTimeout);
+    if (this.closed) return;
+    this.connection = new RedisConnection(this.o.connection as ConnectionOptions);
+    this.connection.on('error', () => {}); // ioredis reconnects; a Redis away shows as late replicas
+    let redis: Redis;
+    try {
+      redis = (await this.connection.client) as unknown as Redis;
+    } catch (error) {
+      throw unreachable(this.o.connection, 'connection', error);
+    }
+    const hooks = this.hooks!;
+    this.membership = new Membership({
+      redis,
+      keys: this.keys,
+      digest: this.o.digest,
+      moduleUrl: String(this.o.pool.filename),
+      heartbeatTimeout: this.o.heartbeatTimeout,
+      slots: this.slots,
+      openLink: (host) => HostLink.open(host, { connection: this.o.connection, prefix: this.o.prefix, keys: this.keys, coordinator: this.coordinator, redis }),
+      online: (slot) => hooks.online(slot.id),
+      offline: (slot) => hooks.offline(slot.id),
+      emit: (event) => hooks.emit(event),
+    });
+    await this.poll();
+  }
+
+  /** Looks at the registry now, then every heartbeatInterval until closed. */
+  private async poll(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.membership!.poll(Date.now());
+    } catch (error) {
+      // Redis away: hosts cannot be judged; they keep their state until it answers again.
+      this.hooks!.report(error instanceof Error ? error : new Error(String(error)));
+    }
+    this.onPoll();
+    if (this.closed) return;
+    this.timer = setTimeout(() => void this.poll(), this.o.heartbeatInterval);
+    this.timer.unref();
+  }
+
+  /** Distinct hosts that can take a replica now. */
+  serving(): number {
+    return this.membership?.serving() ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.membership?.close();
+    await this.connection?.close().catch(() => {});
+  }
+}
