@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 
 /** The public entry files (package exports, plus the core of `triplex` they re-export) and the kit. */
-const PUBLIC = ['index.ts', 'sim.ts', 'testing.ts', 'prometheus.ts', 'worker.ts', 'errors.ts', 'api/index.ts'];
+const PUBLIC = ['index.ts', 'sim.ts', 'testing.ts', 'prometheus.ts', 'worker.ts', 'cluster.ts', 'errors.ts', 'api/index.ts'];
 const KIT = 'options/';
 /** Folders that may use the rest of src/ only through PUBLIC and KIT. */
 const OUTER = ['ops', 'campaign', 'cli', 'demo'];

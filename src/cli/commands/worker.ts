@@ -1,7 +1,9 @@
 /** `triplex worker`: one host of a cluster (triplex/cluster): local pinned cores serving replica jobs from Redis. */
 import { isTriplexError } from '../../errors.js';
 import { parseCommandArgs, UsageError } from '../usage.js';
-import type { PinMode } from '../../transport/protocol.js';
+import type { TriplexOptions } from '../../index.js';
+
+type PinMode = NonNullable<TriplexOptions['pin']>;
 
 const HELP = `Usage: triplex worker --redis URL --filename FILE [--cores N] [--host-id ID] [options]
 
@@ -53,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.redis === undefined) throw new UsageError('worker', 'missing --redis URL');
   if (values.filename === undefined) throw new UsageError('worker', 'missing --filename FILE');
-  const { ClusterHost } = await import('../../cluster/host.js');
+  const { ClusterHost } = await import('../../cluster.js');
   let fatal: (error: Error) => void = () => {};
   const failed = new Promise<Error>((resolve) => (fatal = resolve));
   const host = await ClusterHost.start({
