@@ -23,7 +23,7 @@ describe('resolveOptions', () => {
     expect(o.taskTimeout).toBe(30_000);
     expect(o.maxAttempts).toBe(5);
     expect(o.maxQueue).toBe(Number.POSITIVE_INFINITY);
-    expect(o.maxBatch).toBe(8);
+    expect(o.maxBatch).toBe(64);
     expect(o.health.falseAlarm).toBe(1e-9);
     expect(o.health.nondeterministic).toEqual([]);
   });

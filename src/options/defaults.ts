@@ -23,7 +23,7 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 /** `maxQueue`: no limit on waiting tasks. */
 export const DEFAULT_MAX_QUEUE = Number.POSITIVE_INFINITY;
 /** `maxBatch`: replicas one core holds at once under backlog. */
-export const DEFAULT_MAX_BATCH = 8;
+export const DEFAULT_MAX_BATCH = 64;
 /** `seed` of the pool's own tie-breaks (the tasks' streams use fresh entropy unless a seed is given). */
 export const DEFAULT_SEED = 1;
 /** `metrics`: keep the histograms and reliability history behind pool.metrics(). */

@@ -135,6 +135,11 @@ export class Lanes {
     this.dirty.length = 0;
   }
 
+  /**
+   * Sends a core's outbox in batches of at most half its depth: while the worker runs one batch the
+   * next waits in its ring, and the main thread refills the first batch's share as soon as it is
+   * answered, so the worker never drains its ring and sleeps between batches (double buffering).
+   */
   private send(lane: Lane): void {
     // Nothing in flight: every replica the worker started is accounted for (self-test probes run outside lanes).
     if (lane.inflight.length === 0) lane.accounted = lane.core.startedCount();
@@ -142,6 +147,13 @@ export class Lanes {
     const requests = lane.requests;
     lane.outbox = [];
     lane.requests = [];
+    const size = Math.max(1, Math.ceil(this.depth / 2));
+    if (replicas.length <= size) this.sendBatch(lane, replicas, requests);
+    else for (let at = 0; at < replicas.length; at += size) this.sendBatch(lane, replicas.slice(at, at + size), requests.slice(at, at + size));
+    this.arm(lane);
+  }
+
+  private sendBatch(lane: Lane, replicas: ReplicaRecord[], requests: RunRequest[]): void {
     const batch: Batch = { replicas };
     lane.inflight.push(batch);
     this.events.sent(replicas.length);
@@ -149,7 +161,6 @@ export class Lanes {
       (replies) => this.events.handle(() => this.answered(lane, batch, replies)),
       (error: unknown) => this.events.handle(() => this.killed(lane, batch, error)),
     );
-    this.arm(lane);
   }
 
   private answered(lane: Lane, batch: Batch, replies: RunReply[]): void {

@@ -81,7 +81,7 @@ export interface TriplexOptions extends PiscinaCompatOptions {
    * Most replicas one core holds at once when tasks are queued (dynamic binding): its worker then
    * finds its next replicas in its shared-memory ring instead of sleeping until the main thread
    * answers, which is what bounds small tasks. With a short queue each core holds one, so load
-   * spreads and latency stays minimal. 1 turns this pipelining off. @default 8 ({@link D.DEFAULT_MAX_BATCH})
+   * spreads and latency stays minimal. 1 turns this pipelining off. @default 64 ({@link D.DEFAULT_MAX_BATCH})
    */
   maxBatch?: number;
   /** Core health policy. */
