@@ -26,6 +26,7 @@ export { affinityMask, availableCpus, pinningUnavailableReason } from '../worker
 // The CPU topology the pool reads for `faultDomain`: which CPUs one hardware fault can corrupt together.
 export { readTopology, domainsOf, type Topology, type CpuInfo, type FaultDomainMode } from '../cores/topology.js';
 export type { HealthSnapshot, HealthState, FaultKind } from '../health/types.js';
+export { SERVING_STATES, isServing } from '../health/serving.js';
 export { ManualClock, systemClock, type Clock } from '../util/clock.js';
 export { SeededRandom, type Random } from '../util/random.js';
 export type {

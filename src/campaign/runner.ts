@@ -4,7 +4,7 @@
  * so pool task ids are campaign task numbers and the injector's decisions replay with the seed.
  */
 import { isTriplexError } from '../errors.js';
-import { wasInjected, resolveOptions, Triplex, type FaultInjector, type TriplexOptions, type DetailedResult, type ReplicaReport } from '../api/index.js';
+import { isServing, wasInjected, resolveOptions, Triplex, type FaultInjector, type TriplexOptions, type DetailedResult, type ReplicaReport } from '../api/index.js';
 import { Tally, type TaskEvidence, type TaskObservation } from './classify.js';
 import { goldenAnswers, loadTask, matchesError, matchesValue, type GoldenAnswer } from './golden.js';
 import { summarize } from './result.js';
@@ -12,14 +12,14 @@ import { TimelineRecorder } from './timeline.js';
 import type { CampaignOptions, CampaignResult } from './types.js';
 import { validateCampaign, type CampaignPlan } from './validate.js';
 
-const SERVING = new Set(['healthy', 'suspect', 'probation']);
 /** Codes that end a task without a verdict on the computation (load shedding, abort): not counted. */
 const SKIPPED = new Set(['ERR_ABORTED', 'ERR_DESTROYED', 'ERR_QUEUE_FULL']);
 /** Codes that mean the campaign itself is misconfigured: it stops and throws. */
 const FATAL = new Set(['ERR_TASK_NOT_FOUND', 'ERR_INVALID_OPTION', 'ERR_PINNING']);
 
 function serving(pool: Triplex): number {
-  return pool.cores.filter((core) => SERVING.has(core.state)).length;
+  // A stranded core (its static group left service) is healthy but serves nothing.
+  return pool.cores.filter((core) => core.state !== 'stranded' && isServing(core.state)).length;
 }
 
 /**

@@ -4,11 +4,9 @@
  * by a task, a disabled core whose thread still runs, or a scheduler view that disagrees with the
  * health model all show up as drift.
  */
-import type { HealthState } from '../health/types.js';
 import type { OpsCore as Core, OpsHost, OpsProbeReply as ProbeReply } from './host.js';
 import type { ActualCoreState, CoreCheck, IntendedCoreState, VerifyReport } from './types.js';
 
-const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'suspect', 'probation']);
 
 function list(cpus: readonly number[]): string {
   return `[${cpus.join(', ')}]`;
@@ -36,7 +34,7 @@ async function ask(core: Core, timeout: number): Promise<ProbeReply | undefined>
 
 function intendedOf(host: OpsHost, core: Core, wantPinned: boolean): IntendedCoreState {
   const record = host.record(core.id);
-  const enabled = SERVING.has(record.state);
+  const enabled = core.enabled; // read from the health model: the scheduler serves exactly these
   let worker: boolean | null;
   if (enabled) worker = true;
   else if (record.state === 'offline' || core.busy) worker = null; // offline keeps its worker; a disabled one finishes its replica first

@@ -9,10 +9,10 @@
  * running is rejected with the replies it had finished (WorkerDied), and the messages behind it
  * are written again for the fresh worker.
  */
-import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { ByteRing, CLOSED, SERVING, STATE } from './ring.js';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { ByteRing } from './ring.js';
 import { isSlabView, ownCopy } from '../util/slab.js';
-import { REPLY, RING_CAPACITY, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
+import { REPLY, RING_CAPACITY, readPortRecord, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
 import type { ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from './protocol.js';
 
 interface Pending {
@@ -154,7 +154,7 @@ export class CoreChannel {
   /** Starts a serve task unless the worker is serving (it re-checks the ring before it stops). */
   private kick(): void {
     const generation = this.generation;
-    if (Atomics.compareExchange(generation.requests.header, STATE, CLOSED, SERVING) !== CLOSED) return;
+    if (!generation.requests.openSession()) return;
     const transfer = generation.workerPort === undefined ? [] : [generation.workerPort];
     const request: ServeRequest = { kind: 'serve', channel: generation.id, requests: generation.requests.buffer, replies: generation.replies.buffer };
     if (generation.workerPort !== undefined) request.port = generation.workerPort;
@@ -223,7 +223,7 @@ export class CoreChannel {
     const generation = this.generation;
     const ring = generation.replies;
     for (let record = ring.next(); record !== undefined; record = ring.next()) {
-      const reply = generation.replyBytes[record.offset] === REPLY ? readReply(ring, generation.replyBytes, record.offset, record.length) : portMessage(generation.port);
+      const reply = generation.replyBytes[record.offset] === REPLY ? readReply(ring, generation.replyBytes, record.offset, record.length) : readPortRecord(generation.port);
       ring.consume(record.length);
       const message = this.pending[0];
       if (message === undefined) continue; // closed meanwhile
@@ -236,10 +236,4 @@ export class CoreChannel {
       }
     }
   }
-}
-
-function portMessage(port: MessagePort): unknown {
-  const received = receiveMessageOnPort(port);
-  if (received === undefined) throw new Error('core channel: a PORT record has no message on the port');
-  return received.message;
 }

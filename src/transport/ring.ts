@@ -11,10 +11,10 @@
 
 const HEAD = 0; // written by the producer: end of the last published record
 const TAIL = 1; // written by the consumer: end of the last consumed record
-/** Serving state of the consumer (see CoreChannel / serve): lets a worker stop serving when idle. */
-export const STATE = 2;
-export const CLOSED = 0;
-export const SERVING = 1;
+/** Serving state of the consumer (see openSession / closeSession): lets a worker stop serving when idle. */
+const STATE = 2;
+const CLOSED = 0;
+const SERVING = 1;
 /** Set by the consumer while it waits: the producer notifies only then (a notify costs a wake-up task even when nobody sleeps). */
 const SLEEPING = 3;
 /** Set by a producer blocked for room: the consumer then notifies when it frees some. */
@@ -31,6 +31,24 @@ export class ByteRing {
   readonly bytes: Uint8Array;
   readonly view: DataView;
   private readonly mask: number;
+
+  /**
+   * The serve handshake, producer side: starts a serving session unless the consumer is serving.
+   * True when the caller must start the consumer's serve task (the consumer re-checks the ring
+   * before it stops, so a record written during its last look is never stranded).
+   */
+  openSession(): boolean {
+    return Atomics.compareExchange(this.header, STATE, CLOSED, SERVING) === CLOSED;
+  }
+
+  /**
+   * The serve handshake, consumer side, when idle: closes the session. False when a record arrived
+   * meanwhile and no new session was opened for it: the consumer then serves on.
+   */
+  closeSession(): boolean {
+    Atomics.store(this.header, STATE, CLOSED);
+    return !this.pending || Atomics.compareExchange(this.header, STATE, CLOSED, SERVING) !== CLOSED;
+  }
 
   /** `capacity` must be a power of two. */
   static create(capacity: number): ByteRing {

@@ -5,9 +5,9 @@
  * (timers and I/O of async tasks); after an idle linger it ends the serve task, and piscina lets
  * the process exit when nothing else is pending.
  */
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { ByteRing, CLOSED, SERVING, STATE } from './ring.js';
-import { RUN, readRunRequest, ringBuffer, writePortMarker, writeReply } from './wire.js';
+import type { MessagePort } from 'node:worker_threads';
+import { ByteRing } from './ring.js';
+import { RUN, readPortRecord, readRunRequest, ringBuffer, writePortMarker, writeReply } from './wire.js';
 import type { ProbeReply, RunReply, RunRequest, ServeRequest } from './protocol.js';
 
 /** Idle time after which a worker stops serving (and stops holding the process alive). */
@@ -62,17 +62,14 @@ export async function serve(request: ServeRequest, handlers: ServeHandlers): Pro
       if (wait === undefined) continue;
       if ((await wait) !== 'timed-out' || requests.pending) continue;
       // Idle: stop serving, unless the main thread wrote meanwhile and has not started a new session.
-      Atomics.store(requests.header, STATE, CLOSED);
-      if (!requests.pending || Atomics.compareExchange(requests.header, STATE, CLOSED, SERVING) !== CLOSED) return 'idle';
+      if (requests.closeSession()) return 'idle';
       continue;
     }
     let next: RunRequest | { kind: 'probe' };
     if (requestBytes[record.offset] === RUN) {
       next = readRunRequest(requests, requestBytes, record.offset, record.length);
     } else {
-      const received = receiveMessageOnPort(port);
-      if (received === undefined) throw new Error('core channel: a PORT record has no message on the port');
-      next = received.message as RunRequest | { kind: 'probe' };
+      next = readPortRecord(port) as RunRequest | { kind: 'probe' };
     }
     requests.consume(record.length);
     if (next.kind === 'probe') {

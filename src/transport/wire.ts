@@ -10,6 +10,7 @@
  *          payload, v8(flips)
  */
 import { serialize, deserialize } from 'node:v8';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ByteRing } from './ring.js';
 import { Slab } from '../util/slab.js';
 
@@ -123,4 +124,14 @@ export function readReply(ring: ByteRing, buffer: Buffer, at: number, length: nu
   if (raw !== 0) reply.raw = raw;
   if (buffer[at + 2] === 1) reply.flips = deserialize(buffer.subarray(payloadAt + payloadLength, at + length)) as FlipRecord[];
   return reply;
+}
+
+/**
+ * The message a PORT record stands for. A record too large for the ring travels on the port, and a
+ * PORT marker takes its place in the ring, so records keep their order whichever way they went.
+ */
+export function readPortRecord(port: MessagePort): unknown {
+  const received = receiveMessageOnPort(port);
+  if (received === undefined) throw new Error('core channel: a PORT record has no message on the port');
+  return received.message;
 }
