@@ -177,17 +177,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const binding = enumOption('binding', options.binding, ['dynamic', 'static'] as const, D.DEFAULT_BINDING);
   const pin = enumOption('pin', options.pin, ['auto', 'off', 'required'] as const, D.DEFAULT_PIN);
 
-  const mask = availableCpus();
-  let cpus = mask;
-  if (options.cpus !== undefined) {
-    if (!Array.isArray(options.cpus) || options.cpus.length === 0) throw invalidOption('cpus', 'a non-empty array of CPU ids', options.cpus, 'type');
-    for (const cpu of options.cpus) {
-      if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0) throw invalidOption('cpus', 'an array of non-negative integer CPU ids', options.cpus, 'type');
-      if (!mask.includes(cpu)) throw invalidOption('cpus', `CPUs from the process affinity mask [${mask.join(', ')}]`, options.cpus, 'range');
-    }
-    if (new Set(options.cpus).size !== options.cpus.length) throw invalidOption('cpus', 'distinct CPU ids', options.cpus, 'range');
-    cpus = [...(options.cpus as number[])];
-  }
+  const cpus = resolveCpus(options.cpus);
   const cores = numberOption('cores', options.cores, coresFromThreads(options, k) ?? Math.max(cpus.length, k), 1, { integer: true, max: 4096 });
   const spares = numberOption('spares', options.spares, D.DEFAULT_SPARES, 0, { integer: true, max: cores });
   const faults = options.faults;
@@ -202,7 +192,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   const { health, restore } = resolveHealth(options.health);
   const domains = resolveDomains(options.faultDomain, cpus, cores, k);
-  return {
+  return checkAcrossOptions({
     moduleUrl,
     redundancy,
     k,
@@ -227,7 +217,30 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     metrics: resolveMetricsFlag(options.metrics),
     scanInterval: resolveScanInterval(options.scanInterval),
     compat: resolveCompat(options, cores),
-  };
+  });
+}
+
+/** `cpus`: CPUs of the process affinity mask (all of them by default). */
+function resolveCpus(given: unknown): number[] {
+  const mask = availableCpus();
+  if (given === undefined) return mask;
+  if (!Array.isArray(given) || given.length === 0) throw invalidOption('cpus', 'a non-empty array of CPU ids', given, 'type');
+  for (const cpu of given) {
+    if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0) throw invalidOption('cpus', 'an array of non-negative integer CPU ids', given, 'type');
+    if (!mask.includes(cpu)) throw invalidOption('cpus', `CPUs from the process affinity mask [${mask.join(', ')}]`, given, 'range');
+  }
+  if (new Set(given).size !== given.length) throw invalidOption('cpus', 'distinct CPU ids', given, 'range');
+  return [...(given as number[])];
+}
+
+/** Checks between options, once each is valid on its own: enough cores for the redundancy and the spares, faults aimed at cores that exist. */
+function checkAcrossOptions(o: ResolvedOptions): ResolvedOptions {
+  if (o.cores < o.k) throw invalidOption('cores', `at least ${o.k} for ${o.redundancy.toUpperCase()}`, o.cores, 'range');
+  if (o.binding === 'static' && o.cores - o.spares < o.k) {
+    throw invalidOption('spares', `at most ${o.cores - o.k} (static binding needs one group of ${o.k} cores beside the spares)`, o.spares, 'range');
+  }
+  o.faults?.validateFor(o.cores);
+  return o;
 }
 
 /** The resolved options, JSON-safe, as the `start` event and the audit log show them. */

@@ -101,11 +101,6 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     super();
     this.options = resolveOptions(options);
     const o = this.options;
-    if (o.cores < o.k) throw invalidOption('cores', `at least ${o.k} for ${o.redundancy.toUpperCase()}`, o.cores, 'range');
-    if (o.binding === 'static' && o.cores - o.spares < o.k) {
-      throw invalidOption('spares', `at most ${o.cores - o.k} (static binding needs one group of ${o.k} cores beside the spares)`, o.spares, 'range');
-    }
-    o.faults?.validateFor(o.cores);
     // Replayable only when asked: otherwise every pool's tasks draw fresh streams (IDs, samples never repeat across runs).
     this.journal = new DeterminismJournal(o.determinism, options.seed === undefined ? randomInt(2 ** 32) : o.seed);
     const stats = new Stats();
