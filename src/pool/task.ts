@@ -80,6 +80,10 @@ export class TaskRun {
   /** Seeded random and journaled clock sent with every replica, built when the first is placed. */
   det: DeterminismOrder | undefined = undefined;
   dispatchedAt = 0;
+  /** A segment of a stepped task: told of each replica placed (the stepped run follows migrations). */
+  onDispatch: ((core: number, index: number) => void) | undefined = undefined;
+  /** Cores set in `used` before the first replica (a stepped task's failed cores): they are no voters. */
+  avoided = false;
 
   constructor(
     readonly id: number,
@@ -114,7 +118,7 @@ export class TaskRun {
    * (the policy then takes every used core's domain) while no replica crashed, hung or was lost.
    */
   voters(): number[] | undefined {
-    if (this.replicas.every(votes)) return undefined;
+    if (!this.avoided && this.replicas.every(votes)) return undefined;
     return this.replicas.filter(votes).map((replica) => replica.core.id);
   }
 
@@ -124,7 +128,7 @@ export class TaskRun {
     this.replicas = [];
     this.finished = [];
     this.ballots = [];
-    this.used = [];
+    if (!this.avoided) this.used = [];
   }
 }
 
