@@ -220,7 +220,7 @@ export class Scheduler {
     task.replicas.push(replica);
     task.used.push(core.id);
     task.inFlight++;
-    task.onDispatch?.(core.id, replica.index);
+    task.segment?.dispatched(core.id, replica.index);
     this.stats.replicas++;
     if (task.retryReason !== undefined) this.stats.retries++; // a tie-break or re-execution that really runs
     const request: RunRequest = { kind: 'run', name: task.address ?? task.name, input: task.input };

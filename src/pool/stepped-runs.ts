@@ -129,7 +129,10 @@ export class SteppedRuns {
     task.address = taskAddress(address.moduleUrl, `${SEGMENT_PREFIX}${address.name}`);
     task.kind = run.kind ?? run.name;
     task.seed = this.ctx.journal.seed();
-    task.onDispatch = callbacks.dispatched;
+    task.segment = {
+      dispatched: callbacks.dispatched,
+      lateFault: (core, status) => callbacks.lateFault(core, status, task.replicas.map((r) => r.core.id)),
+    };
     const avoided = this.avoidable(avoid);
     if (avoided.length > 0) {
       task.used = avoided;

@@ -92,6 +92,8 @@ export class SteppedRun {
         settled: (result, error) => {
           if (serial === this.serial) this.settled(result, error);
         },
+        // Any segment's, even an older one's: the core failed this task and its work must move.
+        lateFault: (core, status, cores) => this.ledger.lateFault(core, status, cores),
       });
     } catch (error) {
       return this.fail(error instanceof Error ? error : new Error(String(error)));

@@ -37,6 +37,8 @@ export interface SegmentCallbacks {
   dispatched(core: number, index: number): void;
   /** The segment settled: its result, or the error it rejected with. Called exactly once. */
   settled(result: SegmentResult | undefined, error: Error | undefined): void;
+  /** A replica of the segment that finished after the vote crashed, hung or was out-voted (its core was charged). */
+  lateFault(core: number, status: string, cores: number[]): void;
 }
 
 export interface SegmentHandle {

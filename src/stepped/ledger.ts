@@ -13,10 +13,11 @@ export class SegmentLedger {
   readonly avoid: number[] = [];
   private readonly segments: SegmentReport[] = [];
   private readonly replicas: SegmentReplica[] = [];
-  /** Failed replicas of the last segment whose work no core has taken over yet. */
-  private pending: { core: number; reason: Reason }[] = [];
-  /** Cores of the last voted majority (a new segment's replica elsewhere replaces a failed one). */
-  private lastCores: number[] = [];
+  /**
+   * Failed replicas whose work no core has taken over yet, with the cores of their segment: a
+   * later segment's replica on any other core takes it over.
+   */
+  private pending: { core: number; reason: Reason; cores: number[] }[] = [];
   /** Failed replicas of the current segment already replaced inside it (re-executions). */
   private replaced = 0;
   private from = 0;
@@ -47,9 +48,10 @@ export class SegmentLedger {
       this.migrate(failed.core, core, failed.status);
       return;
     }
-    if (this.pending.length === 0 || this.lastCores.includes(core)) return;
-    const from = this.pending.shift()!;
-    this.migrate(from.core, core, from.reason);
+    const i = this.pending.findIndex((p) => !p.cores.includes(core));
+    if (i < 0) return;
+    const [from] = this.pending.splice(i, 1);
+    this.migrate(from!.core, core, from!.reason);
   }
 
   private migrate(from: number, to: number, reason: Reason): void {
@@ -57,24 +59,35 @@ export class SegmentLedger {
     if (this.host.has('migrate')) this.host.emit('migrate', { taskId: this.id, taskName: this.name, from, to, step: this.from, reason });
   }
 
+  /**
+   * A replica that failed after its segment was voted (TMR's third crashed or was out-voted late):
+   * its core is avoided from now on, and the next replica placed elsewhere takes over its work.
+   */
+  lateFault(core: number, status: string, cores: number[]): void {
+    if (!this.avoid.includes(core)) this.avoid.push(core);
+    this.addPending({ core, reason: reasonOf(status), cores });
+  }
+
+  private addPending(entry: { core: number; reason: Reason; cores: number[] }): void {
+    if (!this.pending.some((p) => p.core === entry.core)) this.pending.push(entry);
+  }
+
   /** A segment of `steps` steps was voted: book its replicas, failures and lost work. */
   settled(result: SegmentResult, steps: number): void {
     const winners = result.replicas.filter((r) => r.ok === true);
     const fastest = Math.max(1e-3, Math.min(...winners.map((r) => r.ms)));
     let failedInside = 0;
-    const pending: { core: number; reason: Reason }[] = [];
+    const cores = result.replicas.map((r) => r.core);
     for (const replica of result.replicas) {
       if (replica.ok !== false) continue;
       if (!this.avoid.includes(replica.core)) this.avoid.push(replica.core);
-      const reason: Reason = replica.status === 'crash' ? 'crash' : replica.status === 'timeout' ? 'timeout' : 'wrong-result';
+      const reason = reasonOf(replica.status);
       // Work lost: a wrong replica's whole segment; a crashed or hung one's as far as it got.
       this.lostMs += replica.ms;
       this.lostSteps += reason === 'wrong-result' ? steps : Math.min(steps, Math.round((steps * replica.ms) / fastest));
       if (reason !== 'wrong-result' && failedInside++ < this.replaced) continue; // replaced inside the segment
-      pending.push({ core: replica.core, reason });
+      this.addPending({ core: replica.core, reason, cores });
     }
-    this.pending = pending;
-    this.lastCores = winners.map((r) => r.core);
     this.attempts += result.attempts;
     this.corrected ||= result.corrected;
     this.replicas.push(...result.replicas);
@@ -117,4 +130,8 @@ export class SegmentLedger {
   detailed(value: unknown, steps: number): { value: unknown; replicas: SegmentReplica[]; attempts: number; corrected: boolean; stepped: SteppedReport } {
     return { value, replicas: this.replicas, attempts: this.attempts, corrected: this.corrected, stepped: this.report(steps) };
   }
+}
+
+function reasonOf(status: string): Reason {
+  return status === 'crash' ? 'crash' : status === 'timeout' ? 'timeout' : 'wrong-result';
 }
