@@ -227,7 +227,7 @@ export class Scheduler {
     if (task.det !== undefined) request.det = task.det;
     const faults = this.options.faults;
     if (faults !== undefined) {
-      const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: replica.index, core: core.id });
+      const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: task.replicaBase + replica.index, core: core.id });
       if (decision !== undefined) {
         request.inject = decision.order;
         replica.injections = decision.records;
@@ -295,6 +295,7 @@ export class Scheduler {
     if (this.destroyed) return;
     replica.status = status;
     replica.failure = why;
+    replica.endedAt = this.clock.now();
     if (status === 'timeout') this.stats.timeouts++;
     else if (status === 'crash') this.stats.crashes++;
     this.finish(replica.task, replica);

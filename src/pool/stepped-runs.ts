@@ -45,6 +45,8 @@ const NO_INPUT = new Uint8Array(0);
 export class SteppedRuns {
   /** Each running stepped task, by the placeholder the pool surface follows. */
   private readonly active = new Map<TaskRun, SteppedRun>();
+  /** Replicas dispatched so far per stepped run id (the next segment's replicaBase). */
+  private readonly replicas = new Map<number, number>();
   /** Task addresses found stepped on a plain run (another module's exports are not known up front). */
   readonly addresses = new Set<string>();
 
@@ -63,6 +65,7 @@ export class SteppedRuns {
   /** A plain run's first segment came back stepped (submitted before the exports were known): a stepped run takes it over. */
   takeOver(task: TaskRun, answer: unknown, run: ResolvedRun, resolve: (value: unknown) => void, reject: (error: Error) => void): void {
     this.addresses.add(task.address ?? task.name);
+    this.replicas.set(task.id, task.replicas.length);
     const detailed = task.detailed;
     const value = (detailed ? (answer as DetailedResult).value : answer) as SegmentValue;
     const replicas = reportReplicas(task);
@@ -87,6 +90,7 @@ export class SteppedRuns {
     const placeholder = new TaskRun(id, run.name, NO_INPUT, this.ctx.options.k, false, () => {}, () => {});
     const done = (): void => {
       this.active.delete(placeholder);
+      this.replicas.delete(id);
       placeholder.offAbort?.();
       this.ctx.surface.settled(placeholder);
     };
@@ -107,7 +111,7 @@ export class SteppedRuns {
     const events = ctx.events;
     return {
       k: ctx.options.k,
-      submit: (order, avoid, callbacks) => this.submitSegment(run, order, avoid, callbacks),
+      submit: (order, avoid, callbacks) => this.submitSegment(run, id, order, avoid, callbacks),
       emit: (name: 'checkpoint' | 'migrate', event: unknown) => events.emit(name, event as never),
       has: (name) => events.has(name),
       report: (error) => (events.has('error') ? events.emit('error', error) : process.emitWarning(error)),
@@ -117,20 +121,28 @@ export class SteppedRuns {
     } as SteppedHost;
   }
 
-  /** One segment: an ordinary voted task whose request names the segment entry of the task. */
-  private submitSegment(run: ResolvedRun, order: Uint8Array, avoid: readonly number[], callbacks: SegmentCallbacks): SegmentHandle {
+  /**
+   * One segment: an ordinary voted task whose request names the segment entry of the task. Every
+   * segment carries the run's id (events, the audit log and the fault injector see one task), and
+   * its replicas are numbered on from the earlier segments' (a campaign's records stay per run).
+   */
+  private submitSegment(run: ResolvedRun, id: number, order: Uint8Array, avoid: readonly number[], callbacks: SegmentCallbacks): SegmentHandle {
     this.ctx.checkOpen();
     const settled = (answer: unknown): void => {
       const detailed = answer as DetailedResult<SegmentValue>;
       callbacks.settled({ value: detailed.value, replicas: detailed.replicas, attempts: detailed.attempts, corrected: detailed.corrected }, undefined);
     };
-    const task = new TaskRun(this.ctx.nextId(), run.name, order, this.ctx.options.k, true, settled, (error) => callbacks.settled(undefined, error));
+    const task = new TaskRun(id, run.name, order, this.ctx.options.k, true, settled, (error) => callbacks.settled(undefined, error));
+    task.replicaBase = this.replicas.get(id) ?? 0;
     const address = parseTaskAddress(run.address ?? run.name);
     task.address = taskAddress(address.moduleUrl, `${SEGMENT_PREFIX}${address.name}`);
     task.kind = run.kind ?? run.name;
     task.seed = this.ctx.journal.seed();
     task.segment = {
-      dispatched: callbacks.dispatched,
+      dispatched: (core, index) => {
+        this.replicas.set(id, (this.replicas.get(id) ?? 0) + 1);
+        callbacks.dispatched(core, index);
+      },
       lateFault: (core, status) => callbacks.lateFault(core, status, task.replicas.map((r) => r.core.id)),
     };
     const avoided = this.avoidable(avoid);

@@ -18,6 +18,8 @@ export interface ReplicaRecord {
   injections: InjectionRecord[] | undefined;
   /** Why a crashed replica's worker died (exit code or uncaught error), or why it was terminated. */
   failure?: string;
+  /** When a replica that sent no reply crashed, hung or was terminated (its run time ends there). */
+  endedAt?: number;
 }
 
 /** One replica as reported by runDetailed and ERR_NO_MAJORITY. */
@@ -92,6 +94,8 @@ export class TaskRun {
   dispatchedAt = 0;
   /** A segment of a stepped task: told of each replica placed and of each that fails after the vote (sparing). */
   segment: SegmentObserver | undefined = undefined;
+  /** A stepped task's segment: replicas of its earlier segments (the injector numbers replicas per stepped run). */
+  replicaBase = 0;
   /** Cores set in `used` before the first replica (a stepped task's failed cores): they are no voters. */
   avoided = false;
 
