@@ -4,7 +4,7 @@
  *   mercurial — a core corrupts the state at one step: found at the next checkpoint, charged
  *   crash     — a ~60 s task whose core crashes half-way, with and without checkpoints, DMR and TMR
  *
- *   npm run bench:stepped -- [overhead|mercurial|crash] [--seconds 60] [--work 10]
+ *   npm run bench:stepped -- [overhead|mercurial|crash] [dmr|tmr] [--seconds 60] [--work 10] [--repeats 3]
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,7 +70,8 @@ const rate = perMs();
 if (modes.includes('overhead')) results.overhead = await overhead();
 if (modes.includes('mercurial')) results.mercurial = await mercurial();
 if (modes.includes('crash')) results.crash = await crash();
-console.log(`raw results: ${saveResults(`stepped-${modes.join('-')}`, results as never)}`);
+const only = ['dmr', 'tmr'].filter((r) => process.argv.includes(r));
+console.log(`raw results: ${saveResults(['stepped', ...modes, ...only].join('-'), results as never)}`);
 
 /** Fault-free TMR, 1 MB state, ~1 ms steps: wall time per interval against one single segment. */
 async function overhead(): Promise<unknown> {
@@ -130,7 +131,8 @@ async function mercurial(): Promise<unknown> {
 async function crash(): Promise<unknown> {
   const seconds = arg('seconds', 60);
   const rows: Record<string, unknown>[] = [];
-  for (const redundancy of ['dmr', 'tmr'] as const) {
+  const only = (['dmr', 'tmr'] as const).filter((r) => process.argv.includes(r));
+  for (const redundancy of only.length > 0 ? only : (['dmr', 'tmr'] as const)) {
     // DMR: one replica per CPU, wall = work; TMR: 3 replicas on 2 CPUs, one CPU runs two, wall = 2 × work.
     const stepMs = 10;
     const steps = Math.round(((redundancy === 'tmr' ? seconds / 2 : seconds) * 1000) / stepMs);

@@ -159,16 +159,18 @@ export class SteppedRuns {
 
   /**
    * The failed cores a segment can avoid: the most recent first, as long as enough enabled cores
-   * (and fault domains) remain for k replicas plus one re-execution. A core avoided is no voter.
+   * (and fault domains) remain to reach a majority alone — three: TMR's replicas, or DMR's pair and
+   * its tie-break. A core avoided is no voter.
    */
   private avoidable(avoid: readonly number[]): number[] {
     const k = this.ctx.options.k;
+    const needed = Math.max(k, 3);
     const chosen: number[] = [];
     for (let i = avoid.length - 1; i >= 0; i--) {
       const next = [...chosen, avoid[i]!];
       const left = this.ctx.cores.filter((core) => core.enabled && !next.includes(core.id));
       const domains = new Set(left.map((core) => core.domain ?? core.id));
-      if (left.length < k + 1 || domains.size < k) break;
+      if (left.length < needed || domains.size < k) break;
       chosen.push(avoid[i]!);
     }
     return chosen;

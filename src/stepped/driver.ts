@@ -46,7 +46,7 @@ export class SteppedRun {
   ) {
     this.commit = new OutputCommit(init.onOutput, init.streamed, (error) => host.report(error));
     this.planner = new IntervalPlanner(init.rule, host.k, (): FaultHistory => host.history());
-    this.ledger = new SegmentLedger(host, init.id, init.name);
+    this.ledger = new SegmentLedger(host, init.id, init.name, init.detailed);
   }
 
   /** Runs the task from `init(input)`. Throws ERR_NOT_CLONEABLE when the input cannot be cloned. */

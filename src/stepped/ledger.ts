@@ -24,6 +24,7 @@ export class SegmentLedger {
   private attempts = 0;
   private corrected = false;
   migrations = 0;
+  checkpoints = 0;
   lostSteps = 0;
   lostMs = 0;
 
@@ -31,6 +32,8 @@ export class SegmentLedger {
     private readonly host: SteppedHost,
     private readonly id: number,
     private readonly name: string,
+    /** Keep every segment's report (runDetailed): a long run with short intervals would hold thousands otherwise. */
+    private readonly keep: boolean,
   ) {}
 
   beginSegment(from: number): void {
@@ -90,6 +93,8 @@ export class SegmentLedger {
     }
     this.attempts += result.attempts;
     this.corrected ||= result.corrected;
+    this.checkpoints++;
+    if (!this.keep) return;
     this.replicas.push(...result.replicas);
     this.segments.push(this.segmentReport(result, winners));
   }
@@ -113,7 +118,7 @@ export class SegmentLedger {
       taskId: this.id,
       taskName: this.name,
       step: value.step,
-      checkpoints: this.segments.length,
+      checkpoints: this.checkpoints,
       cores,
       outputs: value.outputs.length,
       corrected: result.corrected,
@@ -123,7 +128,7 @@ export class SegmentLedger {
   }
 
   report(steps: number): SteppedReport {
-    return { steps, checkpoints: this.segments.length, migrations: this.migrations, lostSteps: this.lostSteps, lostMs: this.lostMs, segments: this.segments };
+    return { steps, checkpoints: this.checkpoints, migrations: this.migrations, lostSteps: this.lostSteps, lostMs: this.lostMs, segments: this.segments };
   }
 
   /** runDetailed's answer: every segment's replicas, and the stepped report. */
