@@ -63,7 +63,9 @@ describe('stepped tasks: checkpoints and sparing', () => {
   });
 
   it('a corrupted step is out-voted at the next checkpoint, its core charged, the value correct', async () => {
-    const p = pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 10 } });
+    // DMR: both replicas are needed for every vote, so the corruption is always found at that
+    // segment's checkpoint (TMR may answer with the two good ones and charge the third just after).
+    const p = pool({ filename: STEPPED, cores: 4, redundancy: 'dmr', checkpoint: { steps: 10 } });
     await p.ready;
     const seen = recorder(p);
     const outputs: unknown[] = [];

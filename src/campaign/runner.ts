@@ -193,7 +193,7 @@ class CampaignRun {
     s.tasks++;
     s.checkpoints += report.checkpoints;
     s.migrations += report.migrations;
-    s.faults += r.replicas.filter((replica) => replica.ok === false).length;
+    s.faults += report.faults;
     s.lostSteps += report.lostSteps;
     s.lostMs += report.lostMs;
   }

@@ -143,7 +143,11 @@ export class SteppedRuns {
         this.replicas.set(id, (this.replicas.get(id) ?? 0) + 1);
         callbacks.dispatched(core, index);
       },
-      lateFault: (core, status) => callbacks.lateFault(core, status, task.replicas.map((r) => r.core.id)),
+      lateFault: (core, status) => {
+        const replica = task.replicas.find((r) => r.core.id === core);
+        const ms = replica?.reply?.ms ?? (replica === undefined ? 0 : (replica.endedAt ?? performance.now()) - replica.startedAt);
+        callbacks.lateFault(core, status, task.replicas.map((r) => r.core.id), ms);
+      },
     };
     const avoided = this.avoidable(avoid);
     if (avoided.length > 0) {

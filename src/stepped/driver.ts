@@ -51,7 +51,8 @@ export class SteppedRun {
 
   /** Runs the task from `init(input)`. Throws ERR_NOT_CLONEABLE when the input cannot be cloned. */
   start(input: unknown): void {
-    const order: SegmentOrder = { from: 0, steps: this.planner.first(), start: input };
+    this.segmentSteps = this.planner.first();
+    const order: SegmentOrder = { from: 0, steps: this.segmentSteps, start: input };
     this.launch(encode(order, `The input of task "${this.init.name}"`));
   }
 
@@ -81,6 +82,7 @@ export class SteppedRun {
   private launch(bytes: Uint8Array | Error): void {
     if (bytes instanceof Error) return this.fail(bytes);
     const serial = ++this.serial;
+    const steps = this.segmentSteps;
     this.segmentAt = this.host.now();
     this.ledger.beginSegment(readFrom(this.checkpoint));
     let handle: SegmentHandle;
@@ -93,7 +95,9 @@ export class SteppedRun {
           if (serial === this.serial) this.settled(result, error);
         },
         // Any segment's, even an older one's: the core failed this task and its work must move.
-        lateFault: (core, status, cores) => this.ledger.lateFault(core, status, cores),
+        lateFault: (core, status, cores, ms) => {
+          if (!this.finished) this.ledger.lateFault(core, status, cores, ms, steps);
+        },
       });
     } catch (error) {
       return this.fail(error instanceof Error ? error : new Error(String(error)));

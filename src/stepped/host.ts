@@ -38,7 +38,7 @@ export interface SegmentCallbacks {
   /** The segment settled: its result, or the error it rejected with. Called exactly once. */
   settled(result: SegmentResult | undefined, error: Error | undefined): void;
   /** A replica of the segment that finished after the vote crashed, hung or was out-voted (its core was charged). */
-  lateFault(core: number, status: string, cores: number[]): void;
+  lateFault(core: number, status: string, cores: number[], ms: number): void;
 }
 
 export interface SegmentHandle {

@@ -25,6 +25,7 @@ export class SegmentLedger {
   private corrected = false;
   migrations = 0;
   checkpoints = 0;
+  faults = 0;
   lostSteps = 0;
   lostMs = 0;
 
@@ -66,7 +67,11 @@ export class SegmentLedger {
    * A replica that failed after its segment was voted (TMR's third crashed or was out-voted late):
    * its core is avoided from now on, and the next replica placed elsewhere takes over its work.
    */
-  lateFault(core: number, status: string, cores: number[]): void {
+  lateFault(core: number, status: string, cores: number[], ms: number, steps: number): void {
+    // Its majority answered first: the replica had run about its whole segment.
+    this.faults++;
+    this.lostMs += ms;
+    this.lostSteps += steps;
     if (!this.avoid.includes(core)) this.avoid.push(core);
     this.addPending({ core, reason: reasonOf(status), cores });
   }
@@ -83,6 +88,7 @@ export class SegmentLedger {
     const cores = result.replicas.map((r) => r.core);
     for (const replica of result.replicas) {
       if (replica.ok !== false) continue;
+      this.faults++;
       if (!this.avoid.includes(replica.core)) this.avoid.push(replica.core);
       const reason = reasonOf(replica.status);
       // Work lost: a wrong replica's whole segment; a crashed or hung one's as far as it got.
@@ -128,7 +134,7 @@ export class SegmentLedger {
   }
 
   report(steps: number): SteppedReport {
-    return { steps, checkpoints: this.checkpoints, migrations: this.migrations, lostSteps: this.lostSteps, lostMs: this.lostMs, segments: this.segments };
+    return { steps, checkpoints: this.checkpoints, migrations: this.migrations, faults: this.faults, lostSteps: this.lostSteps, lostMs: this.lostMs, segments: this.segments };
   }
 
   /** runDetailed's answer: every segment's replicas, and the stepped report. */

@@ -99,6 +99,10 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   let input = deserialize(request.input) as unknown;
   let flips: FlipRecord[] | undefined;
   const stepped = isSteppedTask(fn) ? fn : undefined;
+  if (segment && stepped === undefined) {
+    const message = `Task "${address.name}" is not a stepped task ({ init, step, done }): the run options "onOutput" and "checkpoint", and runStream, are for stepped tasks`;
+    return replyToError(Object.assign(new Error(message), { code: TASK_NOT_FOUND }), 0, undefined);
+  }
   if (order !== undefined) {
     // A stepped task's replica crashes or hangs half-way through its segment (runStepped), as a real fault would.
     if (order.crash && stepped === undefined) process.exit(70); // the worker thread dies mid-task
