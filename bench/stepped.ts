@@ -81,6 +81,8 @@ async function overhead(): Promise<unknown> {
   const p = pool({});
   await p.ready;
   await timed(p, { ...input, steps: 500 }, NONE); // warm-up
+  const cost = await checkpointCost(p);
+  console.log(`cost of one checkpoint (1 MB state, TMR, segments of one step): ${cost.toFixed(2)} ms`);
   const intervals = [10, 30, 100, 300, 1000, 3000, 5000];
   const repeats = arg('repeats', 3);
   const rows: Record<string, number>[] = [];
@@ -98,6 +100,7 @@ async function overhead(): Promise<unknown> {
       checkpoints: runs[0]!.checkpoints,
       wallMs: Math.round(r),
       baselineMs: Math.round(b),
+      predictedPct: Number(((cost / ms) * 100).toFixed(2)),
       wallOverheadPct: Number((((r - b) / b) * 100).toFixed(2)),
       cpuOverheadPct: Number((((rc - bc) / bc) * 100).toFixed(2)),
     };
@@ -106,7 +109,19 @@ async function overhead(): Promise<unknown> {
   }
   await p.destroy();
   console.table(rows);
-  return { seconds, stateBytes: 1 << 20, redundancy: 'tmr', rows };
+  return { seconds, stateBytes: 1 << 20, redundancy: 'tmr', checkpointCostMs: cost, rows };
+}
+
+/**
+ * The cost C of one checkpoint: segments of a single step of (almost) no work over a 1 MB state,
+ * so the wall time per segment is what a checkpoint costs (dispatch, state transfer, vote, decode,
+ * encode). Median of three runs of 100 segments.
+ */
+async function checkpointCost(p: Triplex): Promise<number> {
+  const input = { steps: 100, iterations: 1, bytes: 1 << 20 };
+  const per: number[] = [];
+  for (let i = 0; i < 3; i++) per.push((await timed(p, input, { steps: 1 })).ms / 100);
+  return median(per);
 }
 
 /** A core corrupts its state at step 1,234 (of 5,000, checkpoints every 500 steps): found at 1,500. */
