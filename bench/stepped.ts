@@ -55,7 +55,13 @@ async function timed(p: Triplex, input: unknown, checkpoint: unknown): Promise<T
   const start = performance.now();
   const r = await p.runDetailed(input, { name: 'simulate', checkpoint: checkpoint as never });
   const used = process.cpuUsage(cpu);
-  return { ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000, value: r.value, checkpoints: r.stepped?.checkpoints ?? 0, lostMs: r.stepped?.lostMs ?? 0 };
+  return {
+    ms: performance.now() - start,
+    cpuMs: (used.user + used.system) / 1000,
+    value: r.value,
+    checkpoints: r.stepped?.checkpoints ?? 0,
+    lostMs: r.stepped?.lostMs ?? 0,
+  };
 }
 
 function median(values: number[]): number {
@@ -137,7 +143,12 @@ async function mercurial(): Promise<unknown> {
   await new Promise((resolve) => setTimeout(resolve, 200)); // a late replica's charge
   await p.destroy();
   const found = checkpoints.filter((c) => c.corrected).map((c) => c.step);
-  const out = { corruptedAtStep: 1234, detectedAtCheckpoints: found, charged: faults.map((f) => ({ core: f.core, kind: f.kind })), correct: JSON.stringify(clean.value) === JSON.stringify(faulty.value) };
+  const out = {
+    corruptedAtStep: 1234,
+    detectedAtCheckpoints: found,
+    charged: faults.map((f) => ({ core: f.core, kind: f.kind })),
+    correct: JSON.stringify(clean.value) === JSON.stringify(faulty.value),
+  };
   console.log(out);
   return out;
 }
@@ -152,7 +163,11 @@ async function crash(): Promise<unknown> {
     const stepMs = 10;
     const steps = Math.round(((redundancy === 'tmr' ? seconds / 2 : seconds) * 1000) / stepMs);
     const input = { steps, iterations: Math.round(rate * stepMs), bytes: 1 << 16 };
-    for (const [label, checkpoint, faulty] of [['fault-free', undefined, false], ['crash, checkpoints', undefined, true], ['crash, no checkpoints', NONE, true]] as const) {
+    for (const [label, checkpoint, faulty] of [
+      ['fault-free', undefined, false],
+      ['crash, checkpoints', undefined, true],
+      ['crash, no checkpoints', NONE, true],
+    ] as const) {
       const p = pool({ redundancy, taskTimeout: 10 * seconds * 1000 });
       await p.ready;
       const crashAt = { atMs: Date.now() + (seconds * 1000) / 2, marker: marker() };

@@ -42,7 +42,8 @@ const runArb = fc
     corrupt: fc.option(fc.record({ segment: fc.nat(), offset: fc.nat() })),
   })
   .map((r) => {
-    const at = (f: { segment: number; offset: number } | null) => (f === null ? undefined : { segment: f.segment % r.segments, step: (f.segment % r.segments) * r.every + 1 + (f.offset % r.every) });
+    const at = (f: { segment: number; offset: number } | null) =>
+      f === null ? undefined : { segment: f.segment % r.segments, step: (f.segment % r.segments) * r.every + 1 + (f.offset % r.every) };
     const crash = at(r.crash);
     let corrupt = at(r.corrupt);
     if (corrupt !== undefined && crash !== undefined && corrupt.segment === crash.segment) corrupt = undefined;
@@ -70,28 +71,36 @@ describe('stepped tasks under random faults (property, real workers)', () => {
 describe('stepped tasks in the simulator (property)', () => {
   it('every task settles once, none wrong; with checkpoints a crash loses at most one segment of work', () => {
     fc.assert(
-      fc.property(fc.record({ rate: fc.constantFrom(0.01, 0.05, 0.2), interval: fc.integer({ min: 5, max: 50 }), redundancy: fc.constantFrom('dmr', 'tmr'), seed: fc.nat(1e6) }), (r) => {
-        const config = resolveConfig({
-          cores: 6,
-          redundancy: r.redundancy,
-          taskTimeout: null,
-          tasks: { count: 40, arrival: { kind: 'closed', concurrency: 2 }, service: { dist: 'constant', mean: 200 } },
-          faults: { crash: { rate: r.rate } },
-          health: { falseAlarm: 0 },
-          stepped: { interval: r.interval, cost: 1 },
-          seed: r.seed,
-        });
-        const result = simulate(config);
-        expect(result.tasks.settled).toBe(40);
-        expect(result.tasks.sdc).toBe(0);
-        // A segment whose replicas keep crashing past maxAttempts fails its task (ERR_NO_MAJORITY): never a wrong value.
-        expect(result.tasks.correct + result.tasks.noMajority).toBe(40);
-        // A correct task votes ceil(200 / interval) segments; a failed one fewer.
-        const perTask = Math.ceil(200 / r.interval);
-        expect(result.counters.checkpoints).toBeGreaterThanOrEqual(result.tasks.correct * perTask);
-        expect(result.counters.checkpoints).toBeLessThanOrEqual(40 * perTask);
-        if (result.counters.faults > 0) expect(result.counters.lostWork / result.counters.faults).toBeLessThanOrEqual(r.interval + 1);
-      }),
+      fc.property(
+        fc.record({
+          rate: fc.constantFrom(0.01, 0.05, 0.2),
+          interval: fc.integer({ min: 5, max: 50 }),
+          redundancy: fc.constantFrom('dmr', 'tmr'),
+          seed: fc.nat(1e6),
+        }),
+        (r) => {
+          const config = resolveConfig({
+            cores: 6,
+            redundancy: r.redundancy,
+            taskTimeout: null,
+            tasks: { count: 40, arrival: { kind: 'closed', concurrency: 2 }, service: { dist: 'constant', mean: 200 } },
+            faults: { crash: { rate: r.rate } },
+            health: { falseAlarm: 0 },
+            stepped: { interval: r.interval, cost: 1 },
+            seed: r.seed,
+          });
+          const result = simulate(config);
+          expect(result.tasks.settled).toBe(40);
+          expect(result.tasks.sdc).toBe(0);
+          // A segment whose replicas keep crashing past maxAttempts fails its task (ERR_NO_MAJORITY): never a wrong value.
+          expect(result.tasks.correct + result.tasks.noMajority).toBe(40);
+          // A correct task votes ceil(200 / interval) segments; a failed one fewer.
+          const perTask = Math.ceil(200 / r.interval);
+          expect(result.counters.checkpoints).toBeGreaterThanOrEqual(result.tasks.correct * perTask);
+          expect(result.counters.checkpoints).toBeLessThanOrEqual(40 * perTask);
+          if (result.counters.faults > 0) expect(result.counters.lostWork / result.counters.faults).toBeLessThanOrEqual(r.interval + 1);
+        },
+      ),
       { seed: SEED, numRuns: 30 },
     );
   });

@@ -91,30 +91,36 @@ describe('stepped tasks: output commit', () => {
     let voted = 0;
     p.on('checkpoint', (e) => (voted = e.step));
     const late: number[] = [];
-    const value = await p.run({ steps: 60, crash: once(9), corrupt: once(33) }, {
-      name: 'counter',
-      onOutput: (x) => {
-        if ((x as number) > voted) late.push(x as number);
-        outputs.push(x as number);
+    const value = await p.run(
+      { steps: 60, crash: once(9), corrupt: once(33) },
+      {
+        name: 'counter',
+        onOutput: (x) => {
+          if ((x as number) > voted) late.push(x as number);
+          outputs.push(x as number);
+        },
       },
-    });
+    );
     expect(value).toMatchObject({ sum: sumTo(60), steps: 60 });
     expect(outputs).toEqual(range(60));
     expect(late).toEqual([]);
   });
 
-  it('a throwing onOutput loses and duplicates nothing; the error goes to the pool\'s error listeners', async () => {
+  it("a throwing onOutput loses and duplicates nothing; the error goes to the pool's error listeners", async () => {
     const p = pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 4 } });
     const errors: Error[] = [];
     p.on('error', (e) => errors.push(e));
     const outputs: unknown[] = [];
-    const value = await p.run({ steps: 12 }, {
-      name: 'counter',
-      onOutput: (x) => {
-        outputs.push(x);
-        if (x === 5) throw new Error('listener failed');
+    const value = await p.run(
+      { steps: 12 },
+      {
+        name: 'counter',
+        onOutput: (x) => {
+          outputs.push(x);
+          if (x === 5) throw new Error('listener failed');
+        },
       },
-    });
+    );
     expect(value).toMatchObject({ sum: sumTo(12) });
     expect(outputs).toEqual(range(12));
     expect(errors.map((e) => e.message)).toEqual(['listener failed']);

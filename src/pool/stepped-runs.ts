@@ -79,7 +79,14 @@ export class SteppedRuns {
     return isSegmentValue(detailed ? (answer as DetailedResult | undefined)?.value : answer);
   }
 
-  private create(id: number, run: ResolvedRun, detailed: boolean, streamed: boolean, resolve: (v: unknown) => void, reject: (e: Error) => void): SteppedRun | undefined {
+  private create(
+    id: number,
+    run: ResolvedRun,
+    detailed: boolean,
+    streamed: boolean,
+    resolve: (v: unknown) => void,
+    reject: (e: Error) => void,
+  ): SteppedRun | undefined {
     let rule;
     try {
       rule = resolveCheckpoint(run.checkpoint, this.ctx.options.checkpoint);
@@ -87,7 +94,15 @@ export class SteppedRuns {
       reject(error as Error);
       return undefined;
     }
-    const placeholder = new TaskRun(id, run.name, NO_INPUT, this.ctx.options.k, false, () => {}, () => {});
+    const placeholder = new TaskRun(
+      id,
+      run.name,
+      NO_INPUT,
+      this.ctx.options.k,
+      false,
+      () => {},
+      () => {},
+    );
     const done = (): void => {
       this.active.delete(placeholder);
       this.replicas.delete(id);
@@ -95,7 +110,12 @@ export class SteppedRuns {
       this.ctx.surface.settled(placeholder);
     };
     const runner = new SteppedRun(this.host(run, id), {
-      id, name: run.name, rule, onOutput: run.onOutput, streamed, detailed,
+      id,
+      name: run.name,
+      rule,
+      onOutput: run.onOutput,
+      streamed,
+      detailed,
       resolve: (value) => (done(), resolve(value)),
       reject: (error) => (done(), reject(error)),
     });
@@ -146,7 +166,12 @@ export class SteppedRuns {
       lateFault: (core, status) => {
         const replica = task.replicas.find((r) => r.core.id === core);
         const ms = replica?.reply?.ms ?? (replica === undefined ? 0 : (replica.endedAt ?? performance.now()) - replica.startedAt);
-        callbacks.lateFault(core, status, task.replicas.map((r) => r.core.id), ms);
+        callbacks.lateFault(
+          core,
+          status,
+          task.replicas.map((r) => r.core.id),
+          ms,
+        );
       },
     };
     const avoided = this.avoidable(avoid);
@@ -156,7 +181,8 @@ export class SteppedRuns {
     }
     this.ctx.scheduler.submit(task);
     return {
-      failed: () => task.replicas.filter((r) => r.status === 'crash' || r.status === 'timeout').map((r) => ({ core: r.core.id, status: r.status as 'crash' | 'timeout' })),
+      failed: () =>
+        task.replicas.filter((r) => r.status === 'crash' || r.status === 'timeout').map((r) => ({ core: r.core.id, status: r.status as 'crash' | 'timeout' })),
       abort: (reason) => this.ctx.scheduler.abort(task, reason),
     };
   }

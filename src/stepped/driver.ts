@@ -111,7 +111,9 @@ export class SteppedRun {
     if (this.finished) return;
     if (result === undefined) return this.fail(error ?? new Error('segment failed'));
     if (!isSegmentValue(result.value)) {
-      return this.fail(new TriplexError('ERR_INTERNAL', `Task "${this.init.name}" (#${this.init.id}): a segment returned no stepped state`, { taskId: this.init.id }));
+      return this.fail(
+        new TriplexError('ERR_INTERNAL', `Task "${this.init.name}" (#${this.init.id}): a segment returned no stepped state`, { taskId: this.init.id }),
+      );
     }
     this.accept(result);
   }

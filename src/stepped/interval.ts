@@ -21,7 +21,9 @@ export function resolveCheckpoint(value: unknown, fallback: ResolvedCheckpoint, 
 }
 
 /** The pool's default, resolved once. */
-export const DEFAULT_RESOLVED_CHECKPOINT: ResolvedCheckpoint = Object.freeze(resolveCheckpoint(D.DEFAULT_CHECKPOINT, { steps: 1, ms: Number.NaN, auto: false }));
+export const DEFAULT_RESOLVED_CHECKPOINT: ResolvedCheckpoint = Object.freeze(
+  resolveCheckpoint(D.DEFAULT_CHECKPOINT, { steps: 1, ms: Number.NaN, auto: false }),
+);
 
 /** What 'auto' reads of the pool: replica time run so far and faults charged (crashes and hangs included). */
 export interface FaultHistory {

@@ -134,7 +134,15 @@ export class SegmentLedger {
   }
 
   report(steps: number): SteppedReport {
-    return { steps, checkpoints: this.checkpoints, migrations: this.migrations, faults: this.faults, lostSteps: this.lostSteps, lostMs: this.lostMs, segments: this.segments };
+    return {
+      steps,
+      checkpoints: this.checkpoints,
+      migrations: this.migrations,
+      faults: this.faults,
+      lostSteps: this.lostSteps,
+      lostMs: this.lostMs,
+      segments: this.segments,
+    };
   }
 
   /** runDetailed's answer: every segment's replicas, and the stepped report. */

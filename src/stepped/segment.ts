@@ -12,7 +12,9 @@ export const SEGMENT_PREFIX = '\u0001segment:';
 export function isSteppedTask(value: unknown): value is SteppedTask {
   if (typeof value !== 'object' || value === null) return false;
   const t = value as Record<string, unknown>;
-  return typeof t.init === 'function' && typeof t.step === 'function' && typeof t.done === 'function' && (t.result === undefined || typeof t.result === 'function');
+  return (
+    typeof t.init === 'function' && typeof t.step === 'function' && typeof t.done === 'function' && (t.result === undefined || typeof t.result === 'function')
+  );
 }
 
 /** True for a segment's value (a stepped task that ran through a plain request returns one too). */
