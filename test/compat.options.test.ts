@@ -47,7 +47,7 @@ describe('run() options', () => {
     expect(run.transfer).toHaveLength(1);
     // The pool's own module needs no address; the default name comes from the pool.
     expect(resolveRunOptions({ filename: '/tmp/tasks.mjs' }, 'main', 'file:///tmp/tasks.mjs')).toMatchObject({ name: 'main', address: undefined });
-    const known = /Option "nmae" must be a run\(\) option \(name, kind, signal, transferList, filename\)/;
+    const known = /Option "nmae" must be a run\(\) option \(name, kind, signal, transferList, filename, checkpoint, onOutput\)/;
     expect(() => resolveRunOptions({ nmae: 'x' }, 'default', '')).toThrow(known);
     expect(() => resolveRunOptions([], 'default', '')).toThrow(TypeError);
     expect(() => resolveRunOptions({ transferList: 'x' }, 'default', '')).toThrow(/"transferList"/);

@@ -5,7 +5,9 @@
  * (campaigns, the CLI, the demo) depend on the public API without depending on themselves:
  * src/index.ts also re-exports the campaign layer, which imports from here.
  */
-export { Triplex, type RunOptions, type CoreInfo, type ThreadInfo, type Movable, type AbortSignalAny } from '../pool/triplex.js';
+export { Triplex, type RunOptions, type CoreInfo, type ThreadInfo, type Movable, type AbortSignalAny, type SteppedStream, type SteppedDetailedResult } from '../pool/triplex.js';
+// Stepped tasks: what a task module exports, the checkpoint option, runDetailed's stepped report.
+export type { SteppedTask, Emit, CheckpointOption, SteppedReport, SegmentReport } from '../stepped/types.js';
 export type { PoolHistogram, TimingSummary } from '../pool/surface.js';
 export type { PiscinaCompatOptions } from '../pool/compat-options.js';
 export { typedTasks, type TypedRun, type TaskName, type TaskInput, type TaskOutput } from '../pool/typed.js';

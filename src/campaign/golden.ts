@@ -43,16 +43,39 @@ export async function loadTask(moduleUrl: string, name: string): Promise<TaskFn>
   }
   const cjs = mod.default;
   let fn = mod[name];
-  if (typeof fn !== 'function' && typeof cjs === 'object' && cjs !== null) fn = (cjs as Record<string, unknown>)[name];
+  if (typeof fn !== 'function' && !isStepped(fn) && typeof cjs === 'object' && cjs !== null) fn = (cjs as Record<string, unknown>)[name];
+  if (isStepped(fn)) return wholeRun(fn);
   if (typeof fn !== 'function') {
     const exported = Object.keys(mod).filter((key) => typeof mod[key] === 'function');
-    throw new TriplexError('ERR_TASK_NOT_FOUND', `Option "task.name" must be a function export of ${moduleUrl}; received ${JSON.stringify(name)} (exports: ${exported.join(', ') || 'none'})`, {
+    throw new TriplexError('ERR_TASK_NOT_FOUND', `Option "task.name" must be a function or stepped-task export of ${moduleUrl}; received ${JSON.stringify(name)} (exports: ${exported.join(', ') || 'none'})`, {
       option: 'task.name',
       received: name,
       filename: moduleUrl,
     });
   }
   return fn as TaskFn;
+}
+
+interface Stepped {
+  init(input: unknown): unknown;
+  step(state: unknown, emit: (output: unknown) => void): unknown;
+  done(state: unknown): boolean;
+  result?(state: unknown): unknown;
+}
+
+/** A stepped task `{ init, step, done, result? }` (the pool runs it in voted segments). */
+function isStepped(value: unknown): value is Stepped {
+  const t = value as Partial<Stepped> | null;
+  return typeof t === 'object' && t !== null && typeof t.init === 'function' && typeof t.step === 'function' && typeof t.done === 'function';
+}
+
+/** A stepped task's fault-free answer: every step in one go, unreplicated (its outputs are not part of the answer). */
+function wholeRun(task: Stepped): TaskFn {
+  return async (input: unknown) => {
+    let state = await task.init(input);
+    while (!task.done(state)) state = await task.step(state, () => {});
+    return task.result === undefined ? state : task.result(state);
+  };
 }
 
 async function answer(compute: () => unknown, index: number): Promise<GoldenAnswer> {

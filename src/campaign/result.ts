@@ -5,7 +5,7 @@ import { emptyCounts, Tally, type TaskEvidence, type TaskObservation } from './c
 import type { GoldenAnswer } from './golden.js';
 import { achievedMargin, wilson } from './statistics.js';
 import type { TimelineRecorder } from './timeline.js';
-import type { CampaignOptions, CampaignResult, CoreSummary } from './types.js';
+import type { CampaignOptions, CampaignResult, CoreSummary, SteppedSummary } from './types.js';
 import type { CampaignPlan } from './validate.js';
 
 export interface Collected {
@@ -25,6 +25,7 @@ export interface Collected {
   submitted: number;
   settled: number;
   exhausted: boolean;
+  stepped: SteppedSummary | undefined;
 }
 
 export function summarize(c: Collected): CampaignResult {
@@ -64,6 +65,7 @@ export function summarize(c: Collected): CampaignResult {
     nondeterminism: c.nondeterminism,
     maintenance: maintenance.map((r) => ({ core: r.core, model: r.model, taskId: r.taskId, atMs: r.atMs ?? null, applied: r.applied !== false })),
     sdcExamples: tally.sdcExamples,
+    ...(c.stepped === undefined ? {} : { stepped: c.stepped }),
   };
 }
 

@@ -9,7 +9,7 @@ import { Tally, type TaskEvidence, type TaskObservation } from './classify.js';
 import { goldenAnswers, loadTask, matchesError, matchesValue, type GoldenAnswer } from './golden.js';
 import { summarize } from './result.js';
 import { TimelineRecorder } from './timeline.js';
-import type { CampaignOptions, CampaignResult } from './types.js';
+import type { CampaignOptions, CampaignResult, SteppedSummary } from './types.js';
 import { validateCampaign, type CampaignPlan } from './validate.js';
 
 /** Codes that end a task without a verdict on the computation (load shedding, abort): not counted. */
@@ -85,6 +85,8 @@ class CampaignRun {
   private readonly canRecover: boolean;
   private submitted = 0;
   private settled = 0;
+  /** Sums over the answered runs of a stepped task (undefined for a plain one). */
+  private stepped: SteppedSummary | undefined;
   private inFlight = 0;
   private injectedSettled = 0;
   private exhausted = false;
@@ -118,7 +120,8 @@ class CampaignRun {
   result(): CampaignResult {
     const { pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency } = this;
     const { submitted, settled, exhausted } = this;
-    return summarize({ pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency, elapsedMs: this.lastSettleMs, submitted, settled, exhausted });
+    const stepped = this.stepped === undefined ? undefined : perFault(this.stepped);
+    return summarize({ pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency, elapsedMs: this.lastSettleMs, submitted, settled, exhausted, stepped });
   }
 
   private listen(): void {
@@ -183,6 +186,18 @@ class CampaignRun {
       .then(() => this.settle(id));
   }
 
+  /** A stepped run's report joins the campaign's sums (work lost per fault). */
+  private noteStepped(r: DetailedResult): void {
+    const s = (this.stepped ??= { tasks: 0, checkpoints: 0, migrations: 0, faults: 0, lostSteps: 0, lostMs: 0, lostStepsPerFault: null, lostMsPerFault: null });
+    const report = r.stepped!;
+    s.tasks++;
+    s.checkpoints += report.checkpoints;
+    s.migrations += report.migrations;
+    s.faults += report.faults;
+    s.lostSteps += report.lostSteps;
+    s.lostMs += report.lostMs;
+  }
+
   private settle(id: number): void {
     const { timeline, options, plan } = this;
     this.inFlight--;
@@ -206,6 +221,7 @@ class CampaignRun {
     const answer = this.golden[inputIndex]!;
     if (outcome.status === 'fulfilled') {
       const r = outcome.value;
+      if (r.stepped !== undefined) this.noteStepped(r);
       this.observations[id] = { inputIndex, kind: 'value', matches: matchesValue(r.value, answer, this.o.equals), corrected: r.corrected, replicas: r.replicas };
       return;
     }
@@ -221,6 +237,11 @@ class CampaignRun {
     const outcomes = error.data?.outcomes as ReplicaReport[] | undefined;
     this.observations[id] = { inputIndex, kind: SKIPPED.has(error.code) || FATAL.has(error.code) ? 'skipped' : 'detected', matches: false, corrected: false, replicas: outcomes };
   }
+}
+
+function perFault(s: SteppedSummary): SteppedSummary {
+  const round = (x: number): number => Math.round(x * 100) / 100;
+  return { ...s, lostMs: round(s.lostMs), lostStepsPerFault: s.faults > 0 ? round(s.lostSteps / s.faults) : null, lostMsPerFault: s.faults > 0 ? round(s.lostMs / s.faults) : null };
 }
 
 /**

@@ -73,6 +73,11 @@ export function formatNotes(result: CampaignResult): string {
   } else {
     lines.push(`sampling: ${s.injected} injected tasks give a margin of ${margin} at ${Math.round(s.confidence * 100)}% (Leveugle et al., p = 0.5)`);
   }
+  const stepped = result.stepped;
+  if (stepped !== undefined) {
+    const perFault = stepped.lostStepsPerFault === null ? 'no fault' : `${stepped.lostStepsPerFault} steps (${stepped.lostMsPerFault} ms) per fault`;
+    lines.push(`stepped: ${stepped.checkpoints} checkpoints over ${stepped.tasks} runs, ${stepped.faults} faulty replicas, ${stepped.migrations} migrations; work lost: ${perFault}`);
+  }
   if (result.exhausted) lines.push(`stopped after ${result.tasks.submitted} of ${result.tasks.planned} tasks: too few cores left to serve one, and none could come back`);
   for (const core of result.cores) {
     if (core.disabledAtMs === null) continue;

@@ -186,4 +186,22 @@ export interface CampaignResult {
   maintenance: { core: number; model: string; taskId: number; atMs: number | null; applied: boolean }[];
   /** First SDC tasks, for debugging. */
   sdcExamples: SdcExample[];
+  /** A stepped task: its checkpoints and what faults cost (absent for a plain task). */
+  stepped?: SteppedSummary;
+}
+
+/** What the answered runs of a stepped task report (runDetailed's `stepped`), summed. */
+export interface SteppedSummary {
+  /** Runs answered with a value. */
+  tasks: number;
+  checkpoints: number;
+  /** Failed replicas whose work moved to another core (resuming from the last checkpoint). */
+  migrations: number;
+  /** Replicas that crashed, hung or were out-voted in those runs. */
+  faults: number;
+  lostSteps: number;
+  lostMs: number;
+  /** Work lost per fault: at most one checkpoint interval each. */
+  lostStepsPerFault: number | null;
+  lostMsPerFault: number | null;
 }

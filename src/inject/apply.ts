@@ -15,10 +15,13 @@ export interface Injected {
   flips: FlipRecord[] | undefined;
 }
 
-/** Before the task runs: crash or hang the worker for real, or flip bits of the input. */
-export function injectBeforeRun(order: InjectOrder, input: unknown): Injected {
-  if (order.crash) process.exit(INJECTED_CRASH_EXIT); // the worker thread dies mid-task
-  if (order.hang) hangForever();
+/**
+ * Before the task runs: crash or hang the worker for real (unless `stopNow` is false: a stepped
+ * task stops half-way through its segment instead), or flip bits of the input.
+ */
+export function injectBeforeRun(order: InjectOrder, input: unknown, stopNow = true): Injected {
+  if (stopNow && order.crash) process.exit(INJECTED_CRASH_EXIT); // the worker thread dies mid-task
+  if (stopNow && order.hang) hangForever();
   if (order.input === undefined) return { value: input, flips: undefined };
   const flipped = flipBits(input, new SeededRandom(order.input.seed), order.input.bits);
   return { value: flipped.value, flips: flipped.flips };
@@ -40,7 +43,8 @@ export function injectIntoResult(order: InjectOrder, injected: Injected, cpu: nu
   return { value, flips };
 }
 
-function hangForever(): never {
+/** Blocks the thread for good: an injected hang. */
+export function hangForever(): never {
   // Blocks the thread without burning CPU: a real hang that only terminate() ends.
   for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }

@@ -52,3 +52,15 @@ export const DEFAULT_PROBATION_TASKS = 50;
 
 /** Replicas per task of each redundancy. */
 export const REPLICAS: Readonly<Record<'dmr' | 'tmr', number>> = Object.freeze({ dmr: 2, tmr: 3 });
+
+/**
+ * `checkpoint` (stepped tasks): the replicas vote on their state about once a second. A fault then
+ * costs at most a second of work, and the vote (≈ 10–20 ms for a 1 MB state on two CPUs, see the
+ * README's curve) stays within the 2 % overhead budget.
+ */
+export const DEFAULT_CHECKPOINT = Object.freeze({ ms: 1_000 });
+/** `checkpoint: 'auto'`: the prior of the MTBF estimate, ms of core time per fault (one fault per core-hour). */
+export const DEFAULT_AUTO_PRIOR_MTBF_MS = 3_600_000;
+/** `checkpoint: 'auto'`: bounds of the Young/Daly interval, ms. */
+export const DEFAULT_AUTO_MIN_MS = 50;
+export const DEFAULT_AUTO_MAX_MS = 60_000;

@@ -12,8 +12,11 @@ import type { ResolvedOptions } from './options.js';
 export interface CoreSource {
   /** Builds the pool's cores (ids 0..n-1, in order); each reads its serving state from the health model's view of it. */
   create(options: ResolvedOptions, health: (id: number) => ServingView): PoolCore[];
-  /** Starts the enabled cores; resolves with the task module's exports, or undefined while they are not known. */
-  start(cores: readonly PoolCore[], options: ResolvedOptions): Promise<Set<string> | undefined>;
+  /**
+   * Starts the enabled cores; resolves with the task module's exports, or undefined while they are
+   * not known. Adds the module's stepped tasks to `stepped` when it learns them.
+   */
+  start(cores: readonly PoolCore[], options: ResolvedOptions, stepped: Set<string>): Promise<Set<string> | undefined>;
 }
 
 /** Local cores: one pinned worker thread each, spread over the CPUs and their fault domains. */
@@ -23,5 +26,5 @@ export const localCores: CoreSource = {
     for (const core of cores) core.domain = o.cpuDomains?.[core.id % o.cpus.length];
     return cores;
   },
-  start: (cores, o) => startCores(cores, o),
+  start: (cores, o, stepped) => startCores(cores, o, stepped),
 };

@@ -7,8 +7,8 @@ import type { PoolCore as Core } from '../cores/types.js';
 import { TriplexError } from '../errors.js';
 import type { ResolvedOptions } from './options.js';
 
-/** Starts `cores` and returns the task module's exports; rejects with the first start error. */
-export async function startCores(cores: readonly Core[], options: ResolvedOptions): Promise<Set<string>> {
+/** Starts `cores` and returns the task module's exports (its stepped tasks added to `stepped`); rejects with the first start error. */
+export async function startCores(cores: readonly Core[], options: ResolvedOptions, stepped?: Set<string>): Promise<Set<string>> {
   const hellos = await Promise.all(cores.map((core) => core.start().catch((error: unknown) => Promise.reject(workerStartError(error, core)))));
   const exports = new Set<string>();
   let failure: TriplexError | undefined;
@@ -21,6 +21,7 @@ export async function startCores(cores: readonly Core[], options: ResolvedOption
       failure = new TriplexError('ERR_PINNING', `Core ${core.id} could not be pinned to CPU ${core.cpu}: ${hello.pinError ?? 'unknown reason'}`, { core: core.id, cpu: core.cpu });
     }
     for (const name of hello.exports) exports.add(name);
+    for (const name of hello.stepped ?? []) stepped?.add(name);
   }
   if (failure !== undefined) throw failure;
   return exports;

@@ -3,6 +3,9 @@ import { EventEmitter } from 'node:events';
 import type { BindingChange } from '../binding/types.js';
 import type { AttributionEvidence, FaultKind, HealthState } from '../health/types.js';
 import type { DriftEvent } from '../ops/types.js';
+import type { CheckpointEvent, MigrateEvent } from '../stepped/types.js';
+
+export type { CheckpointEvent, MigrateEvent };
 
 export type CoreState = HealthState | 'stranded';
 
@@ -137,6 +140,10 @@ export interface TriplexEvents {
   close: Record<string, never>;
   /** Cluster only: a host's state changed. */
   host: HostEvent;
+  /** A stepped task's replicas agreed on its state: the task's checkpoint; its outputs are released. */
+  checkpoint: CheckpointEvent;
+  /** A stepped task's failed replica was replaced on another core, resuming from the last checkpoint. */
+  migrate: MigrateEvent;
 }
 
 export type EventName = keyof TriplexEvents;

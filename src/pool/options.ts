@@ -15,6 +15,8 @@ import { resolveAudit, resolveMetricsFlag, resolveScanInterval } from '../ops/op
 import type { AuditOptions, ResolvedAuditOptions } from '../ops/types.js';
 import { enumOption, isObject, numberOption } from '../options/validate.js';
 import * as D from '../options/defaults.js';
+import { DEFAULT_RESOLVED_CHECKPOINT, resolveCheckpoint } from '../stepped/interval.js';
+import type { CheckpointOption, ResolvedCheckpoint } from '../stepped/types.js';
 import { COMPAT_KEYS, coresFromThreads, resolveCompat, resolveMaxQueue, type PiscinaCompatOptions, type ResolvedCompat } from './compat-options.js';
 
 export type Redundancy = 'dmr' | 'tmr';
@@ -118,6 +120,14 @@ export interface TriplexOptions extends PiscinaCompatOptions {
    * @default { random: true, clock: true } ({@link D.DEFAULT_DETERMINISM})
    */
   determinism?: boolean | DeterminismOptions;
+  /**
+   * Stepped tasks: how often replicas vote on their state (a checkpoint). `{ steps }` every that
+   * many steps, `{ ms }` about every that many ms (a step count per segment from the measured step
+   * rate), both: whichever comes first; `'auto'`: the Young/Daly interval √(2 · MTBF · C) from the
+   * pool's own fault history and the measured cost C of a checkpoint. Per run: run(x, { checkpoint }).
+   * @default { ms: 1000 } ({@link D.DEFAULT_CHECKPOINT})
+   */
+  checkpoint?: CheckpointOption;
 }
 
 export interface ResolvedOptions {
@@ -147,9 +157,10 @@ export interface ResolvedOptions {
   /** Fault domain of cpus[i] (core i runs on cpus[i % cpus.length]); undefined with faultDomain 'none'. */
   cpuDomains: number[] | undefined;
   determinism: ResolvedDeterminism;
+  checkpoint: ResolvedCheckpoint;
 }
 
-const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval', 'faultDomain', 'determinism']);
+const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval', 'faultDomain', 'determinism', 'checkpoint']);
 
 /** A task module's file: URL; relative paths resolve against the current directory. '' for null (no default module). */
 export function resolveModuleUrl(filename: unknown): string {
@@ -204,6 +215,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     faultDomain: domains.faultDomain,
     cpuDomains: domains.cpuDomains,
     determinism: resolveDeterminism(options.determinism),
+    checkpoint: resolveCheckpoint(options.checkpoint, DEFAULT_RESOLVED_CHECKPOINT),
     taskTimeout: numberOption('taskTimeout', options.taskTimeout, D.DEFAULT_TASK_TIMEOUT, 1, { infinity: true }),
     maxAttempts: numberOption('maxAttempts', options.maxAttempts, D.DEFAULT_MAX_ATTEMPTS, 0, { integer: true }),
     maxQueue: numberOption('maxQueue', resolveMaxQueue(options.maxQueue, cores), D.DEFAULT_MAX_QUEUE, 0, { integer: true, infinity: true }),

@@ -15,7 +15,7 @@ export function reportReplicas(task: TaskRun): ReplicaReport[] {
       core: replica.core.id,
       cpu: reply?.cpu ?? -1,
       digest: reply === undefined ? undefined : digestOf(reply),
-      ms: reply?.ms ?? performance.now() - replica.startedAt,
+      ms: reply?.ms ?? (replica.endedAt ?? performance.now()) - replica.startedAt,
       ok: replica.status === 'running' ? null : winner !== undefined && finishedAt >= 0 && winner.members.includes(finishedAt),
       status: replica.status,
     };

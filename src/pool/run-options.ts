@@ -11,6 +11,7 @@ import { invalidOption, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
 import { taskAddress } from '../transport/address.js';
 import { isMovable, TRANSFERABLE, VALUE, type Movable } from '../util/movable.js';
+import type { CheckpointOption } from '../stepped/types.js';
 
 /** Queued tasks keep small serialized inputs in shared slabs (util/slab.ts). */
 const inputs = new Slab();
@@ -32,9 +33,16 @@ export interface RunOptions {
   transferList?: readonly TransferListItem[] | null;
   /** Another task module for this run (path or file: URL): workers load it on first use; replicas are voted as usual. */
   filename?: string | URL;
+  /** Stepped tasks: how often the replicas vote on their state. @default the pool's `checkpoint` option */
+  checkpoint?: CheckpointOption;
+  /**
+   * Stepped tasks: receives each `emit`ted output once its checkpoint is voted, in order, exactly
+   * once. It is user code: one that throws is reported on 'error' and the outputs go on.
+   */
+  onOutput?: (output: unknown) => void;
 }
 
-const RUN_KEYS = ['name', 'kind', 'signal', 'transferList', 'filename'];
+const RUN_KEYS = ['name', 'kind', 'signal', 'transferList', 'filename', 'checkpoint', 'onOutput'];
 
 export type { Movable };
 
@@ -67,6 +75,9 @@ export interface ResolvedRun {
   /** The worker-side task address when the run names another module. */
   address: string | undefined;
   transfer: ArrayBuffer[];
+  /** Stepped tasks: the run's `checkpoint`, validated when the run turns out stepped. */
+  checkpoint: unknown;
+  onOutput: ((output: unknown) => void) | undefined;
 }
 
 function stringOption(key: string, value: unknown): string | undefined {
@@ -94,7 +105,15 @@ export function resolveRunOptions(options: unknown, defaultName: string, poolMod
     signal,
     address: moduleUrl === undefined || moduleUrl === poolModuleUrl ? undefined : taskAddress(moduleUrl, name),
     transfer: transferables(given.transferList),
+    checkpoint: given.checkpoint,
+    onOutput: callbackOption('onOutput', given.onOutput),
   };
+}
+
+function callbackOption(key: string, value: unknown): ((output: unknown) => void) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw invalidOption(key, 'a function (output) => void', value, 'type');
+  return value as (output: unknown) => void;
 }
 
 /** piscina's signal shapes (its onabort()): addEventListener first, else an EventEmitter's once('abort'). */

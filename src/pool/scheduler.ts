@@ -220,13 +220,14 @@ export class Scheduler {
     task.replicas.push(replica);
     task.used.push(core.id);
     task.inFlight++;
+    task.segment?.dispatched(core.id, replica.index);
     this.stats.replicas++;
     if (task.retryReason !== undefined) this.stats.retries++; // a tie-break or re-execution that really runs
     const request: RunRequest = { kind: 'run', name: task.address ?? task.name, input: task.input };
     if (task.det !== undefined) request.det = task.det;
     const faults = this.options.faults;
     if (faults !== undefined) {
-      const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: replica.index, core: core.id });
+      const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: task.replicaBase + replica.index, core: core.id });
       if (decision !== undefined) {
         request.inject = decision.order;
         replica.injections = decision.records;
@@ -294,6 +295,7 @@ export class Scheduler {
     if (this.destroyed) return;
     replica.status = status;
     replica.failure = why;
+    replica.endedAt = this.clock.now();
     if (status === 'timeout') this.stats.timeouts++;
     else if (status === 'crash') this.stats.crashes++;
     this.finish(replica.task, replica);

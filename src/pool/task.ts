@@ -3,6 +3,7 @@ import type { ExecutingCore as Core } from '../cores/types.js';
 import type { InjectionRecord } from '../inject/injector.js';
 import type { Ballot, VoteGroup } from '../replication/voter.js';
 import type { DeterminismOrder, RunReply } from '../transport/protocol.js';
+import type { SteppedReport } from '../stepped/types.js';
 
 /** `lost`: killed with a batch it was not to blame for (a crash or hang of another replica); re-run elsewhere, never charged. */
 export type ReplicaStatus = 'running' | 'value' | 'error' | 'crash' | 'timeout' | 'aborted' | 'lost';
@@ -17,6 +18,8 @@ export interface ReplicaRecord {
   injections: InjectionRecord[] | undefined;
   /** Why a crashed replica's worker died (exit code or uncaught error), or why it was terminated. */
   failure?: string;
+  /** When a replica that sent no reply crashed, hung or was terminated (its run time ends there). */
+  endedAt?: number;
 }
 
 /** One replica as reported by runDetailed and ERR_NO_MAJORITY. */
@@ -43,6 +46,15 @@ export interface DetailedResult<T = unknown> {
   attempts: number;
   /** True when a replica disagreed, crashed or hung and was out-voted before the answer was returned. */
   corrected: boolean;
+  /** A stepped task: its steps, checkpoints, migrations and segments (`replicas` then lists every segment's). */
+  stepped?: SteppedReport;
+}
+
+/** What a stepped task's segment wants to know of its replicas. */
+export interface SegmentObserver {
+  dispatched(core: number, index: number): void;
+  /** A replica that finished after the vote and was charged (crashed, hung or out-voted). */
+  lateFault(core: number, status: ReplicaStatus): void;
 }
 
 /** Shared by every task not placed yet: a queued task allocates no replica book-keeping. */
@@ -80,6 +92,12 @@ export class TaskRun {
   /** Seeded random and journaled clock sent with every replica, built when the first is placed. */
   det: DeterminismOrder | undefined = undefined;
   dispatchedAt = 0;
+  /** A segment of a stepped task: told of each replica placed and of each that fails after the vote (sparing). */
+  segment: SegmentObserver | undefined = undefined;
+  /** A stepped task's segment: replicas of its earlier segments (the injector numbers replicas per stepped run). */
+  replicaBase = 0;
+  /** Cores set in `used` before the first replica (a stepped task's failed cores): they are no voters. */
+  avoided = false;
 
   constructor(
     readonly id: number,
@@ -114,7 +132,7 @@ export class TaskRun {
    * (the policy then takes every used core's domain) while no replica crashed, hung or was lost.
    */
   voters(): number[] | undefined {
-    if (this.replicas.every(votes)) return undefined;
+    if (!this.avoided && this.replicas.every(votes)) return undefined;
     return this.replicas.filter(votes).map((replica) => replica.core.id);
   }
 
@@ -124,7 +142,7 @@ export class TaskRun {
     this.replicas = [];
     this.finished = [];
     this.ballots = [];
-    this.used = [];
+    if (!this.avoided) this.used = [];
   }
 }
 

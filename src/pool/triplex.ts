@@ -27,8 +27,13 @@ import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from '
 import { isWorkerThread } from '../worker.js';
 import { affinityMask, pinningUnavailableReason } from '../worker/affinity.js';
 import * as threads from 'node:worker_threads';
+import { SteppedRuns, type SteppedStream } from './stepped-runs.js';
+import type { SteppedReport } from '../stepped/types.js';
 
-export type { AbortSignalAny, RunOptions, Movable };
+export type { AbortSignalAny, RunOptions, Movable, SteppedStream };
+
+/** runDetailed of a stepped task: the replicas of every segment, and the stepped report. */
+export type SteppedDetailedResult<T = unknown> = DetailedResult<T> & { stepped: SteppedReport };
 
 /** piscina's `threads`, for a voted pool: one entry per core's worker thread. */
 export interface ThreadInfo {
@@ -72,6 +77,11 @@ export interface CoreInfo {
   busy: boolean;
 }
 
+/** The iterator of a runStream that never started: it ends when the task settles, or throws its error. */
+async function* settledIterator(result: Promise<unknown>): AsyncGenerator<unknown, void, undefined> {
+  await result;
+}
+
 /**
  * A voted worker pool. `TInput`/`TOutput` type run() as piscina's `Piscina<T, R>` does; for one
  * type per task of a module, see `typedTasks`.
@@ -89,6 +99,9 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   private nextId = 0;
   private readonly journal: DeterminismJournal;
   private destroying: Promise<void> | undefined;
+  /** Exports of the pool's module that are stepped tasks (known once the cores started). */
+  private readonly steppedNames = new Set<string>();
+  private readonly stepped: SteppedRuns;
 
   /**
    * `source` is internal: the cluster (triplex/cluster) passes remote cores; a pool's own are
@@ -116,6 +129,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.surface = new PoolSurface(o.compat, { slots, emit: (name) => this.emitSafely(name) });
     this.scheduler.onSettled = (task) => this.surface.settled(task);
     this.scheduler.journal = this.journal;
+    this.stepped = this.steppedRuns(stats);
     this.ops = this.startOperations(); // audit log, metrics, state scan (see the Operations block)
     this.readyPromise = this.startCores();
     // Callers who never await `ready` must not see an unhandled rejection; run() reports it too.
@@ -134,7 +148,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   }
 
   private async startEnabledCores(): Promise<void> {
-    this.exports = await this.source.start(this.coreList.filter((core) => core.enabled), this.options);
+    this.exports = await this.source.start(this.coreList.filter((core) => core.enabled), this.options, this.steppedNames);
     if (this.has('start')) {
       this.emit('start', { options: describeOptions(this.options) });
     }
@@ -155,7 +169,18 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     return this.submit(input, options, true) as Promise<DetailedResult<T>>;
   }
 
-  private submit(given: unknown, options: RunOptions, detailed: boolean): Promise<unknown> {
+  /**
+   * A stepped task with its outputs as an async iterator (each once its checkpoint is voted, in
+   * order) and its value as `result`. The iterator throws the task's error if it fails.
+   */
+  runStream<T = TOutput>(input: TInput | Movable<TInput>, options: RunOptions = {}): SteppedStream<T> {
+    const stream: { iterate?: () => AsyncIterator<unknown> } = {};
+    const result = this.submit(input, options, false, stream) as Promise<T>;
+    result.catch(() => {}); // a caller who only iterates gets the error there
+    return { result, [Symbol.asyncIterator]: () => stream.iterate?.() ?? settledIterator(result) };
+  }
+
+  private submit(given: unknown, options: RunOptions, detailed: boolean, stream?: { iterate?: () => AsyncIterator<unknown> }): Promise<unknown> {
     let run: ResolvedRun;
     try {
       run = resolveRunOptions(options, this.options.compat.name, this.options.moduleUrl);
@@ -173,6 +198,9 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     if (run.address === undefined && this.exports !== undefined && !this.exports.has(name)) {
       return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}" is not exported by ${this.options.moduleUrl} (exports: ${[...this.exports].filter((e) => !e.startsWith('__triplex')).join(', ') || 'none'})`, { name }));
     }
+    const stepped = this.steppedMode(run, stream !== undefined);
+    if (stepped instanceof Error) return Promise.reject(stepped);
+    if (stepped) return this.submitStepped(given, run, detailed, stream);
     const id = this.nextId++;
     // Fault injection: offline/online maintenance faults scheduled by task count or time; one check when no injector is set.
     if (this.options.faults !== undefined) this.options.faults.beforeTask?.(id, this);
@@ -190,6 +218,48 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       if (signal !== undefined) task.offAbort = signal.onAbort(() => this.scheduler.abort(task, signal.reason));
       this.scheduler.submit(task);
       if (!task.settled) this.takeOwnership(task, transfer === undefined ? run.transfer : [...run.transfer, transfer]);
+    });
+  }
+
+  /**
+   * Whether a run is stepped: the pool's module's stepped exports are known once its cores
+   * started; before that, and for another module, a run is stepped when it asks for outputs or
+   * checkpoints, or when its address ran stepped before (a plain run of a stepped task is taken
+   * over after its first step: see createTask).
+   */
+  private steppedMode(run: ResolvedRun, streamed: boolean): boolean | Error {
+    const asks = run.onOutput !== undefined || run.checkpoint !== undefined || streamed;
+    if (run.address === undefined && this.exports !== undefined) {
+      if (this.steppedNames.has(run.name)) return true;
+      if (!asks) return false;
+      const option = run.onOutput !== undefined ? 'onOutput' : run.checkpoint !== undefined ? 'checkpoint' : 'runStream';
+      return invalidOption(option, `a stepped task ("${run.name}" is a function export)`, run.name, 'range');
+    }
+    return asks || this.stepped.addresses.has(run.address ?? run.name);
+  }
+
+  private submitStepped(given: unknown, run: ResolvedRun, detailed: boolean, stream: { iterate?: () => AsyncIterator<unknown> } | undefined): Promise<unknown> {
+    if (run.signal?.aborted) return Promise.reject(abortError({ id: this.nextId, name: run.name }, run.signal.reason, 'was aborted before it was queued'));
+    const { input } = unwrapMovable(given);
+    const { promise, runner } = this.stepped.start(input, run, detailed, stream !== undefined);
+    if (stream !== undefined && runner !== undefined) stream.iterate = () => runner.commit.iterate();
+    return promise;
+  }
+
+  private steppedRuns(stats: Stats): SteppedRuns {
+    return new SteppedRuns({
+      options: this.options,
+      cores: this.coreList,
+      scheduler: this.scheduler,
+      events: this,
+      surface: this.surface,
+      stats,
+      journal: this.journal,
+      nextId: () => this.nextId++,
+      checkOpen: () => {
+        if (this.destroying !== undefined) throw new TriplexError('ERR_DESTROYED', 'The pool is destroyed');
+        if (this.startError !== undefined) throw this.startError;
+      },
     });
   }
 
@@ -211,7 +281,12 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ): TaskRun {
-    const task = new TaskRun(id, run.name, bytes, this.options.k, detailed, resolve, reject);
+    // Before the exports are known (or for another module), the task may be stepped: its first step comes back as a segment.
+    const mayBeStepped = this.exports === undefined || run.address !== undefined;
+    const answer = !mayBeStepped
+      ? resolve
+      : (value: unknown): void => (SteppedRuns.isSegment(value, detailed) ? this.stepped.takeOver(task, value, run, resolve, reject) : resolve(value));
+    const task: TaskRun = new TaskRun(id, run.name, bytes, this.options.k, detailed, answer, reject);
     task.address = run.address;
     task.kind = run.kind ?? run.name;
     task.seed = this.journal.seed();
@@ -307,7 +382,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     if (options.force === true) {
       // Placed is not running: under backlog a core's ring holds replicas its worker has not started yet.
       for (const task of [...this.surface.tasks]) {
-        if (this.scheduler.hasRunningReplica(task)) continue;
+        if (this.stepped.forceClose(task) || this.scheduler.hasRunningReplica(task)) continue;
         this.scheduler.abort(task, new TriplexError('ERR_ABORTED', 'The pool was closed with close({ force: true })'), 'was not running: the pool is closed');
       }
     }

@@ -185,7 +185,10 @@ export class Verdicts {
   /** A replica that answered after the verdict (TMR's third): credited, or charged when it disagrees. */
   private judgeLate(task: TaskRun, replica: ReplicaRecord, agrees: boolean): void {
     if (agrees) this.healthBridge.success(replica.core, task.kind);
-    else this.chargeReplica(task, replica, task.winner!);
+    else {
+      this.chargeReplica(task, replica, task.winner!);
+      task.segment?.lateFault(replica.core.id, replica.status);
+    }
   }
 
   private chargeReplica(task: TaskRun, replica: ReplicaRecord, winner: VoteGroup): void {

@@ -35,6 +35,10 @@ export interface Counters {
   crashes: number;
   selfTests: number;
   placeCalls: number;
+  /** Stepped tasks: segments voted (checkpoints), the final one of each task included. */
+  checkpoints: number;
+  /** Replica time discarded by charges (a wrong replica's segment, a crash or hang up to its end), ms. */
+  lostWork: number;
 }
 
 export abstract class HealthGlue {
@@ -43,7 +47,7 @@ export abstract class HealthGlue {
   capacity = 0;
   /** New work may fit: a core or static group became idle, or capacity changed. */
   protected newDirty = true;
-  readonly stats: Counters = { submitted: 0, settled: 0, correct: 0, sdc: 0, noMajority: 0, notEnoughCores: 0, replicas: 0, retries: 0, faults: 0, disagreements: 0, corrected: 0, timeouts: 0, crashes: 0, selfTests: 0, placeCalls: 0 };
+  readonly stats: Counters = { submitted: 0, settled: 0, correct: 0, sdc: 0, noMajority: 0, notEnoughCores: 0, replicas: 0, retries: 0, faults: 0, disagreements: 0, corrected: 0, timeouts: 0, crashes: 0, selfTests: 0, placeCalls: 0, checkpoints: 0, lostWork: 0 };
   readonly suspicions: { at: number; cores: number[] }[] = [];
 
   constructor(
@@ -79,6 +83,7 @@ export abstract class HealthGlue {
     const key = task.ballots[index]!.key;
     if (key !== undefined) evidence.digest = key;
     this.stats.faults++;
+    this.stats.lostWork += task.finMs[index]!;
     this.apply(this.health.charge(task.fin[index]!, evidence));
   }
 

@@ -108,6 +108,12 @@ export interface SimConfig {
   /** Points in the throughput-over-time series. */
   buckets: number;
   seed: number;
+  /**
+   * Stepped tasks (the pool's checkpoints): each task's service time is cut into segments of
+   * `interval` ms of work, each voted like a task and costing `cost` ms more per replica (state
+   * transfer and vote); a fault loses at most its segment. false: every task is one piece.
+   */
+  stepped: false | { interval: number; cost: number };
 }
 
 /** The pool's defaults where the pool has the same setting; the rest describe a fault-free, overhead-free fleet. */
@@ -137,6 +143,7 @@ export const DEFAULT_CONFIG: Omit<SimConfig, 'cores' | 'cpus' | 'tasks' | 'fault
   batch: 'auto',
   buckets: 100,
   seed: D.DEFAULT_SEED,
+  stepped: false,
 };
 
 export const DEFAULT_SELF_TEST: SelfTestConfig = {

@@ -120,6 +120,7 @@ export class Engine extends Glue {
     // Own stream, not forked from `random`: scenarios without a flaky kind keep their results.
     this.kinds = new SeededRandom((cfg.seed ^ 0x6b1d_f1a3) >>> 0);
     this.flakyShare = cfg.faults.flaky.share;
+    this.steppedTasks = cfg.stepped !== false;
     this.idleEnabled = n;
     this.capacity = policy.capacity(cores);
     metrics.capacity(0, this.capacity);
@@ -207,7 +208,16 @@ export class Engine extends Glue {
     if (this.queue.length === 0) return undefined;
     this.queue.shift();
     const flaky = this.flakyShare > 0 && this.kinds.next() < this.flakyShare ? 1 : 0;
-    return this.newTask().reset(this.queue.id, this.queue.submitAt, this.service.next(), this.k, flaky);
+    const task = this.newTask().reset(this.queue.id, this.queue.submitAt, this.service.next(), this.k, flaky);
+    if (this.cfg.stepped !== false) this.segment(task, task.work);
+    return task;
+  }
+
+  protected segment(task: SimTask, left: number): void {
+    const stepped = this.cfg.stepped as { interval: number; cost: number };
+    const work = Math.min(stepped.interval, left);
+    task.work = work + stepped.cost;
+    task.remaining = left - work;
   }
 
   protected newWorkFits(): boolean {

@@ -141,3 +141,11 @@ export function batch(v: unknown): boolean | 'auto' {
   return v;
 }
 
+
+/** `stepped`: false, or { interval, cost } in ms (checkpoints every `interval` ms of work, `cost` ms each). */
+export function stepped(path: string, v: unknown): false | { interval: number; cost: number } {
+  if (v === undefined || v === false) return false;
+  const o = obj(path, v);
+  known(path, o, ['interval', 'cost']);
+  return { interval: num(`${path}.interval`, o.interval, { min: 0, above: true }), cost: optNum(`${path}.cost`, o.cost, 0, { min: 0 }) };
+}

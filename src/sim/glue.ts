@@ -30,6 +30,8 @@ export abstract class Glue extends HealthGlue {
   /** What the shared placement loop needs of the simulator, and its reusable request. */
   private readonly placement: PlacementHost<SimTask>;
   private readonly request = newPlacementRequest();
+  /** Tasks are stepped (scenario field `stepped`): chained segments, each voted. */
+  protected steppedTasks = false;
 
   constructor(
     cores: SimCore[],
@@ -167,8 +169,28 @@ export abstract class Glue extends HealthGlue {
       else this.charge(task, i, winner);
     }
     if (corrected) this.stats.corrected++;
-    this.settle(task, winner.key === OK_KEY ? 'correct' : 'sdc');
+    if (winner.key === OK_KEY && task.remaining > 0) this.chain(task);
+    else this.settle(task, winner.key === OK_KEY ? 'correct' : 'sdc');
   }
+
+  /**
+   * A stepped task's segment was voted (stepped/driver.ts in the pool): its state is the checkpoint
+   * and the next segment is a fresh vote, placed before new work like a re-execution. The segment's
+   * record stays for its late replicas (judged against its own winner); the task settles once, at
+   * its last segment.
+   */
+  private chain(task: SimTask): void {
+    task.settled = true;
+    task.wanted = 0;
+    this.stats.checkpoints++;
+    const next = this.newTask().reset(task.id, task.submitAt, 0, task.k, task.kind);
+    this.segment(next, task.remaining);
+    next.inRetries = true;
+    this.retries.push(next);
+  }
+
+  /** Sets a stepped task's next segment: up to one interval of its `left` work, plus the checkpoint's cost. */
+  protected abstract segment(task: SimTask, left: number): void;
 
   private noMajority(task: SimTask): void {
     if (task.settled) return;
@@ -179,6 +201,7 @@ export abstract class Glue extends HealthGlue {
   /** Settles a task exactly once (asserted), and feeds the closed loop. */
   protected settle(task: SimTask, outcome: Outcome): void {
     if (task.settled) throw new Error(`simulator invariant: task ${task.id} settled twice`);
+    if (outcome === 'correct' && this.steppedTasks) this.stats.checkpoints++;
     task.settled = true;
     task.wanted = 0; // the pump drops it from the retries list (never splice under its loop)
     this.record(task.id, task.submitAt, outcome);

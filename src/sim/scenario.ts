@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { invalidOption } from '../errors.js';
 import { getPath, known, merge, num, obj, oneOf, optNum, relabel, setPath, type Obj } from './check.js';
 import { DEFAULT_CONFIG, type RunSpec, type Scenario, type SimConfig } from './config.js';
-import { arrival, batch, faults, health, service } from './fields.js';
+import { arrival, batch, faults, health, service, stepped } from './fields.js';
 
-const CONFIG_KEYS = ['cores', 'cpus', 'faultDomain', 'redundancy', 'binding', 'spares', 'taskTimeout', 'maxAttempts', 'overhead', 'mainOverhead', 'latency', 'restartMs', 'tasks', 'speed', 'health', 'faults', 'batch', 'buckets', 'seed'];
+const CONFIG_KEYS = ['cores', 'cpus', 'faultDomain', 'redundancy', 'binding', 'spares', 'taskTimeout', 'maxAttempts', 'overhead', 'mainOverhead', 'latency', 'restartMs', 'tasks', 'speed', 'health', 'faults', 'batch', 'buckets', 'seed', 'stepped'];
 const TOP_KEYS = ['name', 'description', 'variants', 'sweep', ...CONFIG_KEYS];
 /** Cores the simulator supports; the scale target is 1,024. */
 export const MAX_CORES = 1024;
@@ -69,6 +69,7 @@ export function resolveConfig(raw: unknown): SimConfig {
     batch: batch(o.batch),
     buckets: optNum('buckets', o.buckets, D.buckets, { min: 2, max: 10_000, integer: true }),
     seed: optNum('seed', o.seed, D.seed, { integer: true }),
+    stepped: stepped('stepped', o.stepped),
   };
   const f = config.faults;
   const hangs = f.hang.rate > 0 || (f.failureMode === 'hang' && (f.failed !== 0 || f.lifetimes !== false));

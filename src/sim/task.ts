@@ -39,8 +39,10 @@ export class SimTask implements PlacedTask {
   /** Index into KIND_NAMES: 0 the deterministic kind, 1 the flaky one. */
   kind = 0;
   submitAt = 0;
-  /** CPU work of one replica at speed 1, ms. */
+  /** CPU work of one replica at speed 1, ms (a stepped task's: this segment's, checkpoint cost included). */
   work = 0;
+  /** A stepped task: its work left after this segment, ms (0: the last segment, or not stepped). */
+  remaining = 0;
   wanted = 0;
   inFlight = 0;
   extra = 0;
@@ -63,6 +65,7 @@ export class SimTask implements PlacedTask {
     this.kind = kind;
     this.submitAt = submitAt;
     this.work = work;
+    this.remaining = 0;
     this.k = k;
     this.wanted = k;
     this.inFlight = 0;

@@ -130,8 +130,10 @@ export interface HelloReply {
   cpu: number;
   /** Why pinning did not happen (mode 'off', koffi missing, syscall failed). */
   pinError?: string;
-  /** Function exports of the task module. */
+  /** Function exports of the task module, and its stepped tasks. */
   exports: string[];
+  /** Exports that are stepped tasks `{ init, step, done, result? }`. */
+  stepped?: string[];
   /** The task module failed to load. */
   loadError?: { name: string; message: string };
 }

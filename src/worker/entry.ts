@@ -7,7 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import { affinityMask, currentCpu, disableAffinity, pinCurrentThread, preloadAffinity } from './affinity.js';
 import type { FlipRecord } from '../inject/flip.js';
-import { injectBeforeRun, injectIntoResult } from '../inject/apply.js';
+import { hangForever, INJECTED_CRASH_EXIT, injectBeforeRun, injectIntoResult } from '../inject/apply.js';
 import { installDeterminism, runDeterministic } from './determinism.js';
 import { serve } from '../transport/serve.js';
 import { decodePayload, encodeValue, type EncodedValue } from '../codec/payload.js';
@@ -15,7 +15,9 @@ import { encodeThrown } from '../codec/error-codec.js';
 import type { CoreRequest, CoreWorkerData, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from '../transport/protocol.js';
 import { PROGRESS, TASK_NOT_FOUND } from '../transport/protocol.js';
 import { publishIdentity, takeWorkerData } from './context.js';
-import { moduleTasks, type TaskFn } from './modules.js';
+import { moduleTasks, type TaskExport } from './modules.js';
+import { firstOrder, isSteppedTask, runSegment, SEGMENT_PREFIX } from '../stepped/segment.js';
+import type { SegmentOrder, SteppedTask } from '../stepped/types.js';
 import { parseTaskAddress } from '../transport/address.js';
 import { movedValue } from '../util/movable.js';
 
@@ -42,13 +44,13 @@ const readCpu = currentCpu;
 installDeterminism();
 publishIdentity({ id: data.coreId, cpu: data.cpu, pinned });
 
-let tasks: Record<string, TaskFn> | undefined;
+let tasks: Record<string, TaskExport> | undefined;
 let loadError: { name: string; message: string } | undefined;
 
-async function loadTasks(): Promise<Record<string, TaskFn>> {
+async function loadTasks(): Promise<Record<string, TaskExport>> {
   if (tasks !== undefined) return tasks;
-  const found: Record<string, TaskFn> = data.moduleUrl === '' ? {} : { ...(await moduleTasks(data.moduleUrl)) };
-  const kats = (await import('../health/kat-tasks.js')) as { katTasks: Record<string, TaskFn> };
+  const found: Record<string, TaskExport> = data.moduleUrl === '' ? {} : { ...(await moduleTasks(data.moduleUrl)) };
+  const kats = (await import('../health/kat-tasks.js')) as { katTasks: Record<string, TaskExport> };
   Object.assign(found, kats.katTasks);
   return (tasks = found);
 }
@@ -63,7 +65,10 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   progressTime[0] = Date.now();
   Atomics.add(progress, PROGRESS.started, 1);
   const address = parseTaskAddress(request.name);
-  let table: Record<string, TaskFn>;
+  // A segment of a stepped task (stepped/driver.ts): its name carries a prefix, its input is the order.
+  const segment = address.name.startsWith(SEGMENT_PREFIX);
+  if (segment) address.name = address.name.slice(SEGMENT_PREFIX.length);
+  let table: Record<string, TaskExport>;
   try {
     table = address.moduleUrl === undefined ? await loadTasks() : await moduleTasks(address.moduleUrl);
   } catch (error) {
@@ -80,10 +85,16 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   const order = request.inject;
   let input = decodePayload(request.input, 0);
   let flips: FlipRecord[] | undefined;
-  if (order !== undefined) ({ value: input, flips } = injectBeforeRun(order, input));
+  const stepped = isSteppedTask(fn) ? fn : undefined;
+  if (segment && stepped === undefined) {
+    const message = `Task "${address.name}" is not a stepped task ({ init, step, done }): the run options "onOutput" and "checkpoint", and runStream, are for stepped tasks`;
+    return replyToError(Object.assign(new Error(message), { code: TASK_NOT_FOUND }), 0, undefined);
+  }
+  // A stepped task's replica crashes or hangs half-way through its segment (runStepped), as a real fault would.
+  if (order !== undefined) ({ value: input, flips } = injectBeforeRun(order, input, stepped === undefined));
   let value: unknown;
   try {
-    value = runDeterministic(request.det, () => fn(input));
+    value = runDeterministic(request.det, () => (stepped === undefined ? (fn as (input: unknown) => unknown)(input) : runStepped(stepped, input, segment, order)));
     if (value instanceof Promise) value = await value;
     // A task may return move(buffer), as with piscina: the caller gets (and the vote compares) the buffer's value.
     value = movedValue(value);
@@ -92,16 +103,27 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   }
   // Injection only (an object per replica is fine there): with no injector, order is undefined.
   if (order !== undefined) ({ value, flips } = injectIntoResult(order, { value, flips }, readCpu(), start));
-  return valueReply(address.name, value, start, flips);
+  return valueReply(stepped === undefined ? `Task "${address.name}" returned a value that` : `The state or outputs of stepped task "${address.name}"`, value, start, flips);
+}
+
+/**
+ * One segment of a stepped task. A plain request (a run submitted before the pool knew the export
+ * is stepped) runs its first step only and the pool takes over from that checkpoint.
+ */
+function runStepped(task: SteppedTask, input: unknown, segment: boolean, inject: InjectOrder | undefined): Promise<unknown> {
+  const order = segment ? (input as SegmentOrder) : firstOrder(input);
+  if (inject?.crash !== true && inject?.hang !== true) return runSegment(task, order);
+  order.faultAfter = Math.floor(order.steps / 2);
+  return runSegment(task, order, inject.crash === true ? () => process.exit(INJECTED_CRASH_EXIT) : hangForever);
 }
 
 /** The reply carrying a replica's value, encoded; an error reply if it cannot be encoded. */
-function valueReply(taskName: string, value: unknown, start: number, flips: FlipRecord[] | undefined): RunReply {
+function valueReply(what: string, value: unknown, start: number, flips: FlipRecord[] | undefined): RunReply {
   let encoded: EncodedValue;
   try {
     encoded = encodeValue(value);
   } catch (error) {
-    const notCloneable = Object.assign(new Error(`Task "${taskName}" returned a value that cannot be cloned: ${(error as Error).message}`), {
+    const notCloneable = Object.assign(new Error(`${what} cannot be cloned: ${(error as Error).message}`), {
       code: 'ERR_NOT_CLONEABLE',
     });
     return replyToError(notCloneable, performance.now() - start, flips);
@@ -117,7 +139,9 @@ async function hello(): Promise<HelloReply> {
   const reply: HelloReply = { pinned, cpu: readCpu(), exports: [] };
   if (pinError !== undefined) reply.pinError = pinError;
   try {
-    reply.exports = Object.keys(await loadTasks());
+    const table = await loadTasks();
+    reply.exports = Object.keys(table);
+    reply.stepped = reply.exports.filter((name) => isSteppedTask(table[name]));
   } catch (error) {
     loadError = { name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) };
     reply.loadError = loadError;

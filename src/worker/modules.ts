@@ -1,10 +1,15 @@
 /** Task modules a worker has loaded, by URL: the pool's own at start, others on a run() that names them. */
+import { isSteppedTask } from '../stepped/segment.js';
+import type { SteppedTask } from '../stepped/types.js';
+
 export type TaskFn = (input: unknown) => unknown;
+/** An export the pool can run: a function, or a stepped task `{ init, step, done, result? }`. */
+export type TaskExport = TaskFn | SteppedTask;
 
-const loaded = new Map<string, Promise<Record<string, TaskFn>>>();
+const loaded = new Map<string, Promise<Record<string, TaskExport>>>();
 
-/** The function exports of a module (CommonJS ones arrive as `default`: their keys count too). Loaded once per URL. */
-export function moduleTasks(url: string): Promise<Record<string, TaskFn>> {
+/** The function and stepped-task exports of a module (CommonJS ones arrive as `default`: their keys count too). Loaded once per URL. */
+export function moduleTasks(url: string): Promise<Record<string, TaskExport>> {
   let tasks = loaded.get(url);
   if (tasks === undefined) {
     tasks = importTasks(url);
@@ -14,16 +19,20 @@ export function moduleTasks(url: string): Promise<Record<string, TaskFn>> {
   return tasks;
 }
 
-async function importTasks(url: string): Promise<Record<string, TaskFn>> {
+async function importTasks(url: string): Promise<Record<string, TaskExport>> {
   const mod = (await import(url)) as Record<string, unknown>;
-  const found: Record<string, TaskFn> = {};
+  const found: Record<string, TaskExport> = {};
   // piscina's "delaying availability": a default export that is a promise of the task (or of the exports).
   const exported = mod.default;
   const cjs = typeof (exported as PromiseLike<unknown> | undefined)?.then === 'function' ? await exported : exported;
   if (typeof cjs === 'function') found.default = cjs as TaskFn;
   if (typeof cjs === 'object' && cjs !== null) {
-    for (const [key, value] of Object.entries(cjs)) if (typeof value === 'function') found[key] = value as TaskFn;
+    for (const [key, value] of Object.entries(cjs)) if (isTask(value)) found[key] = value;
   }
-  for (const [key, value] of Object.entries(mod)) if (typeof value === 'function') found[key] = value as TaskFn;
+  for (const [key, value] of Object.entries(mod)) if (isTask(value)) found[key] = value;
   return found;
+}
+
+function isTask(value: unknown): value is TaskExport {
+  return typeof value === 'function' || isSteppedTask(value);
 }

@@ -1,0 +1,203 @@
+// Stepped tasks on real workers: voted checkpoints, resume from the last checkpoint after a
+// fault, output commit (order, exactly once), abort, errors. Pools here have 4 cores on this
+// 2-CPU machine, more than its fault domains: they use faultDomain 'none' (TEST_FAULT_DOMAIN, see
+// helpers.ts), so replicas share CPUs: what is checked is voting and recovery, not hardware independence.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { campaign, FaultInjector, isTriplexError, type CheckpointEvent, type FaultEvent, type MigrateEvent } from '../dist/index.js';
+import { pools, until } from './helpers.js';
+
+const STEPPED = fileURLToPath(new URL('./fixtures/stepped.mjs', import.meta.url));
+const pool = pools();
+const dir = mkdtempSync(path.join(tmpdir(), 'triplex-stepped-'));
+let markers = 0;
+/** A one-off fault at `step`: the first replica to get there claims a fresh marker file. */
+const once = (step: number) => ({ step, marker: path.join(dir, `m${markers++}`) });
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+const sumTo = (n: number) => (n * (n + 1)) / 2;
+
+function recorder(p: ReturnType<typeof pool>) {
+  const seen = { checkpoints: [] as CheckpointEvent[], migrations: [] as MigrateEvent[], faults: [] as FaultEvent[] };
+  p.on('checkpoint', (e) => seen.checkpoints.push(e));
+  p.on('migrate', (e) => seen.migrations.push(e));
+  p.on('fault', (e) => seen.faults.push(e));
+  return seen;
+}
+
+describe('stepped tasks: checkpoints and sparing', () => {
+  it('DMR: a crashed replica is re-run on a spare core from the last checkpoint, not from step 0', async () => {
+    const p = pool({ filename: STEPPED, cores: 4, redundancy: 'dmr', checkpoint: { steps: 10 } });
+    await p.ready;
+    const seen = recorder(p);
+    const r = await p.runDetailed<{ sum: number }>({ steps: 40, crash: once(25) }, { name: 'counter' });
+    expect(r.value.sum).toBe(sumTo(40));
+    const segment = r.stepped!.segments.find((s) => s.from === 20)!;
+    const crashed = segment.replicas.find((x) => x.status === 'crash')!;
+    const resumed = segment.replicas.find((x) => x.ok === true && x.core !== segment.replicas[0]!.core && segment.replicas.indexOf(x) >= 2)!;
+    expect(crashed).toBeDefined();
+    expect(resumed.from).toBe(20); // it started from the checkpoint at step 20, not from init
+    expect(seen.migrations).toEqual([expect.objectContaining({ from: crashed.core, to: resumed.core, step: 20, reason: 'crash' })]);
+    expect(r.stepped!.lostSteps).toBeLessThanOrEqual(10); // at most one interval of work lost
+    expect(seen.checkpoints.map((c) => c.step)).toEqual([10, 20, 30, 40]);
+  });
+
+  it('TMR: the segment is answered by the two survivors and the next one runs on a spare instead of the crashed core', async () => {
+    const p = pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 10 } });
+    await p.ready;
+    const seen = recorder(p);
+    // Steps of 10 ms: the crash is seen while later segments still run (a fault seen after the end moves no work).
+    const r = await p.runDetailed<{ sum: number }>({ steps: 60, spin: 10, crash: once(15) }, { name: 'counter' });
+    expect(r.value.sum).toBe(sumTo(60));
+    // The two survivors may agree before the crash is seen: the crashed core is then charged late.
+    await until(() => seen.migrations.length > 0, 'the migration');
+    const crashed = seen.migrations[0]!.from;
+    expect(seen.migrations).toEqual([expect.objectContaining({ from: crashed, reason: 'crash' })]);
+    // Segments submitted once the crash was known avoid the core (the one that took over may have been placed just before).
+    const after = r.stepped!.segments.filter((s) => s.from > seen.migrations[0]!.step);
+    expect(after.length).toBeGreaterThan(0);
+    for (const s of after) expect(s.replicas.map((x) => x.core)).not.toContain(crashed);
+    expect(seen.faults.filter((f) => f.kind === 'crash').map((f) => f.core)).toEqual([crashed]);
+  });
+
+  it('a corrupted step is out-voted at the next checkpoint, its core charged, the value correct', async () => {
+    // DMR: both replicas are needed for every vote, so the corruption is always found at that
+    // segment's checkpoint (TMR may answer with the two good ones and charge the third just after).
+    const p = pool({ filename: STEPPED, cores: 4, redundancy: 'dmr', checkpoint: { steps: 10 } });
+    await p.ready;
+    const seen = recorder(p);
+    const outputs: unknown[] = [];
+    const r = await p.runDetailed<{ sum: number }>({ steps: 50, corrupt: once(13) }, { name: 'counter', onOutput: (x) => outputs.push(x) });
+    expect(r.value.sum).toBe(sumTo(50));
+    // Found at the checkpoint of step 20, not at the end: that checkpoint is the corrected one.
+    expect(seen.checkpoints.filter((c) => c.corrected).map((c) => c.step)).toEqual([20]);
+    const wrong = await (async () => {
+      await until(() => seen.faults.length > 0, 'the charge');
+      return seen.faults[0]!;
+    })();
+    expect(wrong).toMatchObject({ kind: 'wrong-result', taskName: 'counter', charged: true });
+    expect(r.stepped!.segments[1]!.replicas.find((x) => x.ok === false)!.core).toBe(wrong.core);
+    expect(outputs).toEqual(range(50)); // the corrupted replica's outputs never reached the caller
+  });
+});
+
+describe('stepped tasks: output commit', () => {
+  it('outputs arrive in order, exactly once, under crashes, and none before its checkpoint', async () => {
+    const p = pool({ filename: STEPPED, cores: 4, redundancy: 'dmr', checkpoint: { steps: 7 } });
+    await p.ready;
+    const outputs: number[] = [];
+    let voted = 0;
+    p.on('checkpoint', (e) => (voted = e.step));
+    const late: number[] = [];
+    const value = await p.run(
+      { steps: 60, crash: once(9), corrupt: once(33) },
+      {
+        name: 'counter',
+        onOutput: (x) => {
+          if ((x as number) > voted) late.push(x as number);
+          outputs.push(x as number);
+        },
+      },
+    );
+    expect(value).toMatchObject({ sum: sumTo(60), steps: 60 });
+    expect(outputs).toEqual(range(60));
+    expect(late).toEqual([]);
+  });
+
+  it("a throwing onOutput loses and duplicates nothing; the error goes to the pool's error listeners", async () => {
+    const p = pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 4 } });
+    const errors: Error[] = [];
+    p.on('error', (e) => errors.push(e));
+    const outputs: unknown[] = [];
+    const value = await p.run(
+      { steps: 12 },
+      {
+        name: 'counter',
+        onOutput: (x) => {
+          outputs.push(x);
+          if (x === 5) throw new Error('listener failed');
+        },
+      },
+    );
+    expect(value).toMatchObject({ sum: sumTo(12) });
+    expect(outputs).toEqual(range(12));
+    expect(errors.map((e) => e.message)).toEqual(['listener failed']);
+  });
+
+  it('runStream: the outputs as an async iterator, the value as result; a task without result returns its state', async () => {
+    const p = pool({ filename: STEPPED, cores: 4 });
+    const stream = p.runStream(3, { name: 'plainState' });
+    const seen: unknown[] = [];
+    for await (const x of stream) seen.push(x);
+    expect(seen).toEqual(['left 3', 'left 2', 'left 1']);
+    expect(await stream.result).toEqual({ left: 0, acc: [3, 2, 1] });
+  });
+});
+
+describe('stepped tasks: abort and errors', () => {
+  it('abort during a segment rejects with ERR_ABORTED; outputs stop at the last voted checkpoint; the pool goes on', async () => {
+    const p = pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 5 } });
+    await p.ready;
+    const controller = new AbortController();
+    const outputs: unknown[] = [];
+    let steps = 0;
+    p.on('checkpoint', (e) => {
+      steps = e.step;
+      if (e.checkpoints === 2) setTimeout(() => controller.abort(new Error('enough')), 20);
+    });
+    const run = p.run(20, { name: 'endless', signal: controller.signal, onOutput: (x) => outputs.push(x) });
+    await expect(run).rejects.toMatchObject({ code: 'ERR_ABORTED', name: 'AbortError' });
+    expect(outputs).toEqual(Array.from({ length: steps }, (_, i) => i));
+    // Aborted before it was queued, too.
+    await expect(p.run(1, { name: 'endless', signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(await p.run(21, { name: 'plain' })).toBe(42);
+  });
+
+  it('a step that throws on every replica rejects with that error', async () => {
+    const p = pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 2 } });
+    const error = await p.run(null, { name: 'throwsAtThree' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toBe('step 3 is out of range');
+    expect(p.stats.faults).toBe(0);
+  });
+
+  it('a state that cannot be cloned rejects with ERR_NOT_CLONEABLE', async () => {
+    const p = pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 1 } });
+    const error = await p.run(null, { name: 'uncloneable' }).catch((e: unknown) => e);
+    expect(isTriplexError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'ERR_NOT_CLONEABLE' });
+    expect((error as Error).message).toContain('stepped task "uncloneable"');
+    expect(p.stats.faults).toBe(0);
+  });
+
+  it('the checkpoint option is validated on the pool and per run; stepped options on a function export are refused', async () => {
+    expect(() => pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 0 } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    expect(() => pool({ filename: STEPPED, cores: 4, checkpoint: { every: 3 } as never })).toThrow(/checkpoint\.every/);
+    const p = pool({ filename: STEPPED, cores: 4 });
+    await p.ready;
+    await expect(p.run(1, { name: 'counter', checkpoint: 'never' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(p.run(1, { name: 'plain', onOutput: () => {} })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    expect(await p.run({ steps: 30 }, { name: 'counter', checkpoint: 'auto' })).toMatchObject({ sum: sumTo(30) });
+  });
+});
+
+describe('stepped tasks: campaigns', () => {
+  it('a campaign targets a stepped task: crashes mid-segment are corrected, work lost per fault is at most one interval', async () => {
+    const result = await campaign({
+      // 4 cores on 2 CPUs: faultDomain 'none', replicas share CPUs.
+      pool: { filename: STEPPED, cores: 4, faultDomain: 'none', checkpoint: { steps: 6 }, health: { falseAlarm: 0 } },
+      task: { name: 'counter', inputs: [{ steps: 24 }, { steps: 30 }] },
+      tasks: 8,
+      faults: new FaultInjector({ seed: 5 }).crash({ core: 1, rate: 0.5 }),
+    });
+    expect(result.outcomes.sdc).toBe(0);
+    expect(result.outcomes.detected).toBe(0);
+    expect(result.stepped).toBeDefined();
+    const s = result.stepped!;
+    expect(s.tasks).toBe(8);
+    expect(s.faults).toBeGreaterThan(0);
+    expect(s.lostStepsPerFault).toBeLessThanOrEqual(6);
+  });
+});
