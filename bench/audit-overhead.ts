@@ -90,7 +90,10 @@ for (const [i, pool] of pools.entries()) {
     perTask = Math.min(perTask, ((performance.now() - start) * 1e6) / EMITS);
     await new Promise((resolve) => setImmediate(resolve)); // let the audit file flush between passes
   }
-  Object.assign(rows[i]!, { 'task-settled listeners': listening ? pool.listenerCount('task-settled') : 0, 'ns per task on the main thread': Math.round(perTask) });
+  Object.assign(rows[i]!, {
+    'task-settled listeners': listening ? pool.listenerCount('task-settled') : 0,
+    'ns per task on the main thread': Math.round(perTask),
+  });
 }
 await Promise.all(pools.map((pool) => pool.destroy()));
 rmSync(dir, { recursive: true, force: true });

@@ -60,14 +60,27 @@ for (const redundancy of ['tmr', 'dmr'] as const) {
       let p50 = Number.NaN;
       let p99 = Number.NaN;
       try {
-        const result = await measure([{ name: binding, k, run: (x) => pool.run(x, { name: 'workOn' }) }], input, { batch: cores * 8, window: cores * 2, ms, rounds: 1 });
+        const result = await measure([{ name: binding, k, run: (x) => pool.run(x, { name: 'workOn' }) }], input, {
+          batch: cores * 8,
+          window: cores * 2,
+          ms,
+          rounds: 1,
+        });
         tasksPerSec = result.get(binding)!.tasksPerSec;
         ({ p50, p99 } = await latencies((x) => pool.run(x, { name: 'workOn' }), input, 400, Math.max(1, Math.floor(cores / k))));
       } catch (error) {
         // Static binding with no group left: the pool refuses work (ERR_NOT_ENOUGH_CORES).
         if ((error as { code?: string }).code !== 'ERR_NOT_ENOUGH_CORES') throw error;
       }
-      rows.push({ redundancy: redundancy.toUpperCase(), scenario: scenario.label, binding, 'cores serving': `${serving}/${cores}`, 'tasks/s': Math.round(tasksPerSec), 'p50 ms': Number(p50.toFixed(2)), 'p99 ms': Number(p99.toFixed(2)) });
+      rows.push({
+        redundancy: redundancy.toUpperCase(),
+        scenario: scenario.label,
+        binding,
+        'cores serving': `${serving}/${cores}`,
+        'tasks/s': Math.round(tasksPerSec),
+        'p50 ms': Number(p50.toFixed(2)),
+        'p99 ms': Number(p99.toFixed(2)),
+      });
       await pool.destroy();
     }
   }

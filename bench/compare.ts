@@ -35,7 +35,10 @@ function compare(beforeName: string, beforeText: string, afterName: string, afte
 }
 
 function keyOf(row: Row): string {
-  return Object.entries(row).filter(([, v]) => typeof v === 'string').map(([k, v]) => `${k}=${v}`).join(' ');
+  return Object.entries(row)
+    .filter(([, v]) => typeof v === 'string')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 }
 
 function diffRows(before: Row[], after: Row[]): Record<string, string>[] {

@@ -33,13 +33,23 @@ async function closedLoop(run: (input: unknown) => Promise<unknown>, input: unkn
 }
 
 /** Best throughput of each runner over `rounds` interleaved tinybench runs. */
-export async function measure(runners: Runner[], input: unknown, options: { batch: number; window: number; ms: number; rounds: number }): Promise<Map<string, Measurement>> {
+export async function measure(
+  runners: Runner[],
+  input: unknown,
+  options: { batch: number; window: number; ms: number; rounds: number },
+): Promise<Map<string, Measurement>> {
   const best = new Map<string, Measurement>();
   for (let round = 0; round < options.rounds; round++) {
     const bench = new Bench({ time: options.ms, warmup: round === 0, warmupTime: 200, iterations: 3 });
     for (const runner of runners) {
       const meter = runner.meter;
-      const hooks = meter === undefined ? {} : { beforeAll: (mode?: string) => (mode === 'run' ? meter.start() : undefined), afterAll: (mode?: string) => (mode === 'run' ? meter.stop() : undefined) };
+      const hooks =
+        meter === undefined
+          ? {}
+          : {
+              beforeAll: (mode?: string) => (mode === 'run' ? meter.start() : undefined),
+              afterAll: (mode?: string) => (mode === 'run' ? meter.stop() : undefined),
+            };
       bench.add(runner.name, () => closedLoop(runner.run, input, options.batch, options.window).then(() => meter?.done(options.batch)), hooks);
     }
     await bench.run();
@@ -56,7 +66,12 @@ export async function measure(runners: Runner[], input: unknown, options: { batc
 }
 
 /** Percentiles of single-task latency (ms) with `window` tasks in flight, from `count` tasks. */
-export async function latencies(run: (input: unknown) => Promise<unknown>, input: unknown, count: number, window: number): Promise<{ p50: number; p99: number; mean: number }> {
+export async function latencies(
+  run: (input: unknown) => Promise<unknown>,
+  input: unknown,
+  count: number,
+  window: number,
+): Promise<{ p50: number; p99: number; mean: number }> {
   const samples: number[] = [];
   let next = 0;
   const lane = async (): Promise<void> => {

@@ -25,7 +25,10 @@ for (const redundancy of ['tmr', 'dmr'] as const) {
   const k = redundancy === 'tmr' ? 3 : 2;
   const window = Math.max(1, Math.floor(cores / k));
   const measured: Record<string, { p50: number; p99: number }> = {};
-  for (const [label, slowCore] of [['fault-free', -1], ['core 0 slowed 3x', 0]] as const) {
+  for (const [label, slowCore] of [
+    ['fault-free', -1],
+    ['core 0 slowed 3x', 0],
+  ] as const) {
     const pool = new Triplex({ filename: tasksFile, redundancy, cores, faultDomain: 'none' }); // cores share CPUs
     await pool.ready;
     const input = { iterations, slowCore, factor: 3 };

@@ -37,9 +37,13 @@ interface Scenario {
 
 const scenarios: Scenario[] = [
   ...[10, 100, 1000].map((us): Scenario => ({ group: 'tasks', label: us < 1000 ? `${us} µs` : '1 ms', name: 'work', input: Math.round(us * perUs), us })),
-  ...[1024, 100 * 1024, 1024 * 1024].map(
-    (bytes): Scenario => ({ group: 'sizes', label: `100 µs → ${bytes < 1024 * 1024 ? `${bytes / 1024} KB` : '1 MB'}`, name: 'workBig', input: { iterations: Math.round(100 * perUs), bytes }, us: 100 }),
-  ),
+  ...[1024, 100 * 1024, 1024 * 1024].map((bytes): Scenario => ({
+    group: 'sizes',
+    label: `100 µs → ${bytes < 1024 * 1024 ? `${bytes / 1024} KB` : '1 MB'}`,
+    name: 'workBig',
+    input: { iterations: Math.round(100 * perUs), bytes },
+    us: 100,
+  })),
 ].filter((s) => only === undefined || s.group === only);
 
 function textArg(name: string): string | undefined {
@@ -76,8 +80,18 @@ interface Pools {
 
 /** Options of the voted pools: DMR on one core per CPU; TMR needs 3 domains, else it shares a CPU with faultDomain 'none'. */
 function votedOptions(): { name: string; k: number; options: ConstructorParameters<typeof Triplex>[0] }[] {
-  const dmr = { filename: tasksFile, redundancy: 'dmr', cores: Math.max(2, machine.cpus), faultDomain: machine.physicalCores >= 2 ? 'physical-core' : 'none' } as const;
-  const tmr = { filename: tasksFile, redundancy: 'tmr', cores: Math.max(3, machine.cpus), faultDomain: machine.physicalCores >= 3 ? 'physical-core' : 'none' } as const;
+  const dmr = {
+    filename: tasksFile,
+    redundancy: 'dmr',
+    cores: Math.max(2, machine.cpus),
+    faultDomain: machine.physicalCores >= 2 ? 'physical-core' : 'none',
+  } as const;
+  const tmr = {
+    filename: tasksFile,
+    redundancy: 'tmr',
+    cores: Math.max(3, machine.cpus),
+    faultDomain: machine.physicalCores >= 3 ? 'physical-core' : 'none',
+  } as const;
   return [
     { name: 'triplex DMR', k: 2, options: dmr },
     { name: 'triplex TMR', k: 3, options: tmr },
@@ -108,7 +122,8 @@ function contenders(pools: Pools, scenario: Scenario): Contender[] {
   const out: Contender[] = [];
   const piscina = pools.peers[0]!;
   out.push({ name: 'piscina', k: 1, voted: false, meter: new CpuMeter(), run: (x) => piscina.run(name, x) });
-  for (const k of [2, 3]) for (const peer of pools.peers) out.push({ name: `naive ${k}x ${peer.name}`, k, voted: false, meter: new CpuMeter(), run: (x) => naive(peer, k, name, x) });
+  for (const k of [2, 3])
+    for (const peer of pools.peers) out.push({ name: `naive ${k}x ${peer.name}`, k, voted: false, meter: new CpuMeter(), run: (x) => naive(peer, k, name, x) });
   for (const v of pools.voted) out.push({ name: v.name, k: v.k, voted: true, meter: new CpuMeter(), run: (x) => v.pool.run(x, { name }) });
   return out;
 }
@@ -144,7 +159,14 @@ function rowsFor(scenario: Scenario, runners: Contender[], results: Map<string, 
 async function run(): Promise<void> {
   const pools = await startPools();
   console.log(machine.line);
-  console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; peers: ${threads} threads each; triplex DMR on ${Math.max(2, machine.cpus)} cores, TMR on ${Math.max(3, machine.cpus)} cores (faultDomain ${machine.physicalCores >= 3 ? "'physical-core'" : "'none': fewer than 3 physical cores"}); ${window} tasks in flight; tinybench ${ms} ms, best of ${rounds} interleaved rounds`);
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        ' ',
+      )}; peers: ${threads} threads each; triplex DMR on ${Math.max(2, machine.cpus)} cores, TMR on ${Math.max(3, machine.cpus)} cores (faultDomain ${machine.physicalCores >= 3 ? "'physical-core'" : "'none': fewer than 3 physical cores"}); ${window} tasks in flight; tinybench ${ms} ms, best of ${rounds} interleaved rounds`,
+  );
   const rows: Row[] = [];
   for (const scenario of scenarios) {
     const t = workCost(tasks[scenario.name] as TaskFn, scenario.input, scenario.us);

@@ -59,7 +59,9 @@ const runners: Runner[] = [
 ];
 
 console.log(machine.line);
-console.log(`pools of ${cores} worker threads (triplex: ${cores} pinned cores, maxBatch ${maxBatch}); tinybench, ${ms} ms per measurement, best of ${rounds} interleaved rounds`);
+console.log(
+  `pools of ${cores} worker threads (triplex: ${cores} pinned cores, maxBatch ${maxBatch}); tinybench, ${ms} ms per measurement, best of ${rounds} interleaved rounds`,
+);
 const rows: Record<string, string | number>[] = [];
 for (const size of sizes) {
   const iterations = Math.round(size.us * perUs);

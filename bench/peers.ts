@@ -26,7 +26,13 @@ export function startPeers(threads: number): Peer[] {
   return [
     { name: 'piscina', run: (name, input) => piscina.run(input, { name }), destroy: () => piscina.destroy() },
     { name: 'tinypool', run: (name, input) => tinypool.run(input, { name }), destroy: () => tinypool.destroy() },
-    { name: 'workerpool', run: (name, input) => wp.exec(name, [input]) as Promise<unknown>, destroy: async () => { await wp.terminate(); } },
+    {
+      name: 'workerpool',
+      run: (name, input) => wp.exec(name, [input]) as Promise<unknown>,
+      destroy: async () => {
+        await wp.terminate();
+      },
+    },
   ];
 }
 

@@ -90,7 +90,17 @@ async function quiet(): Promise<number> {
 
 function poolOptions(c: Case, faults?: FaultInjector): TriplexOptions {
   // maxBatch 1: one replica per core at a time, the model the simulator implements.
-  return { filename: tasksFile, redundancy: c.redundancy, binding: c.binding, cores: c.cores, cpus: CPUS, pin: 'auto', maxBatch: 1, faultDomain: 'none', /* cores share CPUs by design */ ...(faults === undefined ? {} : { faults }) };
+  return {
+    filename: tasksFile,
+    redundancy: c.redundancy,
+    binding: c.binding,
+    cores: c.cores,
+    cpus: CPUS,
+    pin: 'auto',
+    maxBatch: 1,
+    faultDomain: 'none',
+    /* cores share CPUs by design */ ...(faults === undefined ? {} : { faults }),
+  };
 }
 
 /** Closed loop of `window` lanes for `count` tasks: tasks/s, and ms from start to the first core disabled. */
@@ -134,9 +144,11 @@ async function realRun(c: Case, count: number, seed: number): Promise<Real> {
     // Warm every worker's JIT first (a cold worker runs its first tasks about 2x slower, which
     // the simulator does not model), then arm the injector: its models apply from the next
     // replica on, because the pool asks the same injector instance for every decision.
-    await Promise.all(Array.from({ length: c.cores * 2 }, async () => {
-      for (let i = 0; i < 10; i++) await pool.run(iterations, { name: 'work' });
-    }));
+    await Promise.all(
+      Array.from({ length: c.cores * 2 }, async () => {
+        for (let i = 0; i < 10; i++) await pool.run(iterations, { name: 'work' });
+      }),
+    );
     if (c.stuck !== undefined) faults!.stuck({ core: c.stuck });
     if (c.transient !== undefined) faults!.transient({ rate: c.transient });
     return await measure(pool, count, c.cores * 4);
@@ -260,12 +272,19 @@ for (const c of CASES) {
     'sim corrected': median(sims.map((x) => x.corrected)),
   });
 }
-console.log(`per replica: service s = ${s.toFixed(3)} ms, cv ${cv.toFixed(3)} (measured); fitted worker overhead o = ${overhead.toFixed(3)} ms, main thread m = ${mainOverhead.toFixed(3)} ms, latency l = ${latency.toFixed(3)} ms`);
-console.log(`before each real run: 1-minute load ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)}, CPUs busy ${(Math.min(...background) * 100).toFixed(0)}..${(Math.max(...background) * 100).toFixed(0)} %`);
+console.log(
+  `per replica: service s = ${s.toFixed(3)} ms, cv ${cv.toFixed(3)} (measured); fitted worker overhead o = ${overhead.toFixed(3)} ms, main thread m = ${mainOverhead.toFixed(3)} ms, latency l = ${latency.toFixed(3)} ms`,
+);
+console.log(
+  `before each real run: 1-minute load ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)}, CPUs busy ${(Math.min(...background) * 100).toFixed(0)}..${(Math.max(...background) * 100).toFixed(0)} %`,
+);
 console.table(rows);
 const dir = new URL('../bench/results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
 const file = new URL('sim-validate.json', dir);
 const model = { serviceMs: s, serviceCv: cv, overheadMs: overhead, mainOverheadMs: mainOverhead, latencyMs: latency };
-writeFileSync(file, `${JSON.stringify({ machine, targetMs, iterations, model, repeat, cpus: CPUS, loadavg: loads, backgroundBusy: background, rows }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ machine, targetMs, iterations, model, repeat, cpus: CPUS, loadavg: loads, backgroundBusy: background, rows }, null, 2)}\n`,
+);
 console.log(`raw results: ${fileURLToPath(file)}`);

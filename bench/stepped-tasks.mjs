@@ -25,7 +25,15 @@ function claim(marker) {
 }
 
 export const simulate = {
-  init: (input) => ({ i: 0, n: input.steps, iterations: input.iterations, x: 1, data: new Float64Array(Math.max(1, input.bytes / 8)), crash: input.crash, corrupt: input.corrupt }),
+  init: (input) => ({
+    i: 0,
+    n: input.steps,
+    iterations: input.iterations,
+    x: 1,
+    data: new Float64Array(Math.max(1, input.bytes / 8)),
+    crash: input.crash,
+    corrupt: input.corrupt,
+  }),
   step(s) {
     if (s.crash !== undefined && Date.now() >= s.crash.atMs && claim(s.crash.marker)) process.exit(3);
     s.x = work(s.iterations, s.x + s.i);

@@ -21,9 +21,11 @@ for (let run = 0; run < runs; run++) {
   const faults = new FaultInjector({ seed: run + 1 });
   const pool = new Triplex({ filename: tasksFile, redundancy: 'tmr', binding: 'dynamic', cores: 6, cpus: [0, 1], maxBatch: 1, faults, faultDomain: 'none' }); // 6 cores on 2 CPUs
   await pool.ready;
-  await Promise.all(Array.from({ length: 12 }, async () => {
-    for (let i = 0; i < 10; i++) await pool.run(iterations, { name: 'work' });
-  }));
+  await Promise.all(
+    Array.from({ length: 12 }, async () => {
+      for (let i = 0; i < 10; i++) await pool.run(iterations, { name: 'work' });
+    }),
+  );
   faults.stuck({ core: 2 });
   const start = performance.now();
   let ttd: number | undefined;
@@ -31,12 +33,14 @@ for (let run = 0; run < runs; run++) {
     if (e.to === 'disabled' && ttd === undefined) ttd = performance.now() - start;
   });
   let next = 0;
-  await Promise.all(Array.from({ length: 24 }, async () => {
-    while (next < 200) {
-      next++;
-      await pool.run(iterations, { name: 'work' });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 24 }, async () => {
+      while (next < 200) {
+        next++;
+        await pool.run(iterations, { name: 'work' });
+      }
+    }),
+  );
   await pool.destroy();
   if (ttd !== undefined) times.push(ttd);
   console.log(`run ${run + 1}: core 2 disabled after ${ttd === undefined ? 'never' : `${ttd.toFixed(1)} ms`}`);

@@ -77,7 +77,10 @@ function safeJson(value: unknown): string {
 export class TriplexTypeError extends TypeError {
   readonly code = 'ERR_INVALID_OPTION' as const;
   readonly [brand] = true;
-  constructor(message: string, readonly data: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly data: Record<string, unknown>,
+  ) {
     super(message);
     this.name = 'TriplexTypeError';
   }
@@ -87,7 +90,10 @@ export class TriplexTypeError extends TypeError {
 export class TriplexRangeError extends RangeError {
   readonly code = 'ERR_INVALID_OPTION' as const;
   readonly [brand] = true;
-  constructor(message: string, readonly data: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly data: Record<string, unknown>,
+  ) {
     super(message);
     this.name = 'TriplexRangeError';
   }

@@ -19,12 +19,31 @@ export const CORE_STATES = ['healthy', 'suspect', 'disabled', 'probation', 'reti
 
 /** The names registerMetrics registers (with the default prefix). */
 export const METRIC_NAMES = [
-  'triplex_tasks_submitted_total', 'triplex_tasks_total', 'triplex_tasks_corrected_total', 'triplex_disagreements_total',
-  'triplex_replicas_total', 'triplex_retries_total', 'triplex_faults_total', 'triplex_self_tests_total',
-  'triplex_core_busy_seconds_total', 'triplex_outages_total', 'triplex_downtime_seconds_total',
-  'triplex_core_state', 'triplex_core_utilization', 'triplex_core_score', 'triplex_queue_length', 'triplex_availability',
-  'triplex_mtbf_seconds', 'triplex_mttr_seconds', 'triplex_core_mtbf_seconds', 'triplex_core_mttr_seconds',
-  'triplex_vote_latency_seconds', 'triplex_queue_wait_seconds', 'triplex_detection_latency_seconds', 'triplex_recovery_seconds', 'triplex_replicas_per_task',
+  'triplex_tasks_submitted_total',
+  'triplex_tasks_total',
+  'triplex_tasks_corrected_total',
+  'triplex_disagreements_total',
+  'triplex_replicas_total',
+  'triplex_retries_total',
+  'triplex_faults_total',
+  'triplex_self_tests_total',
+  'triplex_core_busy_seconds_total',
+  'triplex_outages_total',
+  'triplex_downtime_seconds_total',
+  'triplex_core_state',
+  'triplex_core_utilization',
+  'triplex_core_score',
+  'triplex_queue_length',
+  'triplex_availability',
+  'triplex_mtbf_seconds',
+  'triplex_mttr_seconds',
+  'triplex_core_mtbf_seconds',
+  'triplex_core_mttr_seconds',
+  'triplex_vote_latency_seconds',
+  'triplex_queue_wait_seconds',
+  'triplex_detection_latency_seconds',
+  'triplex_recovery_seconds',
+  'triplex_replicas_per_task',
 ] as const;
 
 export interface RegisterOptions {
@@ -67,7 +86,8 @@ class SnapshotHistogram extends Histogram<string> {
  */
 export function registerMetrics(pool: Triplex, registry: Registry = globalRegistry, options: RegisterOptions = {}): () => void {
   const prefix = options.prefix ?? 'triplex_';
-  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw invalidOption('prefix', 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', prefix, 'type');
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))
+    throw invalidOption('prefix', 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', prefix, 'type');
   const metrics = new Registrar(pool, registry, prefix);
   registerCounters(metrics);
   registerGauges(metrics, pool);
@@ -104,7 +124,10 @@ class Registrar {
     const snap = this.snap;
     this.names.push(this.prefix + name);
     new Counter({
-      name: this.prefix + name, help, labelNames, registers: this.registers,
+      name: this.prefix + name,
+      help,
+      labelNames,
+      registers: this.registers,
       collect() {
         this.reset();
         for (const s of read(snap())) this.inc(s.labels ?? {}, s.value);
@@ -116,7 +139,10 @@ class Registrar {
     const snap = this.snap;
     this.names.push(this.prefix + name);
     new Gauge({
-      name: this.prefix + name, help, labelNames, registers: this.registers,
+      name: this.prefix + name,
+      help,
+      labelNames,
+      registers: this.registers,
       collect() {
         this.reset();
         for (const s of read(snap())) this.set(s.labels ?? {}, s.value);
@@ -136,7 +162,9 @@ const seconds = (ms: number | null): Sample[] => (ms === null ? [] : [{ value: m
 function registerCounters(metrics: Registrar): void {
   const counter = metrics.counter.bind(metrics);
   counter('tasks_submitted_total', 'Tasks submitted to the pool.', [], (m) => one(m.tasks.submitted));
-  counter('tasks_total', 'Settled tasks by outcome (value and error are voted answers).', ['outcome'], (m) => Object.entries(m.tasks.byOutcome).map(([outcome, value]) => ({ labels: { outcome }, value })));
+  counter('tasks_total', 'Settled tasks by outcome (value and error are voted answers).', ['outcome'], (m) =>
+    Object.entries(m.tasks.byOutcome).map(([outcome, value]) => ({ labels: { outcome }, value })),
+  );
   counter('tasks_corrected_total', 'Tasks answered after out-voting a wrong, crashed or hung replica.', [], (m) => one(m.tasks.corrected));
   counter('disagreements_total', 'Tasks whose replicas did not all agree.', [], (m) => one(m.tasks.disagreements));
   counter('replicas_total', 'Replicas run.', [], (m) => one(m.replicas.total));
@@ -145,9 +173,14 @@ function registerCounters(metrics: Registrar): void {
     m.cores.flatMap((c) => Object.entries(c.faults).map(([kind, value]) => ({ labels: { core: c.id, kind }, value }))),
   );
   counter('self_tests_total', 'Known-answer self-tests run on disabled cores, by core and result.', ['core', 'result'], (m) =>
-    m.cores.flatMap((c) => [{ labels: { core: c.id, result: 'passed' }, value: c.selfTests.passed }, { labels: { core: c.id, result: 'failed' }, value: c.selfTests.failed }]),
+    m.cores.flatMap((c) => [
+      { labels: { core: c.id, result: 'passed' }, value: c.selfTests.passed },
+      { labels: { core: c.id, result: 'failed' }, value: c.selfTests.failed },
+    ]),
   );
-  counter('core_busy_seconds_total', 'Time each core spent running replicas.', ['core', 'cpu'], (m) => m.cores.map((c) => ({ labels: { core: c.id, cpu: c.cpu }, value: c.busyMs / 1000 })));
+  counter('core_busy_seconds_total', 'Time each core spent running replicas.', ['core', 'cpu'], (m) =>
+    m.cores.map((c) => ({ labels: { core: c.id, cpu: c.cpu }, value: c.busyMs / 1000 })),
+  );
   counter('outages_total', 'Times the cores able to serve fell below the redundancy (k).', [], (m) => one(m.reliability.outages));
   counter('downtime_seconds_total', 'Time with fewer cores able to serve than the redundancy needs.', [], (m) => one(m.reliability.downtimeMs / 1000));
 }
@@ -157,14 +190,24 @@ function registerGauges(metrics: Registrar, pool: Triplex): void {
   gauge('core_state', 'Core state: 1 for the state the core is in, 0 for the others.', ['core', 'state'], (m) =>
     m.cores.flatMap((c) => CORE_STATES.map((state) => ({ labels: { core: c.id, state }, value: c.state === state ? 1 : 0 }))),
   );
-  gauge('core_utilization', 'Busy time over wall time since the pool started, per core.', ['core', 'cpu'], (m) => m.cores.map((c) => ({ labels: { core: c.id, cpu: c.cpu }, value: c.utilization })));
-  gauge('core_score', 'Evidence against each core: its largest attribution test statistic over the threshold (disabled at 1).', ['core'], () => pool.cores.map((c) => ({ labels: { core: c.id }, value: c.score })));
+  gauge('core_utilization', 'Busy time over wall time since the pool started, per core.', ['core', 'cpu'], (m) =>
+    m.cores.map((c) => ({ labels: { core: c.id, cpu: c.cpu }, value: c.utilization })),
+  );
+  gauge('core_score', 'Evidence against each core: its largest attribution test statistic over the threshold (disabled at 1).', ['core'], () =>
+    pool.cores.map((c) => ({ labels: { core: c.id }, value: c.score })),
+  );
   gauge('queue_length', 'Tasks waiting for cores.', [], (m) => one(m.tasks.queued));
   gauge('availability', 'Fraction of time enough cores could serve (capacity >= k) since the pool started.', [], (m) => one(m.reliability.availability));
   gauge('mtbf_seconds', 'Service MTBF: observed time over faults detected (absent before the first fault).', [], (m) => seconds(m.reliability.mtbfMs));
-  gauge('mttr_seconds', 'Mean time from a fault detected to its task completed elsewhere (absent before the first repair).', [], (m) => seconds(m.reliability.mttrMs));
-  gauge('core_mtbf_seconds', 'Per-core MTBF: operating time over charged faults (cores with a fault only).', ['core'], (m) => m.reliability.cores.flatMap((c) => seconds(c.mtbfMs).map((s) => ({ ...s, labels: { core: c.id } }))));
-  gauge('core_mttr_seconds', 'Per-core MTTR: fault detected → its task completed elsewhere.', ['core'], (m) => m.reliability.cores.flatMap((c) => seconds(c.mttrMs).map((s) => ({ ...s, labels: { core: c.id } }))));
+  gauge('mttr_seconds', 'Mean time from a fault detected to its task completed elsewhere (absent before the first repair).', [], (m) =>
+    seconds(m.reliability.mttrMs),
+  );
+  gauge('core_mtbf_seconds', 'Per-core MTBF: operating time over charged faults (cores with a fault only).', ['core'], (m) =>
+    m.reliability.cores.flatMap((c) => seconds(c.mtbfMs).map((s) => ({ ...s, labels: { core: c.id } }))),
+  );
+  gauge('core_mttr_seconds', 'Per-core MTTR: fault detected → its task completed elsewhere.', ['core'], (m) =>
+    m.reliability.cores.flatMap((c) => seconds(c.mttrMs).map((s) => ({ ...s, labels: { core: c.id } }))),
+  );
 }
 
 function registerHistograms(metrics: Registrar): void {

@@ -42,7 +42,10 @@ function codeOf(file: string): string {
 function typeOnly(clause: string): boolean {
   const named = /^\{([^}]*)\}$/.exec(clause.trim());
   if (named === null) return false;
-  const names = named[1]!.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = named[1]!
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   return names.length > 0 && names.every((n) => n.startsWith('type '));
 }
 
@@ -195,7 +198,15 @@ describe('option defaults', () => {
     expect(docs.length).toBeGreaterThan(10);
     for (const [, shown, name] of docs) {
       const value = defaults[name!];
-      const expected = typeof value === 'string' ? `'${value}'` : typeof value === 'object' ? JSON.stringify(value).replace(/"/g, '').replace(/[{,:]/g, (c) => `${c} `).replace(/}/g, ' }') : String(value);
+      const expected =
+        typeof value === 'string'
+          ? `'${value}'`
+          : typeof value === 'object'
+            ? JSON.stringify(value)
+                .replace(/"/g, '')
+                .replace(/[{,:]/g, (c) => `${c} `)
+                .replace(/}/g, ' }')
+            : String(value);
       expect(shown!.replace(/_/g, ''), name).toBe(expected);
     }
   });

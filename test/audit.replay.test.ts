@@ -16,9 +16,23 @@ describe('summarizeAudit', () => {
   it('replays charges, disabling, self-tests, probation, stranding and maintenance', () => {
     const lines = [
       start(0),
-      line('fault', 10, { task: 1, name: 'fib', core: 1, kind: 'wrong-result', charged: true, after: { state: 'suspect', score: 1, faults: 1, excludedKinds: [] } }),
+      line('fault', 10, {
+        task: 1,
+        name: 'fib',
+        core: 1,
+        kind: 'wrong-result',
+        charged: true,
+        after: { state: 'suspect', score: 1, faults: 1, excludedKinds: [] },
+      }),
       line('core-state', 10, { core: 1, from: 'healthy', to: 'suspect', reason: 'charged' }),
-      line('fault', 20, { task: 2, name: 'fib', core: 1, kind: 'wrong-result', charged: true, after: { state: 'disabled', score: 2, faults: 2, excludedKinds: [] } }),
+      line('fault', 20, {
+        task: 2,
+        name: 'fib',
+        core: 1,
+        kind: 'wrong-result',
+        charged: true,
+        after: { state: 'disabled', score: 2, faults: 2, excludedKinds: [] },
+      }),
       line('core-state', 20, { core: 1, from: 'suspect', to: 'disabled', reason: 'fault score reached 2' }),
       line('spare', 20, { change: 'group-stranded', group: 0, cores: [0, 2] }),
       line('core-state', 20, { core: 0, from: 'healthy', to: 'stranded', reason: 'its static group left service' }),
@@ -70,7 +84,17 @@ describe('summarizeAudit', () => {
     const second = [start(0, { restore }, ['healthy', 'healthy', 'disabled'])];
     second.push(line('fault', 10, { task: 4, name: 'fib', core: 0, kind: 'timeout', charged: false }));
     seq += 2; // two lines lost
-    second.push(line('pool-stop', 20, { health: { version: 1, cores: [{ core: 2, state: 'disabled', faults: 3 }, { core: 0, state: 'suspect', faults: 1 }] } }));
+    second.push(
+      line('pool-stop', 20, {
+        health: {
+          version: 1,
+          cores: [
+            { core: 2, state: 'disabled', faults: 3 },
+            { core: 0, state: 'suspect', faults: 1 },
+          ],
+        },
+      }),
+    );
     const text = [...first, ...second].map((l) => JSON.stringify(l)).join('\n') + '\n{"oops": 1}\nnot json\n';
     const parsed = parseAuditLog(text);
     expect(parsed.malformed.map((m) => m.line)).toEqual([6, 7]);

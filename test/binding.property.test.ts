@@ -23,7 +23,10 @@ const worldArb = fc.record({
   k: fc.constantFrom(2, 3),
   spares: fc.integer({ min: 0, max: 4 }),
   taskName: fc.constantFrom('a', 'b'),
-  usedMask: fc.array(fc.integer({ min: 0, max: 3 }).map((n) => n === 0), { minLength: 16, maxLength: 16 }),
+  usedMask: fc.array(
+    fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    { minLength: 16, maxLength: 16 },
+  ),
   count: fc.integer({ min: 1, max: 3 }),
   group: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
   reversed: fc.boolean(),
@@ -44,7 +47,6 @@ function build(w: World): FakeCore[] {
   }));
   return w.reversed ? cores.reverse() : cores;
 }
-
 
 function request(w: World, cores: FakeCore[], fresh: boolean): PlacementRequest {
   const used = fresh ? [] : cores.filter((c) => w.usedMask[c.id]).map((c) => c.id);
@@ -134,22 +136,27 @@ describe('binding properties', () => {
     },
   );
 
-  test.prop([fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 0xffff })], params)(
-    'dynamic: with 6 cores on 2 CPUs a free pick avoids the CPU with more busy cores',
-    (busy, u0, u1, rng) => {
-      const cores = fakeCores(6, 2); // CPU 0: 0 2 4; CPU 1: 1 3 5
-      busy.forEach((b, id) => (cores[id]!.busy = b));
-      // One replica already ran on each CPU, so the fault-domain cap allows either CPU.
-      const used = [u0 * 2, u1 * 2 + 1];
-      const p = new DynamicBinding(new SeededRandom(rng)).place({ taskId: 1, taskName: 'a', k: 3, count: 1, used, group: undefined }, cores);
-      const load = [0, 1].map((cpu) => cores.filter((c) => c.cpu === cpu && c.busy).length);
-      const free = [0, 1].map((cpu) => cores.some((c) => c.cpu === cpu && !c.busy && !used.includes(c.id)));
-      if (p.kind !== 'place') return void expect(free).toEqual([false, false]);
-      const cpu = cores[p.cores[0]!]!.cpu;
-      const other = 1 - cpu;
-      if (free[other]) expect(load[cpu]!).toBeLessThanOrEqual(load[other]!);
-    },
-  );
+  test.prop(
+    [
+      fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.integer({ min: 0, max: 0xffff }),
+    ],
+    params,
+  )('dynamic: with 6 cores on 2 CPUs a free pick avoids the CPU with more busy cores', (busy, u0, u1, rng) => {
+    const cores = fakeCores(6, 2); // CPU 0: 0 2 4; CPU 1: 1 3 5
+    busy.forEach((b, id) => (cores[id]!.busy = b));
+    // One replica already ran on each CPU, so the fault-domain cap allows either CPU.
+    const used = [u0 * 2, u1 * 2 + 1];
+    const p = new DynamicBinding(new SeededRandom(rng)).place({ taskId: 1, taskName: 'a', k: 3, count: 1, used, group: undefined }, cores);
+    const load = [0, 1].map((cpu) => cores.filter((c) => c.cpu === cpu && c.busy).length);
+    const free = [0, 1].map((cpu) => cores.some((c) => c.cpu === cpu && !c.busy && !used.includes(c.id)));
+    if (p.kind !== 'place') return void expect(free).toEqual([false, false]);
+    const cpu = cores[p.cores[0]!]!.cpu;
+    const other = 1 - cpu;
+    if (free[other]) expect(load[cpu]!).toBeLessThanOrEqual(load[other]!);
+  });
 
   test.prop([fc.integer({ min: 2, max: 16 }), fc.constantFrom(2, 3), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 0xffff })], params)(
     'static loses a whole group per permanent fault without a spare, none with one; dynamic serves down to k cores',

@@ -5,7 +5,6 @@ import { SeededRandom } from '../dist/util/random.js';
 
 import { fakeCores, type FakeCore } from './support/core-views.js';
 
-
 function req(over: Partial<PlacementRequest> = {}): PlacementRequest {
   return { taskId: 1, taskName: 'fib', k: 3, count: over.k ?? 3, used: [], group: undefined, ...over };
 }

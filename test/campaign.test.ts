@@ -147,7 +147,9 @@ describe('bad campaign input is a typed error', () => {
     const notCloneable = await rejection(campaign({ ...base, task: { name: 'fib', inputs: [1, { f: () => 1 }] } }));
     expect(notCloneable.code).toBe('ERR_NOT_CLONEABLE');
     expect(notCloneable.message).toContain('task.inputs[1]');
-    await expect(async () => campaign({ ...base, faults: new FaultInjector().transient({ rate: 1.01 }) })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(async () => campaign({ ...base, faults: new FaultInjector().transient({ rate: 1.01 }) })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+    });
     const unknownCore = await rejection(campaign({ ...base, faults: new FaultInjector().stuck({ core: 5 }) }));
     expect(unknownCore.code).toBe('ERR_INVALID_OPTION');
     expect(unknownCore.message).toContain('core 5');
@@ -196,9 +198,36 @@ describe('stopping early', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'triplex-cli-'));
     const json = path.join(dir, 'out.json');
     const html = path.join(dir, 'out.html');
-    const child = spawn(process.execPath, [CLI, 'campaign', '--task', `${TASKS}#spin`, '--inputs', '[1000]', '--tasks', '1000000', '--cores', '3', '--fault-domain', 'none', '--transient', '0.01', '--false-alarm', '0', '--seed', '4', '--json', json, '--html', html], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'campaign',
+        '--task',
+        `${TASKS}#spin`,
+        '--inputs',
+        '[1000]',
+        '--tasks',
+        '1000000',
+        '--cores',
+        '3',
+        '--fault-domain',
+        'none',
+        '--transient',
+        '0.01',
+        '--false-alarm',
+        '0',
+        '--seed',
+        '4',
+        '--json',
+        json,
+        '--html',
+        html,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

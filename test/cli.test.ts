@@ -123,7 +123,19 @@ describe('triplex CLI', () => {
   });
 
   it('campaign: --inputs takes inline JSON (a value that is not an array is one input)', () => {
-    const run = triplex(['campaign', '--task', `${TASKS}#sha`, '--inputs', '{"text":"a","rounds":2}', '--cores', '3', '--pin', 'off', '--fault-domain', 'none']);
+    const run = triplex([
+      'campaign',
+      '--task',
+      `${TASKS}#sha`,
+      '--inputs',
+      '{"text":"a","rounds":2}',
+      '--cores',
+      '3',
+      '--pin',
+      'off',
+      '--fault-domain',
+      'none',
+    ]);
     expect(run.stderr).toBe('triplex campaign: running up to 1 tasks\n');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/correct/);

@@ -177,7 +177,11 @@ describe('piscina README examples', () => {
   });
 
   it('resourceLimits fields are validated, naming the field and the value', () => {
-    const cases: [unknown, ErrorConstructor][] = [['x', TypeError], [-5, RangeError], [Number.POSITIVE_INFINITY, RangeError]];
+    const cases: [unknown, ErrorConstructor][] = [
+      ['x', TypeError],
+      [-5, RangeError],
+      [Number.POSITIVE_INFINITY, RangeError],
+    ];
     for (const [value, type] of cases) {
       const error = thrown(() => pool({ resourceLimits: { maxOldGenerationSizeMb: value as number } }));
       expect(error).toBeInstanceOf(type);
@@ -224,10 +228,7 @@ describe('piscina README examples', () => {
 
   it('delaying availability: new Triplex() with no module, tasks from modules that export a promise of the task', async () => {
     await using piscina = new Triplex({ faultDomain: 'none' });
-    const [cjs, esm] = await Promise.all([
-      piscina.run({ a: 1, b: 2 }, { filename: DELAYED_CJS }),
-      piscina.run({ a: 3, b: 4 }, { filename: DELAYED_ESM }),
-    ]);
+    const [cjs, esm] = await Promise.all([piscina.run({ a: 1, b: 2 }, { filename: DELAYED_CJS }), piscina.run({ a: 3, b: 4 }, { filename: DELAYED_ESM })]);
     expect([cjs, esm]).toEqual(['cjs:3', 'esm:7']);
     await expect(piscina.run({ a: 1, b: 1 })).rejects.toThrow(/has no task module \(option filename\)/);
   });
@@ -284,15 +285,29 @@ describe('piscina constructor options', () => {
     const piscina = pool({ workerData: { secret: 'hunter2', big: 10n }, audit: { stream } });
     expect(await piscina.run(null, { name: 'environment' })).toMatchObject({ workerData: { secret: 'hunter2', big: 10n } });
     await piscina.close();
-    const start = lines.join('').split('\n').find((line) => line.includes('"pool-start"'))!;
+    const start = lines
+      .join('')
+      .split('\n')
+      .find((line) => line.includes('"pool-start"'))!;
     expect(JSON.parse(start).options.compat.worker).toEqual(['workerData']);
     expect(lines.join('')).not.toContain('hunter2');
   });
 
   it('maxThreads is the core count; minThreads, idleTimeout, execArgv, resourceLimits, niceIncrement are accepted', async () => {
     await using piscina = new Triplex({
-      filename: FILENAME, pin: 'off', faultDomain: 'none', minThreads: 2, maxThreads: 4, idleTimeout: 1_000, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 64 },
-      niceIncrement: 1, concurrentTasksPerWorker: 1, recordTiming: true, workerHistogram: true, trackUnmanagedFds: true,
+      filename: FILENAME,
+      pin: 'off',
+      faultDomain: 'none',
+      minThreads: 2,
+      maxThreads: 4,
+      idleTimeout: 1_000,
+      execArgv: [],
+      resourceLimits: { maxOldGenerationSizeMb: 64 },
+      niceIncrement: 1,
+      concurrentTasksPerWorker: 1,
+      recordTiming: true,
+      workerHistogram: true,
+      trackUnmanagedFds: true,
     });
     expect(piscina.cores).toHaveLength(4);
     expect(piscina.threads).toHaveLength(4);

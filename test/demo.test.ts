@@ -34,6 +34,9 @@ describe('demo', () => {
 
   it('rejects bad options with typed errors', async () => {
     await expect(runDemo({ tasks: 0, html: false, progress: false })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
-    await expect(runDemo({ cores: 4, html: false, progress: false })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('"cores"') });
+    await expect(runDemo({ cores: 4, html: false, progress: false })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: expect.stringContaining('"cores"'),
+    });
   });
 });

@@ -25,8 +25,13 @@ describe('worker side', () => {
     const capturedPerf = performance.now;
     const order = { seed: 7, now: Date.UTC(2030, 0, 1), perf: 1e9 };
     const run = () => ({
-      r: Math.random(), t: Date.now(), d: new Date().getTime(), s: Date(), p: performance.now(),
-      iso: new Date(0).toISOString(), inst: new Date() instanceof RealDate,
+      r: Math.random(),
+      t: Date.now(),
+      d: new Date().getTime(),
+      s: Date(),
+      p: performance.now(),
+      iso: new Date(0).toISOString(),
+      inst: new Date() instanceof RealDate,
     });
     const first = runDeterministic(order, run);
     const second = runDeterministic(order, run);
@@ -47,7 +52,11 @@ describe('worker side', () => {
       expect([Math.random(), Math.random()]).not.toEqual([seededRandom(7)(), seededRandom(7)()].slice(0, 2));
     };
     betweenReplicas();
-    expect(() => runDeterministic(order, () => { throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      runDeterministic(order, () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     betweenReplicas();
     expect(runDeterministic(undefined, () => 5)).toBe(5);
   });

@@ -20,7 +20,29 @@ describe('canonical digest', () => {
   });
 
   it('tells apart values that differ, including -0, types and key order', () => {
-    const distinct: unknown[] = [0, -0, 1, '1', 1n, true, null, undefined, [], {}, [1], { a: 1 }, { a: 1, b: 2 }, { b: 2, a: 1 }, new Uint8Array([1]), new Int8Array([1]), new Map([[1, 2]]), new Set([1]), new Date(0), /a/g, Number.NaN];
+    const distinct: unknown[] = [
+      0,
+      -0,
+      1,
+      '1',
+      1n,
+      true,
+      null,
+      undefined,
+      [],
+      {},
+      [1],
+      { a: 1 },
+      { a: 1, b: 2 },
+      { b: 2, a: 1 },
+      new Uint8Array([1]),
+      new Int8Array([1]),
+      new Map([[1, 2]]),
+      new Set([1]),
+      new Date(0),
+      /a/g,
+      Number.NaN,
+    ];
     const digests = distinct.map(canonicalDigest);
     expect(new Set(digests).size).toBe(distinct.length);
   });

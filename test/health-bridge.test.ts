@@ -17,7 +17,11 @@ function bridgeOn(count: number) {
   // The health model's records, scripted: the transitions below are applied to them as a model would.
   const views = Array.from({ length: count }, () => ({ serving: true, excluded: new Set<string>(), lastFaultAt: null }));
   const cores = views.map((view, id) => new FakeCore(id, id, () => 'ok', random.fork(), view));
-  const health = new CoreHealth(cores.map((c) => c.id), DEFAULT_HEALTH, systemClock);
+  const health = new CoreHealth(
+    cores.map((c) => c.id),
+    DEFAULT_HEALTH,
+    systemClock,
+  );
   const policy = createBinding('dynamic', cores, options.k, 0, random.fork());
   const bridge = new HealthBridge(health, policy, cores, options, new TypedEmitter(), new Stats());
   const load = new Map<number, number>();
@@ -29,12 +33,13 @@ function bridgeOn(count: number) {
   return { bridge, cores, load, effects };
 }
 
-const transition = (core: number, from: string, to: string) => ({
-  transitions: [{ core, from, to, reason: 'scripted', at: 0 }],
-  exclusions: [],
-  suspicions: [],
-  charged: true,
-}) as never;
+const transition = (core: number, from: string, to: string) =>
+  ({
+    transitions: [{ core, from, to, reason: 'scripted', at: 0 }],
+    exclusions: [],
+    suspicions: [],
+    charged: true,
+  }) as never;
 
 describe('health bridge', () => {
   it('a core disabled with replicas queued and re-enabled before they drained keeps its worker', () => {

@@ -25,7 +25,10 @@ function shuffle<T>(items: T[], rng: SeededRandom): T[] {
 /** TMR-like rounds: 3 distinct serving cores per round (all cores take turns), out-voted when `bad` says so. */
 function rounds(health: CoreHealth, n: number, count: number, rng: SeededRandom, bad: (core: number) => boolean): void {
   for (let r = 0; r < count; r++) {
-    const serving = shuffle(ids(n).filter((c) => health.canServe(c, 'fib')), rng);
+    const serving = shuffle(
+      ids(n).filter((c) => health.canServe(c, 'fib')),
+      rng,
+    );
     if (serving.length < 3) return;
     for (const c of serving.slice(0, 3)) {
       if (bad(c)) health.charge(c, wrong('fib'));
@@ -64,23 +67,20 @@ describe('attribution', () => {
   );
 
   const opArb = fc.record({ core: fc.integer({ min: 0, max: 5 }), bad: fc.boolean(), gap: fc.integer({ min: 0, max: 10_000_000 }) });
-  test.prop([fc.array(opArb, { maxLength: 300 })], params)(
-    'the same evidence gives the same decisions whatever time passes between replicas',
-    (ops) => {
-      const now = new CoreHealth(ids(6), DEFAULT_HEALTH, new ManualClock(0));
-      const clock = new ManualClock(0);
-      const spread = new CoreHealth(ids(6), DEFAULT_HEALTH, clock);
-      for (const op of ops) {
-        clock.advance(op.gap);
-        for (const h of [now, spread]) {
-          if (op.bad) h.charge(op.core, wrong('fib'));
-          else h.success(op.core, 'fib');
-        }
-        for (const c of ids(6)) expect(spread.state(c)).toBe(now.state(c));
-        for (const c of ids(6)) expect(spread.score(c)).toBe(now.score(c));
+  test.prop([fc.array(opArb, { maxLength: 300 })], params)('the same evidence gives the same decisions whatever time passes between replicas', (ops) => {
+    const now = new CoreHealth(ids(6), DEFAULT_HEALTH, new ManualClock(0));
+    const clock = new ManualClock(0);
+    const spread = new CoreHealth(ids(6), DEFAULT_HEALTH, clock);
+    for (const op of ops) {
+      clock.advance(op.gap);
+      for (const h of [now, spread]) {
+        if (op.bad) h.charge(op.core, wrong('fib'));
+        else h.success(op.core, 'fib');
       }
-    },
-  );
+      for (const c of ids(6)) expect(spread.state(c)).toBe(now.state(c));
+      for (const c of ids(6)) expect(spread.score(c)).toBe(now.score(c));
+    }
+  });
 });
 
 type Op =
@@ -96,7 +96,15 @@ const KINDS = ['a', 'b', 'c'];
 const coreArb = fc.integer({ min: 0, max: N - 1 });
 const kindArb = fc.constantFrom(...KINDS);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant('charge' as const), core: coreArb, kind: kindArb, fault: fc.constantFrom<FaultKind>('wrong-result', 'crash', 'timeout') }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      t: fc.constant('charge' as const),
+      core: coreArb,
+      kind: kindArb,
+      fault: fc.constantFrom<FaultKind>('wrong-result', 'crash', 'timeout'),
+    }),
+  },
   { weight: 6, arbitrary: fc.record({ t: fc.constant('success' as const), core: coreArb, kind: kindArb }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200_000 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('kat' as const), core: coreArb, passed: fc.boolean() }) },

@@ -5,7 +5,6 @@ import { SeededRandom } from '../dist/util/random.js';
 
 import { chargeN, disable, ids, make, selfTest, wrong } from './support/health.js';
 
-
 describe('self-tests, probation and retirement', () => {
   it('KAT reintegration → probation → healthy', () => {
     const { health, clock } = make({ selfTest: selfTest() });
@@ -91,7 +90,14 @@ describe('self-tests, probation and retirement', () => {
   it('a failed KAT on a serving core takes it out at once', () => {
     const { health } = make({ selfTest: selfTest() });
     const fx = health.selfTestResult(3, false, 'hash mismatch');
-    expect(fx.transitions).toEqual([expect.objectContaining({ from: 'healthy', to: 'disabled', reason: expect.stringContaining('hash mismatch'), evidence: expect.objectContaining({ kind: 'self-test' }) })]);
+    expect(fx.transitions).toEqual([
+      expect.objectContaining({
+        from: 'healthy',
+        to: 'disabled',
+        reason: expect.stringContaining('hash mismatch'),
+        evidence: expect.objectContaining({ kind: 'self-test' }),
+      }),
+    ]);
   });
 });
 
@@ -177,7 +183,10 @@ describe('non-deterministic kinds (no latch)', () => {
     const rng = new SeededRandom(seed);
     const { health } = make({}, 12);
     const flaky = rounds(health, 4_000, 12, 'flaky', rng, () => rng.next() < 0.05);
-    expect(flaky.flatMap((f) => f.suspicions), `seed ${seed}`).toEqual([expect.objectContaining({ taskName: 'flaky', cores: ids(12) })]);
+    expect(
+      flaky.flatMap((f) => f.suspicions),
+      `seed ${seed}`,
+    ).toEqual([expect.objectContaining({ taskName: 'flaky', cores: ids(12) })]);
     expect(health.nondeterministicKinds()).toEqual(['flaky']);
     for (const c of ids(12)) expect(health.state(c), `core ${c} seed ${seed}`).not.toBe('disabled');
     // Every charge was still counted: nothing was suppressed, nobody stood out.

@@ -87,7 +87,7 @@ describe('evidence per replica', () => {
     expect(evidence.length).toBe(a);
   });
 
-  it('a core out-voted at the fleet\'s own rate is never disabled (10,000 rounds, 2 % of replicas)', () => {
+  it("a core out-voted at the fleet's own rate is never disabled (10,000 rounds, 2 % of replicas)", () => {
     const { health } = make({}, 4);
     let round = 0;
     for (let i = 0; i < 10_000; i++) {

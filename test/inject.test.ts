@@ -154,32 +154,32 @@ describe('fault models', () => {
 });
 
 describe('determinism', () => {
-  test.prop([fc.integer(), fc.array(fc.tuple(fc.nat(500), fc.nat(4), fc.nat(7)), { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 2 ** 31 - 1 })], params)(
-    'the same seed makes the same decisions whatever order replicas are decided in',
-    (injectorSeed, contexts, shuffleSeed) => {
-      const build = (): FaultInjector =>
-        new FaultInjector({ seed: injectorSeed })
-          .stuck({ core: 1 })
-          .transient({ rate: 0.2, bits: 2 })
-          .intermittent({ core: 3, period: 50, burst: 9, rate: 0.7 })
-          .slow({ core: 5, factor: 2, rate: 0.3 })
-          .crash({ rate: 0.05 })
-          .hang({ rate: 0.05, core: 6 })
-          .commonMode({ rate: 0.1 });
-      const unique = [...new Map(contexts.map(([t, r, c]) => [`${t}:${r}`, ctx(t, r, c)])).values()];
-      const a = build();
-      for (const c of unique) a.decide(c);
-      const b = build();
-      const rng = new SeededRandom(shuffleSeed);
-      const shuffled = [...unique];
-      for (let i = shuffled.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-      }
-      for (const c of shuffled) b.decide(c);
-      expect(sortLog(b.log)).toEqual(sortLog(a.log));
-    },
-  );
+  test.prop(
+    [fc.integer(), fc.array(fc.tuple(fc.nat(500), fc.nat(4), fc.nat(7)), { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 2 ** 31 - 1 })],
+    params,
+  )('the same seed makes the same decisions whatever order replicas are decided in', (injectorSeed, contexts, shuffleSeed) => {
+    const build = (): FaultInjector =>
+      new FaultInjector({ seed: injectorSeed })
+        .stuck({ core: 1 })
+        .transient({ rate: 0.2, bits: 2 })
+        .intermittent({ core: 3, period: 50, burst: 9, rate: 0.7 })
+        .slow({ core: 5, factor: 2, rate: 0.3 })
+        .crash({ rate: 0.05 })
+        .hang({ rate: 0.05, core: 6 })
+        .commonMode({ rate: 0.1 });
+    const unique = [...new Map(contexts.map(([t, r, c]) => [`${t}:${r}`, ctx(t, r, c)])).values()];
+    const a = build();
+    for (const c of unique) a.decide(c);
+    const b = build();
+    const rng = new SeededRandom(shuffleSeed);
+    const shuffled = [...unique];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    for (const c of shuffled) b.decide(c);
+    expect(sortLog(b.log)).toEqual(sortLog(a.log));
+  });
 
   it('a different seed makes different decisions', () => {
     const run = (s: number): string[] => {

@@ -20,8 +20,14 @@ describe('detailed results and reports', () => {
 
   it('the sim report draws failed and disabled cores as separate charts, one line per run (a shared schedule once)', () => {
     const scenario = parseScenario({
-      cores: 6, seed: 1, tasks: { count: 400, service: { dist: 'constant', mean: 1 } }, faults: { failed: 1 },
-      variants: [{ name: 'static', binding: 'static' }, { name: 'dynamic', binding: 'dynamic' }],
+      cores: 6,
+      seed: 1,
+      tasks: { count: 400, service: { dist: 'constant', mean: 1 } },
+      faults: { failed: 1 },
+      variants: [
+        { name: 'static', binding: 'static' },
+        { name: 'dynamic', binding: 'dynamic' },
+      ],
     });
     const html = renderHtml(runScenario(scenario));
     expect(html).not.toContain('Disabled and failed cores');

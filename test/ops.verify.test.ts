@@ -53,7 +53,9 @@ describe('pool.verify()', () => {
     await p.run({ core: 0, cpu: cpus[1]! }, { name: 'repin' });
     const report = await p.verify();
     expect(report.ok).toBe(false);
-    expect(report.cores[0]!.drift).toEqual([`affinity: the worker thread is restricted to CPUs [${cpus[1]}] though it is meant to be unpinned (process mask [${cpus.join(', ')}])`]);
+    expect(report.cores[0]!.drift).toEqual([
+      `affinity: the worker thread is restricted to CPUs [${cpus[1]}] though it is meant to be unpinned (process mask [${cpus.join(', ')}])`,
+    ]);
   });
 
   it('accepts an offline core whose worker still runs, and a disabled core whose worker stopped', async () => {

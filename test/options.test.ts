@@ -61,7 +61,11 @@ describe('resolveOptions', () => {
   });
 
   it('the replaced options (blame, disableAt, halfLife) fail naming what replaced them', () => {
-    for (const [key, value] of [['blame', false], ['disableAt', 3], ['halfLife', 60_000]] as const) {
+    for (const [key, value] of [
+      ['blame', false],
+      ['disableAt', 3],
+      ['halfLife', 60_000],
+    ] as const) {
       const e = error({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { [key]: value } });
       expect(e.code).toBe('ERR_INVALID_OPTION');
       expect(e).toBeInstanceOf(RangeError);

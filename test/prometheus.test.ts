@@ -131,7 +131,10 @@ describe('registerMetrics', () => {
   it('OpenMetrics registries and prefixes for two pools in one registry', async () => {
     const a = new Triplex({ filename: TASKS, cores: 2, redundancy: 'dmr' });
     const b = new Triplex({ filename: TASKS, cores: 2, redundancy: 'dmr' });
-    cleanup.push(() => a.destroy(), () => b.destroy());
+    cleanup.push(
+      () => a.destroy(),
+      () => b.destroy(),
+    );
     await Promise.all([a.run(5, { name: 'fib' }), b.run(6, { name: 'fib' }), b.run(7, { name: 'fib' })]);
     // prom-client's runtime takes the content type; its typings do not declare the constructor argument.
     const registry = new (Registry as unknown as new (contentType: string) => Registry)(Registry.OPENMETRICS_CONTENT_TYPE);

@@ -9,7 +9,6 @@ import { majorityOf, type Ballot } from '../dist/replication/voter.js';
 import { SimTask } from '../dist/sim/task.js';
 import { SEED as seed } from './support/seed.js';
 
-
 const ballot: fc.Arbitrary<Ballot> = fc.oneof(
   fc.constantFrom('A', 'B', 'C').map((key) => ({ key })),
   fc.constant({ key: 'E', isError: true }),
@@ -35,11 +34,26 @@ interface Record extends ReplicationState {
 }
 
 function poolTask(k: number): Record {
-  const task = new TaskRun(1, 'square', new Uint8Array(), k, false, () => {}, () => {});
+  const task = new TaskRun(
+    1,
+    'square',
+    new Uint8Array(),
+    k,
+    false,
+    () => {},
+    () => {},
+  );
   return Object.assign(task, {
     placeOne(core: number) {
       task.begin();
-      const replica = { task, index: task.replicas.length, status: 'running', reply: undefined, startedAt: 0, injections: undefined } as unknown as ReplicaRecord;
+      const replica = {
+        task,
+        index: task.replicas.length,
+        status: 'running',
+        reply: undefined,
+        startedAt: 0,
+        injections: undefined,
+      } as unknown as ReplicaRecord;
       task.replicas.push(replica);
       task.used.push(core);
       task.inFlight++;
@@ -115,5 +129,13 @@ describe('the replication step (pool and simulator alike)', () => {
 });
 
 function stateOf(task: ReplicationState) {
-  return { ballots: task.ballots, inFlight: task.inFlight, wanted: task.wanted, extra: task.extra, placed: task.placed, winner: task.winner, disagreed: task.disagreed };
+  return {
+    ballots: task.ballots,
+    inFlight: task.inFlight,
+    wanted: task.wanted,
+    extra: task.extra,
+    placed: task.placed,
+    winner: task.winner,
+    disagreed: task.disagreed,
+  };
 }

@@ -22,7 +22,11 @@ beforeAll(async () => {
       label,
       pool: { filename: TASKS, faultDomain: 'none', cores: 4, redundancy, binding },
       task: { name: 'fib', inputs: Array.from({ length: 20 }, (_, i) => i + 5) },
-      faults: new FaultInjector({ seed }).stuck({ core: 1 }).intermittent({ core: 3, period: 200, burst: 30, rate: 0.5 }).transient({ rate: 0.01 }).commonMode({ rate: 0.005 }),
+      faults: new FaultInjector({ seed })
+        .stuck({ core: 1 })
+        .intermittent({ core: 3, period: 200, burst: 30, rate: 0.5 })
+        .transient({ rate: 0.01 })
+        .commonMode({ rate: 0.005 }),
       tasks: 600,
     });
   results = [await run('TMR <dynamic> & "quoted"', 'tmr', 'dynamic'), await run('DMR static', 'dmr', 'static')];
@@ -59,8 +63,20 @@ describe('HTML report', () => {
     const file = path.join(dir, 'report.html');
     writeFileSync(file, renderHtml(results));
     const png = path.join(dir, 'report.png');
-    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${path.join(dir, 'profile')}`];
-    const shot = spawnSync(CHROMIUM, [...flags, '--enable-logging=stderr', `--screenshot=${png}`, '--window-size=1200,1600', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
+    const flags = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${path.join(dir, 'profile')}`,
+    ];
+    const shot = spawnSync(CHROMIUM, [...flags, '--enable-logging=stderr', `--screenshot=${png}`, '--window-size=1200,1600', `file://${file}`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(shot.status, shot.stderr).toBe(0);
     // A page error or a failed load would be logged to stderr as a console message or a net error.
     expect(shot.stderr).not.toMatch(/CONSOLE|Uncaught|ERR_FILE_NOT_FOUND|net::ERR/);

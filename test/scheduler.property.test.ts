@@ -18,7 +18,6 @@ import { SeededRandom } from '../dist/util/random.js';
 import { FakeCore, type Behaviour } from './support/fake-core.js';
 import { SEED } from './support/seed.js';
 
-
 interface Scenario {
   cores: number;
   cpus: number;
@@ -33,16 +32,34 @@ interface Scenario {
 
 async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
   // faultDomain 'none': the fake cores share CPUs freely, as pools with more cores than domains do.
-  const options = resolveOptions({ filename: '/dev/null/tasks.mjs', redundancy: s.redundancy, binding: s.binding, cores: s.cores, taskTimeout: 20, maxAttempts: 6, faultDomain: 'none' });
+  const options = resolveOptions({
+    filename: '/dev/null/tasks.mjs',
+    redundancy: s.redundancy,
+    binding: s.binding,
+    cores: s.cores,
+    taskTimeout: 20,
+    maxAttempts: 6,
+    faultDomain: 'none',
+  });
   const random = new SeededRandom(s.seed);
   // Virtual time: replica delays, hangs and the watchdogs' timeouts run on a manual clock.
   const timers = new ManualTimers(1_000_000);
   const ids = Array.from({ length: s.cores }, (_, id) => id);
   const health = new CoreHealth(ids, DEFAULT_HEALTH, timers);
-  const cores = ids.map((id) => new FakeCore(id, id % s.cpus, () => {
-    if (taskBehaviour !== undefined) return taskBehaviour;
-    return id === s.faulty && random.next() < s.rate ? s.fault : 'ok';
-  }, random.fork(), health.view(id), timers));
+  const cores = ids.map(
+    (id) =>
+      new FakeCore(
+        id,
+        id % s.cpus,
+        () => {
+          if (taskBehaviour !== undefined) return taskBehaviour;
+          return id === s.faulty && random.next() < s.rate ? s.fault : 'ok';
+        },
+        random.fork(),
+        health.view(id),
+        timers,
+      ),
+  );
   const events = new TypedEmitter();
   const stats = new Stats();
   const policy = createBinding(s.binding, cores, options.k, 0, random.fork());
@@ -51,20 +68,36 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
   bridge.onCapacityChange = () => scheduler.coresChanged();
   bridge.loadOf = (core) => scheduler.load(core);
   const charged = new Set<number>();
-  events.on('fault', (e) => { if (e.charged) charged.add(e.core); });
+  events.on('fault', (e) => {
+    if (e.charged) charged.add(e.core);
+  });
 
   let settledTwice = false;
   let allSettled = false;
-  const settling = Promise.all(Array.from({ length: s.tasks }, (_, i) => new Promise<{ ok: true; result: DetailedResult<number> } | { ok: false; error: Error & { code?: string } }>((done) => {
-    let settled = false;
-    const once = (value: { ok: true; result: DetailedResult<number> } | { ok: false; error: Error }) => {
-      if (settled) settledTwice = true;
-      settled = true;
-      done(value);
-    };
-    const task = new TaskRun(i, 'square', serialize(i), options.k, true, (result) => once({ ok: true, result: result as DetailedResult<number> }), (error) => once({ ok: false, error }));
-    scheduler.submit(task);
-  })));
+  const settling = Promise.all(
+    Array.from(
+      { length: s.tasks },
+      (_, i) =>
+        new Promise<{ ok: true; result: DetailedResult<number> } | { ok: false; error: Error & { code?: string } }>((done) => {
+          let settled = false;
+          const once = (value: { ok: true; result: DetailedResult<number> } | { ok: false; error: Error }) => {
+            if (settled) settledTwice = true;
+            settled = true;
+            done(value);
+          };
+          const task = new TaskRun(
+            i,
+            'square',
+            serialize(i),
+            options.k,
+            true,
+            (result) => once({ ok: true, result: result as DetailedResult<number> }),
+            (error) => once({ ok: false, error }),
+          );
+          scheduler.submit(task);
+        }),
+    ),
+  );
   void settling.then(() => (allSettled = true));
   await drive(timers, () => allSettled);
   const outcomes = await settling;

@@ -64,25 +64,22 @@ describe('chart bank (properties)', () => {
     }
   });
 
-  test.prop([rate, fc.nat()], params)(
-    "false alarms at the base rate stay within Lorden's bound (mean run length >= e^h / charts)",
-    (p0, s) => {
-      const rng = new SeededRandom(s);
-      const inc = increments(p0);
-      const h = Math.log(CHARTS * 100); // a loose threshold, so alarms are frequent enough to count
-      const charts = new Float64Array(CHARTS);
-      const steps = 20_000;
-      let alarms = 0;
-      for (let i = 0; i < steps; i++) {
-        if (step(charts, inc, rng.next() < p0) >= h) {
-          alarms++;
-          charts.fill(0);
-        }
+  test.prop([rate, fc.nat()], params)("false alarms at the base rate stay within Lorden's bound (mean run length >= e^h / charts)", (p0, s) => {
+    const rng = new SeededRandom(s);
+    const inc = increments(p0);
+    const h = Math.log(CHARTS * 100); // a loose threshold, so alarms are frequent enough to count
+    const charts = new Float64Array(CHARTS);
+    const steps = 20_000;
+    let alarms = 0;
+    for (let i = 0; i < steps; i++) {
+      if (step(charts, inc, rng.next() < p0) >= h) {
+        alarms++;
+        charts.fill(0);
       }
-      // Bound: one alarm per 100 replicas at most on average; allow for sampling noise.
-      expect(alarms).toBeLessThanOrEqual((steps / 100) * 1.5);
-    },
-  );
+    }
+    // Bound: one alarm per 100 replicas at most on average; allow for sampling noise.
+    expect(alarms).toBeLessThanOrEqual((steps / 100) * 1.5);
+  });
 
   test.prop([fc.double({ min: 1e-3, max: 0.05, noNaN: true }), fc.nat()], params)(
     'a core at 10× the base rate (capped) alarms at the default threshold',

@@ -69,7 +69,11 @@ describe('scenario files', () => {
   });
 
   it('variants and sweeps expand in order: sweep points outer, variants inner', () => {
-    const s = parseScenario({ ...base, variants: [{ name: 'static', binding: 'static' }, { name: 'dynamic' }], sweep: { param: 'faults.failed', values: [0, 2] } });
+    const s = parseScenario({
+      ...base,
+      variants: [{ name: 'static', binding: 'static' }, { name: 'dynamic' }],
+      sweep: { param: 'faults.failed', values: [0, 2] },
+    });
     expect(s.runs.map((r) => [r.variant, r.point, r.config.binding, r.config.faults.failed])).toEqual([
       ['static', 0, 'static', 0],
       ['dynamic', 0, 'dynamic', 0],
@@ -81,7 +85,11 @@ describe('scenario files', () => {
 
 describe('simulation', () => {
   it('same seed, same results; another seed, other results', () => {
-    const c = config({ tasks: { count: 2000, service: { dist: 'exponential', mean: 1 } }, faults: { transient: { rate: 0.01 }, failed: 2 }, speed: { sigma: 0.3 } });
+    const c = config({
+      tasks: { count: 2000, service: { dist: 'exponential', mean: 1 } },
+      faults: { transient: { rate: 0.01 }, failed: 2 },
+      speed: { sigma: 0.3 },
+    });
     const a = simulate(c);
     expect(withoutWall(simulate(c))).toEqual(withoutWall(a));
     expect(withoutWall(simulate({ ...c, seed: 2 }))).not.toEqual(withoutWall(a));
@@ -95,7 +103,10 @@ describe('simulation', () => {
   });
 
   it('capacity: dynamic keeps (n - f)/n, static loses k per fault without spares', () => {
-    for (const [redundancy, failed, k] of [['tmr', [0, 3, 6], 3], ['dmr', [0, 2, 4], 2]] as const) {
+    for (const [redundancy, failed, k] of [
+      ['tmr', [0, 3, 6], 3],
+      ['dmr', [0, 2, 4], 2],
+    ] as const) {
       // Default health: three stuck cores at once are each judged against the fleet's base rate.
       const faults = { failed: [...failed] };
       const dyn = simulate(config({ redundancy, binding: 'dynamic', faults }));
@@ -157,7 +168,13 @@ describe('simulation', () => {
     const stuck = simulate(config({ health: { selfTest }, faults: { failed: [3] } }));
     expect(stuck.counters.selfTests).toBeGreaterThan(0);
     expect(stuck.cores.disabled).toBe(1);
-    const flaky = simulate(config({ health: { selfTest }, faults: { transient: { rate: 0, perCore: [{ core: 5, rate: 0.5 }] } }, tasks: { count: 200, service: { dist: 'constant', mean: 1 } } }));
+    const flaky = simulate(
+      config({
+        health: { selfTest },
+        faults: { transient: { rate: 0, perCore: [{ core: 5, rate: 0.5 }] } },
+        tasks: { count: 200, service: { dist: 'constant', mean: 1 } },
+      }),
+    );
     expect(flaky.disables.some((d) => d.core === 5)).toBe(true);
     expect(flaky.counters.selfTests).toBeGreaterThan(0);
   });
@@ -178,7 +195,7 @@ describe('simulation', () => {
     expect(r.tasks.correct).toBe(3000); // TMR still masks every wrong answer
   });
 
-  it('a flaky kind (5 % of replicas diverge) disables nobody and reads as non-deterministic; the other kind\'s stuck core is still disabled', () => {
+  it("a flaky kind (5 % of replicas diverge) disables nobody and reads as non-deterministic; the other kind's stuck core is still disabled", () => {
     const tasks = { count: 10_000, service: { dist: 'constant', mean: 1 } };
     const flaky = simulate(config({ cores: 6, cpus: 6, tasks, faults: { flaky: { share: 1, rate: 0.05 } } }));
     expect(flaky.cores.disabled).toBe(0);
@@ -198,7 +215,12 @@ describe('simulation', () => {
 
 describe('report and command', () => {
   it('renders a self-contained HTML report with charts', () => {
-    const s = parseScenario({ cores: 6, tasks: { count: 300, service: { dist: 'constant', mean: 1 } }, variants: [{ name: 'static', binding: 'static' }, { name: 'dynamic' }], sweep: { param: 'faults.failed', values: [0, 1, 2] } });
+    const s = parseScenario({
+      cores: 6,
+      tasks: { count: 300, service: { dist: 'constant', mean: 1 } },
+      variants: [{ name: 'static', binding: 'static' }, { name: 'dynamic' }],
+      sweep: { param: 'faults.failed', values: [0, 1, 2] },
+    });
     const html = renderHtml(runScenario(s));
     expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(6);
     expect(html).toContain('Throughput vs faults.failed');

@@ -10,7 +10,27 @@ import { SEED as seed } from './support/seed.js';
 
 const params = { seed, numRuns: 2000 };
 
-const edges = [0, -0, 1, -1, 2 ** 30 - 1, 2 ** 30, -(2 ** 30), 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32, 0.5, NaN, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON];
+const edges = [
+  0,
+  -0,
+  1,
+  -1,
+  2 ** 30 - 1,
+  2 ** 30,
+  -(2 ** 30),
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  2 ** 32,
+  0.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  Number.EPSILON,
+];
 const small = fc.oneof(fc.double(), fc.integer(), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(...edges, true, false, null, undefined));
 
 describe('small-value payloads', () => {

@@ -91,7 +91,7 @@ describe('the faultDomain option', () => {
     expect(error?.code).toBe('ERR_INVALID_OPTION');
     expect(error?.message).toContain('"faultDomain"');
     expect(error?.message).toContain('at least 3 fault domains for TMR');
-    expect(error?.message).toContain("finds 2 physical cores");
+    expect(error?.message).toContain('finds 2 physical cores');
     // DMR with exactly 2 domains is allowed; 'cpu' counts 4; 'none' checks nothing.
     expect(resolveDomains(undefined, [0, 1, 2, 3], 4, 2, smt).cpuDomains).toEqual([0, 1, 0, 1]);
     expect(resolveDomains('cpu', [0, 1, 2, 3], 4, 3, smt).cpuDomains).toEqual([0, 1, 2, 3]);
@@ -141,13 +141,21 @@ describe('placement never shares a fault domain', () => {
     const two = withDomains(6, 2);
     b.update(two);
     expect(b.place(req(), two)).toEqual({ kind: 'impossible', reason: 'not-enough-cores' });
-    expect(cores(b.place(req({ k: 2, count: 2 }), two)).map((id) => two[id]!.domain).sort()).toEqual([0, 1]);
+    expect(
+      cores(b.place(req({ k: 2, count: 2 }), two))
+        .map((id) => two[id]!.domain)
+        .sort(),
+    ).toEqual([0, 1]);
     // Domains 0,1,2,0 with core 2 busy: idle cores 0, 1, 3 span only 2 domains, so TMR waits.
     const busy = withDomains(4, 3);
     busy[2]!.busy = true;
     b.update(busy);
     expect(b.place(req({ count: 3 }), busy)).toEqual({ kind: 'wait' });
-    expect(cores(b.place(req({ k: 2, count: 2 }), busy)).map((id) => busy[id]!.domain).sort()).toEqual([0, 1]);
+    expect(
+      cores(b.place(req({ k: 2, count: 2 }), busy))
+        .map((id) => busy[id]!.domain)
+        .sort(),
+    ).toEqual([0, 1]);
   });
 
   it('static: a group never spans one domain twice; a spare from a used domain is not promoted', () => {
@@ -160,7 +168,11 @@ describe('placement never shares a fault domain', () => {
     const s = new StaticBinding(ok, 3, 1);
     ok[1]!.enabled = false;
     expect(s.update(ok)).toEqual([expect.objectContaining({ type: 'spare-promoted', cores: [3], replaced: 1 })]);
-    expect(cores(s.place(req(), ok)).map((id) => ok[id]!.domain).sort()).toEqual([0, 1, 2]);
+    expect(
+      cores(s.place(req(), ok))
+        .map((id) => ok[id]!.domain)
+        .sort(),
+    ).toEqual([0, 1, 2]);
     // DMR tie-break on the group's spares: the spare in a used domain is skipped.
     const dmr = fakeCores(4).map((c) => ({ ...c, domain: [0, 1, 0, 2][c.id]! }));
     const d = new StaticBinding(dmr, 2, 2); // group {0,1}, spares 2 (domain 0) and 3 (domain 2)
@@ -169,7 +181,7 @@ describe('placement never shares a fault domain', () => {
 });
 
 describe('real pools on this machine', () => {
-  it('pool.cores shows each core\'s domain; a mercurial CPU under DMR on 2 domains is detected, never voted', async () => {
+  it("pool.cores shows each core's domain; a mercurial CPU under DMR on 2 domains is detected, never voted", async () => {
     // 2 cores on the 2 CPUs of this machine: DMR with exactly 2 fault domains (allowed).
     const faults = new FaultInjector({ seed: 1 }).stuck({ cpu: 0 });
     const pool = new Triplex({ filename: TASKS, redundancy: 'dmr', cores: 2, faults, health: { falseAlarm: 0 } });

@@ -14,7 +14,6 @@ import { FaultInjector } from '../dist/index.js';
 import { pools, runFixture, until } from './helpers.js';
 import { SEED } from './support/seed.js';
 
-
 describe('ByteRing', () => {
   it('delivers records in order across the wrap, refuses what does not fit, and frees consumed space', () => {
     const ring = ByteRing.create(64);
@@ -77,7 +76,9 @@ describe('wire records', () => {
     const ring = ByteRing.create(4096);
     const bytes = ringBuffer(ring);
     const input = serialize({ rows: [1, 2, 3] });
-    expect(writeRunRequest(ring, bytes, { kind: 'run', name: 'lédger', input, inject: { result: { seed: 5, bits: 2 }, slow: 3 } }, Buffer.from('lédger'))).toBe(true);
+    expect(writeRunRequest(ring, bytes, { kind: 'run', name: 'lédger', input, inject: { result: { seed: 5, bits: 2 }, slow: 3 } }, Buffer.from('lédger'))).toBe(
+      true,
+    );
     const reply: RunReply = { ok: true, payload: serialize(42), ms: 1.5, cpu: 3, raw: 9, flips: [{ path: '$', bit: 7 }] };
     expect(writeReply(ring, bytes, reply)).toBe(true);
     ring.publish();

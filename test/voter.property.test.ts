@@ -39,12 +39,15 @@ describe('voter', () => {
     },
   );
 
-  test.prop([fc.array(ballot, { maxLength: 8 }), fc.integer({ min: 0, max: 3 })])('waiting only when running replicas could still complete a majority', (ballots, inFlight) => {
-    const verdict = decide(ballots, inFlight, 2);
-    const best = Math.max(0, ...groupBallots(ballots).map((g) => g.members.length));
-    if (verdict.kind === 'waiting') expect(best + inFlight).toBeGreaterThanOrEqual(2);
-    if (verdict.kind === 'short') expect(verdict.missing).toBe(2 - best - inFlight);
-  });
+  test.prop([fc.array(ballot, { maxLength: 8 }), fc.integer({ min: 0, max: 3 })])(
+    'waiting only when running replicas could still complete a majority',
+    (ballots, inFlight) => {
+      const verdict = decide(ballots, inFlight, 2);
+      const best = Math.max(0, ...groupBallots(ballots).map((g) => g.members.length));
+      if (verdict.kind === 'waiting') expect(best + inFlight).toBeGreaterThanOrEqual(2);
+      if (verdict.kind === 'short') expect(verdict.missing).toBe(2 - best - inFlight);
+    },
+  );
 
   test.prop([key, key, fc.integer({ min: 0, max: 2 }), fc.constantFrom<'wrong' | 'crash'>('wrong', 'crash')])(
     'TMR with one faulty replica at any position agrees on the correct value and blames exactly that replica (invariant 3)',
@@ -59,32 +62,42 @@ describe('voter', () => {
     },
   );
 
-  test.prop([key, key, fc.boolean()])('DMR with one faulty replica is short by one; the tie-break decides for the correct value', (correct, wrongKey, faultFirst) => {
-    fc.pre(wrongKey !== correct);
-    const pair: Ballot[] = faultFirst ? [{ key: wrongKey }, { key: correct }] : [{ key: correct }, { key: wrongKey }];
-    const first = decide(pair, 0, majorityOf(2));
-    expect(first).toMatchObject({ kind: 'short', missing: 1 });
-    const after = decide([...pair, { key: correct }], 0, majorityOf(2));
-    expect(after.kind).toBe('agreed');
-    if (after.kind === 'agreed') expect(after.group.key).toBe(correct);
-  });
+  test.prop([key, key, fc.boolean()])(
+    'DMR with one faulty replica is short by one; the tie-break decides for the correct value',
+    (correct, wrongKey, faultFirst) => {
+      fc.pre(wrongKey !== correct);
+      const pair: Ballot[] = faultFirst ? [{ key: wrongKey }, { key: correct }] : [{ key: correct }, { key: wrongKey }];
+      const first = decide(pair, 0, majorityOf(2));
+      expect(first).toMatchObject({ kind: 'short', missing: 1 });
+      const after = decide([...pair, { key: correct }], 0, majorityOf(2));
+      expect(after.kind).toBe('agreed');
+      if (after.kind === 'agreed') expect(after.group.key).toBe(correct);
+    },
+  );
 
   test.prop([fc.array(fc.string({ minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 })])(
     'all-different outcomes never agree, so nobody can be blamed (invariant 5)',
     (keys) => {
       fc.pre(new Set(keys).size === 3);
-      const verdict = decide(keys.map((k) => ({ key: k })), 0, 2);
+      const verdict = decide(
+        keys.map((k) => ({ key: k })),
+        0,
+        2,
+      );
       expect(verdict.kind).toBe('short');
     },
   );
 
-  test.prop([fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 6 })])('equals groups values within tolerance; errors never join value groups', (values) => {
-    const ballots: Ballot[] = values.map((v, i) => ({ key: `k${i}`, value: v }));
-    ballots.push({ key: 'e', isError: true });
-    const groups = groupBallots(ballots, () => true);
-    expect(groups.length).toBe(2);
-    expect(groups.find((g) => g.isError)!.members).toEqual([values.length]);
-  });
+  test.prop([fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 6 })])(
+    'equals groups values within tolerance; errors never join value groups',
+    (values) => {
+      const ballots: Ballot[] = values.map((v, i) => ({ key: `k${i}`, value: v }));
+      ballots.push({ key: 'e', isError: true });
+      const groups = groupBallots(ballots, () => true);
+      expect(groups.length).toBe(2);
+      expect(groups.find((g) => g.isError)!.members).toEqual([values.length]);
+    },
+  );
 
   it('a late ballot agrees only with a matching winner', () => {
     const ballots: Ballot[] = [{ key: 'A' }, { key: 'A' }];

@@ -5,7 +5,16 @@
  * (campaigns, the CLI, the demo) depend on the public API without depending on themselves:
  * src/index.ts also re-exports the campaign layer, which imports from here.
  */
-export { Triplex, type RunOptions, type CoreInfo, type ThreadInfo, type Movable, type AbortSignalAny, type SteppedStream, type SteppedDetailedResult } from '../pool/triplex.js';
+export {
+  Triplex,
+  type RunOptions,
+  type CoreInfo,
+  type ThreadInfo,
+  type Movable,
+  type AbortSignalAny,
+  type SteppedStream,
+  type SteppedDetailedResult,
+} from '../pool/triplex.js';
 // Stepped tasks: what a task module exports, the checkpoint option, runDetailed's stepped report.
 export type { SteppedTask, Emit, CheckpointOption, SteppedReport, SegmentReport } from '../stepped/types.js';
 export type { PoolHistogram, TimingSummary } from '../pool/surface.js';
@@ -32,7 +41,18 @@ export { SERVING_STATES, isServing } from '../health/serving.js';
 export { ManualClock, systemClock, type Clock } from '../util/clock.js';
 export { SeededRandom, type Random } from '../util/random.js';
 export type {
-  AuditLevel, AuditOptions, AuditLine, AuditSummary, PoolMetrics, HistogramSnapshot, CoreMetrics, ReliabilitySnapshot, CoreReliability,
-  VerifyReport, VerifyOptions, CoreCheck, DriftEvent,
+  AuditLevel,
+  AuditOptions,
+  AuditLine,
+  AuditSummary,
+  PoolMetrics,
+  HistogramSnapshot,
+  CoreMetrics,
+  ReliabilitySnapshot,
+  CoreReliability,
+  VerifyReport,
+  VerifyOptions,
+  CoreCheck,
+  DriftEvent,
 } from '../ops/types.js';
 export { parseAuditLog, summarizeAudit } from '../ops/audit-replay.js';

@@ -83,7 +83,16 @@ export class DynamicBinding implements BindingPolicy {
   private readonly eligibleDomains = new DomainMarks();
   /** What survey() found, reused across calls (nothing allocated per call). */
   private readonly tally: Tally = {
-    faultDomains: false, serving: 0, servingCpus: 0, servingDomains: 0, eligible: 0, eligibleCpus: 0, eligibleDomains: 0, idle: 0, refSum: 0, refN: 0,
+    faultDomains: false,
+    serving: 0,
+    servingCpus: 0,
+    servingDomains: 0,
+    eligible: 0,
+    eligibleCpus: 0,
+    eligibleDomains: 0,
+    idle: 0,
+    refSum: 0,
+    refN: 0,
   };
 
   constructor(options: Random | DynamicBindingOptions = {}) {

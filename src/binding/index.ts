@@ -12,13 +12,7 @@ export { DynamicBinding, type DynamicBindingOptions } from './dynamic.js';
  * The binding policy named by the `binding` option. `spares` only matters to static binding:
  * under dynamic binding every enabled core is a spare for every task.
  */
-export function createBinding(
-  name: 'static' | 'dynamic',
-  cores: readonly CoreView[],
-  k: number,
-  spares: number,
-  random: Random,
-): BindingPolicy {
+export function createBinding(name: 'static' | 'dynamic', cores: readonly CoreView[], k: number, spares: number, random: Random): BindingPolicy {
   if (name === 'static') return new StaticBinding(cores, k, spares);
   if (name === 'dynamic') {
     const policy = new DynamicBinding({ random });

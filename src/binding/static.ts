@@ -238,7 +238,10 @@ export class StaticBinding implements BindingPolicy {
       } else if (up >= k) {
         // Reintegrated cores bring the group back: keep enabled members in their slots first.
         const all = [...g.active, ...g.reserve];
-        const ready = this.distinctDomains(cores, all.filter((i) => this.isEnabled(cores, i))).slice(0, k);
+        const ready = this.distinctDomains(
+          cores,
+          all.filter((i) => this.isEnabled(cores, i)),
+        ).slice(0, k);
         if (ready.length < k) continue; // enough cores, but not in enough fault domains
         g.active = ready;
         g.reserve = all.filter((i) => !ready.includes(i));

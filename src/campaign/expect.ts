@@ -29,7 +29,12 @@ export class ProtectionError extends Error {
 }
 
 function isResult(value: unknown): value is CampaignResult {
-  return typeof value === 'object' && value !== null && (value as { version?: unknown }).version === 1 && typeof (value as { outcomes?: unknown }).outcomes === 'object';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { version?: unknown }).version === 1 &&
+    typeof (value as { outcomes?: unknown }).outcomes === 'object'
+  );
 }
 
 /** Throws a descriptive ProtectionError unless every result meets the expectation (usable in vitest, jest, node:test). */
@@ -38,7 +43,8 @@ export function expectProtected(result: CampaignResult | readonly CampaignResult
   if (list.length === 0 || !list.every(isResult)) throw invalidOption('result', 'a campaign result (or an array of them)', result, 'type');
   if (typeof expectation !== 'object' || expectation === null) throw invalidOption('expectation', 'an object { maxSdc?, minCoverage? }', expectation, 'type');
   const maxSdc = expectation.maxSdc ?? 0;
-  if (typeof maxSdc !== 'number' || !Number.isInteger(maxSdc) || maxSdc < 0) throw invalidOption('maxSdc', 'an integer >= 0', maxSdc, typeof maxSdc === 'number' ? 'range' : 'type');
+  if (typeof maxSdc !== 'number' || !Number.isInteger(maxSdc) || maxSdc < 0)
+    throw invalidOption('maxSdc', 'an integer >= 0', maxSdc, typeof maxSdc === 'number' ? 'range' : 'type');
   const minCoverage = expectation.minCoverage;
   if (minCoverage !== undefined && (typeof minCoverage !== 'number' || !(minCoverage >= 0 && minCoverage <= 1))) {
     throw invalidOption('minCoverage', 'a number in [0, 1]', minCoverage, typeof minCoverage === 'number' ? 'range' : 'type');
@@ -63,7 +69,9 @@ export function expectProtected(result: CampaignResult | readonly CampaignResult
       const low = r.coverage.low;
       if (low === null) failures.push(`${name}: coverage cannot be established, no injected fault was activated (${r.injectedTasks} tasks injected)`);
       else if (low < minCoverage) {
-        failures.push(`${name}: coverage ${formatCoverage(r.coverage)} over ${r.coverage.activated} activated tasks; its lower bound ${percent(low)} is below the required ${percent(minCoverage)}`);
+        failures.push(
+          `${name}: coverage ${formatCoverage(r.coverage)} over ${r.coverage.activated} activated tasks; its lower bound ${percent(low)} is below the required ${percent(minCoverage)}`,
+        );
       }
     }
   }

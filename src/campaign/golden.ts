@@ -14,9 +14,7 @@ interface ErrorIdentity {
   code?: unknown;
 }
 
-export type GoldenAnswer =
-  | { ok: true; value: unknown; digest: string }
-  | { ok: false; error: ErrorIdentity; digest: string };
+export type GoldenAnswer = { ok: true; value: unknown; digest: string } | { ok: false; error: ErrorIdentity; digest: string };
 
 type TaskFn = (input: unknown) => unknown;
 
@@ -47,11 +45,15 @@ export async function loadTask(moduleUrl: string, name: string): Promise<TaskFn>
   if (isStepped(fn)) return wholeRun(fn);
   if (typeof fn !== 'function') {
     const exported = Object.keys(mod).filter((key) => typeof mod[key] === 'function');
-    throw new TriplexError('ERR_TASK_NOT_FOUND', `Option "task.name" must be a function or stepped-task export of ${moduleUrl}; received ${JSON.stringify(name)} (exports: ${exported.join(', ') || 'none'})`, {
-      option: 'task.name',
-      received: name,
-      filename: moduleUrl,
-    });
+    throw new TriplexError(
+      'ERR_TASK_NOT_FOUND',
+      `Option "task.name" must be a function or stepped-task export of ${moduleUrl}; received ${JSON.stringify(name)} (exports: ${exported.join(', ') || 'none'})`,
+      {
+        option: 'task.name',
+        received: name,
+        filename: moduleUrl,
+      },
+    );
   }
   return fn as TaskFn;
 }

@@ -18,7 +18,14 @@ function segments(counts: OutcomeCounts, keys: readonly Outcome[] = OUTCOMES): B
 }
 
 function summaryTable(results: readonly CampaignResult[]): string {
-  const head = ['configuration', 'tasks', ...OUTCOMES, `coverage [${Math.round((results[0]?.coverage.confidence ?? 0.95) * 100)}% CI]`, 'cores disabled', 'answers/s'];
+  const head = [
+    'configuration',
+    'tasks',
+    ...OUTCOMES,
+    `coverage [${Math.round((results[0]?.coverage.confidence ?? 0.95) * 100)}% CI]`,
+    'cores disabled',
+    'answers/s',
+  ];
   const rows = results.map((r) => {
     const cells = [
       `${esc(r.label)}${r.interrupted ? ' <span class="badge">interrupted</span>' : ''}${r.exhausted ? ' <span class="badge">out of cores</span>' : ''}`,
@@ -35,7 +42,8 @@ function summaryTable(results: readonly CampaignResult[]): string {
 
 function modelTable(r: CampaignResult): string {
   const rows = r.models.map(
-    (m) => `<tr><td>${esc(m.description)}</td><td>${m.injected}</td><td>${m.activated}</td>${(['masked', 'corrected', 'detected', 'sdc'] as const).map((o) => `<td>${m.outcomes[o]}</td>`).join('')}</tr>`,
+    (m) =>
+      `<tr><td>${esc(m.description)}</td><td>${m.injected}</td><td>${m.activated}</td>${(['masked', 'corrected', 'detected', 'sdc'] as const).map((o) => `<td>${m.outcomes[o]}</td>`).join('')}</tr>`,
   );
   // Injections are counted per replica, outcomes per task.
   const head = ['fault model', 'injected (replicas)', 'activated (replicas)', 'masked (tasks)', 'corrected (tasks)', 'detected (tasks)', 'sdc (tasks)'];
@@ -44,7 +52,10 @@ function modelTable(r: CampaignResult): string {
 
 function coreTable(r: CampaignResult): string {
   const rows = r.cores.map((c) => {
-    const off = c.disabledAtMs === null ? '' : `${c.disabledAtMs} ms / ${c.disabledAfterTasks} tasks${c.timeToDisableMs === null ? '' : ` (${c.timeToDisableMs} ms after first charge)`}`;
+    const off =
+      c.disabledAtMs === null
+        ? ''
+        : `${c.disabledAtMs} ms / ${c.disabledAfterTasks} tasks${c.timeToDisableMs === null ? '' : ` (${c.timeToDisableMs} ms after first charge)`}`;
     return `<tr><td>core ${c.id}</td><td>${c.cpu}</td><td>${esc(c.state)}</td><td>${c.tasks}</td><td>${c.injected}</td><td>${c.faults}</td><td>${esc(off)}</td></tr>`;
   });
   return `<table><thead><tr><th>core</th><th>CPU</th><th>state</th><th>replicas</th><th>injected</th><th>charges</th><th>disabled at</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
@@ -54,7 +65,8 @@ function samplingText(r: CampaignResult): string {
   const s = r.sampling;
   const achieved = s.achievedMargin === null ? 'n/a' : `±${percent(s.achievedMargin)}`;
   const conf = `${Math.round(s.confidence * 100)}%`;
-  if (s.required === null) return `${s.injected} injected tasks give an error margin of ${achieved} at ${conf} confidence (Leveugle et al., DATE 2009, p = 0.5).`;
+  if (s.required === null)
+    return `${s.injected} injected tasks give an error margin of ${achieved} at ${conf} confidence (Leveugle et al., DATE 2009, p = 0.5).`;
   const verdict = s.met ? '<span class="ok">met</span>' : '<span class="bad">not met</span>';
   return `Margin ±${percent(s.margin)} at ${conf} needs ${s.required} injected tasks (population ${s.population ?? '∞'}); ${s.injected} were injected, giving ${achieved}: ${verdict}.`;
 }
@@ -65,7 +77,11 @@ function capacityChart(r: CampaignResult): string {
   const end = r.timeline.t[r.timeline.t.length - 1] ?? 0;
   const x = changes.length > 0 ? [...changes.map((c) => c.t), end] : r.timeline.t;
   const values = changes.length > 0 ? [...changes.map((c) => c.value), changes[changes.length - 1]!.value] : r.timeline.capacity;
-  return lineChart('capacity-over-time', 'Cores in service over time', x, [{ name: 'cores serving', values, color: '#0f766e' }], { yLabel: 'cores', step: true, integer: true });
+  return lineChart('capacity-over-time', 'Cores in service over time', x, [{ name: 'cores serving', values, color: '#0f766e' }], {
+    yLabel: 'cores',
+    step: true,
+    integer: true,
+  });
 }
 
 function section(r: CampaignResult, i: number): string {
@@ -76,7 +92,11 @@ function section(r: CampaignResult, i: number): string {
   modelRows.push({ label: 'no fault injected', segments: segments({ correct: r.outcomes.correct, masked: 0, corrected: 0, detected: 0, sdc: 0 }) });
   const faulty = r.cores.filter((core) => core.faults > 0 || core.injected > 0);
   const shown = (faulty.length > 0 ? faulty : r.cores).slice(0, PALETTE.length);
-  const faultSeries = shown.map((core) => ({ name: `core ${core.id} (CPU ${core.cpu})`, values: r.timeline.faults[core.id] ?? [], color: PALETTE[core.id % PALETTE.length]! }));
+  const faultSeries = shown.map((core) => ({
+    name: `core ${core.id} (CPU ${core.cpu})`,
+    values: r.timeline.faults[core.id] ?? [],
+    color: PALETTE[core.id % PALETTE.length]!,
+  }));
   const x = r.timeline.t;
   return `<section id="config-${i}">
 <h2>${esc(r.label)}${r.interrupted ? ' <span class="badge">interrupted</span>' : ''}</h2>
@@ -99,7 +119,12 @@ ${r.sdcExamples.length > 0 ? `<h3>Silent data corruptions (first ${r.sdcExamples
 export function renderHtml(results: CampaignResult | readonly CampaignResult[], options: { title?: string } = {}): string {
   const list = Array.isArray(results) ? (results as readonly CampaignResult[]) : [results as CampaignResult];
   const title = options.title ?? 'triplex fault-injection report';
-  const overview = stackedBars('outcomes-per-config', 'Outcomes per configuration', list.map((r) => ({ label: r.label, segments: segments(r.outcomes) })), LEGEND);
+  const overview = stackedBars(
+    'outcomes-per-config',
+    'Outcomes per configuration',
+    list.map((r) => ({ label: r.label, segments: segments(r.outcomes) })),
+    LEGEND,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style>${CSS}</style></head>

@@ -33,7 +33,10 @@ export function summarize(c: Collected): CampaignResult {
   const faults: FaultInjector = options.faults;
   const o = pool.resolvedOptions;
   const lines = faults.describe();
-  const tally = new Tally(faults.models.map((spec, i) => ({ model: spec.model, description: lines[i]! })), o.cores);
+  const tally = new Tally(
+    faults.models.map((spec, i) => ({ model: spec.model, description: lines[i]! })),
+    o.cores,
+  );
   const skipped = classifyTasks(c, tally);
   const maintenance = faults.log.filter((r) => r.replica < 0);
   for (const record of maintenance) tally.addMaintenance(record);
@@ -78,7 +81,8 @@ function classifyTasks(c: Collected, tally: Tally): number {
   c.observations.forEach((obs, id) => {
     const answer = c.golden[obs.inputIndex]!;
     // The right digest as the workers computed it when they agreed on the golden value; else the main thread's.
-    const reference = o.equals !== undefined ? undefined : obs.kind === 'value' && obs.matches ? (obs.replicas?.find((r) => r.ok)?.digest ?? answer.digest) : answer.digest;
+    const reference =
+      o.equals !== undefined ? undefined : obs.kind === 'value' && obs.matches ? (obs.replicas?.find((r) => r.ok)?.digest ?? answer.digest) : answer.digest;
     if (tally.add(id, obs, faults.recordsOf(id).filter(wasInjected), c.evidence.get(id) ?? empty, reference) === undefined) skipped++;
   });
   return skipped;

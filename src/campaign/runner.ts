@@ -4,7 +4,16 @@
  * so pool task ids are campaign task numbers and the injector's decisions replay with the seed.
  */
 import { isTriplexError } from '../errors.js';
-import { isServing, wasInjected, resolveOptions, Triplex, type FaultInjector, type TriplexOptions, type DetailedResult, type ReplicaReport } from '../api/index.js';
+import {
+  isServing,
+  wasInjected,
+  resolveOptions,
+  Triplex,
+  type FaultInjector,
+  type TriplexOptions,
+  type DetailedResult,
+  type ReplicaReport,
+} from '../api/index.js';
 import { Tally, type TaskEvidence, type TaskObservation } from './classify.js';
 import { goldenAnswers, loadTask, matchesError, matchesValue, type GoldenAnswer } from './golden.js';
 import { summarize } from './result.js';
@@ -56,7 +65,13 @@ export async function campaign(options: CampaignOptions): Promise<CampaignResult
   }
 }
 
-async function execute(pool: Triplex, options: CampaignOptions, plan: CampaignPlan, golden: GoldenAnswer[], slowestMs: number | undefined): Promise<CampaignResult> {
+async function execute(
+  pool: Triplex,
+  options: CampaignOptions,
+  plan: CampaignPlan,
+  golden: GoldenAnswer[],
+  slowestMs: number | undefined,
+): Promise<CampaignResult> {
   const run = new CampaignRun(pool, options, plan, golden);
   await run.submitAll();
   if (run.fatal !== undefined) throw run.fatal;
@@ -121,7 +136,25 @@ class CampaignRun {
     const { pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency } = this;
     const { submitted, settled, exhausted } = this;
     const stepped = this.stepped === undefined ? undefined : perFault(this.stepped);
-    return summarize({ pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency, elapsedMs: this.lastSettleMs, submitted, settled, exhausted, stepped });
+    return summarize({
+      pool,
+      options,
+      plan,
+      golden,
+      observations,
+      evidence,
+      timeline,
+      firstCharge,
+      disabled,
+      nondeterminism,
+      startedAt,
+      concurrency,
+      elapsedMs: this.lastSettleMs,
+      submitted,
+      settled,
+      exhausted,
+      stepped,
+    });
   }
 
   private listen(): void {
@@ -139,7 +172,8 @@ class CampaignRun {
     });
     pool.on('core-state', (event) => {
       timeline.capacity(serving(pool));
-      if ((event.to === 'disabled' || event.to === 'retired') && !this.disabled.has(event.core)) this.disabled.set(event.core, { atMs: timeline.now(), afterTasks: this.settled });
+      if ((event.to === 'disabled' || event.to === 'retired') && !this.disabled.has(event.core))
+        this.disabled.set(event.core, { atMs: timeline.now(), afterTasks: this.settled });
     });
   }
 
@@ -209,7 +243,15 @@ class CampaignRun {
     if (records.length > 0 && obs.kind !== 'skipped') this.injectedSettled++;
     this.live.add(id, obs, records, this.evidence.get(id) ?? { disagreed: false, charges: new Map() }, undefined);
     try {
-      const progress = { done: this.settled, total: plan.tasks, submitted: this.submitted, injected: this.injectedSettled, required: plan.required, outcomes: { ...this.live.outcomes }, elapsedMs: this.lastSettleMs };
+      const progress = {
+        done: this.settled,
+        total: plan.tasks,
+        submitted: this.submitted,
+        injected: this.injectedSettled,
+        required: plan.required,
+        outcomes: { ...this.live.outcomes },
+        elapsedMs: this.lastSettleMs,
+      };
       options.onProgress?.(progress);
     } catch (error) {
       this.fatal ??= error as Error;
@@ -222,7 +264,13 @@ class CampaignRun {
     if (outcome.status === 'fulfilled') {
       const r = outcome.value;
       if (r.stepped !== undefined) this.noteStepped(r);
-      this.observations[id] = { inputIndex, kind: 'value', matches: matchesValue(r.value, answer, this.o.equals), corrected: r.corrected, replicas: r.replicas };
+      this.observations[id] = {
+        inputIndex,
+        kind: 'value',
+        matches: matchesValue(r.value, answer, this.o.equals),
+        corrected: r.corrected,
+        replicas: r.replicas,
+      };
       return;
     }
     const error = outcome.reason as unknown;
@@ -235,13 +283,24 @@ class CampaignRun {
     // Out of cores for good (nothing can bring one back): further tasks would only be refused at once.
     if (error.code === 'ERR_NOT_ENOUGH_CORES' && !this.canRecover) this.exhausted = true;
     const outcomes = error.data?.outcomes as ReplicaReport[] | undefined;
-    this.observations[id] = { inputIndex, kind: SKIPPED.has(error.code) || FATAL.has(error.code) ? 'skipped' : 'detected', matches: false, corrected: false, replicas: outcomes };
+    this.observations[id] = {
+      inputIndex,
+      kind: SKIPPED.has(error.code) || FATAL.has(error.code) ? 'skipped' : 'detected',
+      matches: false,
+      corrected: false,
+      replicas: outcomes,
+    };
   }
 }
 
 function perFault(s: SteppedSummary): SteppedSummary {
   const round = (x: number): number => Math.round(x * 100) / 100;
-  return { ...s, lostMs: round(s.lostMs), lostStepsPerFault: s.faults > 0 ? round(s.lostSteps / s.faults) : null, lostMsPerFault: s.faults > 0 ? round(s.lostMs / s.faults) : null };
+  return {
+    ...s,
+    lostMs: round(s.lostMs),
+    lostStepsPerFault: s.faults > 0 ? round(s.lostSteps / s.faults) : null,
+    lostMsPerFault: s.faults > 0 ? round(s.lostMs / s.faults) : null,
+  };
 }
 
 /**
@@ -249,7 +308,13 @@ function perFault(s: SteppedSummary): SteppedSummary {
  * evidence is counted: a flipped replica is in when its flips are logged, a crash or hang when
  * the pool charged it. Other late replicas cannot change a classification, so they are not awaited.
  */
-async function drain(pool: Triplex, faults: FaultInjector, observations: TaskObservation[], evidence: Map<number, TaskEvidence>, slowestMs: number | undefined): Promise<void> {
+async function drain(
+  pool: Triplex,
+  faults: FaultInjector,
+  observations: TaskObservation[],
+  evidence: Map<number, TaskEvidence>,
+  slowestMs: number | undefined,
+): Promise<void> {
   const specs = faults.models;
   const pending: { taskId: number; replica: number; core: number; byFlips: boolean }[] = [];
   observations.forEach((obs, taskId) => {

@@ -70,7 +70,8 @@ function checkP(p: number): number {
 
 function checkPopulation(population: number): number {
   if (typeof population !== 'number' || Number.isNaN(population)) throw invalidOption('population', 'an integer >= 1 or Infinity', population, 'type');
-  if (population !== Number.POSITIVE_INFINITY && (!Number.isInteger(population) || population < 1)) throw invalidOption('population', 'an integer >= 1 or Infinity', population, 'range');
+  if (population !== Number.POSITIVE_INFINITY && (!Number.isInteger(population) || population < 1))
+    throw invalidOption('population', 'an integer >= 1 or Infinity', population, 'range');
   return population;
 }
 

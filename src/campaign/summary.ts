@@ -14,7 +14,11 @@ export function formatCoverage(coverage: Interval): string {
 
 function table(header: string[], rows: string[][], right: Set<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -57,7 +61,15 @@ export function formatSummary(results: CampaignResult | readonly CampaignResult[
 export function formatModels(result: CampaignResult): string {
   // Injections are counted per replica, outcomes per task (a task has k or more replicas).
   const header = ['fault model', 'injected (replicas)', 'activated (replicas)', 'masked (tasks)', 'corrected (tasks)', 'detected (tasks)', 'sdc (tasks)'];
-  const rows = result.models.map((m) => [m.description, String(m.injected), String(m.activated), String(m.outcomes.masked), String(m.outcomes.corrected), String(m.outcomes.detected), String(m.outcomes.sdc)]);
+  const rows = result.models.map((m) => [
+    m.description,
+    String(m.injected),
+    String(m.activated),
+    String(m.outcomes.masked),
+    String(m.outcomes.corrected),
+    String(m.outcomes.detected),
+    String(m.outcomes.sdc),
+  ]);
   return table(header, rows, new Set([1, 2, 3, 4, 5, 6]));
 }
 
@@ -69,16 +81,21 @@ export function formatNotes(result: CampaignResult): string {
   const s = result.sampling;
   const margin = s.achievedMargin === null ? 'n/a' : `±${percent(s.achievedMargin)}`;
   if (s.required !== null) {
-    lines.push(`sampling: ${s.injected} injected tasks of ${s.required} required for ±${percent(s.margin)} at ${Math.round(s.confidence * 100)}% (Leveugle et al.); achieved ${margin}${s.met ? '' : ' — not met'}`);
+    lines.push(
+      `sampling: ${s.injected} injected tasks of ${s.required} required for ±${percent(s.margin)} at ${Math.round(s.confidence * 100)}% (Leveugle et al.); achieved ${margin}${s.met ? '' : ' — not met'}`,
+    );
   } else {
     lines.push(`sampling: ${s.injected} injected tasks give a margin of ${margin} at ${Math.round(s.confidence * 100)}% (Leveugle et al., p = 0.5)`);
   }
   const stepped = result.stepped;
   if (stepped !== undefined) {
     const perFault = stepped.lostStepsPerFault === null ? 'no fault' : `${stepped.lostStepsPerFault} steps (${stepped.lostMsPerFault} ms) per fault`;
-    lines.push(`stepped: ${stepped.checkpoints} checkpoints over ${stepped.tasks} runs, ${stepped.faults} faulty replicas, ${stepped.migrations} migrations; work lost: ${perFault}`);
+    lines.push(
+      `stepped: ${stepped.checkpoints} checkpoints over ${stepped.tasks} runs, ${stepped.faults} faulty replicas, ${stepped.migrations} migrations; work lost: ${perFault}`,
+    );
   }
-  if (result.exhausted) lines.push(`stopped after ${result.tasks.submitted} of ${result.tasks.planned} tasks: too few cores left to serve one, and none could come back`);
+  if (result.exhausted)
+    lines.push(`stopped after ${result.tasks.submitted} of ${result.tasks.planned} tasks: too few cores left to serve one, and none could come back`);
   for (const core of result.cores) {
     if (core.disabledAtMs === null) continue;
     const ttd = core.timeToDisableMs === null ? '' : `, ${core.timeToDisableMs} ms after its first charge`;
@@ -89,10 +106,14 @@ export function formatNotes(result: CampaignResult): string {
     lines.push(`at ${n.atMs} ms "${n.taskName}" read as non-deterministic: its cores (${n.cores.join(', ')}) are out-voted alike, so none stands out`);
   }
   if (result.outcomes.sdc > 0) {
-    const causes = Object.entries(result.sdcCauses ?? {}).filter(([, n]) => n > 0).map(([cause, n]) => `${n} ${cause}`);
+    const causes = Object.entries(result.sdcCauses ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([cause, n]) => `${n} ${cause}`);
     lines.push(`sdc: ${result.outcomes.sdc} wrong answer(s) reached the caller (${causes.join(', ')})`);
   }
-  if (result.unexplainedCorrected > 0) lines.push(`warning: ${result.unexplainedCorrected} task(s) with no injected fault had disagreeing replicas: is the task deterministic?`);
-  if (result.coverage.unexplainedSdc > 0) lines.push(`warning: ${result.coverage.unexplainedSdc} wrong answer(s) with no active injection: is the task deterministic, is the golden answer right?`);
+  if (result.unexplainedCorrected > 0)
+    lines.push(`warning: ${result.unexplainedCorrected} task(s) with no injected fault had disagreeing replicas: is the task deterministic?`);
+  if (result.coverage.unexplainedSdc > 0)
+    lines.push(`warning: ${result.coverage.unexplainedSdc} wrong answer(s) with no active injection: is the task deterministic, is the golden answer right?`);
   return lines.join('\n');
 }

@@ -38,7 +38,9 @@ export function stackedBars(kind: string, title: string, rows: { label: string; 
     for (const segment of row.segments) {
       if (segment.value <= 0 || total === 0) continue;
       const w = (segment.value / total) * barW;
-      parts.push(`<rect x="${n(x)}" y="${y + 3}" width="${n(Math.max(w, 1))}" height="${rowH - 8}" fill="${segment.color}" data-key="${escapeXml(segment.key)}"><title>${escapeXml(`${row.label}: ${segment.key} ${segment.value} of ${total}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${n(x)}" y="${y + 3}" width="${n(Math.max(w, 1))}" height="${rowH - 8}" fill="${segment.color}" data-key="${escapeXml(segment.key)}"><title>${escapeXml(`${row.label}: ${segment.key} ${segment.value} of ${total}`)}</title></rect>`,
+      );
       if (w > 34) parts.push(`<text x="${n(x + w / 2)}" y="${y + 16}" text-anchor="middle" class="in">${segment.value}</text>`);
       x += w;
     }
@@ -54,7 +56,13 @@ export interface Series {
 }
 
 /** Lines over time; `step` draws a staircase (capacity changes at instants, it does not ramp). */
-export function lineChart(kind: string, title: string, x: number[], series: Series[], opts: { yLabel: string; step?: boolean; yMin?: number; integer?: boolean }): string {
+export function lineChart(
+  kind: string,
+  title: string,
+  x: number[],
+  series: Series[],
+  opts: { yLabel: string; step?: boolean; yMin?: number; integer?: boolean },
+): string {
   const width = 760;
   const height = 260;
   const left = 52;
@@ -71,15 +79,21 @@ export function lineChart(kind: string, title: string, x: number[], series: Seri
   const py = (v: number): number => top + plotH - ((v - yMin) / (yMax - yMin)) * plotH;
   const parts: string[] = [`<text x="0" y="16" class="title">${escapeXml(title)}</text>`];
   // Axes and ticks.
-  parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" class="axis"/><line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" class="axis"/>`);
+  parts.push(
+    `<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" class="axis"/><line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" class="axis"/>`,
+  );
   for (const tick of ticks(yMin, yMax, 5, opts.integer === true)) {
-    parts.push(`<line x1="${left}" y1="${n(py(tick))}" x2="${left + plotW}" y2="${n(py(tick))}" class="grid"/><text x="${left - 6}" y="${n(py(tick) + 4)}" text-anchor="end" class="tick">${tick}</text>`);
+    parts.push(
+      `<line x1="${left}" y1="${n(py(tick))}" x2="${left + plotW}" y2="${n(py(tick))}" class="grid"/><text x="${left - 6}" y="${n(py(tick) + 4)}" text-anchor="end" class="tick">${tick}</text>`,
+    );
   }
   for (const tick of ticks(0, xMax / 1000, 6, false)) {
     parts.push(`<text x="${n(px(tick * 1000))}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${tick}</text>`);
   }
   parts.push(`<text x="${left + plotW / 2}" y="${height - 4}" text-anchor="middle" class="tick">seconds</text>`);
-  parts.push(`<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle" class="tick">${escapeXml(opts.yLabel)}</text>`);
+  parts.push(
+    `<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle" class="tick">${escapeXml(opts.yLabel)}</text>`,
+  );
   series.forEach((s, i) => {
     if (s.values.length === 0) return;
     let d = `M${n(px(0))},${n(py(s.values[0]!))}`;
@@ -87,9 +101,13 @@ export function lineChart(kind: string, title: string, x: number[], series: Seri
       const xv = px(x[j] ?? 0);
       d += opts.step === true ? `H${n(xv)}V${n(py(v))}` : `L${n(xv)},${n(py(v))}`;
     });
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2" data-series="${escapeXml(s.name)}"><title>${escapeXml(`${s.name}: ${s.values[s.values.length - 1]} at the end`)}</title></path>`);
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2" data-series="${escapeXml(s.name)}"><title>${escapeXml(`${s.name}: ${s.values[s.values.length - 1]} at the end`)}</title></path>`,
+    );
     const ly = top + 10 + i * 16;
-    parts.push(`<line x1="${left + plotW + 14}" y1="${ly - 4}" x2="${left + plotW + 30}" y2="${ly - 4}" stroke="${s.color}" stroke-width="3"/><text x="${left + plotW + 34}" y="${ly}" class="legend">${escapeXml(s.name)}</text>`);
+    parts.push(
+      `<line x1="${left + plotW + 14}" y1="${ly - 4}" x2="${left + plotW + 30}" y2="${ly - 4}" stroke="${s.color}" stroke-width="3"/><text x="${left + plotW + 34}" y="${ly}" class="legend">${escapeXml(s.name)}</text>`,
+    );
   });
   return svg(kind, title, width, height, parts);
 }

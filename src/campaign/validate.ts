@@ -35,7 +35,21 @@ function fraction(name: string, value: unknown): number {
   return value;
 }
 
-const KNOWN = new Set(['pool', 'task', 'tasks', 'faults', 'golden', 'margin', 'confidence', 'population', 'concurrency', 'label', 'buckets', 'onProgress', 'signal']);
+const KNOWN = new Set([
+  'pool',
+  'task',
+  'tasks',
+  'faults',
+  'golden',
+  'margin',
+  'confidence',
+  'population',
+  'concurrency',
+  'label',
+  'buckets',
+  'onProgress',
+  'signal',
+]);
 
 export function validateCampaign(options: unknown): CampaignPlan {
   if (!isObject(options)) throw invalidOption('campaign options', 'an object { pool, task, faults, ... }', options, 'type');
@@ -77,7 +91,10 @@ function checkTask(task: unknown): { name: string; inputs: unknown[] } {
     try {
       serialize(input);
     } catch (error) {
-      throw new TriplexError('ERR_NOT_CLONEABLE', `Option "task.inputs[${i}]" cannot be cloned to a worker: ${(error as Error).message}`, { option: `task.inputs[${i}]`, index: i });
+      throw new TriplexError('ERR_NOT_CLONEABLE', `Option "task.inputs[${i}]" cannot be cloned to a worker: ${(error as Error).message}`, {
+        option: `task.inputs[${i}]`,
+        index: i,
+      });
     }
   });
   return { name, inputs: inputs as unknown[] };

@@ -225,7 +225,11 @@ function poolFromArgs(values: Values, moduleFile: string): Omit<TriplexOptions, 
   set('pin', str(values, 'pin') as TriplexOptions['pin']);
   set('taskTimeout', num('timeout', str(values, 'timeout')));
   const cpus = str(values, 'cpus');
-  if (cpus !== undefined) set('cpus', cpus.split(',').map((c) => num('cpus', c)!));
+  if (cpus !== undefined)
+    set(
+      'cpus',
+      cpus.split(',').map((c) => num('cpus', c)!),
+    );
   const falseAlarm = num('false-alarm', str(values, 'false-alarm'));
   if (falseAlarm !== undefined) set('health', { falseAlarm });
   return pool;

@@ -14,10 +14,22 @@ interface Command {
 
 const commands: Record<string, Command> = {
   cores: { summary: 'CPUs seen, affinity mask, whether pinning works, each core verified with sched_getcpu', load: () => import('./commands/cores.js') },
-  sim: { summary: 'Simulate a scenario (a JSON file, or a shipped one by name): binding, faults, sweeps; table + HTML report', load: () => import('./commands/sim.js') },
-  audit: { summary: 'Summarise an audit log (faults, state history, disagreements) and replay it into a health snapshot', load: () => import('./commands/audit.js') },
-  campaign: { summary: 'Fault-injection campaign on a real pool: outcomes, coverage with CI, JSON and HTML reports', load: () => import('./commands/campaign.js') },
-  worker: { summary: 'Serve a TriplexCluster as one host: local pinned cores run replica jobs from Redis (BullMQ)', load: () => import('./commands/worker.js') },
+  sim: {
+    summary: 'Simulate a scenario (a JSON file, or a shipped one by name): binding, faults, sweeps; table + HTML report',
+    load: () => import('./commands/sim.js'),
+  },
+  audit: {
+    summary: 'Summarise an audit log (faults, state history, disagreements) and replay it into a health snapshot',
+    load: () => import('./commands/audit.js'),
+  },
+  campaign: {
+    summary: 'Fault-injection campaign on a real pool: outcomes, coverage with CI, JSON and HTML reports',
+    load: () => import('./commands/campaign.js'),
+  },
+  worker: {
+    summary: 'Serve a TriplexCluster as one host: local pinned cores run replica jobs from Redis (BullMQ)',
+    load: () => import('./commands/worker.js'),
+  },
 };
 
 function usage(): string {

@@ -9,7 +9,10 @@ const SHIPPED = fileURLToPath(new URL('../../bench/scenarios/', import.meta.url)
 /** Names of the shipped scenarios (file names without .json). */
 export function shippedScenarios(): string[] {
   try {
-    return readdirSync(SHIPPED).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+    return readdirSync(SHIPPED)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length))
+      .sort();
   } catch {
     return [];
   }

@@ -43,8 +43,19 @@ const errorClasses: BuiltinClass[] = [Error, EvalError, RangeError, ReferenceErr
 if (typeof AggregateError === 'function') errorClasses.push(AggregateError);
 register('Error', types.isNativeError, errorClasses);
 register('view', ArrayBuffer.isView, [
-  Buffer, Uint8Array, Int8Array, Uint8ClampedArray, Uint16Array, Int16Array, Uint32Array, Int32Array,
-  Float32Array, Float64Array, BigUint64Array, BigInt64Array, DataView,
+  Buffer,
+  Uint8Array,
+  Int8Array,
+  Uint8ClampedArray,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+  BigUint64Array,
+  BigInt64Array,
+  DataView,
 ]);
 
 /** The nearest built-in class on the prototype chain; undefined for plain objects and class instances. */
@@ -55,4 +66,3 @@ export function builtinOf(proto: object | null): Builtin | undefined {
   }
   return undefined;
 }
-

@@ -238,7 +238,7 @@ class Encoder {
     // Object.keys lists present indices in order, then named keys: the first `length` keys are all indices iff there is no hole.
     const dense = length === 0 || keys[length - 1] === String(length - 1);
     let indices = length;
-    if (!dense) for (indices = 0; indices < keys.length && isIndex(keys[indices]!); ) indices++;
+    if (!dense) for (indices = 0; indices < keys.length && isIndex(keys[indices]!);) indices++;
     this.tag(ARRAY);
     this.u32(length);
     this.u32(keys.length - indices);

@@ -9,7 +9,16 @@ import { CoreChannel } from '../transport/channel.js';
 import type { ExecutingCore } from './types.js';
 import { ServingCore, type ServingView } from '../health/serving.js';
 import { wrapWorkerData, type CoreWorkerOptions } from '../worker/context.js';
-import { PROGRESS, type CoreRequest, type CoreWorkerData, type HelloReply, type PinMode, type ProbeReply, type RunReply, type RunRequest } from '../transport/protocol.js';
+import {
+  PROGRESS,
+  type CoreRequest,
+  type CoreWorkerData,
+  type HelloReply,
+  type PinMode,
+  type ProbeReply,
+  type RunReply,
+  type RunRequest,
+} from '../transport/protocol.js';
 
 const workerEntry = new URL('../worker/entry.js', import.meta.url).href;
 
@@ -144,9 +153,11 @@ export class Core extends ServingCore implements ExecutingCore {
     this.pool = null;
     this.channel?.close(new Error(`core ${this.id} stopped`));
     this.channel = null;
-    this.closing = this.quiesce(pool).then(() => pool.destroy()).finally(() => {
-      this.closing = undefined;
-    });
+    this.closing = this.quiesce(pool)
+      .then(() => pool.destroy())
+      .finally(() => {
+        this.closing = undefined;
+      });
     return this.closing;
   }
 

@@ -17,7 +17,9 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('Usage: npm start -- [--tasks N] [--seed N] [--html file] [--json file]\n\nRuns the fault-injection demo (about a minute on 2 CPUs) and writes an HTML report.');
+    console.log(
+      'Usage: npm start -- [--tasks N] [--seed N] [--html file] [--json file]\n\nRuns the fault-injection demo (about a minute on 2 CPUs) and writes an HTML report.',
+    );
     return 0;
   }
   const controller = new AbortController();

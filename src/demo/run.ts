@@ -74,9 +74,11 @@ function injector(seed: number, tasks: number, commonMode: number | undefined): 
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const tasks = options.tasks ?? 7000;
-  if (typeof tasks !== 'number' || !Number.isInteger(tasks) || tasks < 1) throw invalidOption('tasks', 'an integer >= 1', tasks, typeof tasks === 'number' ? 'range' : 'type');
+  if (typeof tasks !== 'number' || !Number.isInteger(tasks) || tasks < 1)
+    throw invalidOption('tasks', 'an integer >= 1', tasks, typeof tasks === 'number' ? 'range' : 'type');
   const cores = options.cores ?? 6;
-  if (typeof cores !== 'number' || !Number.isInteger(cores) || cores < 5) throw invalidOption('cores', 'an integer >= 5 (the demo injects faults into cores 1 and 4)', cores, typeof cores === 'number' ? 'range' : 'type');
+  if (typeof cores !== 'number' || !Number.isInteger(cores) || cores < 5)
+    throw invalidOption('cores', 'an integer >= 5 (the demo injects faults into cores 1 and 4)', cores, typeof cores === 'number' ? 'range' : 'type');
   const seed = options.seed ?? 1;
   const work = options.work ?? { rounds: 400, steps: 6000 };
   const log = options.log ?? ((line: string) => console.log(line));

@@ -83,7 +83,8 @@ export class CoreHealth extends HealthMachine {
     const why = `${evidence.kind} on "${kind}"`;
     let reason = `charged: ${why}`;
     if (rec.mode === 'probation') reason = this.retire(rec, `fault on probation: ${why}`);
-    else if (rec.excluded.size !== 0 && rec.excluded.has(kind)) reason = `charged: ${why} (already excluded from it)`; // a straggler
+    else if (rec.excluded.size !== 0 && rec.excluded.has(kind))
+      reason = `charged: ${why} (already excluded from it)`; // a straggler
     else if (rec.mode === 'active' && ev.stat[s]! >= this.threshold && fleet.standsOut(ev, s)) reason = this.alarm(rec, kind, now, fx, evidence, why);
     this.report(rec, now, fx, reason, evidence, fx.attribution);
     return fx;
@@ -160,7 +161,10 @@ export class CoreHealth extends HealthMachine {
       }
     } else if (!passed) {
       // A wrong known answer needs no vote: take a serving core out at once.
-      reason = rec.mode === 'probation' ? this.retire(rec, `failed a self-test on probation: ${why}`) : this.disable(rec, now, 'self-test', `failed a self-test: ${why}`);
+      reason =
+        rec.mode === 'probation'
+          ? this.retire(rec, `failed a self-test on probation: ${why}`)
+          : this.disable(rec, now, 'self-test', `failed a self-test: ${why}`);
     }
     this.report(rec, now, fx, reason, passed ? undefined : evidence);
     return fx;
@@ -198,7 +202,10 @@ export class CoreHealth extends HealthMachine {
 
   /** Task kinds that read as non-deterministic now (a high base rate of out-voted replicas). */
   nondeterministicKinds(): string[] {
-    return [...this.fleet.values()].filter((k) => k.suspected).map((k) => k.kind).sort();
+    return [...this.fleet.values()]
+      .filter((k) => k.suspected)
+      .map((k) => k.kind)
+      .sort();
   }
 
   /** The evidence of one (core, kind) pair on a stream, or undefined when the core never ran the kind. */
@@ -214,7 +221,8 @@ export class CoreHealth extends HealthMachine {
     if (fleet === undefined) this.fleet.set(kind, (fleet = new KindEvidence(kind)));
     const ev = fleet.observe(rec.id, what, !this.declared.has(kind));
     if (rec.kinds.get(kind) !== ev) rec.kinds.set(kind, ev);
-    if (rec.kinds.size === 1 && rec.excluded.size === 0) rec.peak = ev.peak(); // the common case, without iterating
+    if (rec.kinds.size === 1 && rec.excluded.size === 0)
+      rec.peak = ev.peak(); // the common case, without iterating
     else this.refreshPeak(rec);
     this.judgeKind(fleet, fx, now);
     return { fleet, ev };

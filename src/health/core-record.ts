@@ -33,14 +33,33 @@ export interface CoreRec {
 
 export function newRec(id: number): CoreRec {
   return {
-    id, mode: 'active', offline: false, serving: true, kinds: new Map(), peak: 0, excluded: new Set(),
-    faults: 0, lastFaultAt: null, probations: 0, probationOk: 0, cause: null, dueAt: 0, streak: 0, probeSeq: 0, reported: 'healthy',
+    id,
+    mode: 'active',
+    offline: false,
+    serving: true,
+    kinds: new Map(),
+    peak: 0,
+    excluded: new Set(),
+    faults: 0,
+    lastFaultAt: null,
+    probations: 0,
+    probationOk: 0,
+    cause: null,
+    dueAt: 0,
+    streak: 0,
+    probeSeq: 0,
+    reported: 'healthy',
   };
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
 /** Shared result for hot-path no-ops (success on a healthy core): no allocation. */
-export const NO_EFFECTS: HealthEffects = Object.freeze({ transitions: EMPTY as never[], exclusions: EMPTY as never[], suspicions: EMPTY as never[], charged: false });
+export const NO_EFFECTS: HealthEffects = Object.freeze({
+  transitions: EMPTY as never[],
+  exclusions: EMPTY as never[],
+  suspicions: EMPTY as never[],
+  charged: false,
+});
 
 export function effects(charged: boolean): HealthEffects {
   return { transitions: [], exclusions: [], suspicions: [], charged };

@@ -23,7 +23,8 @@ export function validateHealthOptions(o: ResolvedHealthOptions): void {
   if (o.selfTest !== false) {
     const s = o.selfTest;
     if (!isObject(s)) throw invalidOption('health.selfTest', 'false or an object', s, 'type');
-    if (!Array.isArray(s.tasks) || s.tasks.length === 0) throw invalidOption('health.selfTest.tasks', 'a non-empty array of { name, input, expected }', s.tasks, 'type');
+    if (!Array.isArray(s.tasks) || s.tasks.length === 0)
+      throw invalidOption('health.selfTest.tasks', 'a non-empty array of { name, input, expected }', s.tasks, 'type');
     num('health.selfTest.after', s.after, 0);
     num('health.selfTest.passes', s.passes, 1, { integer: true });
     num('health.selfTest.maxProbations', s.maxProbations, 0, { integer: true });

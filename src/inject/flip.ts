@@ -55,7 +55,13 @@ export function flipBits(value: unknown, random: Random, bits = 1): { value: unk
 
 function collectLeaves(parent: Record<string | number, unknown>, key: string | number, path: string, out: Leaf[], seen: Set<object>): void {
   const value = parent[key];
-  const leaf = (): Leaf => ({ path, get: () => parent[key], set: (v) => { parent[key] = v; } });
+  const leaf = (): Leaf => ({
+    path,
+    get: () => parent[key],
+    set: (v) => {
+      parent[key] = v;
+    },
+  });
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'bigint' || typeof value === 'boolean') {
     if (typeof value === 'string' && value.length === 0) return;
     out.push(leaf());
@@ -78,7 +84,14 @@ function collectLeaves(parent: Record<string | number, unknown>, key: string | n
       for (let j = before; j < out.length; j++) {
         const inner = out[j]!;
         const set = inner.set;
-        out[j] = { path: inner.path, get: inner.get, set: (nv) => { set(nv); value.set(k, box[i]); } };
+        out[j] = {
+          path: inner.path,
+          get: inner.get,
+          set: (nv) => {
+            set(nv);
+            value.set(k, box[i]);
+          },
+        };
       }
     });
     return;

@@ -185,7 +185,15 @@ export class FaultInjector {
       if (hit.crash) order.crash = true;
       if (hit.hang) order.hang = true;
       if (hit.slow !== undefined) order.slow = Math.max(order.slow ?? 1, hit.slow);
-      const record: InjectionRecord = { taskId: ctx.taskId, taskName: ctx.taskName, replica: ctx.replica, core: ctx.core, model: spec.model, modelIndex: m, target: hit.target };
+      const record: InjectionRecord = {
+        taskId: ctx.taskId,
+        taskName: ctx.taskName,
+        replica: ctx.replica,
+        core: ctx.core,
+        model: spec.model,
+        modelIndex: m,
+        target: hit.target,
+      };
       if (hit.result?.cpu !== undefined) record.cpu = hit.result.cpu;
       records.push(record);
     }
@@ -230,7 +238,11 @@ export class FaultInjector {
   /** Checks the models against a pool: a model naming a core the pool lacks is a configuration error. */
   validateFor(cores: number): void {
     if (this.highestCore >= cores) {
-      throw new TriplexError('ERR_INVALID_OPTION', `Option "faults" names core ${this.highestCore}, but the pool has cores 0..${cores - 1}`, { option: 'faults', core: this.highestCore, received: this.highestCore });
+      throw new TriplexError('ERR_INVALID_OPTION', `Option "faults" names core ${this.highestCore}, but the pool has cores 0..${cores - 1}`, {
+        option: 'faults',
+        core: this.highestCore,
+        received: this.highestCore,
+      });
     }
   }
 }

@@ -79,6 +79,16 @@ export class MaintenanceSchedule {
       // An unknown core is rejected by validateFor when the pool is built; anything else is logged, not thrown into submit().
       applied = false;
     }
-    this.record({ taskId, taskName: '', replica: -1, core, model: event.spec.model, modelIndex: event.modelIndex, target: 'core', applied, atMs: Math.round(atMs) });
+    this.record({
+      taskId,
+      taskName: '',
+      replica: -1,
+      core,
+      model: event.spec.model,
+      modelIndex: event.modelIndex,
+      target: 'core',
+      applied,
+      atMs: Math.round(atMs),
+    });
   }
 }

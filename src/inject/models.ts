@@ -91,7 +91,8 @@ export function stuckModel(o: unknown): FaultModelSpec {
 export function transientModel(o: unknown): FaultModelSpec {
   const v = options('transient', o);
   const target = v.target ?? 'result';
-  if (target !== 'result' && target !== 'input') throw invalidOption('transient.target', "'result' or 'input'", target, typeof target === 'string' ? 'range' : 'type');
+  if (target !== 'result' && target !== 'input')
+    throw invalidOption('transient.target', "'result' or 'input'", target, typeof target === 'string' ? 'range' : 'type');
   const spec: FaultModelSpec = { model: 'transient', rate: rate('transient', v.rate), target, bits: bits('transient', v.bits) };
   const c = core('transient', v.core, false);
   if (c !== undefined) spec.core = c;
@@ -102,7 +103,14 @@ export function intermittentModel(o: unknown): FaultModelSpec {
   const v = options('intermittent', o);
   const period = integer('intermittent.period', v.period, undefined, 1, 2 ** 31 - 1);
   const burst = integer('intermittent.burst', v.burst, undefined, 1, period);
-  return { model: 'intermittent', core: core('intermittent', v.core, true)!, period, burst, rate: rate('intermittent', v.rate, 1), bits: bits('intermittent', v.bits) };
+  return {
+    model: 'intermittent',
+    core: core('intermittent', v.core, true)!,
+    period,
+    burst,
+    rate: rate('intermittent', v.rate, 1),
+    bits: bits('intermittent', v.bits),
+  };
 }
 
 export function slowModel(o: unknown): FaultModelSpec {
@@ -123,7 +131,12 @@ export function workerModel(name: 'crash' | 'hang', o: unknown): FaultModelSpec 
 
 export function commonModeModel(o: unknown): FaultModelSpec {
   const v = options('commonMode', o);
-  const spec: FaultModelSpec = { model: 'common-mode', rate: rate('commonMode', v.rate), replicas: integer('commonMode.replicas', v.replicas, 2, 2, 3), bits: bits('commonMode', v.bits) };
+  const spec: FaultModelSpec = {
+    model: 'common-mode',
+    rate: rate('commonMode', v.rate),
+    replicas: integer('commonMode.replicas', v.replicas, 2, 2, 3),
+    bits: bits('commonMode', v.bits),
+  };
   if ('value' in v) spec.value = v.value;
   return spec;
 }
@@ -133,7 +146,8 @@ export function maintenanceModel(name: 'offline' | 'online', o: unknown): FaultM
   const unit = v.unit ?? 'task';
   if (unit !== 'task' && unit !== 'ms') throw invalidOption(`${name}.unit`, "'task' or 'ms'", unit, typeof unit === 'string' ? 'range' : 'type');
   const at = v.at;
-  if (typeof at !== 'number' || Number.isNaN(at)) throw invalidOption(`${name}.at`, unit === 'task' ? 'a task count (integer >= 0)' : 'a time in ms (>= 0)', at, 'type');
+  if (typeof at !== 'number' || Number.isNaN(at))
+    throw invalidOption(`${name}.at`, unit === 'task' ? 'a task count (integer >= 0)' : 'a time in ms (>= 0)', at, 'type');
   if (at < 0 || !Number.isFinite(at) || (unit === 'task' && !Number.isInteger(at))) {
     throw invalidOption(`${name}.at`, unit === 'task' ? 'a task count (integer >= 0)' : 'a time in ms (>= 0)', at, 'range');
   }
@@ -154,7 +168,9 @@ export function decideModel(spec: FaultModelSpec, seed: number, m: number, taskI
       return { result: { seed: flipSeed(), bits: spec.bits ?? 1 }, target: 'result' };
     case 'transient':
       if (!fires()) return undefined;
-      return spec.target === 'input' ? { input: { seed: flipSeed(), bits: spec.bits ?? 1 }, target: 'input' } : { result: { seed: flipSeed(), bits: spec.bits ?? 1 }, target: 'result' };
+      return spec.target === 'input'
+        ? { input: { seed: flipSeed(), bits: spec.bits ?? 1 }, target: 'input' }
+        : { result: { seed: flipSeed(), bits: spec.bits ?? 1 }, target: 'result' };
     case 'intermittent': {
       // One burst per window of `period` tasks, at a seeded offset: faulty phases come and go
       // irregularly, as a marginal core's do with temperature and voltage.

@@ -74,7 +74,8 @@ export class AuditLog {
     this.handlers = this.buildHandlers();
     this.current = options.level;
     this.subscribe();
-    if (this.current !== 'off') this.write('pool-start', { pid: process.pid, node: process.version, options: this.describeOptions(), cores: this.baseline() }, true);
+    if (this.current !== 'off')
+      this.write('pool-start', { pid: process.pid, node: process.version, options: this.describeOptions(), cores: this.baseline() }, true);
   }
 
   get level(): AuditLevel {
@@ -113,7 +114,13 @@ export class AuditLog {
     if (this.closed) return;
     if (this.current !== 'off') {
       const health = this.host.health();
-      const cores = this.host.cores.map((core) => ({ core: core.id, state: this.host.state(core.id), faults: this.host.record(core.id).faults, busyMs: round(core.busyMs), tasks: core.tasks }));
+      const cores = this.host.cores.map((core) => ({
+        core: core.id,
+        state: this.host.state(core.id),
+        faults: this.host.record(core.id).faults,
+        busyMs: round(core.busyMs),
+        tasks: core.tasks,
+      }));
       this.write('pool-stop', { stats: this.host.stats(), cores, health }, true);
     }
     this.closed = true;
@@ -181,7 +188,14 @@ export class AuditLog {
         this.write('disagreement', { task: e.taskId, name: e.taskName, digests, cores: e.replicas.map((r) => r.core), replicas: e.replicas });
       },
       retry: (e) => {
-        const fields: Record<string, unknown> = { task: e.taskId, name: e.taskName, reason: e.reason, why: WHY[e.reason], cores: e.cores, attempts: e.attempts };
+        const fields: Record<string, unknown> = {
+          task: e.taskId,
+          name: e.taskName,
+          reason: e.reason,
+          why: WHY[e.reason],
+          cores: e.cores,
+          attempts: e.attempts,
+        };
         if (e.group !== undefined) fields.group = e.group;
         this.write('retry', fields);
       },
@@ -199,7 +213,13 @@ export class AuditLog {
       'self-test': (e) => this.write('self-test', { core: e.core, task: e.task, passed: e.passed, after: this.after(e.core) }),
       'nondeterminism-suspected': (e) => this.write('nondeterminism', { name: e.taskName, cores: e.cores, ...(e.ended === true ? { ended: true } : {}) }),
       start: () => {
-        const cores = this.host.cores.map((core) => ({ core: core.id, cpu: core.cpu, pinned: core.pinned, observedCpu: core.observedCpu, state: this.host.state(core.id) }));
+        const cores = this.host.cores.map((core) => ({
+          core: core.id,
+          cpu: core.cpu,
+          pinned: core.pinned,
+          observedCpu: core.observedCpu,
+          state: this.host.state(core.id),
+        }));
         this.write('pool-ready', { cores });
       },
       'task-settled': (e) => {
@@ -209,7 +229,13 @@ export class AuditLog {
       },
       'task-failed': (e) => {
         const code = (e.error as { code?: unknown }).code;
-        this.write('task-failed', { task: e.taskId, name: e.taskName, error: e.error.name, code: typeof code === 'string' ? code : undefined, message: e.error.message });
+        this.write('task-failed', {
+          task: e.taskId,
+          name: e.taskName,
+          error: e.error.name,
+          code: typeof code === 'string' ? code : undefined,
+          message: e.error.message,
+        });
       },
       error: (e) => this.write('error', { error: e.name, message: e.message }),
     };

@@ -44,7 +44,18 @@ interface Rec {
 }
 
 function fresh(cpu: number | null): Rec {
-  return { cpu, state: 'healthy', health: 'healthy', score: 0, scoreAt: 0, faults: 0, excludedKinds: [], probations: 0, lastFaultAt: null, onlineState: undefined };
+  return {
+    cpu,
+    state: 'healthy',
+    health: 'healthy',
+    score: 0,
+    scoreAt: 0,
+    faults: 0,
+    excludedKinds: [],
+    probations: 0,
+    lastFaultAt: null,
+    onlineState: undefined,
+  };
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
@@ -68,8 +79,21 @@ class AuditReplay {
 
   constructor(lineCount: number, malformed: { line: number; message: string }[]) {
     this.summary = {
-      lines: lineCount, runs: 0, gaps: [], malformed, types: {}, startedAt: undefined, stoppedAt: undefined, options: undefined,
-      cores: [], kinds: [], spares: [], drift: 0, snapshot: { version: 1, cores: [] }, recorded: undefined, mismatches: null,
+      lines: lineCount,
+      runs: 0,
+      gaps: [],
+      malformed,
+      types: {},
+      startedAt: undefined,
+      stoppedAt: undefined,
+      options: undefined,
+      cores: [],
+      kinds: [],
+      spares: [],
+      drift: 0,
+      snapshot: { version: 1, cores: [] },
+      recorded: undefined,
+      mismatches: null,
     };
   }
 
@@ -139,7 +163,17 @@ class AuditReplay {
     summary.options = line.options as Record<string, unknown> | undefined;
     const restore = summary.options?.restore as HealthSnapshot | undefined;
     for (const r of restore?.cores ?? []) {
-      this.recs.set(r.core, { ...fresh(null), health: r.state, state: r.state, score: r.score, faults: r.faults, excludedKinds: [...r.excludedKinds], probations: r.probations, lastFaultAt: r.lastFaultAt, onlineState: r.onlineState });
+      this.recs.set(r.core, {
+        ...fresh(null),
+        health: r.state,
+        state: r.state,
+        score: r.score,
+        faults: r.faults,
+        excludedKinds: [...r.excludedKinds],
+        probations: r.probations,
+        lastFaultAt: r.lastFaultAt,
+        onlineState: r.onlineState,
+      });
     }
     for (const k of restore?.nondeterministic ?? []) this.nondeterministic.add(k);
     this.baseline(line.cores);
@@ -230,14 +264,23 @@ class AuditReplay {
     const state = r.health;
     const c = this.cores.get(id);
     if (c !== undefined && c.state === 'suspect') c.state = state;
-    const out: CoreHealthRecord = { core: id, state, score, faults: r.faults, excludedKinds: [...r.excludedKinds].sort(), probations: r.probations, lastFaultAt: r.lastFaultAt };
+    const out: CoreHealthRecord = {
+      core: id,
+      state,
+      score,
+      faults: r.faults,
+      excludedKinds: [...r.excludedKinds].sort(),
+      probations: r.probations,
+      lastFaultAt: r.lastFaultAt,
+    };
     if (r.health === 'offline' && r.onlineState !== undefined) out.onlineState = r.onlineState as Exclude<HealthState, 'offline'>;
     return out;
   }
 
   private core(id: number): CoreReplay {
     let c = this.cores.get(id);
-    if (c === undefined) this.cores.set(id, (c = { core: id, cpu: null, state: 'healthy', faultsByKind: {}, forgiven: 0, selfTests: { passed: 0, failed: 0 }, history: [] }));
+    if (c === undefined)
+      this.cores.set(id, (c = { core: id, cpu: null, state: 'healthy', faultsByKind: {}, forgiven: 0, selfTests: { passed: 0, failed: 0 }, history: [] }));
     return c;
   }
 
@@ -249,7 +292,8 @@ class AuditReplay {
 
   private kind(name: string): KindReplay {
     let k = this.kinds.get(name);
-    if (k === undefined) this.kinds.set(name, (k = { name, disagreements: 0, faults: 0, tieBreaks: 0, reExecutions: 0, tasks: 0, failed: 0, nondeterministic: false }));
+    if (k === undefined)
+      this.kinds.set(name, (k = { name, disagreements: 0, faults: 0, tieBreaks: 0, reExecutions: 0, tasks: 0, failed: 0, nondeterministic: false }));
     return k;
   }
 }

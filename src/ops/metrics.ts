@@ -101,7 +101,13 @@ export class MetricsCollector {
     return {
       uptimeMs,
       collecting: this.collecting,
-      tasks: { submitted: stats.submitted, byOutcome: { ...this.byOutcome }, corrected: stats.corrected, disagreements: stats.disagreements, queued: (stats as { queued?: number }).queued ?? 0 },
+      tasks: {
+        submitted: stats.submitted,
+        byOutcome: { ...this.byOutcome },
+        corrected: stats.corrected,
+        disagreements: stats.disagreements,
+        queued: (stats as { queued?: number }).queued ?? 0,
+      },
       replicas: { total: stats.replicas, extra: stats.retries, perTask: this.perTask.snapshot() },
       faults: { total: stats.faults, charged: this.charged, byKind: { ...this.faultKinds }, injected: stats.injected },
       selfTests,

@@ -35,7 +35,11 @@ export class Operations {
   setAuditLevel(level: unknown): void {
     const checked = auditLevel('setAuditLevel(level)', level);
     if (this.audit === undefined) {
-      throw new TriplexError('ERR_INVALID_OPTION', 'The pool has no audit log: construct it with the option audit: { file | stream } (level \'off\' to start silent)', { option: 'audit' });
+      throw new TriplexError(
+        'ERR_INVALID_OPTION',
+        "The pool has no audit log: construct it with the option audit: { file | stream } (level 'off' to start silent)",
+        { option: 'audit' },
+      );
     }
     this.audit.setLevel(checked);
   }

@@ -7,7 +7,6 @@ import { DEFAULT_AUDIT_LEVEL, DEFAULT_METRICS, DEFAULT_SCAN_INTERVAL } from '../
 import { booleanOption, enumOption, isObject } from '../options/validate.js';
 import { AUDIT_LEVELS, type AuditLevel, type ResolvedAuditOptions } from './types.js';
 
-
 export function auditLevel(name: string, value: unknown): AuditLevel {
   // No fallback: a level asked for explicitly (setAuditLevel) must be given.
   if (value === undefined) throw invalidOption(name, `one of ${AUDIT_LEVELS.map((l) => `'${l}'`).join(', ')}`, value, 'type');

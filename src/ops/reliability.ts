@@ -53,7 +53,15 @@ export class ReliabilityTracker {
   ) {
     this.since = origin;
     this.available = host.capacity() >= host.options.k;
-    this.cores = host.cores.map((core) => ({ operating: OPERATING.has(host.state(core.id)), since: origin, operatingMs: 0, downMs: 0, failures: 0, repairSum: 0, repairs: 0 }));
+    this.cores = host.cores.map((core) => ({
+      operating: OPERATING.has(host.state(core.id)),
+      since: origin,
+      operatingMs: 0,
+      downMs: 0,
+      failures: 0,
+      repairSum: 0,
+      repairs: 0,
+    }));
   }
 
   private now(): number {

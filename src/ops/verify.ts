@@ -7,7 +7,6 @@
 import type { OpsCore as Core, OpsHost, OpsProbeReply as ProbeReply } from './host.js';
 import type { ActualCoreState, CoreCheck, IntendedCoreState, VerifyReport } from './types.js';
 
-
 function list(cpus: readonly number[]): string {
   return `[${cpus.join(', ')}]`;
 }
@@ -37,8 +36,10 @@ function intendedOf(host: OpsHost, core: Core, wantPinned: boolean): IntendedCor
   const enabled = core.enabled; // read from the health model: the scheduler serves exactly these
   let worker: boolean | null;
   if (enabled) worker = true;
-  else if (record.state === 'offline' || core.busy) worker = null; // offline keeps its worker; a disabled one finishes its replica first
-  else if (record.state === 'disabled' && host.options.health.selfTest !== false) worker = null; // may be running known-answer tests
+  else if (record.state === 'offline' || core.busy)
+    worker = null; // offline keeps its worker; a disabled one finishes its replica first
+  else if (record.state === 'disabled' && host.options.health.selfTest !== false)
+    worker = null; // may be running known-answer tests
   else worker = false;
   return { cpu: core.cpu, pinned: wantPinned, state: host.state(core.id), enabled, worker, excludedKinds: [...record.excludedKinds].sort() };
 }
@@ -57,7 +58,9 @@ function driftOf(intended: IntendedCoreState, actual: ActualCoreState, processMa
     }
     if (actual.cpu >= 0 && actual.cpu !== intended.cpu) drift.push(`cpu: the worker thread runs on CPU ${actual.cpu}, intended CPU ${intended.cpu}`);
   } else if (actual.affinity !== null && processMask !== null && !sameSet(actual.affinity, processMask)) {
-    drift.push(`affinity: the worker thread is restricted to CPUs ${list(actual.affinity)} though it is meant to be unpinned (process mask ${list(processMask)})`);
+    drift.push(
+      `affinity: the worker thread is restricted to CPUs ${list(actual.affinity)} though it is meant to be unpinned (process mask ${list(processMask)})`,
+    );
   }
   return drift;
 }

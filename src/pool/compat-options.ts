@@ -66,8 +66,22 @@ const REFUSED: Record<string, string> = {
 };
 
 export const COMPAT_KEYS: readonly string[] = [
-  'name', 'minThreads', 'maxThreads', 'idleTimeout', 'concurrentTasksPerWorker', 'resourceLimits', 'env', 'argv', 'execArgv',
-  'workerData', 'niceIncrement', 'trackUnmanagedFds', 'closeTimeout', 'recordTiming', 'workerHistogram', ...Object.keys(REFUSED),
+  'name',
+  'minThreads',
+  'maxThreads',
+  'idleTimeout',
+  'concurrentTasksPerWorker',
+  'resourceLimits',
+  'env',
+  'argv',
+  'execArgv',
+  'workerData',
+  'niceIncrement',
+  'trackUnmanagedFds',
+  'closeTimeout',
+  'recordTiming',
+  'workerHistogram',
+  ...Object.keys(REFUSED),
 ];
 
 function booleanOption(name: string, value: unknown, fallback: boolean): boolean {

@@ -15,10 +15,15 @@ export async function startCores(cores: readonly Core[], options: ResolvedOption
   for (const [i, hello] of hellos.entries()) {
     const core = cores[i]!;
     if (hello.loadError !== undefined) {
-      failure = new TriplexError('ERR_TASK_NOT_FOUND', `The task module ${options.moduleUrl} failed to load: ${hello.loadError.message}`, { filename: options.moduleUrl });
+      failure = new TriplexError('ERR_TASK_NOT_FOUND', `The task module ${options.moduleUrl} failed to load: ${hello.loadError.message}`, {
+        filename: options.moduleUrl,
+      });
     }
     if (options.pin === 'required' && !hello.pinned) {
-      failure = new TriplexError('ERR_PINNING', `Core ${core.id} could not be pinned to CPU ${core.cpu}: ${hello.pinError ?? 'unknown reason'}`, { core: core.id, cpu: core.cpu });
+      failure = new TriplexError('ERR_PINNING', `Core ${core.id} could not be pinned to CPU ${core.cpu}: ${hello.pinError ?? 'unknown reason'}`, {
+        core: core.id,
+        cpu: core.cpu,
+      });
     }
     for (const name of hello.exports) exports.add(name);
     for (const name of hello.stepped ?? []) stepped?.add(name);

@@ -12,7 +12,7 @@ import { canonicalDigest } from '../codec/canonical.js';
 import { digestOf } from '../replication/byte-keys.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { CoreHealth } from '../health/core-health.js';
-import type { FaultEvidence, HealthEffects,} from '../health/types.js';
+import type { FaultEvidence, HealthEffects } from '../health/types.js';
 import type { CoreState, FaultEvent, TypedEmitter } from './events.js';
 import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ResolvedOptions } from './options.js';
@@ -63,7 +63,14 @@ export class HealthBridge {
   charge(core: Core, evidence: FaultEvidence): void {
     const effects = this.health.charge(core.id, evidence);
     if (this.events.has('fault')) {
-      const event: FaultEvent = { core: core.id, cpu: core.cpu, kind: evidence.kind, taskId: evidence.taskId ?? -1, taskName: evidence.taskName, charged: effects.charged };
+      const event: FaultEvent = {
+        core: core.id,
+        cpu: core.cpu,
+        kind: evidence.kind,
+        taskId: evidence.taskId ?? -1,
+        taskName: evidence.taskName,
+        charged: effects.charged,
+      };
       event.taskKind = evidence.taskKind ?? evidence.taskName;
       if (effects.attribution !== undefined) event.attribution = effects.attribution;
       if (evidence.digest !== undefined) event.digest = evidence.digest;
@@ -150,7 +157,12 @@ export class HealthBridge {
       this.lastState.set(core.id, now);
       if (!this.events.has('core-state')) continue;
       const transition = reasons.get(core.id);
-      const event = { core: core.id, from: before, to: now, reason: transition?.reason ?? (now === 'stranded' ? 'its static group left service' : 'its static group is back in service') };
+      const event = {
+        core: core.id,
+        from: before,
+        to: now,
+        reason: transition?.reason ?? (now === 'stranded' ? 'its static group left service' : 'its static group is back in service'),
+      };
       const withEvidence = transition?.evidence === undefined ? event : { ...event, evidence: transition.evidence };
       this.events.emit('core-state', transition?.attribution === undefined ? withEvidence : { ...withEvidence, attribution: transition.attribution });
     }

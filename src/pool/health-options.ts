@@ -10,7 +10,8 @@ function resolveSelfTest(value: unknown): false | ResolvedSelfTestOptions {
   const given = value === true ? {} : value;
   if (!isObject(given)) throw invalidOption('health.selfTest', 'a boolean or an object', value, 'type');
   const tasks = given.tasks ?? DEFAULT_SELF_TESTS;
-  if (!Array.isArray(tasks) || tasks.length === 0) throw invalidOption('health.selfTest.tasks', 'a non-empty array of { name, input, expected }', tasks, 'type');
+  if (!Array.isArray(tasks) || tasks.length === 0)
+    throw invalidOption('health.selfTest.tasks', 'a non-empty array of { name, input, expected }', tasks, 'type');
   tasks.forEach((task: unknown, i) => {
     if (!isObject(task) || typeof task.name !== 'string' || !('expected' in task)) {
       throw invalidOption(`health.selfTest.tasks[${i}]`, 'an object { name: string, input, expected }', task, 'type');
@@ -27,7 +28,7 @@ function resolveSelfTest(value: unknown): false | ResolvedSelfTestOptions {
 
 /** Options of earlier versions and what replaced them (a clear error beats a silently ignored knob). */
 const REPLACED: Record<string, string> = {
-  disableAt: 'health.falseAlarm (a sequential test per replica against the fleet\'s base rate replaced the fault score)',
+  disableAt: "health.falseAlarm (a sequential test per replica against the fleet's base rate replaced the fault score)",
   halfLife: 'health.falseAlarm (evidence is counted per replica, not decayed per unit of time)',
   blame: 'the sequential test itself (a kind whose cores all disagree alike disables nobody) and health.nondeterministic (kinds never charged)',
 };
@@ -48,7 +49,8 @@ export function resolveHealth(value: unknown): { health: ResolvedHealthOptions; 
   }
   let salvage: ResolvedHealthOptions['salvage'] = false;
   if (value.salvage === true) salvage = { maxKinds: D.DEFAULT_SALVAGE_MAX_KINDS };
-  else if (isObject(value.salvage)) salvage = { maxKinds: numberOption('health.salvage.maxKinds', value.salvage.maxKinds, D.DEFAULT_SALVAGE_MAX_KINDS, 1, { integer: true }) };
+  else if (isObject(value.salvage))
+    salvage = { maxKinds: numberOption('health.salvage.maxKinds', value.salvage.maxKinds, D.DEFAULT_SALVAGE_MAX_KINDS, 1, { integer: true }) };
   else if (value.salvage !== undefined && value.salvage !== false) throw invalidOption('health.salvage', 'a boolean or { maxKinds }', value.salvage, 'type');
   const restore = value.restore;
   if (restore !== undefined && (!isObject(restore) || restore.version !== 1 || !Array.isArray(restore.cores))) {

@@ -82,7 +82,18 @@ export class Lanes {
     /** Wall-clock time, as workers report a replica's start (core.latestStart), and the watchdog timers. */
     private readonly timers: Timers = systemTimers,
   ) {
-    for (const core of cores) this.lanes.set(core, { core, outbox: [], requests: [], inflight: [], accounted: core.startedCount(), load: 0, dirty: false, watchdog: undefined, kill: undefined });
+    for (const core of cores)
+      this.lanes.set(core, {
+        core,
+        outbox: [],
+        requests: [],
+        inflight: [],
+        accounted: core.startedCount(),
+        load: 0,
+        dirty: false,
+        watchdog: undefined,
+        kill: undefined,
+      });
     this.recount();
   }
 
@@ -197,10 +208,10 @@ export class Lanes {
       if (i < finished.length) {
         lane.core.busyMs += finished[i]!.ms;
         this.events.reply(replica, finished[i]!);
-      }
-      else if (i !== running) this.events.lost(replica, i < running);
+      } else if (i !== running) this.events.lost(replica, i < running);
       else if (!ours) this.events.failed(replica, 'crash', why);
-      else if (kill.seq !== started) this.events.lost(replica, false); // terminated for another replica's reason
+      else if (kill.seq !== started)
+        this.events.lost(replica, false); // terminated for another replica's reason
       else if (kill.reason === 'timeout') this.events.failed(replica, 'timeout', `no answer after ${ranFor} ms (taskTimeout ${this.taskTimeout} ms)`);
       else this.events.failed(replica, 'aborted', 'terminated: its task was aborted');
     });

@@ -7,7 +7,7 @@ import { resolveHealth } from './health-options.js';
 import { resolveDomains } from './domain-options.js';
 import { resolveDeterminism, type DeterminismOptions, type ResolvedDeterminism } from './determinism-options.js';
 import type { FaultDomainMode } from '../cores/topology.js';
-import type { HealthSnapshot, ResolvedHealthOptions,} from '../health/types.js';
+import type { HealthSnapshot, ResolvedHealthOptions } from '../health/types.js';
 import type { FaultInjector } from '../inject/injector.js';
 import type { Equals } from '../replication/voter.js';
 import type { PinMode } from '../transport/protocol.js';
@@ -160,7 +160,29 @@ export interface ResolvedOptions {
   checkpoint: ResolvedCheckpoint;
 }
 
-const KNOWN = new Set(['filename', 'redundancy', 'binding', 'cores', 'spares', 'pin', 'cpus', 'taskTimeout', 'maxAttempts', 'maxQueue', 'maxBatch', 'health', 'equals', 'faults', 'seed', 'audit', 'metrics', 'scanInterval', 'faultDomain', 'determinism', 'checkpoint']);
+const KNOWN = new Set([
+  'filename',
+  'redundancy',
+  'binding',
+  'cores',
+  'spares',
+  'pin',
+  'cpus',
+  'taskTimeout',
+  'maxAttempts',
+  'maxQueue',
+  'maxBatch',
+  'health',
+  'equals',
+  'faults',
+  'seed',
+  'audit',
+  'metrics',
+  'scanInterval',
+  'faultDomain',
+  'determinism',
+  'checkpoint',
+]);
 
 /** A task module's file: URL; relative paths resolve against the current directory. '' for null (no default module). */
 export function resolveModuleUrl(filename: unknown): string {
@@ -195,11 +217,13 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (faults !== undefined && (!isObject(faults) || typeof (faults as { decide?: unknown }).decide !== 'function')) {
     throw invalidOption('faults', 'a FaultInjector', faults, 'type');
   }
-  if (options.equals !== undefined && typeof options.equals !== 'function') throw invalidOption('equals', 'a function (a, b) => boolean', options.equals, 'type');
+  if (options.equals !== undefined && typeof options.equals !== 'function')
+    throw invalidOption('equals', 'a function (a, b) => boolean', options.equals, 'type');
 
   if (pin === 'required') {
     const reason = pinningUnavailableReason();
-    if (reason !== undefined) throw new TriplexError('ERR_PINNING', `Option "pin" is 'required' but threads cannot be pinned: ${reason}`, { option: 'pin', reason });
+    if (reason !== undefined)
+      throw new TriplexError('ERR_PINNING', `Option "pin" is 'required' but threads cannot be pinned: ${reason}`, { option: 'pin', reason });
   }
   const { health, restore } = resolveHealth(options.health);
   const domains = resolveDomains(options.faultDomain, cpus, cores, k);

@@ -55,10 +55,18 @@ export function move<T extends ArrayBuffer | ArrayBufferView>(value: T): Movable
 
 /** piscina's AbortSignalAny: a DOM-style signal, or an EventEmitter that emits 'abort'. */
 export type AbortSignalAny =
-  | { readonly aborted?: boolean; readonly reason?: unknown; addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-      removeEventListener?(type: 'abort', listener: () => void): void }
-  | { readonly aborted?: boolean; readonly reason?: unknown; once(event: 'abort', listener: () => void): unknown;
-      removeListener?(event: 'abort', listener: () => void): unknown };
+  | {
+      readonly aborted?: boolean;
+      readonly reason?: unknown;
+      addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+      removeEventListener?(type: 'abort', listener: () => void): void;
+    }
+  | {
+      readonly aborted?: boolean;
+      readonly reason?: unknown;
+      once(event: 'abort', listener: () => void): unknown;
+      removeListener?(event: 'abort', listener: () => void): unknown;
+    };
 
 /** The run's signal, whichever shape it was given in. */
 export interface RunSignal {

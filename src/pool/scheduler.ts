@@ -52,7 +52,7 @@ export class Scheduler {
     /** Monotonic time for queue and run times. */
     private readonly clock: Clock = systemClock,
   ) {
-        // Batching only under dynamic binding: static groups run one task at a time by definition.
+    // Batching only under dynamic binding: static groups run one task at a time by definition.
     this.maxBatch = policy.name === 'dynamic' ? options.maxBatch : 1;
     this.placement = {
       policy,
@@ -68,19 +68,24 @@ export class Scheduler {
       fail: (task, error) => this.fail(task, error),
       report: (error) => this.report(error),
     });
-    this.lanes = new Lanes(cores, options.taskTimeout, {
-      reply: (replica, reply) => this.guard(replica, () => this.onReply(replica, reply)),
-      failed: (replica, status, why) => this.guard(replica, () => this.onFailed(replica, status, why)),
-      lost: (replica, ran) => this.guard(replica, () => this.onLost(replica, ran)),
-      handle: (work) => this.events.hold(() => this.shielded(work)),
-      sent: () => {
-        this.stats.messages++;
+    this.lanes = new Lanes(
+      cores,
+      options.taskTimeout,
+      {
+        reply: (replica, reply) => this.guard(replica, () => this.onReply(replica, reply)),
+        failed: (replica, status, why) => this.guard(replica, () => this.onFailed(replica, status, why)),
+        lost: (replica, ran) => this.guard(replica, () => this.onLost(replica, ran)),
+        handle: (work) => this.events.hold(() => this.shielded(work)),
+        sent: () => {
+          this.stats.messages++;
+        },
+        settled: (core) => {
+          if (this.lanes.load(core) === 0) this.healthBridge.coreIdle(core);
+          this.pump();
+        },
       },
-      settled: (core) => {
-        if (this.lanes.load(core) === 0) this.healthBridge.coreIdle(core);
-        this.pump();
-      },
-    }, timers);
+      timers,
+    );
   }
 
   /** Tasks accepted and not yet started. */
@@ -164,7 +169,7 @@ export class Scheduler {
       }
       do {
         this.again = false;
-        for (let i = 0; i < this.retries.length && (everyTask || this.lanes.available > 0); ) {
+        for (let i = 0; i < this.retries.length && (everyTask || this.lanes.available > 0);) {
           const task = this.retries[i]!;
           if (task.settled || task.wanted === 0 || this.place(task)) this.retries.splice(i, 1);
           else i++;
@@ -203,7 +208,13 @@ export class Scheduler {
   /** Tie-breaks and re-executions placed: the retry event. */
   private placed(task: TaskRun, placement: { cores: number[]; group?: number }): void {
     if (task.retryReason !== undefined && this.events.has('retry')) {
-      const event = { taskId: task.id, taskName: task.name, reason: task.retryReason, cores: [...placement.cores], attempts: Math.max(0, task.placed - task.k) };
+      const event = {
+        taskId: task.id,
+        taskName: task.name,
+        reason: task.retryReason,
+        cores: [...placement.cores],
+        attempts: Math.max(0, task.placed - task.k),
+      };
       this.events.emit('retry', placement.group === undefined ? event : { ...event, group: placement.group });
     }
     if (task.wanted === 0) task.retryReason = undefined;
@@ -216,7 +227,15 @@ export class Scheduler {
       task.begin();
       task.det = this.journal?.order(task.seed, task.submittedAt);
     }
-    const replica: ReplicaRecord = { task, index: task.replicas.length, core, status: 'running', reply: undefined, startedAt: this.clock.now(), injections: undefined };
+    const replica: ReplicaRecord = {
+      task,
+      index: task.replicas.length,
+      core,
+      status: 'running',
+      reply: undefined,
+      startedAt: this.clock.now(),
+      injections: undefined,
+    };
     task.replicas.push(replica);
     task.used.push(core.id);
     task.inFlight++;
@@ -338,7 +357,15 @@ export class Scheduler {
     if (this.events.has('task-settled')) {
       const now = this.clock.now();
       const started = task.started ? task.dispatchedAt : now;
-      this.events.emit('task-settled', { taskId: task.id, taskName: task.name, outcome, queueMs: started - task.submittedAt, runMs: now - started, replicas: task.replicas.length, corrected });
+      this.events.emit('task-settled', {
+        taskId: task.id,
+        taskName: task.name,
+        outcome,
+        queueMs: started - task.submittedAt,
+        runMs: now - started,
+        replicas: task.replicas.length,
+        corrected,
+      });
     }
   }
 

@@ -14,8 +14,21 @@ export interface TimingSummary {
   stddev: number;
   min: number;
   max: number;
-  p0_001: number; p0_01: number; p0_1: number; p1: number; p2_5: number; p10: number; p25: number; p50: number;
-  p75: number; p90: number; p97_5: number; p99: number; p99_9: number; p99_99: number; p99_999: number;
+  p0_001: number;
+  p0_01: number;
+  p0_1: number;
+  p1: number;
+  p2_5: number;
+  p10: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  p90: number;
+  p97_5: number;
+  p99: number;
+  p99_9: number;
+  p99_99: number;
+  p99_999: number;
 }
 
 /** `pool.histogram`: per task, runTime = first replica dispatched → voted answer; waitTime = submitted → first replica dispatched. */
@@ -27,8 +40,21 @@ export interface PoolHistogram {
 }
 
 const PERCENTILES: [keyof TimingSummary, number][] = [
-  ['p0_001', 0.001], ['p0_01', 0.01], ['p0_1', 0.1], ['p1', 1], ['p2_5', 2.5], ['p10', 10], ['p25', 25], ['p50', 50],
-  ['p75', 75], ['p90', 90], ['p97_5', 97.5], ['p99', 99], ['p99_9', 99.9], ['p99_99', 99.99], ['p99_999', 99.999],
+  ['p0_001', 0.001],
+  ['p0_01', 0.01],
+  ['p0_1', 0.1],
+  ['p1', 1],
+  ['p2_5', 2.5],
+  ['p10', 10],
+  ['p25', 25],
+  ['p50', 50],
+  ['p75', 75],
+  ['p90', 90],
+  ['p97_5', 97.5],
+  ['p99', 99],
+  ['p99_9', 99.9],
+  ['p99_99', 99.99],
+  ['p99_999', 99.999],
 ];
 
 /** Recorded in microseconds (the histogram takes integers), reported in ms as piscina does. */

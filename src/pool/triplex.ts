@@ -78,6 +78,7 @@ export interface CoreInfo {
 }
 
 /** The iterator of a runStream that never started: it ends when the task settles, or throws its error. */
+// eslint-disable-next-line require-yield -- an iteration with no items: it only waits for the task
 async function* settledIterator(result: Promise<unknown>): AsyncGenerator<unknown, void, undefined> {
   await result;
 }
@@ -148,7 +149,11 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   }
 
   private async startEnabledCores(): Promise<void> {
-    this.exports = await this.source.start(this.coreList.filter((core) => core.enabled), this.options, this.steppedNames);
+    this.exports = await this.source.start(
+      this.coreList.filter((core) => core.enabled),
+      this.options,
+      this.steppedNames,
+    );
     if (this.has('start')) {
       this.emit('start', { options: describeOptions(this.options) });
     }
@@ -193,10 +198,18 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     }
     if (this.startError !== undefined) return Promise.reject(this.startError);
     if (run.address === undefined && this.options.moduleUrl === '') {
-      return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}": the pool has no task module (option filename); pass run(input, { filename })`, { name }));
+      return Promise.reject(
+        new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}": the pool has no task module (option filename); pass run(input, { filename })`, { name }),
+      );
     }
     if (run.address === undefined && this.exports !== undefined && !this.exports.has(name)) {
-      return Promise.reject(new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}" is not exported by ${this.options.moduleUrl} (exports: ${[...this.exports].filter((e) => !e.startsWith('__triplex')).join(', ') || 'none'})`, { name }));
+      return Promise.reject(
+        new TriplexError(
+          'ERR_TASK_NOT_FOUND',
+          `Task "${name}" is not exported by ${this.options.moduleUrl} (exports: ${[...this.exports].filter((e) => !e.startsWith('__triplex')).join(', ') || 'none'})`,
+          { name },
+        ),
+      );
     }
     const stepped = this.steppedMode(run, stream !== undefined);
     if (stepped instanceof Error) return Promise.reject(stepped);
@@ -433,7 +446,10 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /** Share of the cores' time spent running replicas since the pool started (0..1). */
   get utilization(): number {
-    return this.surface.utilization(this.coreList.reduce((sum, core) => sum + core.busyMs, 0), this.coreList.length);
+    return this.surface.utilization(
+      this.coreList.reduce((sum, core) => sum + core.busyMs, 0),
+      this.coreList.length,
+    );
   }
 
   /** Per-task run and wait times (option recordTiming), summarized as piscina does, in ms. */

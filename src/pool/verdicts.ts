@@ -119,7 +119,12 @@ export class Verdicts {
       this.events.emit('disagreement', {
         taskId: task.id,
         taskName: task.name,
-        replicas: task.finished.map((r) => ({ core: r.core.id, cpu: r.reply?.cpu ?? -1, digest: r.reply === undefined ? undefined : digestOf(r.reply), status: r.status })),
+        replicas: task.finished.map((r) => ({
+          core: r.core.id,
+          cpu: r.reply?.cpu ?? -1,
+          digest: r.reply === undefined ? undefined : digestOf(r.reply),
+          status: r.status,
+        })),
       });
     }
   }
@@ -212,11 +217,15 @@ export class Verdicts {
     const replicas = reportReplicas(task);
     this.stats.failed++;
     this.stats.noMajority++;
-    const error = new TriplexError('ERR_NO_MAJORITY', `Task "${task.name}" (#${task.id}): ${why}; outcomes: ${replicas.map((r) => `core ${r.core} ${r.status}${r.digest ? ` ${isUndecodable(r.digest) ? 'undecodable' : r.digest.slice(0, 8)}` : ''}`).join(', ')}`, {
-      taskId: task.id,
-      taskName: task.name,
-      outcomes: replicas,
-    });
+    const error = new TriplexError(
+      'ERR_NO_MAJORITY',
+      `Task "${task.name}" (#${task.id}): ${why}; outcomes: ${replicas.map((r) => `core ${r.core} ${r.status}${r.digest ? ` ${isUndecodable(r.digest) ? 'undecodable' : r.digest.slice(0, 8)}` : ''}`).join(', ')}`,
+      {
+        taskId: task.id,
+        taskName: task.name,
+        outcomes: replicas,
+      },
+    );
     this.host.settle(task, 'no-majority');
     this.host.emitFailed(task, error);
     task.reject(error);
@@ -232,11 +241,19 @@ function guardedEquals(equals: Equals, a: unknown, b: unknown): boolean {
   } catch (error) {
     throw new EqualsFailure(error);
   }
-  if (typeof result !== 'boolean') throw new EqualsFailure(new TypeError(`equals must return a boolean; it returned ${typeof result === 'object' ? Object.prototype.toString.call(result) : typeof result}`));
+  if (typeof result !== 'boolean')
+    throw new EqualsFailure(
+      new TypeError(`equals must return a boolean; it returned ${typeof result === 'object' ? Object.prototype.toString.call(result) : typeof result}`),
+    );
   return result;
 }
 
 function equalsError(task: TaskRun, thrown: unknown): TriplexError {
   const why = thrown instanceof Error ? thrown.message : String(thrown);
-  return new TriplexError('ERR_EQUALS', `The "equals" option failed while comparing replicas of task "${task.name}" (#${task.id}): ${why}`, { taskId: task.id, taskName: task.name }, { cause: thrown });
+  return new TriplexError(
+    'ERR_EQUALS',
+    `The "equals" option failed while comparing replicas of task "${task.name}" (#${task.id}): ${why}`,
+    { taskId: task.id, taskName: task.name },
+    { cause: thrown },
+  );
 }

@@ -41,8 +41,21 @@ import type { BuiltinClass } from '../codec/builtins.js';
 import { types } from 'node:util';
 
 type Kind =
-  | 'array' | 'object' | 'Number' | 'String' | 'Boolean' | 'BigInt' | 'Symbol'
-  | 'Date' | 'RegExp' | 'Error' | 'Map' | 'Set' | 'ArrayBuffer' | 'SharedArrayBuffer' | 'view';
+  | 'array'
+  | 'object'
+  | 'Number'
+  | 'String'
+  | 'Boolean'
+  | 'BigInt'
+  | 'Symbol'
+  | 'Date'
+  | 'RegExp'
+  | 'Error'
+  | 'Map'
+  | 'Set'
+  | 'ArrayBuffer'
+  | 'SharedArrayBuffer'
+  | 'view';
 
 /** What a clone of `value` would be, by its internal slots (the prototype can lie; a clone ignores it). */
 function kindOf(value: object): Kind {
@@ -66,8 +79,19 @@ function kindOf(value: object): Kind {
 const ERROR_CLASSES: BuiltinClass[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
 if (typeof AggregateError === 'function') ERROR_CLASSES.push(AggregateError);
 const VIEW_CLASSES: BuiltinClass[] = [
-  Buffer, Uint8Array, Int8Array, Uint8ClampedArray, Uint16Array, Int16Array, Uint32Array, Int32Array,
-  Float32Array, Float64Array, BigUint64Array, BigInt64Array, DataView,
+  Buffer,
+  Uint8Array,
+  Int8Array,
+  Uint8ClampedArray,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+  BigUint64Array,
+  BigInt64Array,
+  DataView,
 ];
 
 /** The nearest of `classes` on the prototype chain (a subclass counts as its built-in base). */

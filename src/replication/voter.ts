@@ -88,7 +88,12 @@ export function decide(ballots: readonly Ballot[], inFlight: number, needed: num
  * @param wanted  replicas already asked for and not yet placed
  * @param beyond  replicas beyond the planned k, counting those already wanted
  */
-export function afterShortVote(missing: number, wanted: number, beyond: number, maxAttempts: number): { kind: 'wait' } | { kind: 'give-up' } | { kind: 'ask'; more: number } {
+export function afterShortVote(
+  missing: number,
+  wanted: number,
+  beyond: number,
+  maxAttempts: number,
+): { kind: 'wait' } | { kind: 'give-up' } | { kind: 'ask'; more: number } {
   const more = missing - wanted;
   if (more <= 0) return { kind: 'wait' };
   if (beyond + more > maxAttempts) return { kind: 'give-up' };

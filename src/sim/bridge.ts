@@ -47,7 +47,25 @@ export abstract class HealthGlue {
   capacity = 0;
   /** New work may fit: a core or static group became idle, or capacity changed. */
   protected newDirty = true;
-  readonly stats: Counters = { submitted: 0, settled: 0, correct: 0, sdc: 0, noMajority: 0, notEnoughCores: 0, replicas: 0, retries: 0, faults: 0, disagreements: 0, corrected: 0, timeouts: 0, crashes: 0, selfTests: 0, placeCalls: 0, checkpoints: 0, lostWork: 0 };
+  readonly stats: Counters = {
+    submitted: 0,
+    settled: 0,
+    correct: 0,
+    sdc: 0,
+    noMajority: 0,
+    notEnoughCores: 0,
+    replicas: 0,
+    retries: 0,
+    faults: 0,
+    disagreements: 0,
+    corrected: 0,
+    timeouts: 0,
+    crashes: 0,
+    selfTests: 0,
+    placeCalls: 0,
+    checkpoints: 0,
+    lostWork: 0,
+  };
   readonly suspicions: { at: number; cores: number[] }[] = [];
 
   constructor(
@@ -117,5 +135,4 @@ export abstract class HealthGlue {
       this.pump();
     }
   }
-
 }

@@ -5,10 +5,7 @@
 import * as D from '../options/defaults.js';
 
 /** A service-time distribution, ms. `cv` is the coefficient of variation of the lognormal. */
-export type ServiceDist =
-  | { dist: 'constant'; mean: number }
-  | { dist: 'exponential'; mean: number }
-  | { dist: 'lognormal'; mean: number; cv: number };
+export type ServiceDist = { dist: 'constant'; mean: number } | { dist: 'exponential'; mean: number } | { dist: 'lognormal'; mean: number; cv: number };
 
 /** Lifetime of a core before it turns permanently faulty, ms. */
 export type LifetimeDist = { dist: 'exponential'; mean: number } | { dist: 'weibull'; shape: number; scale: number };

@@ -172,7 +172,18 @@ export class Engine extends Glue {
 
   /** Everything the result builder reads. */
   view() {
-    return { cfg: this.cfg, stats: this.stats, metrics: this.metrics, faults: this.faults, cores: this.cores, k: this.k, end: this.lastSettle, suspicions: this.suspicions, events: this.events, initialCapacity: this.metrics.capV[0]! };
+    return {
+      cfg: this.cfg,
+      stats: this.stats,
+      metrics: this.metrics,
+      faults: this.faults,
+      cores: this.cores,
+      k: this.k,
+      end: this.lastSettle,
+      suspicions: this.suspicions,
+      events: this.events,
+      initialCapacity: this.metrics.capV[0]!,
+    };
   }
 
   private setNow(t: number): void {

@@ -141,7 +141,6 @@ export function batch(v: unknown): boolean | 'auto' {
   return v;
 }
 
-
 /** `stepped`: false, or { interval, cost } in ms (checkpoints every `interval` ms of work, `cost` ms each). */
 export function stepped(path: string, v: unknown): false | { interval: number; cost: number } {
   if (v === undefined || v === false) return false;

@@ -82,7 +82,7 @@ export abstract class Glue extends HealthGlue {
     try {
       do {
         this.again = false;
-        for (let i = 0; i < this.retries.length; ) {
+        for (let i = 0; i < this.retries.length;) {
           const task = this.retries[i]!;
           if (task.settled || task.wanted === 0 || this.place(task)) {
             this.retries.splice(i, 1);

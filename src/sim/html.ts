@@ -21,7 +21,15 @@ function sweepCharts(r: ScenarioResult): string[] {
   return [
     lineChart({ title: `Throughput vs ${x}`, x, logX, y: 'tasks/s', series: by((s) => s.throughput) }),
     lineChart({ title: `Capacity kept vs ${x}`, x, logX, y: 'capacity / cores at end', series: by((s) => s.capacity.retained), yFormat: pct }),
-    lineChart({ title: `Service availability vs ${x}`, x, logX, y: 'time with capacity ≥ k', series: by((s) => s.service.availability), yFormat: pct, zero: false }),
+    lineChart({
+      title: `Service availability vs ${x}`,
+      x,
+      logX,
+      y: 'time with capacity ≥ k',
+      series: by((s) => s.service.availability),
+      yFormat: pct,
+      zero: false,
+    }),
     lineChart({ title: `Mean core availability vs ${x}`, x, logX, y: 'time enabled', series: by((s) => s.cores.availabilityMean), yFormat: pct }),
   ];
 }
@@ -54,7 +62,9 @@ function timeCharts(r: ScenarioResult): string[] {
   charts.push(
     lineChart({ title: 'Failed cores over time (the fault schedule)', x: 'virtual time (s)', y: 'cores', series: failed }),
     lineChart({
-      title: 'Disabled cores over time', x: 'virtual time (s)', y: 'cores',
+      title: 'Disabled cores over time',
+      x: 'virtual time (s)',
+      y: 'cores',
       series: eventful.map((x) => ({ name: runName(x, r), points: points(x, x.series.disabled) })),
     }),
   );
@@ -85,7 +95,10 @@ function table(r: ScenarioResult): string {
 function notes(r: ScenarioResult): string {
   const items: string[] = [];
   for (const x of r.results) {
-    if (x.suspicions.length > 0) items.push(`${escapeXml(runName(x, r))}: task kind suspected non-deterministic at ${(x.suspicions[0]!.at / 1000).toFixed(3)} s (charges stop; ${x.timeToDisable.undetected} failed core(s) never disabled)`);
+    if (x.suspicions.length > 0)
+      items.push(
+        `${escapeXml(runName(x, r))}: task kind suspected non-deterministic at ${(x.suspicions[0]!.at / 1000).toFixed(3)} s (charges stop; ${x.timeToDisable.undetected} failed core(s) never disabled)`,
+      );
     else if (x.timeToDisable.undetected > 0) items.push(`${escapeXml(runName(x, r))}: ${x.timeToDisable.undetected} failed core(s) still enabled at the end`);
     if (x.cores.falseDisables > 0) items.push(`${escapeXml(runName(x, r))}: ${x.cores.falseDisables} core(s) disabled by transient faults only`);
   }
@@ -94,7 +107,10 @@ function notes(r: ScenarioResult): string {
 
 export function renderHtml(r: ScenarioResult): string {
   const first = r.results[0];
-  const setup = first === undefined ? '' : `${first.config.cores} cores on ${first.config.cpus} CPUs, ${first.config.redundancy.toUpperCase()}, ${first.config.tasks.toLocaleString('en')} tasks, seed ${first.config.seed}`;
+  const setup =
+    first === undefined
+      ? ''
+      : `${first.config.cores} cores on ${first.config.cpus} CPUs, ${first.config.redundancy.toUpperCase()}, ${first.config.tasks.toLocaleString('en')} tasks, seed ${first.config.seed}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>triplex sim: ${escapeXml(r.name)}</title>
 <style>

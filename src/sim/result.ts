@@ -75,9 +75,7 @@ export function buildResult(v: EngineView, label: { variant?: string; point?: nu
   const permanent = m.disables.filter((d) => d.cause === 'permanent');
   const failedCount = faults.failedBy(end);
   const final = m.capV[m.capV.length - 1]!;
-  const {
-    submitted: _s, settled: _d, correct: _c, sdc: _x, noMajority: _n, notEnoughCores: _e, ...counters
-  } = s;
+  const { submitted: _s, settled: _d, correct: _c, sdc: _x, noMajority: _n, notEnoughCores: _e, ...counters } = s;
   return {
     variant: label.variant ?? 'base',
     point: label.point,

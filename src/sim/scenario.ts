@@ -9,7 +9,28 @@ import { getPath, known, merge, num, obj, oneOf, optNum, relabel, setPath, type 
 import { DEFAULT_CONFIG, type RunSpec, type Scenario, type SimConfig } from './config.js';
 import { arrival, batch, faults, health, service, stepped } from './fields.js';
 
-const CONFIG_KEYS = ['cores', 'cpus', 'faultDomain', 'redundancy', 'binding', 'spares', 'taskTimeout', 'maxAttempts', 'overhead', 'mainOverhead', 'latency', 'restartMs', 'tasks', 'speed', 'health', 'faults', 'batch', 'buckets', 'seed', 'stepped'];
+const CONFIG_KEYS = [
+  'cores',
+  'cpus',
+  'faultDomain',
+  'redundancy',
+  'binding',
+  'spares',
+  'taskTimeout',
+  'maxAttempts',
+  'overhead',
+  'mainOverhead',
+  'latency',
+  'restartMs',
+  'tasks',
+  'speed',
+  'health',
+  'faults',
+  'batch',
+  'buckets',
+  'seed',
+  'stepped',
+];
 const TOP_KEYS = ['name', 'description', 'variants', 'sweep', ...CONFIG_KEYS];
 /** Cores the simulator supports; the scale target is 1,024. */
 export const MAX_CORES = 1024;
@@ -74,7 +95,8 @@ export function resolveConfig(raw: unknown): SimConfig {
   const f = config.faults;
   const hangs = f.hang.rate > 0 || (f.failureMode === 'hang' && (f.failed !== 0 || f.lifetimes !== false));
   // A hang with no timeout never frees its core: the task could never settle.
-  if (hangs && config.taskTimeout === Number.POSITIVE_INFINITY) throw invalidOption('taskTimeout', 'a finite number of ms when hangs are simulated', null, 'range');
+  if (hangs && config.taskTimeout === Number.POSITIVE_INFINITY)
+    throw invalidOption('taskTimeout', 'a finite number of ms when hangs are simulated', null, 'range');
   return config;
 }
 
@@ -104,10 +126,12 @@ export function parseScenario(raw: unknown, seed?: number): Scenario {
   if (o.sweep !== undefined) {
     const so = obj('sweep', o.sweep);
     known('sweep', so, ['param', 'values']);
-    if (typeof so.param !== 'string' || !CONFIG_KEYS.includes(so.param.split('.')[0]!)) throw invalidOption('sweep.param', `a dotted field path starting with ${CONFIG_KEYS.join(', ')}`, so.param, 'range');
+    if (typeof so.param !== 'string' || !CONFIG_KEYS.includes(so.param.split('.')[0]!))
+      throw invalidOption('sweep.param', `a dotted field path starting with ${CONFIG_KEYS.join(', ')}`, so.param, 'range');
     if (!Array.isArray(so.values) || so.values.length === 0) throw invalidOption('sweep.values', 'a non-empty array', so.values, 'type');
     so.values.forEach((v: unknown, j) => {
-      if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean') throw invalidOption(`sweep.values[${j}]`, 'a number, string or boolean', v, 'type');
+      if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean')
+        throw invalidOption(`sweep.values[${j}]`, 'a number, string or boolean', v, 'type');
     });
     sweep = { param: so.param, values: so.values as (number | string | boolean)[] };
   }
@@ -129,7 +153,8 @@ function resolveRun(merged: Obj, v: { over: Obj; path: string }, sweep: Scenario
   } catch (error) {
     const option = (error as { data?: { option?: unknown } }).data?.option;
     if (typeof option !== 'string') throw error;
-    if (sweep !== undefined && (option === sweep.param || option.startsWith(`${sweep.param}.`) || option.startsWith(`${sweep.param}[`))) relabel(error, `sweep.values[${j}] (${sweep.param})`, point);
+    if (sweep !== undefined && (option === sweep.param || option.startsWith(`${sweep.param}.`) || option.startsWith(`${sweep.param}[`)))
+      relabel(error, `sweep.values[${j}] (${sweep.param})`, point);
     const field = option.split('[')[0]!;
     if (getPath(v.over, field) !== undefined) relabel(error, `${v.path}.${option}`, getPath(merged, field));
     throw error;

@@ -18,7 +18,16 @@ function healthOptions(c: SimConfig): ResolvedHealthOptions {
     ...DEFAULT_HEALTH,
     falseAlarm: h.falseAlarm,
     nondeterministic: h.nondeterministic,
-    selfTest: h.selfTest === false ? false : { tasks: DEFAULT_SELF_TESTS, after: h.selfTest.after, passes: h.selfTest.passes, maxProbations: h.selfTest.maxProbations, probationTasks: h.selfTest.probationTasks },
+    selfTest:
+      h.selfTest === false
+        ? false
+        : {
+            tasks: DEFAULT_SELF_TESTS,
+            after: h.selfTest.after,
+            passes: h.selfTest.passes,
+            maxProbations: h.selfTest.maxProbations,
+            probationTasks: h.selfTest.probationTasks,
+          },
   };
 }
 
@@ -41,4 +50,3 @@ export function simulate(config: SimConfig, label: { variant?: string; point?: n
   // CPU time as well as wall time: on a shared machine the wall time says little.
   return buildResult(engine.view(), label, performance.now() - wall, (used.user + used.system) / 1000);
 }
-

@@ -52,7 +52,9 @@ export function lineChart(spec: ChartSpec): string {
   const all = spec.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(tx(x)) && Number.isFinite(y));
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeXml(spec.title)}">`];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeXml(spec.title)}">`,
+  ];
   parts.push(`<text x="${W / 2 - M.right / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(spec.title)}</text>`);
   if (all.length === 0) {
     parts.push(`<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-size="12">no data</text></svg>`);

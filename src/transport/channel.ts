@@ -124,7 +124,8 @@ export class CoreChannel {
       } else {
         while (message.written < requests.length) {
           const request = requests[message.written]!;
-          if (!writeRunRequest(generation.requests, generation.requestBytes, request, this.nameBytes(request.name)) && !this.writeViaPort(generation, request)) break;
+          if (!writeRunRequest(generation.requests, generation.requestBytes, request, this.nameBytes(request.name)) && !this.writeViaPort(generation, request))
+            break;
           message.written++;
           wrote = true;
         }
@@ -223,7 +224,8 @@ export class CoreChannel {
     const generation = this.generation;
     const ring = generation.replies;
     for (let record = ring.next(); record !== undefined; record = ring.next()) {
-      const reply = generation.replyBytes[record.offset] === REPLY ? readReply(ring, generation.replyBytes, record.offset, record.length) : readPortRecord(generation.port);
+      const reply =
+        generation.replyBytes[record.offset] === REPLY ? readReply(ring, generation.replyBytes, record.offset, record.length) : readPortRecord(generation.port);
       ring.consume(record.length);
       const message = this.pending[0];
       if (message === undefined) continue; // closed meanwhile

@@ -81,7 +81,6 @@ export interface ProbeRequest {
   kind: 'probe';
 }
 
-
 /**
  * Serve the core's rings until idle (see transport/channel.ts). The rings are shared memory; the
  * port (for records too big for a ring) comes with the first serve of each generation.

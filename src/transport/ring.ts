@@ -23,7 +23,12 @@ const HEADER_BYTES = 32;
 const WRAP = -1;
 
 /** Atomics.waitAsync (V8 ≥ 8.7, Node ≥ 16); TypeScript declares it only from lib es2024. */
-type WaitAsync = (array: Int32Array, index: number, value: number, timeout?: number) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+  timeout?: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 export class ByteRing {

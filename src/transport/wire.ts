@@ -72,7 +72,11 @@ export function readRunRequest(ring: ByteRing, buffer: Buffer, at: number, lengt
   const nameLength = ring.view.getUint16(at + 2, true);
   const inputLength = ring.view.getUint32(at + 4, true);
   const inputAt = at + 8 + nameLength;
-  const request: RunRequest = { kind: 'run', name: buffer.toString('utf8', at + 8, inputAt), input: new Uint8Array(buffer.subarray(inputAt, inputAt + inputLength)) };
+  const request: RunRequest = {
+    kind: 'run',
+    name: buffer.toString('utf8', at + 8, inputAt),
+    input: new Uint8Array(buffer.subarray(inputAt, inputAt + inputLength)),
+  };
   const flags = buffer[at + 1]!;
   const end = flags & 2 ? at + length - DET_BYTES : at + length;
   if (flags & 1) request.inject = deserialize(buffer.subarray(inputAt + inputLength, end)) as InjectOrder;

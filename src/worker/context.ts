@@ -77,4 +77,3 @@ export interface CoreWorkerOptions {
   /** Present (even as undefined) only when the user gave workerData. */
   workerData?: unknown;
 }
-

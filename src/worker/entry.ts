@@ -94,7 +94,9 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   if (order !== undefined) ({ value: input, flips } = injectBeforeRun(order, input, stepped === undefined));
   let value: unknown;
   try {
-    value = runDeterministic(request.det, () => (stepped === undefined ? (fn as (input: unknown) => unknown)(input) : runStepped(stepped, input, segment, order)));
+    value = runDeterministic(request.det, () =>
+      stepped === undefined ? (fn as (input: unknown) => unknown)(input) : runStepped(stepped, input, segment, order),
+    );
     if (value instanceof Promise) value = await value;
     // A task may return move(buffer), as with piscina: the caller gets (and the vote compares) the buffer's value.
     value = movedValue(value);
@@ -103,7 +105,12 @@ async function runTask(request: RunRequest): Promise<RunReply> {
   }
   // Injection only (an object per replica is fine there): with no injector, order is undefined.
   if (order !== undefined) ({ value, flips } = injectIntoResult(order, { value, flips }, readCpu(), start));
-  return valueReply(stepped === undefined ? `Task "${address.name}" returned a value that` : `The state or outputs of stepped task "${address.name}"`, value, start, flips);
+  return valueReply(
+    stepped === undefined ? `Task "${address.name}" returned a value that` : `The state or outputs of stepped task "${address.name}"`,
+    value,
+    start,
+    flips,
+  );
 }
 
 /**

@@ -30,6 +30,8 @@ export default function checkBuilt(): void {
     if (statSync(file).mtimeMs > builtAt) stale.push(`${path.relative(root, file)} is newer than its build`);
   }
   if (stale.length > 0) {
-    throw new Error(`Tests import the built package from dist/; run \`npm run build\` first (\`npm test\` does). ${stale.slice(0, 5).join('; ')}${stale.length > 5 ? ` (and ${stale.length - 5} more)` : ''}`);
+    throw new Error(
+      `Tests import the built package from dist/; run \`npm run build\` first (\`npm test\` does). ${stale.slice(0, 5).join('; ')}${stale.length > 5 ? ` (and ${stale.length - 5} more)` : ''}`,
+    );
   }
 }

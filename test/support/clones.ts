@@ -32,7 +32,14 @@ const ERRORS = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeE
 type ViewClass = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
 /** [bytes per element, class]; DataView counts one byte per element. */
 const VIEWS: [number, ViewClass][] = [
-  [1, Uint8Array], [1, Int8Array], [1, Uint8ClampedArray], [2, Uint16Array], [2, Int16Array], [4, Float32Array], [8, Float64Array], [1, DataView],
+  [1, Uint8Array],
+  [1, Int8Array],
+  [1, Uint8ClampedArray],
+  [2, Uint16Array],
+  [2, Int16Array],
+  [4, Float32Array],
+  [8, Float64Array],
+  [1, DataView],
 ];
 
 /** UTF-16 units, lone surrogates included (fast-check's 'binary' unit never makes half a pair). */
@@ -333,7 +340,8 @@ export function entangle(root: unknown, links: [number, number][]): unknown {
   links.forEach(([from, to], i) => {
     const host = containers[from % containers.length]!;
     const target = containers[to % containers.length]!;
-    if (Array.isArray(host) && host.length < 100) Array.prototype.push.call(host, target); // host may have an own `push`
+    if (Array.isArray(host) && host.length < 100)
+      Array.prototype.push.call(host, target); // host may have an own `push`
     else put(host, `ref${i}`, target);
   });
   return holder.root;

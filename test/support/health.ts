@@ -1,10 +1,25 @@
 /** Shared fixtures of the health model's unit tests: a manual clock, rounds of evidence, terse charges. */
-import { CoreHealth, DEFAULT_HEALTH, DEFAULT_SELF_TEST_OPTIONS, type FaultEvidence, type HealthEffects, type ResolvedHealthOptions, type ResolvedSelfTestOptions } from '../../dist/health/index.js';
+import {
+  CoreHealth,
+  DEFAULT_HEALTH,
+  DEFAULT_SELF_TEST_OPTIONS,
+  type FaultEvidence,
+  type HealthEffects,
+  type ResolvedHealthOptions,
+  type ResolvedSelfTestOptions,
+} from '../../dist/health/index.js';
 import { ManualClock } from '../../dist/util/clock.js';
 
 export const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 export const wrong = (taskName = 'fib', taskId?: number): FaultEvidence => ({ kind: 'wrong-result', taskName, taskId, digest: 'bad', majorityDigest: 'good' });
-export const selfTest = (over: Partial<ResolvedSelfTestOptions> = {}): ResolvedSelfTestOptions => ({ ...DEFAULT_SELF_TEST_OPTIONS, after: 10_000, passes: 3, maxProbations: 2, probationTasks: 5, ...over });
+export const selfTest = (over: Partial<ResolvedSelfTestOptions> = {}): ResolvedSelfTestOptions => ({
+  ...DEFAULT_SELF_TEST_OPTIONS,
+  after: 10_000,
+  passes: 3,
+  maxProbations: 2,
+  probationTasks: 5,
+  ...over,
+});
 
 export function make(over: Partial<ResolvedHealthOptions> = {}, n = 6, clock = new ManualClock(1_000)): { health: CoreHealth; clock: ManualClock } {
   const health = new CoreHealth(ids(n), { ...DEFAULT_HEALTH, ...over }, clock);

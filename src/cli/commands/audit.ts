@@ -21,17 +21,40 @@ function ms(t: number): string {
 
 function print(file: string, s: AuditSummary): void {
   console.log(`audit log:  ${file}`);
-  console.log(`lines:      ${s.lines} in ${s.runs} run(s)${s.malformed.length > 0 ? `, ${s.malformed.length} malformed` : ''}; sequence ${s.gaps.length === 0 ? 'contiguous' : `has ${s.gaps.length} gap(s)`}`);
-  if (s.startedAt !== undefined) console.log(`from:       ${s.startedAt}${s.stoppedAt !== undefined ? ` to ${s.stoppedAt}` : ' (no pool-stop line: still running, or not shut down with destroy())'}`);
+  console.log(
+    `lines:      ${s.lines} in ${s.runs} run(s)${s.malformed.length > 0 ? `, ${s.malformed.length} malformed` : ''}; sequence ${s.gaps.length === 0 ? 'contiguous' : `has ${s.gaps.length} gap(s)`}`,
+  );
+  if (s.startedAt !== undefined)
+    console.log(
+      `from:       ${s.startedAt}${s.stoppedAt !== undefined ? ` to ${s.stoppedAt}` : ' (no pool-stop line: still running, or not shut down with destroy())'}`,
+    );
   const o = s.options;
-  if (o !== undefined) console.log(`pool:       ${String(o.redundancy).toUpperCase()}, ${String(o.binding)} binding, ${String(o.cores)} cores on CPUs [${(o.cpus as number[] | undefined)?.join(', ') ?? '?'}], pin ${String(o.pin)}`);
-  console.log(`lines by type: ${Object.entries(s.types).map(([type, n]) => `${type} ${n}`).join(', ')}`);
+  if (o !== undefined)
+    console.log(
+      `pool:       ${String(o.redundancy).toUpperCase()}, ${String(o.binding)} binding, ${String(o.cores)} cores on CPUs [${(o.cpus as number[] | undefined)?.join(', ') ?? '?'}], pin ${String(o.pin)}`,
+    );
+  console.log(
+    `lines by type: ${Object.entries(s.types)
+      .map(([type, n]) => `${type} ${n}`)
+      .join(', ')}`,
+  );
   console.log('\ncores:');
   console.table(
     s.snapshot.cores.map((r) => {
       const c = s.cores.find((x) => x.core === r.core);
-      const byKind = Object.entries(c?.faultsByKind ?? {}).map(([k, n]) => `${k} ${n}`).join(', ');
-      return { core: r.core, cpu: c?.cpu ?? '?', state: c?.state ?? r.state, faults: r.faults, 'faults in log': byKind || '-', forgiven: c?.forgiven ?? 0, 'self-tests (ok/failed)': `${c?.selfTests.passed ?? 0}/${c?.selfTests.failed ?? 0}`, score: Number(r.score.toFixed(3)) };
+      const byKind = Object.entries(c?.faultsByKind ?? {})
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
+      return {
+        core: r.core,
+        cpu: c?.cpu ?? '?',
+        state: c?.state ?? r.state,
+        faults: r.faults,
+        'faults in log': byKind || '-',
+        forgiven: c?.forgiven ?? 0,
+        'self-tests (ok/failed)': `${c?.selfTests.passed ?? 0}/${c?.selfTests.failed ?? 0}`,
+        score: Number(r.score.toFixed(3)),
+      };
     }),
   );
   for (const c of s.cores.filter((x) => x.history.length > 0)) {
@@ -40,9 +63,21 @@ function print(file: string, s: AuditSummary): void {
   }
   if (s.kinds.length > 0) {
     console.log('\ntask kinds:');
-    console.table(s.kinds.map((k) => ({ name: k.name, disagreements: k.disagreements, faults: k.faults, 'tie-breaks': k.tieBreaks, 're-executions': k.reExecutions, tasks: k.tasks, failed: k.failed, 'non-deterministic': k.nondeterministic })));
+    console.table(
+      s.kinds.map((k) => ({
+        name: k.name,
+        disagreements: k.disagreements,
+        faults: k.faults,
+        'tie-breaks': k.tieBreaks,
+        're-executions': k.reExecutions,
+        tasks: k.tasks,
+        failed: k.failed,
+        'non-deterministic': k.nondeterministic,
+      })),
+    );
   }
-  if (s.spares.length > 0) console.log(`spare changes: ${s.spares.map((x) => `${String(x.change)} (group ${String(x.group)}, cores ${JSON.stringify(x.cores)})`).join('; ')}`);
+  if (s.spares.length > 0)
+    console.log(`spare changes: ${s.spares.map((x) => `${String(x.change)} (group ${String(x.group)}, cores ${JSON.stringify(x.cores)})`).join('; ')}`);
   if (s.drift > 0) console.log(`drift found (or changed) by state scans: ${s.drift}`);
   if (s.mismatches === null) console.log('\nreplay: no pool-stop health export to compare with');
   else if (s.mismatches.length === 0) console.log('\nreplay: matches the health export recorded at pool-stop');

@@ -11,7 +11,11 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   // A report that cannot be written must fail now, not after a long campaign.
-  for (const [flag, file] of [['--json', args.json], ['--html', args.html]] as const) if (file !== undefined) assertWritable(flag, file);
+  for (const [flag, file] of [
+    ['--json', args.json],
+    ['--html', args.html],
+  ] as const)
+    if (file !== undefined) assertWritable(flag, file);
   const controller = new AbortController();
   // First Ctrl-C: stop dispatching, let tasks in flight finish, write the reports. Second: quit now.
   const onSigint = (): void => {

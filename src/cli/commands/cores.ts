@@ -11,10 +11,10 @@ export function honestRedundancy(topology: Topology): { physicalCores: number; c
   let verdict: string;
   if (physical >= 3) verdict = `TMR and DMR with tie-breaks: ${physical} physical cores, every replica in its own`;
   else if (physical === 2) {
-    verdict = 'DMR only, and a disagreement is only detected (ERR_NO_MAJORITY): no third physical core for a tie-break; ' +
+    verdict =
+      'DMR only, and a disagreement is only detected (ERR_NO_MAJORITY): no third physical core for a tie-break; ' +
       "TMR needs faultDomain 'none' (replicas share a core)";
-  }
-  else verdict = "none: one physical core, every replica shares it (faultDomain 'none' only; no protection from a mercurial core)";
+  } else verdict = "none: one physical core, every replica shares it (faultDomain 'none' only; no protection from a mercurial core)";
   return { physicalCores: physical, cpus, verdict };
 }
 
@@ -43,7 +43,13 @@ export async function run(argv: string[]): Promise<number> {
   const pool = new Triplex({ filename: emptyTasks, cores: count, redundancy: 'dmr', pin: 'auto', faultDomain: 'none' });
   try {
     await pool.ready;
-    const cores = pool.cores.map((c) => ({ core: c.id, cpu: c.cpu, pinned: c.pinned, observedCpu: c.observedCpu, verified: c.pinned === true && c.observedCpu === c.cpu }));
+    const cores = pool.cores.map((c) => ({
+      core: c.id,
+      cpu: c.cpu,
+      pinned: c.pinned,
+      observedCpu: c.observedCpu,
+      verified: c.pinned === true && c.observedCpu === c.cpu,
+    }));
     const report = {
       platform: `${process.platform} ${os.release()}`,
       cpusOnline: os.cpus().length,

@@ -34,11 +34,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   const scenario = loadScenario(file, seed);
   // A report that cannot be written must fail now, not after the whole simulation (no directory is created).
-  for (const [flag, out] of [['--json', values.json], ['--html', values.html]] as const) if (out !== undefined) assertWritable(flag, out);
+  for (const [flag, out] of [
+    ['--json', values.json],
+    ['--html', values.html],
+  ] as const)
+    if (out !== undefined) assertWritable(flag, out);
   const wall = performance.now();
   const result = runScenario(scenario, (r, i, total) => {
     const at = r.point === undefined ? '' : ` ${scenario.sweep?.param}=${String(r.point)}`;
-    process.stderr.write(`[${i + 1}/${total}] ${r.variant}${at}: ${r.tasks.settled} tasks in ${(r.wallMs / 1000).toFixed(2)} s (CPU ${(r.cpuMs / 1000).toFixed(2)} s)\n`);
+    process.stderr.write(
+      `[${i + 1}/${total}] ${r.variant}${at}: ${r.tasks.settled} tasks in ${(r.wallMs / 1000).toFixed(2)} s (CPU ${(r.cpuMs / 1000).toFixed(2)} s)\n`,
+    );
   });
   console.log(`${result.name}: ${result.description}`);
   console.log(formatTable(result.results, scenario.sweep?.param));
