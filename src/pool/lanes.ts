@@ -225,8 +225,13 @@ export class Lanes {
    */
   isRunning(replica: ReplicaRecord): boolean {
     const lane = this.lanes.get(replica.core)!;
-    const head = lane.inflight[0];
-    return head !== undefined && head.replicas[lane.core.startedCount() - lane.accounted - 1] === replica;
+    // The worker may already run a later batch while the main thread has not handled the earlier one's answer.
+    let index = lane.core.startedCount() - lane.accounted - 1;
+    for (const batch of lane.inflight) {
+      if (index < batch.replicas.length) return index >= 0 && batch.replicas[index] === replica;
+      index -= batch.replicas.length;
+    }
+    return false;
   }
 
   /** Terminates the replica's worker if it is the one running now; true if it did. */

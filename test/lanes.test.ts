@@ -1,0 +1,60 @@
+// Lanes: a core's ring is filled in two batches of half its depth (double buffering), and the
+// replica its worker runs now is found in whichever batch it belongs to.
+import { describe, expect, it } from 'vitest';
+import { Lanes } from '../dist/pool/lanes.js';
+import type { ReplicaRecord } from '../dist/pool/task.js';
+import type { ExecutingCore } from '../dist/cores/types.js';
+import type { RunReply, RunRequest } from '../dist/transport/protocol.js';
+
+/** A core whose worker never answers; the test sets how many replicas it has started. */
+function stalledCore(): ExecutingCore & { started_: number; batches: RunRequest[][] } {
+  const core = {
+    id: 0,
+    cpu: 0,
+    enabled: true,
+    excludedKinds: new Set<string>(),
+    lastFaultAt: Number.NEGATIVE_INFINITY,
+    busy: false,
+    speed: 1,
+    tasks: 0,
+    busyMs: 0,
+    deaths: 0,
+    started: true,
+    started_: 0,
+    batches: [] as RunRequest[][],
+    start: () => Promise.resolve({ pinned: false, cpu: 0, exports: [] }),
+    execute: () => new Promise<RunReply>(() => {}),
+    executeBatch(requests: RunRequest[]) {
+      core.batches.push(requests);
+      return new Promise<RunReply[]>(() => {});
+    },
+    startedCount: () => core.started_,
+    latestStart: () => 0,
+    terminateCurrent: () => false,
+    stop: () => Promise.resolve(),
+  };
+  return core;
+}
+
+const noEvents = { reply() {}, failed() {}, lost() {}, settled() {}, sent() {}, handle: (work: () => void) => work() };
+
+describe('lanes', () => {
+  it('sends a full ring as two batches, and finds the running replica in the second one', () => {
+    const core = stalledCore();
+    const lanes = new Lanes([core], Number.POSITIVE_INFINITY, noEvents);
+    lanes.setDepth(4);
+    const replicas = Array.from({ length: 4 }, (_, index) => ({ index, core, status: 'running' }) as unknown as ReplicaRecord);
+    for (const replica of replicas) lanes.enqueue(replica, { kind: 'run', name: 't', input: new Uint8Array() });
+    lanes.flush();
+    expect(core.batches.map((batch) => batch.length)).toEqual([2, 2]);
+    expect(core.busy).toBe(true); // full: 4 placed at depth 4
+    core.started_ = 1;
+    expect(replicas.map((r) => lanes.isRunning(r))).toEqual([true, false, false, false]);
+    // The worker finished the first batch and runs the second before the main thread handled the answer.
+    core.started_ = 3;
+    expect(replicas.map((r) => lanes.isRunning(r))).toEqual([false, false, true, false]);
+    core.started_ = 0;
+    expect(replicas.map((r) => lanes.isRunning(r))).toEqual([false, false, false, false]);
+    lanes.close();
+  });
+});
