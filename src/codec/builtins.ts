@@ -24,25 +24,19 @@ export interface BuiltinClass {
   readonly name: string;
 }
 
-const BUILTINS = new Map<object, Builtin>();
-function register(kind: Kind, brand: (value: object) => boolean, classes: BuiltinClass[], unbox?: (this: object) => unknown, code = 0): void {
-  classes.forEach((c, i) => BUILTINS.set(c.prototype as object, { kind, code: code + i, brand, unbox, name: c.name }));
-}
-register('boxed', types.isNumberObject, [Number], Number.prototype.valueOf, 0);
-register('boxed', types.isStringObject, [String], String.prototype.valueOf, 1);
-register('boxed', types.isBooleanObject, [Boolean], Boolean.prototype.valueOf, 2);
-register('boxed', types.isBigIntObject, [BigInt], BigInt.prototype.valueOf, 3);
-register('boxed', types.isSymbolObject, [Symbol], Symbol.prototype.valueOf, 4);
-register('Date', types.isDate, [Date]);
-register('RegExp', types.isRegExp, [RegExp]);
-register('Map', types.isMap, [Map]);
-register('Set', types.isSet, [Set]);
-register('ArrayBuffer', types.isArrayBuffer, [ArrayBuffer]);
-register('SharedArrayBuffer', types.isSharedArrayBuffer, [SharedArrayBuffer]);
-const errorClasses: BuiltinClass[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
-if (typeof AggregateError === 'function') errorClasses.push(AggregateError);
-register('Error', types.isNativeError, errorClasses);
-register('view', ArrayBuffer.isView, [
+/** The error classes structured clone keeps (a subclass comes back as its nearest one of these). */
+export const ERROR_CLASSES: readonly BuiltinClass[] = [
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+  ...(typeof AggregateError === 'function' ? [AggregateError] : []),
+];
+/** The ArrayBuffer views structured clone keeps, each as its own class. */
+export const VIEW_CLASSES: readonly BuiltinClass[] = [
   Buffer,
   Uint8Array,
   Int8Array,
@@ -56,7 +50,25 @@ register('view', ArrayBuffer.isView, [
   BigUint64Array,
   BigInt64Array,
   DataView,
-]);
+];
+
+const BUILTINS = new Map<object, Builtin>();
+function register(kind: Kind, brand: (value: object) => boolean, classes: readonly BuiltinClass[], unbox?: (this: object) => unknown, code = 0): void {
+  classes.forEach((c, i) => BUILTINS.set(c.prototype as object, { kind, code: code + i, brand, unbox, name: c.name }));
+}
+register('boxed', types.isNumberObject, [Number], Number.prototype.valueOf, 0);
+register('boxed', types.isStringObject, [String], String.prototype.valueOf, 1);
+register('boxed', types.isBooleanObject, [Boolean], Boolean.prototype.valueOf, 2);
+register('boxed', types.isBigIntObject, [BigInt], BigInt.prototype.valueOf, 3);
+register('boxed', types.isSymbolObject, [Symbol], Symbol.prototype.valueOf, 4);
+register('Date', types.isDate, [Date]);
+register('RegExp', types.isRegExp, [RegExp]);
+register('Map', types.isMap, [Map]);
+register('Set', types.isSet, [Set]);
+register('ArrayBuffer', types.isArrayBuffer, [ArrayBuffer]);
+register('SharedArrayBuffer', types.isSharedArrayBuffer, [SharedArrayBuffer]);
+register('Error', types.isNativeError, ERROR_CLASSES);
+register('view', ArrayBuffer.isView, VIEW_CLASSES);
 
 /** The nearest built-in class on the prototype chain; undefined for plain objects and class instances. */
 export function builtinOf(proto: object | null): Builtin | undefined {

@@ -9,7 +9,7 @@ import { CoreHealth } from '../health/core-health.js';
 import type { HealthSnapshot } from '../health/types.js';
 import { systemClock } from '../util/clock.js';
 import { SeededRandom } from '../util/random.js';
-import { TypedEmitter, type CoreState } from './events.js';
+import { TypedEmitter } from './events.js';
 import { HealthBridge } from './health-bridge.js';
 import { DeterminismJournal } from './determinism-options.js';
 import { describeOptions, resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
@@ -23,7 +23,8 @@ import { Operations } from '../ops/operations.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
 import { captureInput, detachTransferred, move, resolveRunOptions, unwrapMovable } from './run-options.js';
 import type { AbortSignalAny, Movable, ResolvedRun, RunOptions } from './run-options.js';
-import { PoolSurface, summarize, type PoolHistogram, type TimingSummary } from './surface.js';
+import { PoolSurface, type PoolHistogram } from './surface.js';
+import { coreInfo, threadInfo, type CoreInfo, type ThreadInfo } from './core-info.js';
 import { isWorkerThread } from '../worker.js';
 import { affinityMask, pinningUnavailableReason } from '../worker/affinity.js';
 import * as threads from 'node:worker_threads';
@@ -31,51 +32,10 @@ import { SteppedRuns, type SteppedStream } from './stepped-runs.js';
 import type { SteppedReport } from '../stepped/types.js';
 
 export type { AbortSignalAny, RunOptions, Movable, SteppedStream };
+export type { CoreInfo, ThreadInfo };
 
 /** runDetailed of a stepped task: the replicas of every segment, and the stepped report. */
 export type SteppedDetailedResult<T = unknown> = DetailedResult<T> & { stepped: SteppedReport };
-
-/** piscina's `threads`, for a voted pool: one entry per core's worker thread. */
-export interface ThreadInfo {
-  core: number;
-  cpu: number;
-  state: CoreState;
-  /** Has replicas placed on it that have not answered yet. */
-  busy: boolean;
-  /** Replica run times on this core (option workerHistogram); undefined otherwise. */
-  histogram: TimingSummary | undefined;
-}
-
-/** Snapshot of one core (`pool.cores` returns copies). */
-export interface CoreInfo {
-  id: number;
-  /** CPU the core is pinned to. */
-  cpu: number;
-  /** Its fault domain (option faultDomain); absent with faultDomain 'none'. */
-  domain?: number;
-  /** Whether the worker pinned itself; null until it reported in. */
-  pinned: boolean | null;
-  /** CPU observed by sched_getcpu inside the worker at start-up, -1 when unknown. */
-  observedCpu: number;
-  state: CoreState;
-  /** Evidence against it: its largest attribution test statistic over the threshold (1 disables). */
-  score: number;
-  /** Charges so far. */
-  faults: number;
-  /** Replicas run. */
-  tasks: number;
-  /** Static binding: the group the core serves (as member or spare). */
-  group?: number;
-  role: 'member' | 'spare' | 'stranded' | 'free';
-  /** Task kinds this core no longer serves (software core salvaging). */
-  excludedKinds: string[];
-  /** Relative slowness (1 = as fast as the fastest replica of the same tasks). */
-  speed: number;
-  /** Time spent running replicas, ms. */
-  busyMs: number;
-  /** Has replicas placed on it that have not answered yet. */
-  busy: boolean;
-}
 
 /** The iterator of a runStream that never started: it ends when the task settles, or throws its error. */
 // eslint-disable-next-line require-yield -- an iteration with no items: it only waits for the task
@@ -309,28 +269,14 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /** Snapshot copies of every core. */
   get cores(): CoreInfo[] {
-    return this.coreList.map((core) => {
-      const record = this.healthModel.record(core.id);
-      const binding = this.policy.binding(core.id);
-      const info: CoreInfo = {
-        id: core.id,
-        cpu: core.cpu,
-        pinned: core.pinned,
-        observedCpu: core.observedCpu,
+    return this.coreList.map((core) =>
+      coreInfo(core, {
+        record: this.healthModel.record(core.id),
+        binding: this.policy.binding(core.id),
         state: this.bridge.stateOf(core.id),
-        score: record.score,
-        faults: record.faults,
-        tasks: core.tasks,
-        role: binding.role,
-        excludedKinds: [...record.excludedKinds],
-        speed: core.speed,
-        busyMs: core.busyMs,
         busy: this.scheduler.load(core) > 0,
-      };
-      if (binding.group !== undefined) info.group = binding.group;
-      if (core.domain !== undefined) info.domain = core.domain;
-      return info;
-    });
+      }),
+    );
   }
 
   /** Counter snapshot. */
@@ -464,16 +410,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /** piscina's threads: one per core (its worker thread), with the core's state. */
   get threads(): ThreadInfo[] {
-    return this.coreList.map((core) => {
-      const histogram = this.surface.perCore.get(core.id);
-      return {
-        core: core.id,
-        cpu: core.cpu,
-        state: this.bridge.stateOf(core.id),
-        busy: this.scheduler.load(core) > 0,
-        histogram: histogram === undefined ? undefined : summarize(histogram),
-      };
-    });
+    return this.coreList.map((core) => threadInfo(core, this.bridge.stateOf(core.id), this.scheduler.load(core) > 0, this.surface.perCore.get(core.id)));
   }
 
   /** piscina's payload-free events (a throwing listener is reported by TypedEmitter, never thrown into the pool). */

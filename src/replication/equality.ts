@@ -37,7 +37,7 @@
  * encoding of the same definition, property-tested against it. This one recurses: it is meant
  * for tests and small values, not for values thousands of levels deep.
  */
-import type { BuiltinClass } from '../codec/builtins.js';
+import { ERROR_CLASSES, VIEW_CLASSES, type BuiltinClass } from '../codec/builtins.js';
 import { types } from 'node:util';
 
 type Kind =
@@ -76,26 +76,8 @@ function kindOf(value: object): Kind {
   return 'object';
 }
 
-const ERROR_CLASSES: BuiltinClass[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
-if (typeof AggregateError === 'function') ERROR_CLASSES.push(AggregateError);
-const VIEW_CLASSES: BuiltinClass[] = [
-  Buffer,
-  Uint8Array,
-  Int8Array,
-  Uint8ClampedArray,
-  Uint16Array,
-  Int16Array,
-  Uint32Array,
-  Int32Array,
-  Float32Array,
-  Float64Array,
-  BigUint64Array,
-  BigInt64Array,
-  DataView,
-];
-
 /** The nearest of `classes` on the prototype chain (a subclass counts as its built-in base). */
-function nearestClass(value: object, classes: BuiltinClass[]): BuiltinClass | undefined {
+function nearestClass(value: object, classes: readonly BuiltinClass[]): BuiltinClass | undefined {
   for (let proto = Object.getPrototypeOf(value) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
     const found = classes.find((c) => c.prototype === proto);
     if (found !== undefined) return found;
