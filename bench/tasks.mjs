@@ -19,6 +19,7 @@ export function workBig({ iterations, bytes }) {
 }
 
 import { currentCore } from 'triplex/worker';
+import { randomInt, randomUUID } from 'node:crypto';
 const coreId = currentCore()?.id;
 
 /** Work that takes `factor` times longer on `slowCore`: process variation, a real slow core. */
@@ -29,4 +30,9 @@ export function workOn({ iterations, slowCore, factor }) {
 /** Returns its input: a task with no work, for measuring what the pool itself costs. */
 export function echo(x) {
   return x;
+}
+
+/** Diverges on about 5 % of its executions (crypto randomness, never seeded), deterministic otherwise. */
+export function flaky(x) {
+  return randomInt(0, 20) === 0 ? randomUUID() : x * 2;
 }

@@ -46,8 +46,10 @@ describe('attribution on real pools', () => {
   });
 
   it('a kind diverging on 5 % of executions disables nobody; a deterministic kind in the same pool gets its stuck core disabled', async () => {
-    // Three fresh pools: early on, the base rate is estimated from few replicas (one run in about five
-    // disabled a healthy core before a core also had to stand out from the others significantly).
+    // Three fresh pools of 400 tasks at once: under that backlog out-voted replicas are judged long after
+    // their core's later ones (about one run in seventeen disabled a healthy core before each core's
+    // replicas were judged in the order they came back: bench/burst.ts). Early on, the base rate is also
+    // estimated from few replicas (one run in five before a core also had to stand out significantly).
     for (let trial = 0; trial < 3; trial++) {
       const p = pool({ cores: 4 });
       const faults: { kind: string; charged: boolean; statistic: number }[] = [];

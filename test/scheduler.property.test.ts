@@ -140,8 +140,10 @@ describe('scheduler invariants under random single-fault placements', () => {
   it('settles every task once, returns only majority values, corrects single faults, never reuses a core, charges only the faulty core', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
-        const { outcomes, settledTwice, charged } = await runScenario(s);
+        const { outcomes, settledTwice, charged, health, cores } = await runScenario(s);
         expect(settledTwice).toBe(false); // invariant 2
+        // Every returned replica was judged or forgone: no core's evidence is left waiting (health/order.ts).
+        for (const core of cores) expect(health.pending(core.id)).toBe(0);
         for (const [i, outcome] of outcomes.entries()) {
           // Invariant 3: with at most one faulty core (and cores to spare), every task returns the right value.
           if (!outcome.ok) throw new Error(`task ${i} rejected: ${outcome.error.message}`);
@@ -171,6 +173,7 @@ describe('scheduler invariants under random single-fault placements', () => {
         }
         expect(charged.size).toBe(0);
         for (const core of cores) expect(health.state(core.id)).toBe('healthy');
+        for (const core of cores) expect(health.pending(core.id)).toBe(0); // given-up replicas were forgone
       }),
       { seed: SEED + 1, numRuns: 25, verbose: true },
     );

@@ -13,7 +13,7 @@ import { invalidOption } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { NO_EFFECTS, effects, newRec, type CoreRec } from './core-record.js';
 import { NONDETERMINISTIC_BASE, NONDETERMINISTIC_END, NONDETERMINISTIC_MIN_REPLICAS } from './defaults.js';
-import { KindEvidence, STREAMS, type CoreKindEvidence, type Observation } from './evidence.js';
+import { KindEvidence, STREAMS, type AttributionEvidence, type CoreKindEvidence, type Observation } from './evidence.js';
 import { HealthMachine } from './machine.js';
 import { restoreRecs, toRecord } from './snapshot.js';
 import type { CoreHealthRecord, FaultEvidence, HealthEffects, HealthSnapshot, HealthState, ResolvedHealthOptions, ResolvedSelfTestOptions } from './types.js';
@@ -63,20 +63,84 @@ export class CoreHealth extends HealthMachine {
     return rec !== undefined && rec.serving && (rec.excluded.size === 0 || !rec.excluded.has(taskName));
   }
 
-  /** Charge a fault to a core (only ever called when a majority exists to blame it). */
-  charge(core: number, evidence: FaultEvidence): HealthEffects {
+  /**
+   * A replica came back from the core: its ticket, to pass with its judgment (success, charge or
+   * forgo). Judgments with tickets are applied in ticket order (order.ts).
+   */
+  arrived(core: number): number {
+    return this.must(core).order.arrive();
+  }
+
+  /** Returned replicas of the core whose judgment is not applied yet (waiting for theirs, or for an earlier one). */
+  pending(core: number): number {
+    return this.must(core).order.pending;
+  }
+
+  /**
+   * Charge a fault to a core (only ever called when a majority exists to blame it). With a ticket
+   * that is not next, the charge waits for the core's earlier replicas: the attribution returned
+   * is then the evidence as it stands, with `pending` saying how many replicas are before it.
+   */
+  charge(core: number, evidence: FaultEvidence, ticket?: number): HealthEffects {
     const rec = this.must(core);
+    const kind = evidence.taskKind ?? evidence.taskName;
+    const fx = effects(STREAM_OF[evidence.kind] !== 'wrong' || !this.declared.has(kind));
+    if (ticket === undefined || rec.order.isNext(ticket)) {
+      fx.attribution = this.applyCharge(rec, evidence, fx);
+      if (ticket !== undefined) this.release(rec, fx);
+      return fx;
+    }
+    rec.order.hold(ticket, evidence);
+    const stream = STREAM_OF[evidence.kind] as (typeof STREAMS)[number];
+    const sofar = this.evidenceOf(core, kind, stream) ?? noEvidence(kind, stream, this.threshold);
+    fx.attribution = { ...sofar, pending: rec.order.before(ticket) };
+    return fx;
+  }
+
+  /** A replica on this core agreed with the majority: evidence for it on that kind, and toward ending probation. */
+  success(core: number, taskKind: string, ticket?: number): HealthEffects {
+    const rec = this.recs.get(core);
+    if (rec === undefined) return NO_EFFECTS;
+    const fx = this.scratch;
+    fx.transitions.length = 0;
+    fx.exclusions.length = 0;
+    fx.suspicions.length = 0;
+    if (ticket === undefined || rec.order.isNext(ticket)) {
+      this.applySuccess(rec, taskKind, fx);
+      if (ticket !== undefined) this.release(rec, fx);
+    } else rec.order.hold(ticket, taskKind);
+    if (fx.transitions.length === 0 && fx.exclusions.length === 0 && fx.suspicions.length === 0) return NO_EFFECTS;
+    return { transitions: [...fx.transitions], exclusions: [...fx.exclusions], suspicions: [...fx.suspicions], charged: false };
+  }
+
+  /** A returned replica that will never be judged (its task gave up, failed or was aborted): it holds nothing up. */
+  forgo(core: number, ticket: number): HealthEffects {
+    const rec = this.must(core);
+    const fx = effects(false);
+    if (rec.order.isNext(ticket)) this.release(rec, fx);
+    else rec.order.hold(ticket, null);
+    return fx;
+  }
+
+  /** The core's next ticket was judged: apply the judgments that waited for it. */
+  private release(rec: CoreRec, fx: HealthEffects): void {
+    rec.order.advance((judgment) => {
+      if (typeof judgment === 'string') this.applySuccess(rec, judgment, fx);
+      else this.applyCharge(rec, judgment, fx);
+    });
+  }
+
+  private applyCharge(rec: CoreRec, evidence: FaultEvidence, fx: HealthEffects): AttributionEvidence {
     const now = this.clock.now();
     const kind = evidence.taskKind ?? evidence.taskName;
     const stream = STREAM_OF[evidence.kind];
     const counted = stream !== 'wrong' || !this.declared.has(kind);
-    const fx = effects(counted);
     const { fleet, ev } = this.observe(rec, kind, stream, fx, now);
     const s = STREAMS.indexOf(stream as (typeof STREAMS)[number]);
-    fx.attribution = fleet.evidence(ev, s, this.threshold);
+    const attribution = fleet.evidence(ev, s, this.threshold);
     if (!counted) {
       this.report(rec, now, fx, `replica of "${kind}" out-voted (kind declared non-deterministic: not charged)`);
-      return fx;
+      return attribution;
     }
     rec.faults++;
     rec.lastFaultAt = now;
@@ -85,19 +149,14 @@ export class CoreHealth extends HealthMachine {
     if (rec.mode === 'probation') reason = this.retire(rec, `fault on probation: ${why}`);
     else if (rec.excluded.size !== 0 && rec.excluded.has(kind))
       reason = `charged: ${why} (already excluded from it)`; // a straggler
-    else if (rec.mode === 'active' && ev.stat[s]! >= this.threshold && fleet.standsOut(ev, s)) reason = this.alarm(rec, kind, now, fx, evidence, why);
-    this.report(rec, now, fx, reason, evidence, fx.attribution);
-    return fx;
+    else if (rec.mode === 'active' && ev.stat[s]! >= this.threshold && fleet.standsOut(ev, s))
+      reason = this.alarm(rec, kind, now, fx, evidence, why, attribution);
+    this.report(rec, now, fx, reason, evidence, attribution);
+    return attribution;
   }
 
-  /** A replica of this kind on this core agreed with the majority: evidence for it, and toward ending probation. */
-  success(core: number, taskKind: string): HealthEffects {
-    const rec = this.recs.get(core);
-    if (rec === undefined) return NO_EFFECTS;
+  private applySuccess(rec: CoreRec, taskKind: string, fx: HealthEffects): void {
     const before = rec.reported;
-    const fx = this.scratch;
-    fx.transitions.length = 0;
-    fx.suspicions.length = 0;
     const now = this.clock.now();
     this.observe(rec, taskKind, 'ok', fx, now);
     if (rec.mode === 'probation') {
@@ -110,8 +169,6 @@ export class CoreHealth extends HealthMachine {
     } else if (this.visible(rec) !== before) {
       this.report(rec, now, fx, 'the evidence against it faded');
     }
-    if (fx.transitions.length === 0 && fx.suspicions.length === 0) return NO_EFFECTS;
-    return { transitions: [...fx.transitions], exclusions: [], suspicions: [...fx.suspicions], charged: false };
   }
 
   /** Cores that are disabled and due for a known-answer probe now. */
@@ -239,8 +296,7 @@ export class CoreHealth extends HealthMachine {
   }
 
   /** The test alarmed on a serving core: exclude it from the kind (salvage) or disable it. */
-  private alarm(rec: CoreRec, kind: string, now: number, fx: HealthEffects, evidence: FaultEvidence, why: string): string {
-    const a = fx.attribution!;
+  private alarm(rec: CoreRec, kind: string, now: number, fx: HealthEffects, evidence: FaultEvidence, why: string, a: AttributionEvidence): string {
     const test = `statistic ${a.statistic.toFixed(1)} >= ${a.threshold.toFixed(1)}`;
     const stat = `${why}: ${a.stream} rate ${fmt(a.rate)} vs base ${fmt(a.base)} over ${a.replicas} replicas, ${test}`;
     const salvage = this.options.salvage;
@@ -262,6 +318,11 @@ export class CoreHealth extends HealthMachine {
     }
     rec.peak = 0;
   }
+}
+
+/** The evidence of a core that has not had a replica of the kind judged yet. */
+function noEvidence(kind: string, stream: (typeof STREAMS)[number], threshold: number): AttributionEvidence {
+  return { kind, stream, replicas: 0, wrong: 0, crashes: 0, timeouts: 0, rate: 0.5, base: 0.5, statistic: 0, threshold };
 }
 
 function fmt(rate: number): string {

@@ -1,10 +1,14 @@
 /** Per-core bookkeeping of the health model and how its visible state is read. */
 import type { CoreKindEvidence } from './evidence.js';
-import type { HealthEffects, HealthState } from './types.js';
+import { ArrivalOrder } from './order.js';
+import type { FaultEvidence, HealthEffects, HealthState } from './types.js';
 
 export type Mode = 'active' | 'disabled' | 'probation' | 'retired';
 /** Why a core is disabled (kept for diagnostics and restore). */
 export type DisableCause = 'evidence' | 'kinds' | 'self-test' | 'restored';
+
+/** A judgment waiting for its turn: a success on a task kind, or a charge. */
+export type Judgment = string | FaultEvidence;
 
 export interface CoreRec {
   readonly id: number;
@@ -29,6 +33,8 @@ export interface CoreRec {
   probeSeq: number;
   /** Last visible state reported in a transition. */
   reported: HealthState;
+  /** Replicas are judged in the order the core returned them. */
+  readonly order: ArrivalOrder<Judgment>;
 }
 
 export function newRec(id: number): CoreRec {
@@ -49,6 +55,7 @@ export function newRec(id: number): CoreRec {
     streak: 0,
     probeSeq: 0,
     reported: 'healthy',
+    order: new ArrivalOrder(),
   };
 }
 

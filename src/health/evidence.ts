@@ -46,6 +46,11 @@ export interface AttributionEvidence {
   /** The CUSUM statistic on the stream (largest chart) and the threshold that disables. */
   statistic: number;
   threshold: number;
+  /**
+   * Present on a charge that waits for its turn: how many of the core's earlier replicas still
+   * await their verdict. The counts above do not include it yet; it joins them after those.
+   */
+  pending?: number;
 }
 
 /** The evidence of one core on one kind. */

@@ -60,8 +60,26 @@ export class HealthBridge {
     return state;
   }
 
-  charge(core: Core, evidence: FaultEvidence): void {
-    const effects = this.health.charge(core.id, evidence);
+  /** A replica came back: it takes its place in its core's judging order. */
+  arrived(replica: ReplicaRecord): void {
+    replica.ticket = this.health.arrived(replica.core.id);
+  }
+
+  /** Returned replicas of a settled task that were not judged (and will not be) hold nothing up. */
+  forgoUnjudged(task: TaskRun): void {
+    for (const replica of task.finished) {
+      const ticket = replica.ticket;
+      if (ticket === undefined) continue;
+      replica.ticket = undefined;
+      this.apply(this.health.forgo(replica.core.id, ticket));
+    }
+  }
+
+  charge(replica: ReplicaRecord, evidence: FaultEvidence): void {
+    const core = replica.core;
+    const ticket = replica.ticket;
+    replica.ticket = undefined;
+    const effects = this.health.charge(core.id, evidence, ticket);
     if (this.events.has('fault')) {
       const event: FaultEvent = {
         core: core.id,
@@ -82,8 +100,10 @@ export class HealthBridge {
   }
 
   /** A replica agreed with the majority: evidence for its core on that kind, and toward ending a probation. */
-  success(core: Core, taskKind: string): void {
-    const effects = this.health.success(core.id, taskKind);
+  success(replica: ReplicaRecord, taskKind: string): void {
+    const ticket = replica.ticket;
+    replica.ticket = undefined;
+    const effects = this.health.success(replica.core.id, taskKind, ticket);
     if (effects.transitions.length > 0 || effects.exclusions.length > 0 || effects.suspicions.length > 0) this.apply(effects);
   }
 

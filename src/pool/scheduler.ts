@@ -342,8 +342,14 @@ export class Scheduler {
     }
     const ballot = this.verdicts.ballotOf(replica);
     task.finished.push(replica);
+    this.healthBridge.arrived(replica);
     this.healthBridge.noteSpeed(task, replica);
-    this.verdicts.cast(task, ballot);
+    try {
+      this.verdicts.cast(task, ballot);
+    } finally {
+      // A replica of a settled task that was not judged (no winner to judge it by) must not hold its core's evidence up.
+      if (task.settled) this.healthBridge.forgoUnjudged(task);
+    }
   }
 
   private settle(task: TaskRun, outcome: TaskOutcome, corrected = false): void {
@@ -351,6 +357,7 @@ export class Scheduler {
     if (!task.started) this.queued--;
     task.settled = true;
     task.wanted = 0;
+    this.healthBridge.forgoUnjudged(task);
     this.running.delete(task);
     task.offAbort?.();
     this.onSettled(task);

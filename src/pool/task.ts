@@ -20,6 +20,8 @@ export interface ReplicaRecord {
   failure?: string;
   /** When a replica that sent no reply crashed, hung or was terminated (its run time ends there). */
   endedAt?: number;
+  /** Its place in its core's judging order (health/order.ts) until it is judged or forgone. */
+  ticket?: number;
 }
 
 /** One replica as reported by runDetailed and ERR_NO_MAJORITY. */

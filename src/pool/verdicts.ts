@@ -136,7 +136,7 @@ export class Verdicts {
    */
   private agreed(task: TaskRun, winner: VoteGroup, corrected: boolean): void {
     for (const [i, replica] of task.finished.entries()) {
-      if (winner.members.includes(i)) this.healthBridge.success(replica.core, task.kind);
+      if (winner.members.includes(i)) this.healthBridge.success(replica, task.kind);
       else this.chargeReplica(task, replica, winner);
     }
     const first = task.finished[winner.members[0]!]!.reply!;
@@ -189,7 +189,7 @@ export class Verdicts {
 
   /** A replica that answered after the verdict (TMR's third): credited, or charged when it disagrees. */
   private judgeLate(task: TaskRun, replica: ReplicaRecord, agrees: boolean): void {
-    if (agrees) this.healthBridge.success(replica.core, task.kind);
+    if (agrees) this.healthBridge.success(replica, task.kind);
     else {
       this.chargeReplica(task, replica, task.winner!);
       task.segment?.lateFault(replica.core.id, replica.status);
@@ -208,7 +208,7 @@ export class Verdicts {
     // (an error value's stack, say) are no evidence that one of them is wrong.
     if (kind === 'wrong-result' && (isUndecodable(evidence.digest) || isUndecodable(majorityDigest))) return;
     this.stats.faults++;
-    this.healthBridge.charge(replica.core, evidence);
+    this.healthBridge.charge(replica, evidence);
   }
 
   noMajority(task: TaskRun, why: string): void {

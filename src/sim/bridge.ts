@@ -85,9 +85,25 @@ export abstract class HealthGlue {
   /** The policy's roles may have changed (static groups stranded or restored). */
   protected abstract capacityChanged(): void;
 
-  protected success(id: number, kind: number): void {
-    const fx = this.health.success(id, KIND_NAMES[kind]!);
-    if (fx.transitions.length > 0 || fx.suspicions.length > 0) this.apply(fx);
+  protected success(task: SimTask, index: number): void {
+    const fx = this.health.success(task.fin[index]!, KIND_NAMES[task.kind]!, this.takeTicket(task, index));
+    if (fx.transitions.length > 0 || fx.exclusions.length > 0 || fx.suspicions.length > 0) this.apply(fx);
+  }
+
+  /** Finished replicas of a settled task that were not judged (and will not be) hold nothing up. */
+  protected forgoUnjudged(task: SimTask): void {
+    for (let i = 0; i < task.fin.length; i++) {
+      const ticket = task.finTicket[i]!;
+      if (ticket < 0) continue;
+      task.finTicket[i] = -1;
+      this.apply(this.health.forgo(task.fin[i]!, ticket));
+    }
+  }
+
+  private takeTicket(task: SimTask, index: number): number | undefined {
+    const ticket = task.finTicket[index]!;
+    task.finTicket[index] = -1;
+    return ticket < 0 ? undefined : ticket;
   }
 
   protected charge(task: SimTask, index: number, winner: VoteGroup): void {
@@ -102,7 +118,7 @@ export abstract class HealthGlue {
     if (key !== undefined) evidence.digest = key;
     this.stats.faults++;
     this.stats.lostWork += task.finMs[index]!;
-    this.apply(this.health.charge(task.fin[index]!, evidence));
+    this.apply(this.health.charge(task.fin[index]!, evidence, this.takeTicket(task, index)));
   }
 
   /** health-bridge.apply: enable/disable cores, update the policy, re-examine waiting work. */

@@ -119,8 +119,10 @@ export abstract class Glue extends HealthGlue {
     task.fin.push(id);
     task.finStatus.push(status);
     task.finMs.push(ms);
+    task.finTicket.push(this.health.arrived(id));
     this.noteSpeed(task);
     this.execute(task, castBallot(task, ballot, this.rules));
+    if (task.settled) this.forgoUnjudged(task);
     // Reuse the record only once nothing refers to it any more.
     if (task.settled && task.inFlight === 0 && !task.inRetries && task !== this.head) this.spare.push(task);
   }
@@ -142,7 +144,7 @@ export abstract class Glue extends HealthGlue {
         this.noMajority(task);
         return;
       case 'late':
-        if (step.agrees) this.success(task.fin[step.index]!, task.kind);
+        if (step.agrees) this.success(task, step.index);
         else this.charge(task, step.index, task.winner!);
         return;
       case 'wait':
@@ -165,7 +167,7 @@ export abstract class Glue extends HealthGlue {
   private agreed(task: SimTask, winner: VoteGroup, corrected: boolean): void {
     const members = winner.members;
     for (let i = 0; i < task.fin.length; i++) {
-      if (members.includes(i)) this.success(task.fin[i]!, task.kind);
+      if (members.includes(i)) this.success(task, i);
       else this.charge(task, i, winner);
     }
     if (corrected) this.stats.corrected++;
@@ -182,6 +184,7 @@ export abstract class Glue extends HealthGlue {
   private chain(task: SimTask): void {
     task.settled = true;
     task.wanted = 0;
+    this.forgoUnjudged(task);
     this.stats.checkpoints++;
     const next = this.newTask().reset(task.id, task.submitAt, 0, task.k, task.kind);
     this.segment(next, task.remaining);
@@ -204,6 +207,7 @@ export abstract class Glue extends HealthGlue {
     if (outcome === 'correct' && this.steppedTasks) this.stats.checkpoints++;
     task.settled = true;
     task.wanted = 0; // the pump drops it from the retries list (never splice under its loop)
+    this.forgoUnjudged(task);
     this.record(task.id, task.submitAt, outcome);
   }
 

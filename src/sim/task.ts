@@ -58,6 +58,8 @@ export class SimTask implements PlacedTask {
   readonly fin: number[] = [];
   readonly finStatus: number[] = [];
   readonly finMs: number[] = [];
+  /** Each finished replica's place in its core's judging order (health/order.ts); -1 once judged or forgone. */
+  readonly finTicket: number[] = [];
   readonly ballots: Ballot[] = [];
 
   reset(id: number, submitAt: number, work: number, k: number, kind = 0): this {
@@ -79,6 +81,7 @@ export class SimTask implements PlacedTask {
     this.fin.length = 0;
     this.finStatus.length = 0;
     this.finMs.length = 0;
+    this.finTicket.length = 0;
     this.ballots.length = 0;
     return this;
   }
