@@ -136,7 +136,7 @@ export class SteppedRuns {
       has: (name) => events.has(name),
       report: (error) => (events.has('error') ? events.emit('error', error) : process.emitWarning(error)),
       history: () => ({ busyMs: ctx.cores.reduce((sum, core) => sum + core.busyMs, 0), faults: ctx.stats.faults }),
-      abortError: (reason) => abortError({ id, name: run.name }, reason),
+      abortError: (reason, when) => abortError({ id, name: run.name }, reason, when),
       now: () => performance.now(),
     } as SteppedHost;
   }
@@ -206,11 +206,15 @@ export class SteppedRuns {
     return chosen;
   }
 
-  /** close({ force }): a stepped run between segments is aborted like a queued task. False for a task that is not a stepped run. */
+  /**
+   * close({ force }): a stepped run between segments is aborted like a queued task; one with a
+   * segment running stops at that segment's checkpoint (its outputs are released, no segment
+   * follows). False for a task that is not a stepped run.
+   */
   forceClose(task: TaskRun): boolean {
     const runner = this.active.get(task);
     if (runner === undefined) return false;
-    if (!runner.running) runner.abort(new TriplexError('ERR_ABORTED', 'The pool was closed with close({ force: true })'));
+    runner.stop(new TriplexError('ERR_ABORTED', 'The pool was closed with close({ force: true })'));
     return true;
   }
 }

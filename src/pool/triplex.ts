@@ -332,7 +332,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   /**
    * Lets running and queued tasks finish (at most `closeTimeout` ms, then destroys), then stops
    * every worker. New run() calls reject. `force`: tasks with no replica running in a worker (queued,
-   * or placed in a core's ring) reject with an AbortError.
+   * or placed in a core's ring) reject with an AbortError; a stepped run stops at the checkpoint of
+   * the segment it is running (its outputs up to there are released) and rejects with an AbortError.
    */
   close(options: { force?: boolean } = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) return Promise.reject(invalidOption('close options', 'an object { force? }', options, 'type'));

@@ -38,6 +38,8 @@ export class SteppedRun {
   private serial = 0;
   private segmentAt = 0;
   private segmentSteps = 0;
+  /** stop() was asked while a segment ran: the run ends at that segment's checkpoint. */
+  private stopping: { reason: unknown } | undefined;
   finished = false;
 
   constructor(
@@ -72,6 +74,16 @@ export class SteppedRun {
     this.serial++;
     current?.abort(reason);
     this.fail(error);
+  }
+
+  /**
+   * Ends the run at its next checkpoint: at once between segments; otherwise the running segment
+   * is still voted, its outputs released, and no segment follows (close({ force }) waits for no more).
+   */
+  stop(reason: unknown): void {
+    if (this.finished) return;
+    if (this.current === undefined) return this.abort(reason);
+    this.stopping = { reason };
   }
 
   /** True while a replica of the run's current segment may be running. */
@@ -129,6 +141,10 @@ export class SteppedRun {
       return this.finish(value);
     }
     this.checkpoint = { step: value.step, state: value.state };
+    if (this.stopping !== undefined) {
+      this.ledger.checkpoint(result, wall, 0);
+      return this.fail(this.host.abortError(this.stopping.reason, `was stopped at its checkpoint of step ${value.step}`));
+    }
     const steps = this.planner.next(Math.max(1, value.step - value.from), wall);
     this.ledger.checkpoint(result, wall, steps);
     this.segmentSteps = steps;

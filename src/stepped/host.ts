@@ -60,6 +60,6 @@ export interface SteppedHost {
   report(error: Error): void;
   history(): FaultHistory;
   /** The typed error of an abort. */
-  abortError(reason: unknown): Error;
+  abortError(reason: unknown, when?: string): Error;
   now(): number;
 }
