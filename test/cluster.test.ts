@@ -95,9 +95,11 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
 
     // A corrupted job (one character of its body changed on the way) is refused by the host, never run.
     const queue = new Queue('host.h1', { connection: { host: '127.0.0.1', port: redis.port }, prefix: p });
-    const events = new QueueEvents('host.h1', { connection: { host: '127.0.0.1', port: redis.port }, prefix: p });
+    // The events are read from the stream's start ('0'), not from BullMQ's default '$' (events after
+    // its first XREAD): waitUntilReady() resolves before that XREAD is sent, and on a loaded machine
+    // the host had failed the job before it, so the 'failed' event was never seen and the test hung.
+    const events = new QueueEvents('host.h1', { connection: { host: '127.0.0.1', port: redis.port }, prefix: p, lastEventId: '0' });
     try {
-      await events.waitUntilReady();
       const body = JSON.stringify({ job: 'forged', core: 0, name: 'fib', input: Buffer.from([1]).toString('base64') });
       const failed = new Promise<string>((resolve) => events.on('failed', ({ jobId, failedReason }) => jobId === 'forged' && resolve(failedReason)));
       await queue.add('replica', { body: body.replace('fib', 'fia'), sha: createHash('sha256').update(body).digest('hex') }, { jobId: 'forged' });
