@@ -201,6 +201,56 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     expect(await c.run(rows(3), { name: 'total' })).toBe(totalOf(3));
   });
 
+  it('Redis lost mid-run: nobody is charged, every task settles once it is back; away past waitForHosts, ERR_REDIS_UNREACHABLE', async () => {
+    const own = await startRedis(binary!); // this test kills its Redis: not the shared one
+    const stopOwn = { stop: () => own.stop() };
+    try {
+      const p = prefix();
+      const started = await Promise.all(['r1', 'r2', 'r3'].map((id) => startHost({ port: own.port, prefix: p, id })));
+      hosts.push(...started);
+      const c = new TriplexCluster({
+        connection: { host: '127.0.0.1', port: own.port },
+        filename: CLUSTER_TASKS,
+        prefix: p,
+        heartbeatInterval: 100,
+        heartbeatTimeout: 1500,
+        taskTimeout: 1_000,
+        waitForHosts: 8_000,
+      });
+      clusters.push(c);
+      await c.ready;
+      await until(() => c.hosts.length === 3, 'three hosts');
+      expect(await c.run(rows(1), { name: 'total' })).toBe(totalOf(1));
+      // Replicas in flight when Redis dies (restarted empty 2 s later: their jobs are gone).
+      const runs = Array.from({ length: 6 }, (_, n) => c.run(300, { name: 'spin' }).then(() => c.run(rows(n), { name: 'total' })));
+      await until(() => c.cores.some((core) => core.busy), 'replicas in flight');
+      await own.stop();
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // past taskTimeout and heartbeatTimeout
+      stopOwn.stop = (await startRedis(binary!, own.port)).stop;
+      expect(await Promise.all(runs)).toEqual(Array.from({ length: 6 }, (_, n) => totalOf(n)));
+      // Timeouts and host losses while Redis was away are no evidence: re-run, never charged.
+      expect(c.stats.faults).toBe(0);
+      expect(c.stats.lost).toBeGreaterThan(0);
+      expect(c.cores.every((core) => core.faults === 0 && core.state !== 'disabled')).toBe(true);
+      await until(() => c.hosts.every((h) => h.state === 'up'), 'the hosts back up', 10_000);
+
+      // Away for good: a task in flight gives up after waitForHosts with a typed error, and so does run().
+      const t0 = Date.now();
+      const pending = c.run(300, { name: 'spin' });
+      await until(() => c.cores.some((core) => core.busy), 'a replica in flight');
+      await stopOwn.stop();
+      await expect(pending).rejects.toMatchObject({
+        code: 'ERR_REDIS_UNREACHABLE',
+        message: expect.stringMatching(/has not answered for \d+ ms \(waitForHosts 8000 ms\)/),
+      });
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      await expect(c.run(rows(2), { name: 'total' })).rejects.toMatchObject({ code: 'ERR_REDIS_UNREACHABLE' });
+      expect(c.stats.faults).toBe(0);
+    } finally {
+      await stopOwn.stop();
+    }
+  });
+
   it('bad input: unreachable Redis, another task module, a host id used twice: typed errors', async () => {
     const closed = await freePort();
     const p = prefix();

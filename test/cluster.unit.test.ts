@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptMessage, jobOf, open, replyOf, requestOf, resultOf, seal } from '../dist/cluster/envelope.js';
 import { resolveConnection } from '../dist/cluster/redis.js';
+import { Reachability } from '../dist/cluster/reachability.js';
 
 describe('sealed cluster messages', () => {
   const request = { kind: 'run' as const, name: 'total', input: new Uint8Array([1, 2, 3, 250]), det: { seed: 7, now: 1, perf: 2 } };
@@ -36,5 +37,29 @@ describe('sealed cluster messages', () => {
     });
     expect(resolveConnection('connection', 'rediss://h')).toEqual({ host: 'h', port: 6379, tls: {} });
     expect(() => resolveConnection('connection', { port: 70000 })).toThrow(RangeError);
+  });
+});
+
+describe('Reachability (is Redis answering the coordinator?)', () => {
+  it('a failure since an outage began is excused; waiting for a steady Redis before judging hosts', () => {
+    let now = 1_000;
+    const r = new Reachability(() => now);
+    expect(r.lostSince(0)).toBe(false);
+    expect(r.steadyFor(1_500)).toBe(true);
+    now = 2_000;
+    r.down();
+    now = 2_400;
+    r.down(); // a second sign of the same outage does not move its start
+    expect(r.outage()).toBe(400);
+    expect(r.lostSince(1_900)).toBe(true); // in flight when Redis went away
+    expect(r.lostSince(2_300)).toBe(true); // sent during the outage
+    now = 3_000;
+    r.up();
+    expect(r.outage()).toBe(0);
+    expect(r.lostSince(2_500)).toBe(true); // sent during the outage, failed after it
+    expect(r.lostSince(3_001)).toBe(false); // sent after it: its failure is evidence again
+    expect(r.steadyFor(1_500)).toBe(false);
+    now = 4_500;
+    expect(r.steadyFor(1_500)).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import type { Movable, RunOptions } from '../pool/run-options.js';
 import type { DetailedResult } from '../pool/task.js';
 import type { HostState } from './membership.js';
 import { resolveClusterOptions, type ResolvedCluster, type TriplexClusterOptions } from './options.js';
+import { describeConnection } from './redis.js';
 import { ClusterRuntime } from './runtime.js';
 
 /** A core of the cluster: the pool's snapshot plus where it runs. */
@@ -45,6 +46,8 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
   private readonly waiters = new Set<() => void>();
   private readonly readyHosts: Promise<void>;
   private stopping: Promise<void> | undefined;
+  /** Looks at how long Redis has been away (tasks give up after waitForHosts of it). */
+  private readonly outageWatch: NodeJS.Timeout;
 
   constructor(options: TriplexClusterOptions) {
     const cluster = resolveClusterOptions(options);
@@ -67,6 +70,34 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
     for (const slot of runtime.slots) this.setOffline(slot.id);
     this.readyHosts = super.ready.then(() => this.whenServing(true));
     this.readyHosts.catch(() => {});
+    this.outageWatch = setInterval(() => this.checkOutage(), Math.min(cluster.heartbeatInterval, 1_000));
+    this.outageWatch.unref();
+  }
+
+  /**
+   * While Redis is away nothing moves and nobody is charged (replicas in flight are re-run when it
+   * answers). Once it has been away for waitForHosts, every task in flight rejects with
+   * ERR_REDIS_UNREACHABLE, and so does run() until it answers.
+   */
+  private checkOutage(): void {
+    const error = this.outageError();
+    if (error !== undefined) this.failPending((task) => error(`Task "${task.name}" (#${task.id})`));
+  }
+
+  private outageError(): ((what: string) => TriplexError) | undefined {
+    const away = this.runtime.redis.outage();
+    if (away <= this.cluster.waitForHosts || this.stopping !== undefined) return undefined;
+    const where = describeConnection(this.cluster.connection);
+    return (what) =>
+      new TriplexError(
+        'ERR_REDIS_UNREACHABLE',
+        `${what}: Redis at ${where} has not answered for ${Math.round(away)} ms (waitForHosts ${this.cluster.waitForHosts} ms)`,
+        {
+          option: 'connection',
+          received: where,
+          outageMs: Math.round(away),
+        },
+      );
   }
 
   /**
@@ -94,7 +125,10 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
         }),
       );
     }
-    return super.ready.then(() => this.whenServing(false));
+    return super.ready.then(() => {
+      const outage = this.outageError();
+      return outage === undefined ? this.whenServing(false) : Promise.reject(outage('run()'));
+    });
   }
 
   /** Resolves when k hosts can serve; after waitForHosts, rejects (`strict`) or resolves so the pool answers ERR_NOT_ENOUGH_CORES. */
@@ -167,6 +201,7 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
 
   /** Rejects pending tasks with ERR_DESTROYED, then closes the queues and Redis connections. Hosts keep running. */
   override destroy(): Promise<void> {
+    clearInterval(this.outageWatch);
     this.stopping ??= super
       .destroy()
       .then(() => this.runtime.close())

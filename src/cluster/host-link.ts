@@ -8,7 +8,10 @@ import type { Redis } from 'ioredis';
 import type { RunReply, RunRequest } from '../transport/protocol.js';
 import { CorruptMessage, jobOf, open, replyOf, seal, type ReplicaResult } from './envelope.js';
 import type { ReplicaLink } from './remote-core.js';
-import type { ClusterKeys } from './redis.js';
+import { closeWithin, type ClusterKeys } from './redis.js';
+
+/** How long closing waits for Redis to acknowledge before it drops the connections. */
+export const CLOSE_GRACE_MS = 2_000;
 
 interface Pending {
   core: number;
@@ -103,10 +106,14 @@ export class HostLink implements ReplicaLink {
     for (const job of [...this.pending.keys()]) this.settle(job, new Error(reason));
   }
 
-  async close(): Promise<void> {
+  /** Closes its queue and event stream; after `graceMs` without Redis answering, drops their connections. */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.abandon(`host ${this.host}: the cluster was destroyed`);
-    await Promise.allSettled([this.queue.close(), this.events.close()]);
+    const graceful = Promise.allSettled([this.queue.close(), this.events.close()]);
+    // Not queue.disconnect(): it waits for an 'end' that ioredis never emits while it is between reconnection attempts.
+    const drop = (): Promise<unknown> => Promise.all([this.queue.client, this.events.client]).then((clients) => clients.forEach((c) => c.disconnect()));
+    await closeWithin(graceful, drop, graceMs);
   }
 }

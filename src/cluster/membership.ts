@@ -54,21 +54,26 @@ export class Membership {
 
   constructor(private readonly ctx: MembershipContext) {}
 
-  /** One look at the registry: joins, losses, returns. */
-  async poll(now: number): Promise<void> {
+  /**
+   * One look at the registry: joins, losses, returns. `judge` false (Redis answered again less than
+   * heartbeatTimeout ago): hosts join and return, but none is lost: its heartbeats could not get
+   * through either, and one restarted empty has forgotten every registration until the next beat.
+   */
+  async poll(now: number, judge = true): Promise<void> {
     const sightings = await readHosts(this.ctx.redis, this.ctx.keys);
     const seen = new Set<string>();
     for (const sighting of sightings) {
       if (this.closed) return;
       seen.add(sighting.registration.host);
-      await this.sighted(sighting, now);
+      await this.sighted(sighting, now, judge);
     }
+    if (!judge) return;
     for (const entry of this.hosts.values()) {
       if (!seen.has(entry.id) && entry.state === 'up') this.lose(entry, 'left', 'it unregistered (shut down)');
     }
   }
 
-  private async sighted({ registration, heartbeat }: HostSighting, now: number): Promise<void> {
+  private async sighted({ registration, heartbeat }: HostSighting, now: number, judge: boolean): Promise<void> {
     const entry = this.hosts.get(registration.host);
     if (entry === undefined || entry.nonce !== registration.nonce) {
       if (heartbeat === undefined) return; // a dead instance's registration: nothing to join
@@ -79,12 +84,14 @@ export class Membership {
     }
     if (entry.state === 'rejected') return;
     if (heartbeat === undefined) {
-      if (entry.state === 'up') this.lose(entry, 'dead', `its heartbeat expired (${this.ctx.heartbeatTimeout} ms)`);
+      if (entry.state === 'up' && judge) this.lose(entry, 'dead', `its heartbeat expired (${this.ctx.heartbeatTimeout} ms)`);
     } else if (heartbeat.seq !== entry.lastSeq) {
       entry.lastSeq = heartbeat.seq;
       entry.lastSeenAt = now;
       // Back after a pause, or registered again after a Redis that restarted empty forgot it.
       if (entry.state !== 'up') this.revive(entry);
+    } else if (!judge) {
+      entry.lastSeenAt = now; // its heartbeat is judged from when Redis answers again
     } else if (entry.state === 'up' && now - entry.lastSeenAt > this.ctx.heartbeatTimeout) {
       this.lose(entry, 'dead', `no heartbeat for ${now - entry.lastSeenAt} ms (heartbeatTimeout ${this.ctx.heartbeatTimeout} ms)`);
     }
@@ -201,8 +208,8 @@ export class Membership {
     return n;
   }
 
-  async close(): Promise<void> {
+  async close(graceMs?: number): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.hosts.values()].map((entry) => entry.link?.close()));
+    await Promise.allSettled([...this.hosts.values()].map((entry) => entry.link?.close(graceMs)));
   }
 }

@@ -110,3 +110,23 @@ export class ClusterKeys {
 export const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** The cluster's name in Redis (BullMQ's prefix). */
 export const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Closes gracefully (QUIT waits for Redis to answer), or by dropping the connections once `ms` have
+ * passed: closing must never wait for a Redis that is gone. ioredis keeps a QUIT sent while it
+ * reconnects in its offline queue, and dropping the connection then does not settle it: the
+ * graceful close is left behind (its outcome ignored).
+ */
+export async function closeWithin(graceful: Promise<unknown>, force: () => Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const outcome = await Promise.race([
+    graceful.then(
+      () => 'closed' as const,
+      () => 'closed' as const,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'late') await force().catch(() => {});
+}

@@ -8,6 +8,7 @@
 import type { PoolCore } from '../cores/types.js';
 import type { HelloReply, ProbeReply, RunReply, RunRequest } from '../transport/protocol.js';
 import { ServingCore, type ServingView } from '../health/serving.js';
+import type { Reachability } from './reachability.js';
 
 /** How a slot reaches its host (host-link.ts). */
 export interface ReplicaLink {
@@ -64,8 +65,14 @@ export class RemoteCore extends ServingCore implements PoolCore {
   constructor(
     readonly id: number,
     health: ServingView,
+    private readonly redis: Reachability,
   ) {
     super(health);
+  }
+
+  /** A replica in flight while the coordinator could not reach Redis failed for that, as far as anyone can tell. */
+  excuse(): string | undefined {
+    return this.redis.lostSince(this.sentAt) ? 'the coordinator could not reach Redis while the replica was in flight' : undefined;
   }
 
   get cpu(): number {

@@ -9,9 +9,10 @@ import type { Redis } from 'ioredis';
 import type { PoolCore } from '../cores/types.js';
 import type { HostEvent } from '../pool/events.js';
 import type { CoreSource } from '../pool/core-source.js';
-import { HostLink } from './host-link.js';
+import { CLOSE_GRACE_MS, HostLink } from './host-link.js';
 import { Membership } from './membership.js';
-import { checkReachable, ClusterKeys, unreachable } from './redis.js';
+import { checkReachable, closeWithin, ClusterKeys, unreachable } from './redis.js';
+import { Reachability } from './reachability.js';
 import { RemoteCore } from './remote-core.js';
 import type { ResolvedCluster } from './options.js';
 
@@ -30,6 +31,8 @@ export class ClusterRuntime {
   readonly keys: ClusterKeys;
   membership: Membership | undefined;
   hooks: RuntimeHooks | undefined;
+  /** Whether Redis answers the coordinator: failures while it does not are charged to nobody. */
+  readonly redis = new Reachability();
   /** Called after every look at the registry (run() waits on it for enough hosts). */
   onPoll: () => void = () => {};
   private connection: RedisConnection | undefined;
@@ -44,7 +47,7 @@ export class ClusterRuntime {
 
   readonly source: CoreSource = {
     create: (_, health) => {
-      this.slots = Array.from({ length: this.o.maxCores }, (_, id) => new RemoteCore(id, health(id)));
+      this.slots = Array.from({ length: this.o.maxCores }, (_, id) => new RemoteCore(id, health(id), this.redis));
       return this.slots as PoolCore[];
     },
     // Exports are not known until a host joins: a task a module lacks rejects on every host alike.
@@ -65,6 +68,7 @@ export class ClusterRuntime {
     } catch (error) {
       throw unreachable(this.o.connection, 'connection', error);
     }
+    this.watch(redis);
     const hooks = this.hooks!;
     this.membership = new Membership({
       redis,
@@ -81,14 +85,29 @@ export class ClusterRuntime {
     await this.poll();
   }
 
-  /** Looks at the registry now, then every heartbeatInterval until closed. */
+  /** The connection's own news: ioredis drops and reconnects on its own. */
+  private watch(redis: Redis): void {
+    for (const lost of ['close', 'reconnecting', 'end']) redis.on(lost, () => this.redis.down());
+    redis.on('ready', () => this.redis.up());
+  }
+
+  /**
+   * Looks at the registry now, then every heartbeatInterval until closed. A look that takes longer
+   * than heartbeatTimeout (commands wait in ioredis' queue while it reconnects) counts as Redis away.
+   */
   private async poll(): Promise<void> {
     if (this.closed) return;
+    const slow = setTimeout(() => this.redis.down(), this.o.heartbeatTimeout);
+    slow.unref();
     try {
-      await this.membership!.poll(Date.now());
+      await this.membership!.poll(Date.now(), this.redis.steadyFor(this.o.heartbeatTimeout));
+      this.redis.up();
     } catch (error) {
       // Redis away: hosts cannot be judged; they keep their state until it answers again.
+      this.redis.down();
       this.hooks!.report(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      clearTimeout(slow);
     }
     this.onPoll();
     if (this.closed) return;
@@ -104,7 +123,10 @@ export class ClusterRuntime {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await this.membership?.close();
-    await this.connection?.close().catch(() => {});
+    // Redis away: drop the connections at once rather than queue a QUIT nobody will answer.
+    const grace = this.redis.outage() > 0 ? 0 : CLOSE_GRACE_MS;
+    await this.membership?.close(grace);
+    const connection = this.connection;
+    if (connection !== undefined) await closeWithin(connection.close(), () => connection.disconnect(false), grace);
   }
 }

@@ -28,6 +28,12 @@ export interface ExecutingCore extends CoreView {
   /** Terminates the worker running now (piscina starts a fresh one); false when there was none to terminate. */
   terminateCurrent(): boolean;
   stop(): Promise<void>;
+  /**
+   * Why the replica in flight failing (crash or timeout) is not this core's fault, if it is not:
+   * the replica is then run again elsewhere and nobody is charged. A remote core whose link was
+   * down has one; a local core never does.
+   */
+  excuse?(): string | undefined;
 }
 
 /**

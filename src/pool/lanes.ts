@@ -209,6 +209,9 @@ export class Lanes {
         lane.core.busyMs += finished[i]!.ms;
         this.events.reply(replica, finished[i]!);
       } else if (i !== running) this.events.lost(replica, i < running);
+      else if (ours && kill.reason === 'abort' && kill.seq === started) this.events.failed(replica, 'aborted', 'terminated: its task was aborted');
+      else if (lane.core.excuse?.() !== undefined)
+        this.events.lost(replica, false); // e.g. a remote core's link was down: no evidence
       else if (!ours) this.events.failed(replica, 'crash', why);
       else if (kill.seq !== started)
         this.events.lost(replica, false); // terminated for another replica's reason

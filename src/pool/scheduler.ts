@@ -407,6 +407,16 @@ export class Scheduler {
     });
   }
 
+  /** Every pending task rejects with its error; the pool goes on (running replicas are terminated, nobody is charged). */
+  failPending(errorFor: (task: TaskRun) => Error): void {
+    this.events.hold(() => {
+      for (const task of [...this.running]) {
+        this.fail(task, errorFor(task));
+        for (const replica of task.replicas) if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');
+      }
+    });
+  }
+
   /** Rejects everything pending with ERR_DESTROYED. */
   destroy(): void {
     const destroyed = (task: TaskRun): Error =>

@@ -294,6 +294,11 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     return { ...this.options, cpus: [...this.options.cpus] };
   }
 
+  /** Every task not settled yet rejects with its error (a cluster whose Redis stays away); the pool goes on. */
+  protected failPending(errorFor: (task: { id: number; name: string }) => Error): void {
+    this.scheduler.failPending(errorFor);
+  }
+
   /** Maintenance: the core takes no new replicas; the one it runs finishes. */
   setOffline(coreId: number): void {
     this.bridge.setOffline(this.coreById(coreId, 'setOffline'));

@@ -33,9 +33,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server on a free loopback port, without persistence; resolves once it accepts connections. */
-export async function startRedis(binary: string): Promise<RedisServer> {
-  const port = await freePort();
+/** Starts redis-server on a loopback port (a free one unless given), without persistence; resolves once it accepts connections. */
+export async function startRedis(binary: string, port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForLine(proc, (line) => line.includes('Ready to accept connections'), 10_000, 'redis-server');
   return { port, stop: () => stopProcess(proc) };
