@@ -156,6 +156,30 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     expect(await c.run(rows(7), { name: 'total' })).toBe(totalOf(7));
   });
 
+  it('a stepped task across hosts: voted checkpoints, outputs once and in order, resumed elsewhere when a host is killed', async () => {
+    const p = prefix();
+    const started = await startHosts(p, ['c1', 'c2', 'c3', 'c4']);
+    const c = cluster(p, { redundancy: 'dmr' }); // both replicas needed: the killed host's segment must move
+    await c.ready;
+    await until(() => c.hosts.length === 4, 'four hosts');
+    const outputs: unknown[] = [];
+    const checkpoints: number[] = [];
+    c.on('checkpoint', (e) => checkpoints.push(e.step));
+    const run = c.runDetailed<number>({ steps: 40, spin: 20 }, { name: 'counter', checkpoint: { steps: 5 }, onOutput: (x) => outputs.push(x) });
+    await until(() => checkpoints.length >= 2, 'two checkpoints');
+    const victim = started.find((h) => c.cores.some((core) => core.host === h.id && core.busy))!;
+    victim.proc.kill('SIGKILL');
+    const r = await run;
+    expect(r.value).toBe((40 * 41) / 2);
+    expect(outputs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(r.stepped!.checkpoints).toBe(8);
+    // The killed host's segment was re-run from the last checkpoint on another host, not from step 0.
+    const resumed = r.stepped!.segments.filter((s) => s.replicas.some((x) => x.status === 'crash'));
+    expect(resumed.length).toBeGreaterThanOrEqual(1);
+    for (const s of resumed) expect(s.replicas.filter((x) => x.ok === true).every((x) => x.from === s.from && hostOf(c, x.core) !== victim.id)).toBe(true);
+    expect(c.stats.crashes).toBeGreaterThanOrEqual(1);
+  });
+
   it('a mercurial host (wrong values from its task module) is disabled and the work continues on the others', async () => {
     const p = prefix();
     await startHosts(p, ['m1', 'm2', 'm3', 'bad'], { bad: { TRIPLEX_TEST_MERCURIAL: '1' } });
