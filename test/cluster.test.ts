@@ -178,6 +178,8 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     expect(resumed.length).toBeGreaterThanOrEqual(1);
     for (const s of resumed) expect(s.replicas.filter((x) => x.ok === true).every((x) => x.from === s.from && hostOf(c, x.core) !== victim.id)).toBe(true);
     expect(c.stats.crashes).toBeGreaterThanOrEqual(1);
+    // A plain run() of the stepped export: taken over after its first step, the same value.
+    expect(await c.run({ steps: 6 }, { name: 'counter' })).toBe(21);
   });
 
   it('a mercurial host (wrong values from its task module) is disabled and the work continues on the others', async () => {
