@@ -65,13 +65,21 @@ export class HealthBridge {
     replica.ticket = this.health.arrived(replica.core.id);
   }
 
-  /** Returned replicas of a settled task that were not judged (and will not be) hold nothing up. */
+  /**
+   * Returned replicas of a settled task that were not judged (and will not be) hold nothing up.
+   * Runs while the task settles: a failure here is reported, never thrown into the settling task.
+   */
   forgoUnjudged(task: TaskRun): void {
     for (const replica of task.finished) {
       const ticket = replica.ticket;
       if (ticket === undefined) continue;
       replica.ticket = undefined;
-      this.apply(this.health.forgo(replica.core.id, ticket));
+      try {
+        this.apply(this.health.forgo(replica.core.id, ticket));
+      } catch (error) {
+        if (this.events.has('error')) this.events.emit('error', error as Error);
+        else process.emitWarning(error as Error);
+      }
     }
   }
 
