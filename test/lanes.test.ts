@@ -1,13 +1,14 @@
 // Lanes: a core's ring is filled in two batches of half its depth (double buffering), and the
 // replica its worker runs now is found in whichever batch it belongs to.
 import { describe, expect, it } from 'vitest';
-import { Lanes } from '../dist/pool/lanes.js';
+import { ABORT_GRACE_MS, Lanes } from '../dist/pool/lanes.js';
+import { ManualTimers } from '../dist/util/clock.js';
 import type { ReplicaRecord } from '../dist/pool/task.js';
 import type { ExecutingCore } from '../dist/cores/types.js';
 import type { RunReply, RunRequest } from '../dist/transport/protocol.js';
 
 /** A core whose worker never answers; the test sets how many replicas it has started. */
-function stalledCore(): ExecutingCore & { started_: number; batches: RunRequest[][] } {
+function stalledCore(): ExecutingCore & { started_: number; batches: RunRequest[][]; terminations: number } {
   const core = {
     id: 0,
     cpu: 0,
@@ -22,6 +23,7 @@ function stalledCore(): ExecutingCore & { started_: number; batches: RunRequest[
     started: true,
     started_: 0,
     batches: [] as RunRequest[][],
+    terminations: 0,
     start: () => Promise.resolve({ pinned: false, cpu: 0, exports: [] }),
     execute: () => new Promise<RunReply>(() => {}),
     executeBatch(requests: RunRequest[]) {
@@ -30,7 +32,10 @@ function stalledCore(): ExecutingCore & { started_: number; batches: RunRequest[
     },
     startedCount: () => core.started_,
     latestStart: () => 0,
-    terminateCurrent: () => false,
+    terminateCurrent: () => {
+      core.terminations++;
+      return true;
+    },
     stop: () => Promise.resolve(),
   };
   return core;
@@ -55,6 +60,28 @@ describe('lanes', () => {
     expect(replicas.map((r) => lanes.isRunning(r))).toEqual([false, false, true, false]);
     core.started_ = 0;
     expect(replicas.map((r) => lanes.isRunning(r))).toEqual([false, false, false, false]);
+    lanes.close();
+  });
+
+  it('an aborted replica still running after the grace has its worker terminated; one that finished in time does not', () => {
+    const timers = new ManualTimers();
+    const core = stalledCore();
+    const lanes = new Lanes([core], Number.POSITIVE_INFINITY, noEvents, timers);
+    lanes.setDepth(4);
+    const replicas = Array.from({ length: 4 }, (_, index) => ({ index, core, status: 'running' }) as unknown as ReplicaRecord);
+    for (const replica of replicas) lanes.enqueue(replica, { kind: 'run', name: 't', input: new Uint8Array() });
+    lanes.flush();
+    core.started_ = 1;
+    expect(lanes.terminateIfRunning(replicas[0]!, 'abort')).toBe(true);
+    expect(lanes.terminateIfRunning(replicas[1]!, 'abort')).toBe(false); // queued behind: it runs on, ignored
+    expect(core.terminations).toBe(0); // not at once: a short replica finishes instead
+    core.started_ = 2; // it finished within the grace; the worker runs the next one
+    expect(timers.runNext()).toBe(true);
+    expect(timers.now()).toBe(ABORT_GRACE_MS);
+    expect(core.terminations).toBe(0);
+    expect(lanes.terminateIfRunning(replicas[1]!, 'abort')).toBe(true);
+    expect(timers.runNext()).toBe(true); // still running after the grace: its worker is terminated
+    expect(core.terminations).toBe(1);
     lanes.close();
   });
 });

@@ -45,6 +45,8 @@ interface Kill {
 
 /** After this long a termination that never landed no longer stands in the way of the next one. */
 const KILL_EXPIRES_MS = 2_000;
+/** How long an aborted replica may run on before its worker is terminated (see terminateIfRunning). */
+export const ABORT_GRACE_MS = 10;
 
 interface Batch {
   replicas: ReplicaRecord[];
@@ -237,11 +239,20 @@ export class Lanes {
     return false;
   }
 
-  /** Terminates the replica's worker if it is the one running now; true if it did. */
+  /**
+   * Terminates the replica's worker if it is still the one running ABORT_GRACE_MS from now (its
+   * task has already settled): a short replica finishes instead and its answer is ignored, which
+   * costs far less than a worker restart and re-running the replicas queued behind it. True when a
+   * termination is pending.
+   */
   terminateIfRunning(replica: ReplicaRecord, reason: 'abort'): boolean {
     if (!this.isRunning(replica)) return false;
     const lane = this.lanes.get(replica.core)!;
-    return this.terminate(lane, lane.core.startedCount(), reason);
+    const seq = lane.core.startedCount();
+    this.timers.setTimeout(() => {
+      if (!this.closed && lane.core.startedCount() === seq && this.isRunning(replica)) this.terminate(lane, seq, reason);
+    }, ABORT_GRACE_MS);
+    return true;
   }
 
   /** Terminates the worker running replica number `seq`, once: a second reason for the same kill changes nothing. */
