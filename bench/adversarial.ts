@@ -5,7 +5,8 @@
  * - disagreements among equal values written in different V8 representations;
  * - tasks lost (never settled) with a throwing `fault` listener;
  * - tasks lost in a DMR abort storm (`--storm` tasks of ~125 µs, 60 in flight, half aborted 0–1 ms
- *   after submit), and wrong values among the rest.
+ *   after submit), and wrong values among the rest; its duration and the replicas re-run because
+ *   an abort terminated the worker they were queued on, at maxBatch 64 and 8.
  * Every count should be 0 except the charges, which should equal the bad core's replicas.
  *
  *   npm run bench:adversarial -- [--tasks 300] [--storm 20000]
@@ -72,8 +73,10 @@ async function throwingListener(): Promise<{ lost: number; thrown: number }> {
   return { lost: 200 - settled, thrown };
 }
 
-async function abortStorm(): Promise<{ lost: number; wrong: number; aborted: number }> {
-  const p = pool({ redundancy: 'dmr', cores: 3 });
+async function abortStorm(maxBatch: number): Promise<{ maxBatch: number; lost: number; wrong: number; aborted: number; rerun: number; seconds: number }> {
+  const p = pool({ redundancy: 'dmr', cores: 3, maxBatch });
+  await p.ready;
+  const t0 = performance.now();
   let seed = 12345;
   const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
   let inFlight = 0;
@@ -100,9 +103,11 @@ async function abortStorm(): Promise<{ lost: number; wrong: number; aborted: num
     }
   }
   const deadline = Date.now() + 30_000;
-  while (settled < storm && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (settled < storm && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  const seconds = Math.round((performance.now() - t0) / 100) / 10;
+  const rerun = p.stats.lost;
   await p.destroy();
-  return { lost: storm - settled, wrong, aborted };
+  return { maxBatch, lost: storm - settled, wrong, aborted, rerun, seconds };
 }
 
 console.log(machine.line);
@@ -113,6 +118,7 @@ const representation = await representations();
 console.log('equal values, different V8 representations (200 TMR tasks):', representation);
 const listener = await throwingListener();
 console.log('a fault listener that always throws (200 tasks, stuck core):', listener);
-const aborts = await abortStorm();
-console.log(`abort storm (${storm} DMR tasks):`, aborts);
+const aborts = [await abortStorm(64), await abortStorm(8)];
+console.log(`abort storm (${storm} DMR tasks):`);
+console.table(aborts);
 console.log(`raw results: ${saveResults('adversarial', { machine, perKind, storm, kinds, representation, listener, aborts })}`);
