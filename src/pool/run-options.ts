@@ -5,7 +5,7 @@
  */
 import { Slab } from '../util/slab.js';
 import { serialize } from 'node:v8';
-import { encodeSmall } from '../codec/small-values.js';
+import { smallLength, writeSmall } from '../codec/small-values.js';
 import type { TransferListItem } from 'node:worker_threads';
 import { invalidOption, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
@@ -170,9 +170,16 @@ export function unwrapMovable(input: unknown): { input: unknown; transfer: Array
 
 /** Serializes the input once for all replicas (every core gets identical bytes). */
 export function captureInput(input: unknown, name: string): Uint8Array {
+  // A number, boolean, null or undefined is written straight into a slab: no buffer of its own.
+  const small = smallLength(input);
+  if (small > 0) {
+    const bytes = inputs.alloc(small);
+    writeSmall(input, bytes);
+    return bytes;
+  }
   let bytes: Uint8Array;
   try {
-    bytes = encodeSmall(input) ?? serialize(input);
+    bytes = serialize(input);
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name });
   }
