@@ -235,6 +235,10 @@ export class Scheduler {
       reply: undefined,
       startedAt: this.clock.now(),
       injections: undefined,
+      // Set later: declared now, as adding a property to the record would allocate a property store.
+      failure: undefined,
+      endedAt: undefined,
+      ticket: undefined,
     };
     task.replicas.push(replica);
     task.used.push(core.id);
@@ -242,18 +246,26 @@ export class Scheduler {
     task.segment?.dispatched(core.id, replica.index);
     this.stats.replicas++;
     if (task.retryReason !== undefined) this.stats.retries++; // a tie-break or re-execution that really runs
-    const request: RunRequest = { kind: 'run', name: task.address ?? task.name, input: task.input };
-    if (task.det !== undefined) request.det = task.det;
-    const faults = this.options.faults;
-    if (faults !== undefined) {
-      const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: task.replicaBase + replica.index, core: core.id });
-      if (decision !== undefined) {
-        request.inject = decision.order;
-        replica.injections = decision.records;
-        this.stats.injected += decision.records.length;
-      }
+    this.lanes.enqueue(replica, this.requestFor(task, replica));
+  }
+
+  /**
+   * What the replica's worker is asked to run. The task's replicas share one request (it is only
+   * read: written into a ring or posted); a replica with an injected fault gets a copy of its own.
+   */
+  private requestFor(task: TaskRun, replica: ReplicaRecord): RunRequest {
+    let request = task.request;
+    if (request === undefined) {
+      request = { kind: 'run', name: task.address ?? task.name, input: task.input, det: task.det };
+      task.request = request;
     }
-    this.lanes.enqueue(replica, request);
+    const faults = this.options.faults;
+    if (faults === undefined) return request;
+    const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: task.replicaBase + replica.index, core: replica.core.id });
+    if (decision === undefined) return request;
+    replica.injections = decision.records;
+    this.stats.injected += decision.records.length;
+    return { ...request, inject: decision.order };
   }
 
   /**

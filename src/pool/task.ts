@@ -2,7 +2,7 @@
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { InjectionRecord } from '../inject/injector.js';
 import type { Ballot, VoteGroup } from '../replication/voter.js';
-import type { DeterminismOrder, RunReply } from '../transport/protocol.js';
+import type { DeterminismOrder, RunReply, RunRequest } from '../transport/protocol.js';
 import type { SteppedReport } from '../stepped/types.js';
 
 /** `lost`: killed with a batch it was not to blame for (a crash or hang of another replica); re-run elsewhere, never charged. */
@@ -93,6 +93,8 @@ export class TaskRun {
   seed: number | undefined = undefined;
   /** Seeded random and journaled clock sent with every replica, built when the first is placed. */
   det: DeterminismOrder | undefined = undefined;
+  /** What its replicas' workers are asked to run (shared, never modified), built when the first is placed. */
+  request: RunRequest | undefined = undefined;
   dispatchedAt = 0;
   /** A segment of a stepped task: told of each replica placed and of each that fails after the vote (sparing). */
   segment: SegmentObserver | undefined = undefined;
