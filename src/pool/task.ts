@@ -68,6 +68,8 @@ export class TaskRun {
   /** Finished replicas in arrival order; ballots[i] belongs to finished[i]. */
   finished: ReplicaRecord[] = NOTHING_YET;
   ballots: Ballot[] = NOTHING_YET;
+  groups: VoteGroup[] = NOTHING_YET;
+  grouped = 0;
   used: number[] = NOTHING_YET;
   inFlight = 0;
   /** Replicas waiting for a core. */
@@ -146,6 +148,7 @@ export class TaskRun {
     this.replicas = [];
     this.finished = [];
     this.ballots = [];
+    this.groups = [];
     if (!this.avoided) this.used = [];
   }
 }
