@@ -303,7 +303,7 @@ export class Scheduler {
 
   private onReply(replica: ReplicaRecord, reply: RunReply): void {
     if (this.destroyed) return;
-    assignVoteKey(reply, replica.task.replies());
+    assignVoteKey(reply, replica.task.finished);
     replica.reply = reply;
     replica.status = reply.ok ? 'value' : 'error';
     if (replica.injections !== undefined) this.noteInjections(replica.injections, reply);

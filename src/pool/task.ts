@@ -126,13 +126,6 @@ export class TaskRun {
     return this.replicas.length - this.lost;
   }
 
-  /** The replies received so far, in arrival order (what a new reply's vote key is assigned against). */
-  replies(): RunReply[] {
-    const replies: RunReply[] = [];
-    for (const replica of this.finished) if (replica.reply !== undefined) replies.push(replica.reply);
-    return replies;
-  }
-
   /**
    * Cores whose replica votes (running, or answered): their fault domains are taken. Undefined
    * (the policy then takes every used core's domain) while no replica crashed, hung or was lost.

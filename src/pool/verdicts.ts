@@ -135,7 +135,8 @@ export class Verdicts {
    * more replicas first keeps a capacity change caused by a charge from touching this task.
    */
   private agreed(task: TaskRun, winner: VoteGroup, corrected: boolean): void {
-    for (const [i, replica] of task.finished.entries()) {
+    for (let i = 0; i < task.finished.length; i++) {
+      const replica = task.finished[i]!;
       if (winner.members.includes(i)) this.healthBridge.success(replica, task.kind);
       else this.chargeReplica(task, replica, winner);
     }
