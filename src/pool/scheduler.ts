@@ -96,8 +96,11 @@ export class Scheduler {
   onSettled: (task: TaskRun) => void = () => {};
 
   submit(task: TaskRun): void {
-    this.events.hold(() => this.accept(task));
+    this.events.hold(this.accepting, task);
   }
+
+  /** accept(), made once: submitting a task allocates no closure. */
+  private readonly accepting = (task: TaskRun): void => this.accept(task);
 
   private accept(task: TaskRun): void {
     this.stats.submitted++;
@@ -124,11 +127,16 @@ export class Scheduler {
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    queueMicrotask(() => {
-      this.pumpScheduled = false;
-      if (!this.destroyed) this.events.hold(() => this.pump());
-    });
+    queueMicrotask(this.scheduledPump);
   }
+
+  /** The pump schedulePump queued, made once: no closure per microtask. */
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false;
+    if (!this.destroyed) this.events.hold(this.pumpNow);
+  };
+
+  private readonly pumpNow = (): void => this.pump();
 
   private notEnoughCores(): TriplexError {
     const enabled = this.cores.filter((core) => core.enabled).length;

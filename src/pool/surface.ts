@@ -143,14 +143,17 @@ export class PoolSurface {
   private scheduleCheck(): void {
     if (this.checkQueued) return;
     this.checkQueued = true;
-    queueMicrotask(() => {
-      this.checkQueued = false;
-      const needs = this.pending.size >= this.host.slots();
-      if (needs === this.needsDrain) return;
-      this.needsDrain = needs;
-      this.host.emit(needs ? 'needsDrain' : 'drain');
-    });
+    queueMicrotask(this.check);
   }
+
+  /** The check scheduleCheck queued, made once: no closure per task. */
+  private readonly check = (): void => {
+    this.checkQueued = false;
+    const needs = this.pending.size >= this.host.slots();
+    if (needs === this.needsDrain) return;
+    this.needsDrain = needs;
+    this.host.emit(needs ? 'needsDrain' : 'drain');
+  };
 
   get histogram(): PoolHistogram {
     const surface = this;
