@@ -247,6 +247,9 @@ export class Scheduler {
       failure: undefined,
       endedAt: undefined,
       ticket: undefined,
+      key: undefined,
+      isError: false,
+      value: undefined,
     };
     task.replicas.push(replica);
     task.used.push(core.id);
@@ -360,12 +363,11 @@ export class Scheduler {
       task.inFlight--; // the task was settled by its abort: nothing to vote on
       return;
     }
-    const ballot = this.verdicts.ballotOf(replica);
-    task.finished.push(replica);
+    this.verdicts.markBallot(replica);
     this.healthBridge.arrived(replica);
     this.healthBridge.noteSpeed(task, replica);
     try {
-      this.verdicts.cast(task, ballot);
+      this.verdicts.cast(task, replica); // it joins task.finished (its ballots) first thing
     } finally {
       // A replica of a settled task that was not judged (no winner to judge it by) must not hold its core's evidence up.
       if (task.settled) this.healthBridge.forgoUnjudged(task);

@@ -22,6 +22,13 @@ export interface ReplicaRecord {
   endedAt?: number;
   /** Its place in its core's judging order (health/order.ts) until it is judged or forgone. */
   ticket?: number;
+  /**
+   * A finished replica is its own ballot (Verdicts.cast sets these): what it is voted by, whether
+   * it threw, and its decoded value when the pool votes with `equals`.
+   */
+  key: string | undefined;
+  isError: boolean;
+  value: unknown;
 }
 
 /** One replica as reported by runDetailed and ERR_NO_MAJORITY. */
@@ -65,9 +72,8 @@ const NOTHING_YET: never[] = Object.freeze([]) as unknown as never[];
 export class TaskRun {
   /** Replicas placed so far; the lists below are allocated when the first one is (begin()). */
   replicas: ReplicaRecord[] = NOTHING_YET;
-  /** Finished replicas in arrival order; ballots[i] belongs to finished[i]. */
+  /** Finished replicas in arrival order, each its own ballot: the replication step appends them through `ballots`. */
   finished: ReplicaRecord[] = NOTHING_YET;
-  ballots: Ballot[] = NOTHING_YET;
   groups: VoteGroup[] = NOTHING_YET;
   grouped = 0;
   used: number[] = NOTHING_YET;
@@ -117,6 +123,11 @@ export class TaskRun {
     this.wanted = k;
   }
 
+  /** The finished replicas as the vote sees them (ReplicationState): one list, no ballot objects. */
+  get ballots(): Ballot[] {
+    return this.finished;
+  }
+
   get started(): boolean {
     return this.replicas.length > 0;
   }
@@ -140,7 +151,6 @@ export class TaskRun {
     if (this.replicas !== NOTHING_YET) return;
     this.replicas = [];
     this.finished = [];
-    this.ballots = [];
     this.groups = [];
     if (!this.avoided) this.used = [];
   }
