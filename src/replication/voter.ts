@@ -64,7 +64,8 @@ export function joinGroup(groups: VoteGroup[], ballots: readonly Ballot[], index
     }
   }
   if (home === undefined) groups.push({ key: ballot.key, isError, members: [index] });
-  else home.members.push(index);
+  // An exact-size copy: pushing would give the one-member list room for 17 (~150 bytes per vote).
+  else home.members = home.members.concat(index);
 }
 
 /**
