@@ -19,6 +19,7 @@ import { newPlacementRequest, placeWanted, type PlacementHost } from '../replica
 import type { ReplicaRecord, TaskRun } from './task.js';
 import type { InjectionRecord } from '../inject/injector.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../util/clock.js';
+import { SlotSet } from '../util/slot-set.js';
 
 /** How far past a blocked queue head the scheduler looks for a task that fits a free core. */
 const SCAN_LIMIT = 64;
@@ -28,7 +29,8 @@ export class Scheduler {
   private readonly queue: (TaskRun | undefined)[] = [];
   private head = 0;
   private readonly retries: TaskRun[] = [];
-  private readonly running = new Set<TaskRun>();
+  /** Tasks accepted and not settled (not a Set: see util/slot-set.ts). */
+  private readonly running = new SlotSet<TaskRun>('runningSlot');
   private readonly maxBatch: number;
   /** What the shared placement loop needs of this pool, and its reusable request. */
   private readonly placement: PlacementHost<TaskRun>;

@@ -110,6 +110,9 @@ export class TaskRun {
   replicaBase = 0;
   /** Cores set in `used` before the first replica (a stepped task's failed cores): they are no voters. */
   avoided = false;
+  /** Its places in the scheduler's running tasks and the pool surface's pending ones (util/slot-set.ts). */
+  runningSlot = -1;
+  pendingSlot = -1;
 
   constructor(
     readonly id: number,
