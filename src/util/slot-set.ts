@@ -7,7 +7,7 @@
  * A discarded table still points at the members it held until the next full GC, and the scavenger
  * takes those pointers for live ones: every task that passed through the pool's Sets outlived its
  * scavenges, with everything it referenced. On a DMR throughput run (10 µs tasks) about half of
- * all allocation was promoted and the garbage collector took ~6.5 µs per task; with this ~0.1 KB
+ * all allocation was promoted and the garbage collector took ~6.5 µs per task; with this ~0.3 KB
  * per task survives a scavenge and it takes under 1 µs.
  *
  * A deleted member leaves a hole; holes are compacted away once they outnumber the members. The
