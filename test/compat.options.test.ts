@@ -49,6 +49,10 @@ describe('run() options', () => {
     expect(resolveRunOptions({ filename: '/tmp/tasks.mjs' }, 'main', 'file:///tmp/tasks.mjs')).toMatchObject({ name: 'main', address: undefined });
     const known = /Option "nmae" must be a run\(\) option \(name, kind, signal, transferList, filename, checkpoint, onOutput\)/;
     expect(() => resolveRunOptions({ nmae: 'x' }, 'default', '')).toThrow(known);
+    // Own enumerable keys only, as Object.keys: an inherited or non-enumerable one is no option.
+    expect(resolveRunOptions(Object.create({ nmae: 'x' }) as object, 'main', '')).toMatchObject({ name: 'main' });
+    expect(resolveRunOptions(Object.defineProperty({}, 'nmae', { value: 'x' }), 'main', '')).toMatchObject({ name: 'main' });
+    expect(() => resolveRunOptions(Object.assign(Object.create({ name: 'sub' }) as object, { nmae: 'x' }), 'main', '')).toThrow(known);
     expect(() => resolveRunOptions([], 'default', '')).toThrow(TypeError);
     expect(() => resolveRunOptions({ transferList: 'x' }, 'default', '')).toThrow(/"transferList"/);
   });

@@ -5,7 +5,7 @@ import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { TaskRun, type ReplicaRecord } from '../dist/pool/task.js';
 import { castBallot, type ReplicationState, type Step } from '../dist/replication/step.js';
-import { majorityOf, type Ballot } from '../dist/replication/voter.js';
+import { groupBallots, majorityOf, type Ballot, type Equals } from '../dist/replication/voter.js';
 import { SimTask } from '../dist/sim/task.js';
 import { SEED as seed } from './support/seed.js';
 
@@ -128,6 +128,45 @@ describe('the replication step (pool and simulator alike)', () => {
   });
 });
 
+describe('incremental grouping', () => {
+  // Values 0..5 under an `equals` that compares them modulo 3 and throws on some pairs.
+  const valued: fc.Arbitrary<Ballot> = fc.oneof(
+    fc.integer({ min: 0, max: 5 }).map((v) => ({ key: `v${v}`, value: v })),
+    fc.constant({ key: 'E', isError: true }),
+    fc.constant({ key: undefined }),
+  );
+
+  it('keeps the groups that groupBallots gives for the ballots so far, one ballot at a time, also after equals threw', () => {
+    fc.assert(
+      fc.property(fc.array(valued, { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 5 }), (ballots, unlucky) => {
+        let throwing = true;
+        const equals: Equals = (a, b) => {
+          if (throwing && (a === unlucky || b === unlucky)) throw new Error('equals failed');
+          return (a as number) % 3 === (b as number) % 3;
+        };
+        const task = poolTask(3);
+        for (let i = 0; i < ballots.length + 1; i++) task.placeOne(i);
+        for (const b of ballots) {
+          let step: Step | undefined;
+          try {
+            step = castBallot(task, b, { needed: ballots.length + 1, maxAttempts: 0, equals });
+          } catch {
+            // The state is unchanged apart from the ballot: grouped on the next cast (equals then works).
+            throwing = false;
+            expect(task.grouped).toBe(task.ballots.length - 1);
+            expect(task.groups).toEqual(groupBallots(task.ballots.slice(0, -1), equals));
+            continue;
+          }
+          expect(step.kind).not.toBe('answer'); // more votes needed than cast: every ballot is grouped by the step
+          expect(task.grouped).toBe(task.ballots.length);
+          expect(task.groups).toEqual(groupBallots(task.ballots, equals));
+        }
+      }),
+      { seed: seed + 2, numRuns: 500 },
+    );
+  });
+});
+
 function stateOf(task: ReplicationState) {
   return {
     ballots: task.ballots,
@@ -137,5 +176,7 @@ function stateOf(task: ReplicationState) {
     placed: task.placed,
     winner: task.winner,
     disagreed: task.disagreed,
+    groups: task.groups,
+    grouped: task.grouped,
   };
 }

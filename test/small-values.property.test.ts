@@ -4,7 +4,8 @@
 import { deserialize, serialize } from 'node:v8';
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { decodeSmall, encodeSmall, NOT_SMALL } from '../dist/codec/small-values.js';
+import { decodeSmall, encodeSmall, NOT_SMALL, smallLength, writeSmall } from '../dist/codec/small-values.js';
+import { captureInput } from '../dist/pool/run-options.js';
 import { decodePayload, encodeValue } from '../dist/codec/payload.js';
 import { SEED as seed } from './support/seed.js';
 
@@ -75,6 +76,21 @@ describe('small-value payloads', () => {
         expect(encodeSmall(value) !== undefined).toBe(isSmall);
         const decoded = decodeSmall(serialize(value));
         if (decoded !== NOT_SMALL) expect(Object.is(decoded, value)).toBe(true);
+      }),
+      params,
+    );
+  });
+
+  it('write the same bytes into a slab (task inputs) as v8.serialize reads back', () => {
+    fc.assert(
+      fc.property(small, fc.integer({ min: 0, max: 5 }), (value, offset) => {
+        const into = new Uint8Array(offset + smallLength(value) + 3).fill(0xaa);
+        writeSmall(value, into.subarray(offset, offset + smallLength(value)));
+        expect(into.subarray(offset, offset + smallLength(value))).toEqual(encodeSmall(value));
+        expect(into.subarray(offset + smallLength(value))).toEqual(new Uint8Array(3).fill(0xaa)); // nothing written past its length
+        const input = captureInput(value, 'task');
+        expect(input).toEqual(encodeSmall(value));
+        expect(Object.is(deserialize(input), value)).toBe(true);
       }),
       params,
     );

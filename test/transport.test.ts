@@ -153,13 +153,15 @@ describe('payload encoding', () => {
 
 describe('vote keys (results voted on their bytes)', () => {
   const reply = (value: unknown): RunReply => ({ ok: true, payload: serialize(value), ms: 0, cpu: 0 });
+  /** The task's replicas that finished before, holding these replies. */
+  const finished = (...replies: RunReply[]) => replies.map((r) => ({ reply: r }));
 
   it('equal bytes share a key without hashing; the digest is still there when read', () => {
     const value = new Float64Array(4096).fill(0.25);
     const a = reply(value);
     const b = reply(value);
-    assignVoteKey(a, []);
-    assignVoteKey(b, [a]);
+    assignVoteKey(a, finished());
+    assignVoteKey(b, finished(a));
     expect(voteKeyOf(a)).toMatch(/^bytes:/);
     expect(voteKeyOf(b)).toBe(voteKeyOf(a));
     expect(digestOf(b)).toBe(canonicalDigest(value));
@@ -172,8 +174,8 @@ describe('vote keys (results voted on their bytes)', () => {
     const a = reply(asInt);
     const b = reply(asDouble);
     expect(Buffer.from(a.payload).equals(Buffer.from(b.payload))).toBe(false);
-    assignVoteKey(a, []);
-    assignVoteKey(b, [a]);
+    assignVoteKey(a, finished());
+    assignVoteKey(b, finished(a));
     expect(voteKeyOf(b)).toBe(voteKeyOf(a));
   });
 
@@ -181,12 +183,12 @@ describe('vote keys (results voted on their bytes)', () => {
     const value = new Float64Array(4096).fill(0.5);
     const a = reply(value);
     const b = reply(value);
-    assignVoteKey(a, []);
-    assignVoteKey(b, [a]);
+    assignVoteKey(a, finished());
+    assignVoteKey(b, finished(a));
     handOut(a, b);
     new Float64Array(a.payload.buffer, a.payload.byteOffset + 8, 16).fill(9); // the caller writes into its value
     const late = reply(value);
-    assignVoteKey(late, [a, b]);
+    assignVoteKey(late, finished(a, b));
     expect(voteKeyOf(late)).toBe(voteKeyOf(a));
     expect(digestOf(a)).toBe(canonicalDigest(value));
   });
@@ -195,8 +197,8 @@ describe('vote keys (results voted on their bytes)', () => {
     const a = reply(new Float64Array(4096).fill(1));
     const b = reply(new Float64Array(4096).fill(2));
     const error: RunReply = { ok: false, payload: encodeThrown(new Error('x')), ms: 0, cpu: 0 };
-    assignVoteKey(a, [error]);
-    assignVoteKey(b, [error, a]);
+    assignVoteKey(a, finished(error));
+    assignVoteKey(b, [{ reply: undefined }, ...finished(error, a)]); // a crashed replica sent no reply
     expect(voteKeyOf(b)).not.toBe(voteKeyOf(a));
     expect(voteKeyOf(b)).toBe(canonicalDigest(new Float64Array(4096).fill(2)));
   });

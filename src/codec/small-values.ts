@@ -29,28 +29,59 @@ export const NOT_SMALL = Symbol('not small');
 
 /** The bytes of a number, boolean, null or undefined; undefined for any other value. */
 export function encodeSmall(value: unknown): Uint8Array | undefined {
-  if (typeof value === 'number') return encodeNumber(value);
-  const tag = TAGS.get(value);
-  return tag === undefined ? undefined : Uint8Array.of(0xff, VERSION, tag);
+  const length = smallLength(value);
+  if (length === 0) return undefined;
+  const bytes = new Uint8Array(length);
+  writeSmall(value, bytes);
+  return bytes;
 }
 
-function encodeNumber(value: number): Uint8Array {
-  if ((value | 0) === value && !Object.is(value, -0)) {
-    let zigzag = ((value << 1) ^ (value >> 31)) >>> 0;
-    const out = [0xff, VERSION, TAG_INT];
-    while (zigzag >= 0x80) {
-      out.push((zigzag & 0x7f) | 0x80);
-      zigzag >>>= 7;
-    }
-    out.push(zigzag);
-    return Uint8Array.from(out);
-  }
-  const bytes = new Uint8Array(11);
-  bytes[0] = 0xff;
-  bytes[1] = VERSION;
-  bytes[2] = TAG_DOUBLE;
-  new DataView(bytes.buffer).setFloat64(3, value, true);
-  return bytes;
+/**
+ * The length of a number's, boolean's, null's or undefined's bytes; 0 for any other value. With
+ * `writeSmall`, a caller writes them where they are kept (a slab) with no buffer of their own.
+ */
+export function smallLength(value: unknown): number {
+  if (typeof value === 'number') return isInt32(value) ? 3 + varintLength(zigzag(value)) : 11;
+  return TAGS.has(value) ? 3 : 0;
+}
+
+/** Writes the bytes of a value that `smallLength` measured (non-zero) into `out[0, length)`. */
+export function writeSmall(value: unknown, out: Uint8Array): void {
+  out[0] = 0xff;
+  out[1] = VERSION;
+  if (typeof value !== 'number') out[2] = TAGS.get(value)!;
+  else if (isInt32(value)) writeInt(zigzag(value), out);
+  else writeDouble(value, out);
+}
+
+function isInt32(value: number): boolean {
+  return (value | 0) === value && !Object.is(value, -0);
+}
+
+function zigzag(value: number): number {
+  return ((value << 1) ^ (value >> 31)) >>> 0;
+}
+
+function varintLength(zigzag: number): number {
+  let length = 1;
+  for (; zigzag >= 0x80; zigzag >>>= 7) length++;
+  return length;
+}
+
+function writeInt(zigzag: number, out: Uint8Array): void {
+  out[2] = TAG_INT;
+  let at = 3;
+  for (; zigzag >= 0x80; zigzag >>>= 7) out[at++] = (zigzag & 0x7f) | 0x80;
+  out[at] = zigzag;
+}
+
+/** A double's 8 bytes, little-endian, through one scratch view (no DataView per value). */
+const DOUBLE = new DataView(new ArrayBuffer(8));
+
+function writeDouble(value: number, out: Uint8Array): void {
+  out[2] = TAG_DOUBLE;
+  DOUBLE.setFloat64(0, value, true);
+  for (let i = 0; i < 8; i++) out[3 + i] = DOUBLE.getUint8(i);
 }
 
 /** The value of a number, boolean, null or undefined payload; NOT_SMALL for anything else. */

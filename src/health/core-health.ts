@@ -20,6 +20,8 @@ import type { CoreHealthRecord, FaultEvidence, HealthEffects, HealthSnapshot, He
 import { validateHealthOptions } from './validate.js';
 import type { ServingView } from './serving.js';
 
+/** ArrivalOrder.advance's callback when no judgment waits (it is never called). */
+const NOTHING_HELD = (): void => {};
 const STREAM_OF: Record<FaultEvidence['kind'], Observation> = { 'wrong-result': 'wrong', crash: 'crash', timeout: 'timeout', 'self-test': 'wrong' };
 
 /**
@@ -124,10 +126,13 @@ export class CoreHealth extends HealthMachine {
 
   /** The core's next ticket was judged: apply the judgments that waited for it. */
   private release(rec: CoreRec, fx: HealthEffects): void {
-    rec.order.advance((judgment) => {
-      if (typeof judgment === 'string') this.applySuccess(rec, judgment, fx);
-      else this.applyCharge(rec, judgment, fx);
-    });
+    // Nearly always nothing waits: no closure to allocate then.
+    if (rec.order.held === 0) rec.order.advance(NOTHING_HELD);
+    else
+      rec.order.advance((judgment) => {
+        if (typeof judgment === 'string') this.applySuccess(rec, judgment, fx);
+        else this.applyCharge(rec, judgment, fx);
+      });
   }
 
   private applyCharge(rec: CoreRec, evidence: FaultEvidence, fx: HealthEffects): AttributionEvidence {
@@ -135,7 +140,8 @@ export class CoreHealth extends HealthMachine {
     const kind = evidence.taskKind ?? evidence.taskName;
     const stream = STREAM_OF[evidence.kind];
     const counted = stream !== 'wrong' || !this.declared.has(kind);
-    const { fleet, ev } = this.observe(rec, kind, stream, fx, now);
+    const ev = this.observe(rec, kind, stream, fx, now);
+    const fleet = this.fleet.get(kind)!;
     const s = STREAMS.indexOf(stream as (typeof STREAMS)[number]);
     const attribution = fleet.evidence(ev, s, this.threshold);
     if (!counted) {
@@ -273,7 +279,7 @@ export class CoreHealth extends HealthMachine {
   }
 
   /** Counts the replica for (core, kind) and reports a kind that starts or stops reading as non-deterministic. */
-  private observe(rec: CoreRec, kind: string, what: Observation, fx: HealthEffects, now: number): { fleet: KindEvidence; ev: CoreKindEvidence } {
+  private observe(rec: CoreRec, kind: string, what: Observation, fx: HealthEffects, now: number): CoreKindEvidence {
     let fleet = this.fleet.get(kind);
     if (fleet === undefined) this.fleet.set(kind, (fleet = new KindEvidence(kind)));
     const ev = fleet.observe(rec.id, what, !this.declared.has(kind));
@@ -282,7 +288,7 @@ export class CoreHealth extends HealthMachine {
       rec.peak = ev.peak(); // the common case, without iterating
     else this.refreshPeak(rec);
     this.judgeKind(fleet, fx, now);
-    return { fleet, ev };
+    return ev;
   }
 
   private judgeKind(fleet: KindEvidence, fx: HealthEffects, now: number): void {

@@ -92,6 +92,10 @@ export class CoreKindEvidence {
 /** The fleet's evidence on one kind. */
 export class KindEvidence {
   readonly records = new Map<number, CoreKindEvidence>();
+  /** The records in insertion order, and scratch for their rates: selectTypical allocates nothing. */
+  private readonly list: CoreKindEvidence[] = [];
+  private rates = new Float64Array(0);
+  private sorted = new Float64Array(0);
   private readonly sumN = new Float64Array(STREAMS.length);
   private readonly sumF = new Float64Array(STREAMS.length);
   private readonly inc: Increments[] = STREAMS.map(() => increments(0.5));
@@ -108,6 +112,9 @@ export class KindEvidence {
     if (rec === undefined) {
       rec = new CoreKindEvidence(core);
       this.records.set(core, rec);
+      this.list.push(rec);
+      this.rates = new Float64Array(this.list.length);
+      this.sorted = new Float64Array(this.list.length);
       this.sinceSelect = Number.POSITIVE_INFINITY; // a new core: re-select the typical set now
     }
     return rec;
@@ -198,11 +205,12 @@ export class KindEvidence {
   /** Typical cores per stream: own rate at most the median rate; the sums restart from them. */
   private selectTypical(): void {
     this.sinceSelect = 0;
-    const recs = [...this.records.values()];
-    const rates = new Float64Array(recs.length);
+    const recs = this.list;
+    const rates = this.rates;
     for (let s = 0; s < STREAMS.length; s++) {
       for (let i = 0; i < recs.length; i++) rates[i] = recs[i]!.rate(s);
-      const median = rates.slice().sort()[recs.length >> 1] ?? 1; // the upper median (fewer than half the cores may be bad)
+      this.sorted.set(rates);
+      const median = this.sorted.sort()[recs.length >> 1] ?? 1; // the upper median (fewer than half the cores may be bad)
       let n = 0;
       let f = 0;
       for (let i = 0; i < recs.length; i++) {

@@ -14,7 +14,7 @@ export class ArrivalOrder<T> {
   private issued = 0;
   private next = 0;
   /** Judgments that came before their turn (null: forgone). */
-  private readonly held = new Map<number, T | null>();
+  private readonly waiting = new Map<number, T | null>();
 
   /** A returned replica's ticket. */
   arrive(): number {
@@ -30,8 +30,8 @@ export class ArrivalOrder<T> {
   /** Keeps a judgment (null: forgone) until the tickets before it are judged. */
   hold(ticket: number, judgment: T | null): void {
     this.check(ticket);
-    if (this.held.has(ticket)) throw new Error(`ticket ${ticket} judged twice`);
-    this.held.set(ticket, judgment);
+    if (this.waiting.has(ticket)) throw new Error(`ticket ${ticket} judged twice`);
+    this.waiting.set(ticket, judgment);
   }
 
   /**
@@ -40,13 +40,18 @@ export class ArrivalOrder<T> {
    */
   advance(apply: (judgment: T) => void): void {
     this.next++;
-    while (this.held.size > 0) {
-      const judgment = this.held.get(this.next);
+    while (this.waiting.size > 0) {
+      const judgment = this.waiting.get(this.next);
       if (judgment === undefined) return;
-      this.held.delete(this.next);
+      this.waiting.delete(this.next);
       this.next++;
       if (judgment !== null) apply(judgment);
     }
+  }
+
+  /** Judgments (forgone ones included) waiting for an earlier ticket's. */
+  get held(): number {
+    return this.waiting.size;
   }
 
   /** How many tickets before this one still await their judgment. */

@@ -157,7 +157,8 @@ export type EventName = keyof TriplexEvents;
  *   exception on the next tick, as Node does for a throwing EventTarget listener.
  */
 export class TypedEmitter extends EventEmitter {
-  private held: [EventName, unknown][] = [];
+  /** Events emitted while holding: name, event, name, event... (no pair allocated per event). */
+  private readonly held: unknown[] = [];
   private holding = 0;
 
   /** True when a listener exists: build the payload only then. */
@@ -165,11 +166,16 @@ export class TypedEmitter extends EventEmitter {
     return this.listenerCount(name) > 0;
   }
 
-  /** Runs `work`, delivering the events it emits only after it returned (or threw). */
-  hold<T>(work: () => T): T {
+  /**
+   * Runs `work`, delivering the events it emits only after it returned (or threw). `arg` is passed
+   * to `work`: a hot caller hands over one function made once instead of a closure per call.
+   */
+  hold<T>(work: () => T): T;
+  hold<A, T>(work: (arg: A) => T, arg: A): T;
+  hold<A, T>(work: (arg?: A) => T, arg?: A): T {
     this.holding++;
     try {
-      return work();
+      return work(arg);
     } finally {
       if (--this.holding === 0) this.release();
     }
@@ -186,7 +192,7 @@ export class TypedEmitter extends EventEmitter {
   }
   override emit<E extends EventName>(name: E, event: TriplexEvents[E]): boolean {
     if (this.holding > 0) {
-      this.held.push([name, event]);
+      this.held.push(name, event);
       return this.has(name);
     }
     return this.deliver(name, event);
@@ -196,12 +202,9 @@ export class TypedEmitter extends EventEmitter {
     // Listeners may cause more events (e.g. by calling pool methods): they are delivered in order.
     this.holding++;
     try {
-      for (let i = 0; i < this.held.length; i++) {
-        const [name, event] = this.held[i]!;
-        this.deliver(name, event);
-      }
+      for (let i = 0; i < this.held.length; i += 2) this.deliver(this.held[i] as EventName, this.held[i + 1]);
     } finally {
-      this.held = [];
+      if (this.held.length > 0) this.held.length = 0;
       this.holding--;
     }
   }

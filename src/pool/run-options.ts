@@ -5,7 +5,7 @@
  */
 import { Slab } from '../util/slab.js';
 import { serialize } from 'node:v8';
-import { encodeSmall } from '../codec/small-values.js';
+import { smallLength, writeSmall } from '../codec/small-values.js';
 import type { TransferListItem } from 'node:worker_threads';
 import { invalidOption, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
@@ -82,7 +82,7 @@ export interface ResolvedRun {
   signal: RunSignal | undefined;
   /** The worker-side task address when the run names another module. */
   address: string | undefined;
-  transfer: ArrayBuffer[];
+  transfer: readonly ArrayBuffer[];
   /** Stepped tasks: the run's `checkpoint`, validated when the run turns out stepped. */
   checkpoint: unknown;
   onOutput: ((output: unknown) => void) | undefined;
@@ -100,8 +100,9 @@ export function resolveRunOptions(options: unknown, defaultName: string, poolMod
     throw invalidOption('run options', `an object { ${RUN_KEYS.join('?, ')}? }`, options, 'type');
   }
   const given = options as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!RUN_KEYS.includes(key)) throw invalidOption(key, `a run() option (${RUN_KEYS.join(', ')})`, given[key], 'range');
+  // The own enumerable keys, as Object.keys gives them, without an array per call.
+  for (const key in given) {
+    if (Object.hasOwn(given, key) && !RUN_KEYS.includes(key)) throw invalidOption(key, `a run() option (${RUN_KEYS.join(', ')})`, given[key], 'range');
   }
   const name = given.name ?? defaultName;
   if (typeof name !== 'string') throw invalidOption('name', 'a string (an export of the task module)', name, 'type');
@@ -151,8 +152,11 @@ function runSignal(given: unknown): RunSignal | undefined {
   };
 }
 
-function transferables(list: unknown): ArrayBuffer[] {
-  if (list === undefined || list === null) return [];
+/** Most runs transfer nothing: they share one empty list. */
+const NO_TRANSFER: readonly ArrayBuffer[] = Object.freeze([]);
+
+function transferables(list: unknown): readonly ArrayBuffer[] {
+  if (list === undefined || list === null) return NO_TRANSFER;
   if (!Array.isArray(list)) throw invalidOption('transferList', 'an array of ArrayBuffers', list, 'type');
   return list.map((item: unknown) => {
     const buffer = ArrayBuffer.isView(item) ? item.buffer : item;
@@ -170,9 +174,16 @@ export function unwrapMovable(input: unknown): { input: unknown; transfer: Array
 
 /** Serializes the input once for all replicas (every core gets identical bytes). */
 export function captureInput(input: unknown, name: string): Uint8Array {
+  // A number, boolean, null or undefined is written straight into a slab: no buffer of its own.
+  const small = smallLength(input);
+  if (small > 0) {
+    const bytes = inputs.alloc(small);
+    writeSmall(input, bytes);
+    return bytes;
+  }
   let bytes: Uint8Array;
   try {
-    bytes = encodeSmall(input) ?? serialize(input);
+    bytes = serialize(input);
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name });
   }

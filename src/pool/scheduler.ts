@@ -19,6 +19,7 @@ import { newPlacementRequest, placeWanted, type PlacementHost } from '../replica
 import type { ReplicaRecord, TaskRun } from './task.js';
 import type { InjectionRecord } from '../inject/injector.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../util/clock.js';
+import { SlotSet } from '../util/slot-set.js';
 
 /** How far past a blocked queue head the scheduler looks for a task that fits a free core. */
 const SCAN_LIMIT = 64;
@@ -28,7 +29,8 @@ export class Scheduler {
   private readonly queue: (TaskRun | undefined)[] = [];
   private head = 0;
   private readonly retries: TaskRun[] = [];
-  private readonly running = new Set<TaskRun>();
+  /** Tasks accepted and not settled (not a Set: see util/slot-set.ts). */
+  private readonly running = new SlotSet<TaskRun>('runningSlot');
   private readonly maxBatch: number;
   /** What the shared placement loop needs of this pool, and its reusable request. */
   private readonly placement: PlacementHost<TaskRun>;
@@ -96,8 +98,11 @@ export class Scheduler {
   onSettled: (task: TaskRun) => void = () => {};
 
   submit(task: TaskRun): void {
-    this.events.hold(() => this.accept(task));
+    this.events.hold(this.accepting, task);
   }
+
+  /** accept(), made once: submitting a task allocates no closure. */
+  private readonly accepting = (task: TaskRun): void => this.accept(task);
 
   private accept(task: TaskRun): void {
     this.stats.submitted++;
@@ -124,11 +129,16 @@ export class Scheduler {
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    queueMicrotask(() => {
-      this.pumpScheduled = false;
-      if (!this.destroyed) this.events.hold(() => this.pump());
-    });
+    queueMicrotask(this.scheduledPump);
   }
+
+  /** The pump schedulePump queued, made once: no closure per microtask. */
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false;
+    if (!this.destroyed) this.events.hold(this.pumpNow);
+  };
+
+  private readonly pumpNow = (): void => this.pump();
 
   private notEnoughCores(): TriplexError {
     const enabled = this.cores.filter((core) => core.enabled).length;
@@ -235,6 +245,13 @@ export class Scheduler {
       reply: undefined,
       startedAt: this.clock.now(),
       injections: undefined,
+      // Set later: declared now, as adding a property to the record would allocate a property store.
+      failure: undefined,
+      endedAt: undefined,
+      ticket: undefined,
+      key: undefined,
+      isError: false,
+      value: undefined,
     };
     task.replicas.push(replica);
     task.used.push(core.id);
@@ -242,18 +259,26 @@ export class Scheduler {
     task.segment?.dispatched(core.id, replica.index);
     this.stats.replicas++;
     if (task.retryReason !== undefined) this.stats.retries++; // a tie-break or re-execution that really runs
-    const request: RunRequest = { kind: 'run', name: task.address ?? task.name, input: task.input };
-    if (task.det !== undefined) request.det = task.det;
-    const faults = this.options.faults;
-    if (faults !== undefined) {
-      const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: task.replicaBase + replica.index, core: core.id });
-      if (decision !== undefined) {
-        request.inject = decision.order;
-        replica.injections = decision.records;
-        this.stats.injected += decision.records.length;
-      }
+    this.lanes.enqueue(replica, this.requestFor(task, replica));
+  }
+
+  /**
+   * What the replica's worker is asked to run. The task's replicas share one request (it is only
+   * read: written into a ring or posted); a replica with an injected fault gets a copy of its own.
+   */
+  private requestFor(task: TaskRun, replica: ReplicaRecord): RunRequest {
+    let request = task.request;
+    if (request === undefined) {
+      request = { kind: 'run', name: task.address ?? task.name, input: task.input, det: task.det };
+      task.request = request;
     }
-    this.lanes.enqueue(replica, request);
+    const faults = this.options.faults;
+    if (faults === undefined) return request;
+    const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: task.replicaBase + replica.index, core: replica.core.id });
+    if (decision === undefined) return request;
+    replica.injections = decision.records;
+    this.stats.injected += decision.records.length;
+    return { ...request, inject: decision.order };
   }
 
   /**
@@ -291,7 +316,7 @@ export class Scheduler {
 
   private onReply(replica: ReplicaRecord, reply: RunReply): void {
     if (this.destroyed) return;
-    assignVoteKey(reply, replica.task.replies());
+    assignVoteKey(reply, replica.task.finished);
     replica.reply = reply;
     replica.status = reply.ok ? 'value' : 'error';
     if (replica.injections !== undefined) this.noteInjections(replica.injections, reply);
@@ -340,12 +365,11 @@ export class Scheduler {
       task.inFlight--; // the task was settled by its abort: nothing to vote on
       return;
     }
-    const ballot = this.verdicts.ballotOf(replica);
-    task.finished.push(replica);
+    this.verdicts.markBallot(replica);
     this.healthBridge.arrived(replica);
     this.healthBridge.noteSpeed(task, replica);
     try {
-      this.verdicts.cast(task, ballot);
+      this.verdicts.cast(task, replica); // it joins task.finished (its ballots) first thing
     } finally {
       // A replica of a settled task that was not judged (no winner to judge it by) must not hold its core's evidence up.
       if (task.settled) this.healthBridge.forgoUnjudged(task);

@@ -6,6 +6,7 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { ResolvedCompat } from './compat-options.js';
 import type { TaskRun } from './task.js';
+import { SlotSet } from '../util/slot-set.js';
 
 /** piscina's histogram summary: milliseconds. */
 export interface TimingSummary {
@@ -81,7 +82,8 @@ export class PoolSurface {
   needsDrain = false;
   private readonly runTime = createHistogram();
   private readonly waitTime = createHistogram();
-  private readonly pending = new Set<TaskRun>();
+  /** Tasks submitted and not settled (not a Set: see util/slot-set.ts). */
+  private readonly pending = new SlotSet<TaskRun>('pendingSlot');
   /** Per core (workerHistogram): the run time of each replica that answered before its task settled. */
   readonly perCore = new Map<number, RecordableHistogram>();
   private idle: (() => void) | undefined;
@@ -97,7 +99,7 @@ export class PoolSurface {
   }
 
   /** Tasks submitted and not settled. */
-  get tasks(): ReadonlySet<TaskRun> {
+  get tasks(): Iterable<TaskRun> {
     return this.pending;
   }
 
@@ -143,14 +145,17 @@ export class PoolSurface {
   private scheduleCheck(): void {
     if (this.checkQueued) return;
     this.checkQueued = true;
-    queueMicrotask(() => {
-      this.checkQueued = false;
-      const needs = this.pending.size >= this.host.slots();
-      if (needs === this.needsDrain) return;
-      this.needsDrain = needs;
-      this.host.emit(needs ? 'needsDrain' : 'drain');
-    });
+    queueMicrotask(this.check);
   }
+
+  /** The check scheduleCheck queued, made once: no closure per task. */
+  private readonly check = (): void => {
+    this.checkQueued = false;
+    const needs = this.pending.size >= this.host.slots();
+    if (needs === this.needsDrain) return;
+    this.needsDrain = needs;
+    this.host.emit(needs ? 'needsDrain' : 'drain');
+  };
 
   get histogram(): PoolHistogram {
     const surface = this;

@@ -2,7 +2,7 @@
 import type { ExecutingCore as Core } from '../cores/types.js';
 import type { InjectionRecord } from '../inject/injector.js';
 import type { Ballot, VoteGroup } from '../replication/voter.js';
-import type { DeterminismOrder, RunReply } from '../transport/protocol.js';
+import type { DeterminismOrder, RunReply, RunRequest } from '../transport/protocol.js';
 import type { SteppedReport } from '../stepped/types.js';
 
 /** `lost`: killed with a batch it was not to blame for (a crash or hang of another replica); re-run elsewhere, never charged. */
@@ -22,6 +22,13 @@ export interface ReplicaRecord {
   endedAt?: number;
   /** Its place in its core's judging order (health/order.ts) until it is judged or forgone. */
   ticket?: number;
+  /**
+   * A finished replica is its own ballot (Verdicts.cast sets these): what it is voted by, whether
+   * it threw, and its decoded value when the pool votes with `equals`.
+   */
+  key: string | undefined;
+  isError: boolean;
+  value: unknown;
 }
 
 /** One replica as reported by runDetailed and ERR_NO_MAJORITY. */
@@ -65,9 +72,10 @@ const NOTHING_YET: never[] = Object.freeze([]) as unknown as never[];
 export class TaskRun {
   /** Replicas placed so far; the lists below are allocated when the first one is (begin()). */
   replicas: ReplicaRecord[] = NOTHING_YET;
-  /** Finished replicas in arrival order; ballots[i] belongs to finished[i]. */
+  /** Finished replicas in arrival order, each its own ballot: the replication step appends them through `ballots`. */
   finished: ReplicaRecord[] = NOTHING_YET;
-  ballots: Ballot[] = NOTHING_YET;
+  groups: VoteGroup[] = NOTHING_YET;
+  grouped = 0;
   used: number[] = NOTHING_YET;
   inFlight = 0;
   /** Replicas waiting for a core. */
@@ -93,6 +101,8 @@ export class TaskRun {
   seed: number | undefined = undefined;
   /** Seeded random and journaled clock sent with every replica, built when the first is placed. */
   det: DeterminismOrder | undefined = undefined;
+  /** What its replicas' workers are asked to run (shared, never modified), built when the first is placed. */
+  request: RunRequest | undefined = undefined;
   dispatchedAt = 0;
   /** A segment of a stepped task: told of each replica placed and of each that fails after the vote (sparing). */
   segment: SegmentObserver | undefined = undefined;
@@ -100,6 +110,9 @@ export class TaskRun {
   replicaBase = 0;
   /** Cores set in `used` before the first replica (a stepped task's failed cores): they are no voters. */
   avoided = false;
+  /** Its places in the scheduler's running tasks and the pool surface's pending ones (util/slot-set.ts). */
+  runningSlot = -1;
+  pendingSlot = -1;
 
   constructor(
     readonly id: number,
@@ -113,6 +126,11 @@ export class TaskRun {
     this.wanted = k;
   }
 
+  /** The finished replicas as the vote sees them (ReplicationState): one list, no ballot objects. */
+  get ballots(): Ballot[] {
+    return this.finished;
+  }
+
   get started(): boolean {
     return this.replicas.length > 0;
   }
@@ -120,13 +138,6 @@ export class TaskRun {
   /** Replicas placed that count as attempts (one lost with another's batch is placed again). */
   get placed(): number {
     return this.replicas.length - this.lost;
-  }
-
-  /** The replies received so far, in arrival order (what a new reply's vote key is assigned against). */
-  replies(): RunReply[] {
-    const replies: RunReply[] = [];
-    for (const replica of this.finished) if (replica.reply !== undefined) replies.push(replica.reply);
-    return replies;
   }
 
   /**
@@ -143,7 +154,7 @@ export class TaskRun {
     if (this.replicas !== NOTHING_YET) return;
     this.replicas = [];
     this.finished = [];
-    this.ballots = [];
+    this.groups = [];
     if (!this.avoided) this.used = [];
   }
 }

@@ -5,7 +5,7 @@
  */
 import { TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
-import { majorityOf, type Ballot, type Equals, type VoteGroup } from '../replication/voter.js';
+import { majorityOf, type Equals, type VoteGroup } from '../replication/voter.js';
 import { castBallot, noteDisagreement, type Step, type VoteRules } from '../replication/step.js';
 import { digestOf, handOut, isUndecodable, voteKeyOf } from '../replication/byte-keys.js';
 import { decodePayload } from '../codec/payload.js';
@@ -56,31 +56,33 @@ export class Verdicts {
     this.rules = { needed: majorityOf(options.k), maxAttempts: options.maxAttempts, equals: this.equals };
   }
 
-  ballotOf(replica: ReplicaRecord): Ballot {
+  /** Makes a finished replica its own ballot: its vote key, whether it threw, and its value when voting with `equals`. */
+  markBallot(replica: ReplicaRecord): void {
     const reply = replica.reply;
-    if (reply === undefined) return { key: undefined };
-    const key = voteKeyOf(reply);
-    if (!reply.ok) return { key, isError: true };
-    if (this.equals === undefined) return { key };
+    if (reply === undefined) return; // crashed or hung: no key, in no group
+    replica.key = voteKeyOf(reply);
+    replica.isError = !reply.ok;
+    if (!reply.ok || this.equals === undefined) return;
     // A copy: `equals` is user code and must not be able to change the bytes the caller will get.
-    let value: unknown;
     try {
-      value = decodePayload(reply.payload, reply.raw, true);
+      replica.value = decodePayload(reply.payload, reply.raw, true);
     } catch {
-      value = UNDECODABLE;
+      replica.value = UNDECODABLE;
     }
-    return { key, value };
   }
 
-  /** A finished replica's ballot joins its task (the replication step); its action is carried out here. */
-  cast(task: TaskRun, ballot: Ballot): void {
-    this.execute(task, this.step(task, ballot));
+  /**
+   * A finished replica (marked: markBallot) joins its task's ballots, which are its finished
+   * replicas (the replication step); its action is carried out here.
+   */
+  cast(task: TaskRun, replica: ReplicaRecord): void {
+    this.execute(task, this.step(task, replica));
   }
 
   /** Runs the step; a failing user `equals` fails the task (or, once it was answered, is reported). */
-  private step(task: TaskRun, ballot: Ballot): Step | undefined {
+  private step(task: TaskRun, replica: ReplicaRecord): Step | undefined {
     try {
-      return castBallot(task, ballot, this.rules);
+      return castBallot(task, replica, this.rules);
     } catch (error) {
       if (!(error instanceof EqualsFailure)) throw error;
       // After the answer nobody is charged on a comparison that could not be made.
@@ -135,7 +137,8 @@ export class Verdicts {
    * more replicas first keeps a capacity change caused by a charge from touching this task.
    */
   private agreed(task: TaskRun, winner: VoteGroup, corrected: boolean): void {
-    for (const [i, replica] of task.finished.entries()) {
+    for (let i = 0; i < task.finished.length; i++) {
+      const replica = task.finished[i]!;
       if (winner.members.includes(i)) this.healthBridge.success(replica, task.kind);
       else this.chargeReplica(task, replica, winner);
     }

@@ -21,18 +21,23 @@ export function isUndecodable(digest: string | undefined): boolean {
   return digest !== undefined && digest.startsWith(UNDECODABLE);
 }
 
-/** Gives a reply its vote key, from the task's earlier replies (an array: it is walked twice). */
-export function assignVoteKey(reply: RunReply, earlier: readonly RunReply[]): void {
-  for (const other of earlier) {
-    if (other.handedOut === true) continue; // its memory belongs to the caller now; a group-mate stands in
+/** A finished replica as vote keys see it: its reply, if it sent one (a crashed or hung one did not). */
+export interface Replied {
+  readonly reply: RunReply | undefined;
+}
+
+/** Gives a reply its vote key, from the replies of the task's replicas that finished before it. */
+export function assignVoteKey(reply: RunReply, earlier: readonly Replied[]): void {
+  for (const { reply: other } of earlier) {
+    if (other === undefined || other.handedOut === true) continue; // its memory belongs to the caller now; a group-mate stands in
     if (other.ok === reply.ok && (other.raw ?? 0) === (reply.raw ?? 0) && sameBytes(other.payload, reply.payload)) {
       reply.voteKey = voteKeyOf(other);
       return;
     }
   }
   let compared = false;
-  for (const other of earlier) {
-    if (other.ok !== reply.ok || other.handedOut === true) continue;
+  for (const { reply: other } of earlier) {
+    if (other === undefined || other.ok !== reply.ok || other.handedOut === true) continue;
     compared = true;
     if (digestOf(other) === digestOf(reply)) {
       reply.voteKey = voteKeyOf(other);

@@ -6,13 +6,20 @@
  * Deterministic and free of I/O, clocks and randomness: it updates the task's vote state and
  * returns the action for the adapter. Equal states and ballots give equal actions.
  */
-import { afterShortVote, agreesWith, decide, type Ballot, type Equals, type VoteGroup } from './voter.js';
+import { afterShortVote, agreesWith, decideGroups, joinGroup, type Ballot, type Equals, type VoteGroup } from './voter.js';
 
 /** The part of a task the step reads and writes (the pool's TaskRun and the simulator's SimTask). */
 export interface ReplicationState {
   readonly k: number;
   /** Finished replicas' ballots, in arrival order. */
   readonly ballots: Ballot[];
+  /**
+   * Until the task is answered, groupBallots(ballots) kept up to date one ballot at a time (a vote
+   * regroups nothing). Ballots judged late join the winner's members only.
+   */
+  readonly groups: VoteGroup[];
+  /** Ballots already in `groups`: all of them, unless `equals` threw on the newest. */
+  grouped: number;
   /** Replicas placed and not finished. */
   inFlight: number;
   /** Replicas asked for and not placed yet. */
@@ -51,6 +58,9 @@ export type Step =
   | { readonly kind: 'ignore'; readonly disagreed: false };
 
 const IGNORE: Step = Object.freeze({ kind: 'ignore', disagreed: false });
+/** Most ballots only wait for the next one: the same two actions serve every task. */
+const WAIT: Step = Object.freeze({ kind: 'wait', disagreed: false });
+const WAIT_DISAGREED: Step = Object.freeze({ kind: 'wait', disagreed: true });
 
 /**
  * One finished replica's ballot joins its task. `disagreed` in the result is true only the first
@@ -65,7 +75,9 @@ export function castBallot(task: ReplicationState, ballot: Ballot, rules: VoteRu
 
 /** Votes on a task's ballots so far. */
 function evaluate(task: ReplicationState, rules: VoteRules): Step {
-  const verdict = decide(task.ballots, task.inFlight, rules.needed, rules.equals);
+  // Only the new ballot joins a group: the ones before it are in theirs.
+  for (; task.grouped < task.ballots.length; task.grouped++) joinGroup(task.groups, task.ballots, task.grouped, rules.equals);
+  const verdict = decideGroups(task.groups, task.inFlight, rules.needed);
   if (verdict.kind === 'agreed') {
     task.winner = verdict.group;
     task.wanted = 0;
@@ -73,16 +85,20 @@ function evaluate(task: ReplicationState, rules: VoteRules): Step {
     return { kind: 'answer', winner: verdict.group, corrected: task.ballots.length > verdict.group.members.length, disagreed: split && noteDisagreement(task) };
   }
   const disagreed = verdict.groups.length > 1 && noteDisagreement(task);
-  if (verdict.kind === 'waiting') return { kind: 'wait', disagreed };
+  if (verdict.kind === 'waiting') return waiting(disagreed);
   const beyond = task.placed + task.wanted - task.k;
   const next = afterShortVote(verdict.missing, task.wanted, beyond, rules.maxAttempts);
-  if (next.kind === 'wait') return { kind: 'wait', disagreed };
+  if (next.kind === 'wait') return waiting(disagreed);
   if (next.kind === 'give-up') return { kind: 'give-up', beyond: Math.max(0, beyond), disagreed: noteDisagreement(task) || disagreed };
   task.extra += next.more;
   task.wanted += next.more;
   // Every replica answered (two values disagree): a tie-break; some produced nothing: a re-execution.
   const reason = task.ballots.every((b) => b.key !== undefined) ? 'tie-break' : 're-execution';
   return { kind: 'ask', more: next.more, reason, disagreed };
+}
+
+function waiting(disagreed: boolean): Step {
+  return disagreed ? WAIT_DISAGREED : WAIT;
 }
 
 /** A replica that answered after the verdict (TMR's third): it joins the winners or is charged. */

@@ -61,6 +61,8 @@ export class SimTask implements PlacedTask {
   /** Each finished replica's place in its core's judging order (health/order.ts); -1 once judged or forgone. */
   readonly finTicket: number[] = [];
   readonly ballots: Ballot[] = [];
+  readonly groups: VoteGroup[] = [];
+  grouped = 0;
 
   reset(id: number, submitAt: number, work: number, k: number, kind = 0): this {
     this.id = id;
@@ -83,6 +85,8 @@ export class SimTask implements PlacedTask {
     this.finMs.length = 0;
     this.finTicket.length = 0;
     this.ballots.length = 0;
+    this.groups.length = 0;
+    this.grouped = 0;
     return this;
   }
 

@@ -123,6 +123,8 @@ export function readReply(ring: ByteRing, buffer: Buffer, at: number, length: nu
     payload: replies.copy(buffer, payloadAt, payloadAt + payloadLength),
     ms: ring.view.getFloat64(at + 8, true),
     cpu: ring.view.getInt32(at + 4, true),
+    // Set by the main thread's vote on every reply: declared here, as adding it would allocate a property store.
+    voteKey: undefined,
   };
   const raw = buffer[at + 20]!;
   if (raw !== 0) reply.raw = raw;

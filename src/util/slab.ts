@@ -27,12 +27,20 @@ export class Slab {
   copy(bytes: Uint8Array, start = 0, end = bytes.byteLength): Uint8Array {
     const length = end - start;
     if (length > this.small) return ownCopy(bytes, start, end);
+    const view = this.alloc(length);
+    // Most records are a few bytes: a loop spares the view of the source that `set` would need.
+    if (length <= 64) for (let i = 0; i < length; i++) view[i] = bytes[start + i]!;
+    else view.set(bytes.subarray(start, end));
+    return view;
+  }
+
+  /** `length` bytes (at most `small`) in a slab, for the caller to fill. */
+  alloc(length: number): Uint8Array {
     if (this.used + length > this.slab.byteLength) {
       this.slab = new Uint8Array(SLAB_BYTES);
       this.used = 0;
     }
     const view = this.slab.subarray(this.used, this.used + length);
-    view.set(bytes.subarray(start, end));
     this.used += (length + 7) & ~7;
     return view;
   }
