@@ -5,10 +5,10 @@
  * one agrees with it; an out-voted one only once the replica that out-votes it is in, which under
  * a backlog is the last of a long queue. Fed in verdict order, a core's faults arrive in a burst
  * after hundreds of its clean replicas, and a sequential test reads the burst as a fault that
- * just began (a healthy core on a kind diverging on 5 % of its runs was disabled in about one
- * burst of 400 tasks in 30). Each returned replica gets a ticket; a judgment whose ticket is not
- * next waits for the ones before it, and a replica that will never be judged (its task gave up
- * or was aborted) is forgone, so it holds nothing up.
+ * just began (a healthy core on a kind diverging on 5 % of its runs was disabled in 6 of 100
+ * bursts of 400 tasks: bench/burst.ts). Each returned replica gets a ticket; a judgment whose
+ * ticket is not next waits for the ones before it, and a replica that will never be judged (its
+ * task gave up or was aborted) is forgone, so it holds nothing up.
  */
 export class ArrivalOrder<T> {
   private issued = 0;
