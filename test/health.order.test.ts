@@ -93,17 +93,20 @@ describe('ArrivalOrder', () => {
 
 describe('CoreHealth judges in arrival order', () => {
   it('a backlog that delays every out-voted replica does not disable a healthy core (it would without tickets)', () => {
-    // 4 cores, TMR, 400 tasks of a kind diverging on 5 % of its runs: the real pool's burst.
-    const list = replicas(4, 400, 0.05, new SeededRandom(SEED));
-    const verdicts = outVotedLast(list);
-    const inOrder = judge(list, 4, ids(list.length), true);
-    const delayed = judge(list, 4, verdicts, true);
-    expect(delayed.disabled).toEqual([]);
-    expect(counts(delayed.health, 4)).toEqual(counts(inOrder.health, 4));
-    expect(inOrder.disabled).toEqual([]);
-    // Fed in verdict order, the same evidence reads as a fault that just began.
-    expect(judge(list, 4, verdicts, false).disabled.length).toBeGreaterThan(0);
-    for (const c of ids(4)) expect(delayed.health.pending(c)).toBe(0);
+    // 4 cores, TMR, 400 tasks of a kind diverging on 5 % of its runs: the real pool's burst. Fed in
+    // verdict order without tickets, about one such burst in eleven disables a healthy core: over
+    // 120 bursts at least one does (all but certainly), and none may with tickets.
+    let withoutTickets = 0;
+    for (let burst = 0; burst < 120; burst++) {
+      const list = replicas(4, 400, 0.05, new SeededRandom(SEED + burst));
+      const verdicts = outVotedLast(list);
+      const delayed = judge(list, 4, verdicts, true);
+      expect(delayed.disabled, `burst ${burst}`).toEqual([]);
+      expect(counts(delayed.health, 4)).toEqual(counts(judge(list, 4, ids(list.length), true).health, 4));
+      for (const c of ids(4)) expect(delayed.health.pending(c)).toBe(0);
+      if (judge(list, 4, verdicts, false).disabled.length > 0) withoutTickets++;
+    }
+    expect(withoutTickets).toBeGreaterThan(0);
   });
 
   it('a stuck core is still disabled when its out-voted replicas come last', () => {
