@@ -80,21 +80,16 @@ interface Pools {
 
 /** Options of the voted pools: DMR on one core per CPU; TMR needs 3 domains, else it shares a CPU with faultDomain 'none'. */
 function votedOptions(): { name: string; k: number; options: ConstructorParameters<typeof Triplex>[0] }[] {
-  const dmr = {
-    filename: tasksFile,
-    redundancy: 'dmr',
-    cores: Math.max(2, machine.cpus),
-    faultDomain: machine.physicalCores >= 2 ? 'physical-core' : 'none',
-  } as const;
-  const tmr = {
-    filename: tasksFile,
-    redundancy: 'tmr',
-    cores: Math.max(3, machine.cpus),
-    faultDomain: machine.physicalCores >= 3 ? 'physical-core' : 'none',
-  } as const;
+  const voted = (k: 2 | 3) =>
+    ({
+      filename: tasksFile,
+      redundancy: k === 2 ? 'dmr' : 'tmr',
+      cores: Math.max(k, machine.cpus),
+      faultDomain: machine.physicalCores >= k ? 'physical-core' : 'none',
+    }) as const;
   return [
-    { name: 'triplex DMR', k: 2, options: dmr },
-    { name: 'triplex TMR', k: 3, options: tmr },
+    { name: 'triplex DMR', k: 2, options: voted(2) },
+    { name: 'triplex TMR', k: 3, options: voted(3) },
   ];
 }
 

@@ -33,15 +33,15 @@ function prefix(): string {
   return `t${process.pid}-${prefixes++}`;
 }
 
-async function startHosts(p: string, ids: string[], env: Record<string, Record<string, string>> = {}): Promise<HostProcess[]> {
-  const started = await Promise.all(ids.map((id) => startHost({ port: redis.port, prefix: p, id, env: env[id] ?? {} })));
+async function startHosts(p: string, ids: string[], env: Record<string, Record<string, string>> = {}, port = redis.port): Promise<HostProcess[]> {
+  const started = await Promise.all(ids.map((id) => startHost({ port, prefix: p, id, env: env[id] ?? {} })));
   hosts.push(...started);
   return started;
 }
 
-function cluster(p: string, options: Record<string, unknown> = {}): TriplexCluster {
+function cluster(p: string, options: Record<string, unknown> = {}, port = redis.port): TriplexCluster {
   const c = new TriplexCluster({
-    connection: { host: '127.0.0.1', port: redis.port },
+    connection: { host: '127.0.0.1', port },
     filename: CLUSTER_TASKS,
     prefix: p,
     heartbeatInterval: 100,
@@ -232,18 +232,8 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     const stopOwn = { stop: () => own.stop() };
     try {
       const p = prefix();
-      const started = await Promise.all(['r1', 'r2', 'r3'].map((id) => startHost({ port: own.port, prefix: p, id })));
-      hosts.push(...started);
-      const c = new TriplexCluster({
-        connection: { host: '127.0.0.1', port: own.port },
-        filename: CLUSTER_TASKS,
-        prefix: p,
-        heartbeatInterval: 100,
-        heartbeatTimeout: 1500,
-        taskTimeout: 1_000,
-        waitForHosts: 8_000,
-      });
-      clusters.push(c);
+      await startHosts(p, ['r1', 'r2', 'r3'], {}, own.port);
+      const c = cluster(p, { taskTimeout: 1_000, waitForHosts: 8_000 }, own.port);
       await c.ready;
       await until(() => c.hosts.length === 3, 'three hosts');
       expect(await c.run(rows(1), { name: 'total' })).toBe(totalOf(1));

@@ -17,7 +17,7 @@ import type { DeterminismJournal } from './determinism-options.js';
 import { assignVoteKey } from '../replication/byte-keys.js';
 import { newPlacementRequest, placeWanted, type PlacementHost } from '../replication/placement.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
-import type { InjectionRecord } from '../inject/injector.js';
+import { noteInjections, withInjection } from './injections.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../util/clock.js';
 import { SlotSet } from '../util/slot-set.js';
 
@@ -273,12 +273,7 @@ export class Scheduler {
       task.request = request;
     }
     const faults = this.options.faults;
-    if (faults === undefined) return request;
-    const decision = faults.decide({ taskId: task.id, taskName: task.name, replica: task.replicaBase + replica.index, core: replica.core.id });
-    if (decision === undefined) return request;
-    replica.injections = decision.records;
-    this.stats.injected += decision.records.length;
-    return { ...request, inject: decision.order };
+    return faults === undefined ? request : withInjection(faults, request, task, replica, this.stats);
   }
 
   /**
@@ -319,20 +314,8 @@ export class Scheduler {
     assignVoteKey(reply, replica.task.finished);
     replica.reply = reply;
     replica.status = reply.ok ? 'value' : 'error';
-    if (replica.injections !== undefined) this.noteInjections(replica.injections, reply);
+    if (replica.injections !== undefined) noteInjections(replica.injections, reply, this.stats);
     this.finish(replica.task, replica);
-  }
-
-  /** Where bits were flipped; a fault on a CPU the replica did not run on was not injected. */
-  private noteInjections(records: InjectionRecord[], reply: RunReply): void {
-    for (const record of records) {
-      if (record.cpu !== undefined && record.cpu !== reply.cpu) {
-        record.applied = false;
-        this.stats.injected--;
-      } else if (reply.flips !== undefined) {
-        record.flips = reply.flips;
-      }
-    }
   }
 
   private onFailed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted', why: string): void {
@@ -422,23 +405,20 @@ export class Scheduler {
   /** User abort: queued tasks leave the queue; running replicas are terminated (no core is charged). */
   abort(task: TaskRun, reason: unknown, when?: string): void {
     if (task.settled) return;
-    this.events.hold(() => {
-      this.fail(task, abortError(task, reason, when));
-      // A replica still queued behind others in its core's batch runs on and is ignored.
-      for (const replica of task.replicas) {
-        if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');
-      }
-    });
+    this.events.hold(() => this.failAndStop(task, abortError(task, reason, when)));
   }
 
   /** Every pending task rejects with its error; the pool goes on (running replicas are terminated, nobody is charged). */
   failPending(errorFor: (task: TaskRun) => Error): void {
     this.events.hold(() => {
-      for (const task of [...this.running]) {
-        this.fail(task, errorFor(task));
-        for (const replica of task.replicas) if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');
-      }
+      for (const task of [...this.running]) this.failAndStop(task, errorFor(task));
     });
+  }
+
+  private failAndStop(task: TaskRun, error: Error): void {
+    this.fail(task, error);
+    // A replica still queued behind others in its core's batch runs on and is ignored.
+    for (const replica of task.replicas) if (replica.status === 'running') this.lanes.terminateIfRunning(replica, 'abort');
   }
 
   /** Rejects everything pending with ERR_DESTROYED. */
