@@ -12,7 +12,7 @@ import { PerformanceObserver, performance, type EventLoopUtilization } from 'nod
 const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
 
 /** The main thread's on-CPU time, ms; NaN where the kernel does not say. */
-export function mainThreadCpuMs(): number {
+function mainThreadCpuMs(): number {
   try {
     return Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6;
   } catch {

@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import { Triplex } from '../dist/index.js';
-import { CpuMeter, mainThreadCpuMs } from './cpu-meter.js';
+import { CpuMeter } from './cpu-meter.js';
 import { arg, measure, type Measurement, type Runner } from './harness.js';
 import { calibrate, machineInfo, saveResults } from './machine.js';
 import { naive, startPeers, tasksFile, type Peer } from './peers.js';
@@ -52,11 +52,16 @@ function textArg(name: string): string | undefined {
 }
 
 /**
- * CPU time of one task's work on this thread, µs: the fastest of a few timed batches. Timed on the
- * thread's CPU clock where Linux gives one, so other processes on a busy machine do not inflate it.
+ * CPU time of one task's work, µs: the fastest of a few timed batches, on the process CPU clock
+ * (the pools are idle meanwhile), so other processes on a busy machine do not inflate it. Not the
+ * thread's schedstat: Linux updates a running thread's figure only at scheduler ticks, so a 20 ms
+ * batch could read up to a tick (4 ms) short, and the fastest of 7 rounds picks such a reading.
  */
 function workCost(fn: TaskFn, input: unknown, us: number): number {
-  const clock = Number.isNaN(mainThreadCpuMs()) ? () => performance.now() : mainThreadCpuMs;
+  const clock = (): number => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  };
   const calls = Math.max(10, Math.round(20_000 / us));
   for (let i = 0; i < calls; i++) fn(input);
   let best = Number.POSITIVE_INFINITY;

@@ -63,6 +63,45 @@ describe('lanes', () => {
     lanes.close();
   });
 
+  it('holds a short outbox while the worker has more than a batch queued, and sends it once the queue runs down', async () => {
+    const answers: ((replies: RunReply[]) => void)[] = [];
+    const core = stalledCore();
+    core.executeBatch = (requests: RunRequest[]) => {
+      core.batches.push(requests);
+      return new Promise<RunReply[]>((resolve) => answers.push(resolve));
+    };
+    let settled = 0;
+    const lanes = new Lanes([core], Number.POSITIVE_INFINITY, { ...noEvents, settled: () => settled++ });
+    lanes.setDepth(8); // batches of 4
+    const request: RunRequest = { kind: 'run', name: 't', input: new Uint8Array() };
+    const place = (n: number): void => {
+      for (let i = 0; i < n; i++) lanes.enqueue({ index: i, core, status: 'running' } as unknown as ReplicaRecord, request);
+      lanes.flush();
+    };
+    place(8);
+    expect(core.batches.map((batch) => batch.length)).toEqual([4, 4]);
+    place(1); // 8 queued on the worker: this one waits for company instead of costing a wake of its own
+    place(2);
+    expect(core.batches.length).toBe(2);
+    expect(lanes.load(core)).toBe(11); // held replicas are placed: they count against the depth
+    place(1); // a full batch
+    expect(core.batches.map((batch) => batch.length)).toEqual([4, 4, 4]);
+    place(1);
+    expect(core.batches.length).toBe(3);
+    answers[0]!(Array.from({ length: 4 }, () => ({ ok: true, payload: new Uint8Array(), ms: 0, cpu: 0 }) as unknown as RunReply));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(settled).toBe(1);
+    place(0); // the next pump: 8 queued is one batch over, so the last replica still waits
+    expect(core.batches.length).toBe(3);
+    answers[1]!(Array.from({ length: 4 }, () => ({ ok: true, payload: new Uint8Array(), ms: 0, cpu: 0 }) as unknown as RunReply));
+    await Promise.resolve();
+    await Promise.resolve();
+    place(0); // 4 queued: no more than a batch, so what waited goes out before the worker runs dry
+    expect(core.batches.map((batch) => batch.length)).toEqual([4, 4, 4, 1]);
+    lanes.close();
+  });
+
   it('an aborted replica still running after the grace has its worker terminated; one that finished in time does not', () => {
     const timers = new ManualTimers();
     const core = stalledCore();

@@ -139,19 +139,39 @@ export class Lanes {
     this.setLoad(lane, lane.load + 1);
   }
 
-  /** Sends each outbox as one batch: its replicas reach the worker's ring with a single wake-up. */
+  /**
+   * Sends each outbox as one batch (its replicas reach the worker's ring with a single wake-up),
+   * unless the core has more than a batch queued: its outbox then waits, still placed, until it
+   * fills a batch or the queue runs down to one. Tasks that finish one by one would otherwise go out
+   * as batches of one replica, and every batch costs a wake of the main thread when it is answered.
+   */
   flush(): void {
+    let held = 0;
     for (const lane of this.dirty) {
-      lane.dirty = false;
-      this.send(lane);
+      if (this.holds(lane)) this.dirty[held++] = lane;
+      else {
+        lane.dirty = false;
+        this.send(lane);
+      }
     }
-    this.dirty.length = 0;
+    this.dirty.length = held;
+  }
+
+  /** True when the core's worker has more than a batch queued and its outbox does not fill one yet. */
+  private holds(lane: Lane): boolean {
+    const size = this.batchSize();
+    return lane.outbox.length < size && lane.load - lane.outbox.length > size;
+  }
+
+  private batchSize(): number {
+    return Math.max(1, Math.ceil(this.depth / 2));
   }
 
   /**
-   * Sends a core's outbox in batches of at most half its depth: while the worker runs one batch the
+   * Sends a core's outbox in batches of about half its depth: while the worker runs one batch the
    * next waits in its ring, and the main thread refills the first batch's share as soon as it is
    * answered, so the worker never drains its ring and sleeps between batches (double buffering).
+   * Parts are of equal size: a remainder of one replica would cost a wake of its own.
    */
   private send(lane: Lane): void {
     // Nothing in flight: every replica the worker started is accounted for (self-test probes run outside lanes).
@@ -160,9 +180,16 @@ export class Lanes {
     const requests = lane.requests;
     lane.outbox = [];
     lane.requests = [];
-    const size = Math.max(1, Math.ceil(this.depth / 2));
-    if (replicas.length <= size) this.sendBatch(lane, replicas, requests);
-    else for (let at = 0; at < replicas.length; at += size) this.sendBatch(lane, replicas.slice(at, at + size), requests.slice(at, at + size));
+    const size = this.batchSize();
+    // A worker with a batch in flight already has its second buffer: the rest can go as one batch.
+    const parts = replicas.length <= size ? 1 : Math.ceil(replicas.length / (lane.inflight.length === 0 ? size : 2 * size));
+    if (parts === 1) this.sendBatch(lane, replicas, requests);
+    else
+      for (let part = 0; part < parts; part++) {
+        const from = Math.floor((part * replicas.length) / parts);
+        const to = Math.floor(((part + 1) * replicas.length) / parts);
+        this.sendBatch(lane, replicas.slice(from, to), requests.slice(from, to));
+      }
     this.arm(lane);
   }
 

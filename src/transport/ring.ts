@@ -15,10 +15,19 @@ const TAIL = 1; // written by the consumer: end of the last consumed record
 const STATE = 2;
 const CLOSED = 0;
 const SERVING = 1;
-/** Set by the consumer while it waits: the producer notifies only then (a notify costs a wake-up task even when nobody sleeps). */
+/**
+ * Set by the consumer while it waits, and the word it waits on; the producer clears it when it wakes
+ * the consumer, and notifies only then (a notify costs a wake-up task even when nobody sleeps).
+ */
 const SLEEPING = 3;
 /** Set by a producer blocked for room: the consumer then notifies when it frees some. */
 const WAITING_FOR_ROOM = 4;
+/** Records published so far (a uint32 counter, written by the producer). */
+const PUBLISHED = 5;
+/** Written by the consumer before it sleeps: the producer notifies once PUBLISHED reaches it. */
+const WAKE_AT = 6;
+/** Records consumed so far (the consumer's count, kept here so a new session resumes it). */
+const CONSUMED = 7;
 const HEADER_BYTES = 32;
 const WRAP = -1;
 
@@ -70,6 +79,8 @@ export class ByteRing {
     // A worker's serving session opens the ring where the previous session left it.
     this.writeHead = Atomics.load(this.header, HEAD);
     this.readTail = Atomics.load(this.header, TAIL);
+    this.writeCount = Atomics.load(this.header, PUBLISHED);
+    this.readCount = Atomics.load(this.header, CONSUMED);
   }
 
   get capacity(): number {
@@ -78,6 +89,7 @@ export class ByteRing {
 
   // ---- producer ------------------------------------------------------------------------------
   private writeHead: number;
+  private writeCount: number;
   /** TAIL as the last reserve() saw it: waitForSpace() returns at once if it moved since. */
   private observedTail = 0;
 
@@ -98,21 +110,35 @@ export class ByteRing {
     }
     this.view.setInt32(offset, length, true);
     this.writeHead = (this.writeHead + skip + need) | 0;
+    this.writeCount = (this.writeCount + 1) | 0;
     return offset + 4;
   }
 
-  /** Makes every reserved record visible to the consumer and wakes it if it waits. */
+  /**
+   * Makes every reserved record visible to the consumer, and wakes it if it sleeps and asked for
+   * this many records (see `waitAsync`), or if the ring is over half full.
+   */
   publish(): void {
+    Atomics.store(this.header, PUBLISHED, this.writeCount);
     Atomics.store(this.header, HEAD, this.writeHead);
-    // Store HEAD then swap SLEEPING, against the consumer's store SLEEPING then compare HEAD: with
-    // sequentially consistent atomics at least one side sees the other, so no wake-up is missed.
-    // Swapping it back to 0 makes this the only wake of that sleep: the records published until the
-    // consumer runs again (a batch of replies) cost no further notify.
-    if (Atomics.exchange(this.header, SLEEPING, 0) !== 0) Atomics.notify(this.header, HEAD);
+    // Store HEAD then load SLEEPING, against the consumer's store WAKE_AT, SLEEPING then compare
+    // HEAD: with sequentially consistent atomics at least one side sees the other. Swapping SLEEPING
+    // back to 0 makes this the only wake of that sleep: the records published until the consumer
+    // runs again cost no further notify.
+    if (Atomics.load(this.header, SLEEPING) === 0) return;
+    const early = ((this.writeCount - Atomics.load(this.header, WAKE_AT)) | 0) < 0;
+    if (early && (this.writeHead - this.observedTail) >>> 0 <= this.capacity >>> 1) return;
+    this.wake();
+  }
+
+  /** Wakes the consumer if it sleeps, whatever it asked for (the producer has nothing more to say for now). */
+  wake(): void {
+    if (Atomics.load(this.header, SLEEPING) !== 0 && Atomics.exchange(this.header, SLEEPING, 0) !== 0) Atomics.notify(this.header, SLEEPING);
   }
 
   // ---- consumer ------------------------------------------------------------------------------
   private readTail: number;
+  private readCount: number;
 
   /** Offset and length of the next record, or undefined when none is published. Call `consume()` after reading it. */
   next(): { offset: number; length: number } | undefined {
@@ -131,6 +157,8 @@ export class ByteRing {
   /** Frees the record returned by the last `next()`. */
   consume(length: number): void {
     this.readTail = (this.readTail + 4 + ((length + 3) & ~3)) | 0;
+    this.readCount = (this.readCount + 1) | 0;
+    Atomics.store(this.header, CONSUMED, this.readCount);
     Atomics.store(this.header, TAIL, this.readTail);
     if (Atomics.load(this.header, WAITING_FOR_ROOM) !== 0) Atomics.notify(this.header, TAIL);
   }
@@ -147,19 +175,27 @@ export class ByteRing {
     Atomics.store(this.header, WAITING_FOR_ROOM, 0);
   }
 
+  /** True while the consumer sleeps and no producer has woken it yet. */
+  get sleeping(): boolean {
+    return Atomics.load(this.header, SLEEPING) !== 0;
+  }
+
   /** True when a record is published and not consumed. */
   get pending(): boolean {
     return this.readTail !== Atomics.load(this.header, HEAD);
   }
 
-  /** Resolves when a record may be available (or after `timeoutMs`); the event loop keeps running meanwhile. */
-  waitAsync(timeoutMs = Number.POSITIVE_INFINITY): Promise<'ok' | 'timed-out'> | undefined {
-    Atomics.store(this.header, SLEEPING, 1);
-    const wait = waitAsync(this.header, HEAD, this.readTail, timeoutMs);
-    if (!wait.async) {
-      Atomics.store(this.header, SLEEPING, 0);
-      return undefined;
-    }
+  /**
+   * Resolves when a record may be available (or after `timeoutMs`); the event loop keeps running
+   * meanwhile. With `wanted` > 1 the producer wakes this consumer only once that many records are
+   * published (or the ring fills, or it calls `wake()`): a consumer that needs a whole batch of
+   * replies is not woken for each one. Undefined when a record is there already, or a producer
+   * woke it meanwhile.
+   */
+  waitAsync(timeoutMs = Number.POSITIVE_INFINITY, wanted = 1): Promise<'ok' | 'timed-out'> | undefined {
+    if (!this.sleep(wanted)) return undefined;
+    const wait = waitAsync(this.header, SLEEPING, 1, timeoutMs);
+    if (!wait.async) return undefined;
     return wait.value.then(this.awake);
   }
 
@@ -169,10 +205,24 @@ export class ByteRing {
    * for a short while before they fall back to waitAsync.
    */
   waitBlocking(timeoutMs: number): boolean {
-    Atomics.store(this.header, SLEEPING, 1);
-    const result = Atomics.wait(this.header, HEAD, this.readTail, timeoutMs);
+    if (!this.sleep(1)) return true;
+    const result = Atomics.wait(this.header, SLEEPING, 1, timeoutMs);
     Atomics.store(this.header, SLEEPING, 0);
     return result !== 'timed-out';
+  }
+
+  /**
+   * Announces a sleep; false (and no sleep) when a record is there already. The consumer then waits
+   * on SLEEPING itself: a producer that clears it before the wait begins makes the wait return at
+   * once, one that clears it later notifies the waiter, so no wake-up is lost, whether or not it
+   * came with a record.
+   */
+  private sleep(wanted: number): boolean {
+    Atomics.store(this.header, WAKE_AT, (this.readCount + wanted) | 0);
+    Atomics.store(this.header, SLEEPING, 1);
+    if (this.readTail === Atomics.load(this.header, HEAD)) return true;
+    Atomics.store(this.header, SLEEPING, 0);
+    return false;
   }
 
   private readonly awake = (result: 'ok' | 'timed-out'): 'ok' | 'timed-out' => {

@@ -49,12 +49,17 @@ export async function serve(request: ServeRequest, handlers: ServeHandlers): Pro
       replies.waitForSpace(1);
     }
     replies.publish();
+    // A large reply is worth reading at once: the main thread copies and digests it while this
+    // worker runs the next replica, instead of taking a batch of them at its end.
+    replies.wake();
   };
 
   let yieldAt = performance.now() + YIELD_EVERY_MS;
   for (;;) {
     const record = requests.next();
     if (record === undefined) {
+      // Out of requests: the main thread may be waiting for replies of a message it could not write whole.
+      replies.wake();
       // Under load the next replica comes within a round trip: a short blocking wait takes it with a
       // futex wake-up; after that the event loop runs again (timers of async tasks, the linger).
       if (requests.waitBlocking(BLOCKING_WAIT_MS)) continue;
