@@ -73,6 +73,11 @@ describe('ByteRing', () => {
 });
 
 describe('ByteRing wake-ups', () => {
+  /** Both ends of one 1 KB ring. */
+  const pair = (): { writer: ByteRing; reader: ByteRing } => {
+    const writer = ByteRing.create(1024);
+    return { writer, reader: new ByteRing(writer.buffer) };
+  };
   const publishOne = (ring: ByteRing, bytes = 8): void => {
     expect(ring.reserve(bytes)).toBeGreaterThanOrEqual(0);
     ring.publish();
@@ -87,8 +92,7 @@ describe('ByteRing wake-ups', () => {
   };
 
   it('a consumer that asks for n records is woken by the n-th, not before', async () => {
-    const writer = ByteRing.create(1024);
-    const reader = new ByteRing(writer.buffer);
+    const { writer, reader } = pair();
     publishOne(writer);
     expect(drain(reader)).toBe(1); // the count is relative to what the consumer has read
     const woken = reader.waitAsync(Number.POSITIVE_INFINITY, 3);
@@ -103,8 +107,7 @@ describe('ByteRing wake-ups', () => {
   });
 
   it('a producer with nothing more to send wakes the consumer whatever it asked for', async () => {
-    const writer = ByteRing.create(1024);
-    const reader = new ByteRing(writer.buffer);
+    const { writer, reader } = pair();
     const woken = reader.waitAsync(Number.POSITIVE_INFINITY, 5);
     publishOne(writer);
     expect(reader.sleeping).toBe(true);
@@ -114,8 +117,7 @@ describe('ByteRing wake-ups', () => {
   });
 
   it('a ring over half full wakes its consumer early (the producer would otherwise block on it)', async () => {
-    const writer = ByteRing.create(1024);
-    const reader = new ByteRing(writer.buffer);
+    const { writer, reader } = pair();
     const woken = reader.waitAsync(Number.POSITIVE_INFINITY, 100);
     publishOne(writer, 400); // 404 of 1024 bytes
     expect(reader.sleeping).toBe(true);
@@ -125,8 +127,7 @@ describe('ByteRing wake-ups', () => {
   });
 
   it('a consumer that asks while records are already there does not sleep', () => {
-    const writer = ByteRing.create(1024);
-    const reader = new ByteRing(writer.buffer);
+    const { writer, reader } = pair();
     publishOne(writer);
     expect(reader.waitAsync(Number.POSITIVE_INFINITY, 4)).toBeUndefined();
     expect(reader.sleeping).toBe(false);
@@ -139,8 +140,7 @@ describe('ByteRing wake-ups', () => {
       numRuns: 200,
     },
   )('no sleep outlives its condition: once n records, a half-full ring or a wake() is there, the consumer is woken (seeded)', (rounds) => {
-    const writer = ByteRing.create(1024);
-    const reader = new ByteRing(writer.buffer);
+    const { writer, reader } = pair();
     for (const [wanted, records, size] of rounds) {
       expect(drain(reader)).toBeGreaterThanOrEqual(0);
       if (reader.waitAsync(Number.POSITIVE_INFINITY, wanted) === undefined) continue;

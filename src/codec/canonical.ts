@@ -18,12 +18,8 @@
  * and confirmed by their internal slots; a built-in whose prototype was replaced by
  * Object.prototype or null (which no clone produces) is encoded as a plain object.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { builtinOf, type Builtin } from './builtins.js';
-
-const CHUNK = 64 * 1024;
-/** Strings shorter than this are copied code unit by code unit (faster than Buffer#write for short keys). */
-const SHORT_STRING = 32;
+import { CHUNK, HashedWriter } from './hashed-writer.js';
 
 // Tags: one byte before every value.
 const UNDEFINED = 0x75;
@@ -117,16 +113,12 @@ function scratch(): Scratch {
 let spare: Scratch | undefined = scratch();
 
 class Encoder {
-  private readonly hash: Hash = createHash('sha256');
-  private buffer: Buffer;
-  private view: DataView;
-  private length = 0;
+  private readonly out: HashedWriter;
   private seen: Map<object, number> | undefined;
   private readonly work: Work;
 
   constructor(readonly scratch: Scratch) {
-    this.buffer = scratch.buffer;
-    this.view = scratch.view;
+    this.out = new HashedWriter(scratch.buffer, scratch.view);
     this.work = scratch.work;
   }
 
@@ -134,8 +126,7 @@ class Encoder {
     this.value(root);
     const work = this.work;
     while (work.depth > 0) this.step(work, work.depth - 1);
-    this.flush();
-    return this.hash.digest('base64');
+    return this.out.digest();
   }
 
   /**
@@ -154,7 +145,7 @@ class Encoder {
       if (kind === ELEMENTS) item = (target as unknown[])[index];
       else if (kind === SEQUENCE) item = list![index];
       else {
-        this.text(list![index] as string);
+        this.out.text(list![index] as string);
         item = (target as Record<string, unknown>)[list![index] as string];
       }
       index++;
@@ -174,8 +165,8 @@ class Encoder {
     const next = index < list.length ? Number(list[index]) : array.length;
     const covered = work.end[d]!;
     if (next > covered) {
-      this.tag(HOLES);
-      this.u32(next - covered);
+      this.out.tag(HOLES);
+      this.out.u32(next - covered);
     }
     if (index === list.length) return work.pop();
     work.index[d] = index + 1;
@@ -188,21 +179,21 @@ class Encoder {
       case 'number':
         return this.number(value);
       case 'string':
-        this.tag(STRING);
-        return this.text(value);
+        this.out.tag(STRING);
+        return this.out.text(value);
       case 'boolean':
-        return this.tag(value ? TRUE : FALSE);
+        return this.out.tag(value ? TRUE : FALSE);
       case 'undefined':
-        return this.tag(UNDEFINED);
+        return this.out.tag(UNDEFINED);
       case 'bigint':
-        this.tag(BIGINT);
-        return this.text(value.toString(16));
+        this.out.tag(BIGINT);
+        return this.out.text(value.toString(16));
       case 'object':
-        return value === null ? this.tag(NULL) : this.object(value);
+        return value === null ? this.out.tag(NULL) : this.object(value);
       case 'symbol':
         if (Symbol.keyFor(value) !== undefined) {
-          this.tag(SYMBOL_FOR);
-          return this.text(Symbol.keyFor(value)!);
+          this.out.tag(SYMBOL_FOR);
+          return this.out.text(Symbol.keyFor(value)!);
         }
         return this.opaque(value, 0);
       default:
@@ -211,17 +202,17 @@ class Encoder {
   }
 
   private opaque(value: WeakKey, type: number): void {
-    this.tag(OPAQUE);
-    this.tag(type);
-    this.f64(identityOf(value));
+    this.out.tag(OPAQUE);
+    this.out.tag(type);
+    this.out.f64(identityOf(value));
   }
 
   private object(value: object): void {
     const seen = (this.seen ??= new Map());
     const previous = seen.get(value);
     if (previous !== undefined) {
-      this.tag(REF);
-      this.u32(previous);
+      this.out.tag(REF);
+      this.out.u32(previous);
       return;
     }
     seen.set(value, seen.size);
@@ -239,9 +230,9 @@ class Encoder {
     const dense = length === 0 || keys[length - 1] === String(length - 1);
     let indices = length;
     if (!dense) for (indices = 0; indices < keys.length && isIndex(keys[indices]!);) indices++;
-    this.tag(ARRAY);
-    this.u32(length);
-    this.u32(keys.length - indices);
+    this.out.tag(ARRAY);
+    this.out.u32(length);
+    this.out.u32(keys.length - indices);
     if (keys.length > indices) this.work.push(KEYS, array, keys.slice(indices), 0, 0);
     if (dense) this.work.push(ELEMENTS, array, undefined, 0, length);
     else this.work.push(SPARSE, array, keys.slice(0, indices), 0, 0);
@@ -250,32 +241,32 @@ class Encoder {
   /** Own enumerable string keys in order, with their values; `tag` and any header come first. */
   private properties(tag: number, value: object, header?: (keys: number) => void): void {
     const keys = Object.keys(value);
-    this.tag(tag);
+    this.out.tag(tag);
     if (header !== undefined) header(keys.length);
-    else this.u32(keys.length);
+    else this.out.u32(keys.length);
     if (keys.length > 0) this.work.push(KEYS, value, keys, 0, 0);
   }
 
   private builtin(value: object, builtin: Builtin): void {
     switch (builtin.kind) {
       case 'boxed':
-        this.tag(BOXED);
-        this.tag(builtin.code);
+        this.out.tag(BOXED);
+        this.out.tag(builtin.code);
         return this.value(builtin.unbox!.call(value));
       case 'Date':
-        this.tag(DATE);
+        this.out.tag(DATE);
         return this.number((value as Date).getTime());
       case 'RegExp':
-        this.tag(REGEXP);
-        this.text((value as RegExp).source);
-        return this.text((value as RegExp).flags);
+        this.out.tag(REGEXP);
+        this.out.text((value as RegExp).source);
+        return this.out.text((value as RegExp).flags);
       case 'ArrayBuffer':
       case 'SharedArrayBuffer':
         return this.arrayBuffer(builtin.kind === 'ArrayBuffer' ? ARRAY_BUFFER : SHARED_BUFFER, value as ArrayBuffer);
       case 'view':
-        this.tag(VIEW);
-        this.tag(builtin.code);
-        return this.bytes(value as ArrayBufferView);
+        this.out.tag(VIEW);
+        this.out.tag(builtin.code);
+        return this.out.bytes(value as ArrayBufferView);
       case 'Map':
         return this.sequence(MAP, (value as Map<unknown, unknown>).size, [...(value as Map<unknown, unknown>)].flat());
       case 'Set':
@@ -286,8 +277,8 @@ class Encoder {
   }
 
   private sequence(tag: number, size: number, items: unknown[]): void {
-    this.tag(tag);
-    this.u32(size);
+    this.out.tag(tag);
+    this.out.u32(size);
     if (items.length > 0) this.work.push(SEQUENCE, undefined, items, 0, 0);
   }
 
@@ -297,9 +288,9 @@ class Encoder {
     const hasCause = Object.hasOwn(error, 'cause');
     // The keys frame goes under the name/message/cause frame, so it is written after them.
     this.properties(ERROR, error, (keys) => {
-      this.tag(code);
-      this.tag((hasMessage ? 1 : 0) | (hasCause ? 2 : 0));
-      this.u32(keys);
+      this.out.tag(code);
+      this.out.tag((hasMessage ? 1 : 0) | (hasCause ? 2 : 0));
+      this.out.u32(keys);
     });
     const items: unknown[] = [error.name];
     if (hasMessage) items.push(error.message);
@@ -309,92 +300,19 @@ class Encoder {
 
   private arrayBuffer(tag: number, buffer: ArrayBuffer): void {
     const growable = buffer as ArrayBuffer & { resizable?: boolean; growable?: boolean; maxByteLength?: number };
-    this.tag(tag);
-    this.f64(growable.resizable || growable.growable ? growable.maxByteLength! : -1);
-    this.bytes(new Uint8Array(buffer));
-  }
-
-  // Raw writes into the scratch buffer, hashed a chunk at a time.
-
-  private flush(): void {
-    if (this.length > 0) this.hash.update(this.buffer.subarray(0, this.length));
-    this.length = 0;
-  }
-
-  private room(bytes: number): void {
-    if (this.length + bytes <= this.buffer.length) return;
-    this.flush();
-    if (bytes > this.buffer.length) {
-      this.buffer = Buffer.allocUnsafe(bytes);
-      this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
-    }
-  }
-
-  private tag(code: number): void {
-    this.room(1);
-    this.buffer[this.length++] = code;
-  }
-
-  private u32(value: number): void {
-    this.room(4);
-    this.view.setUint32(this.length, value, true);
-    this.length += 4;
-  }
-
-  private f64(value: number): void {
-    this.room(8);
-    this.view.setFloat64(this.length, value === value ? value : Number.NaN, true);
-    this.length += 8;
+    this.out.tag(tag);
+    this.out.f64(growable.resizable || growable.growable ? growable.maxByteLength! : -1);
+    this.out.bytes(new Uint8Array(buffer));
   }
 
   /** One encoding per number value: int32 when it is one (and not -0), else a double. */
   private number(value: number): void {
     if ((value | 0) === value && (value !== 0 || 1 / value > 0)) {
-      this.room(5);
-      this.buffer[this.length] = INT;
-      this.view.setInt32(this.length + 1, value, true);
-      this.length += 5;
+      this.out.tag(INT);
+      this.out.i32(value);
     } else {
-      this.tag(DOUBLE);
-      this.f64(value);
-    }
-  }
-
-  /** Length in code units, then the UTF-16LE code units themselves (lone surrogates included). */
-  private text(value: string): void {
-    const units = value.length;
-    this.u32(units);
-    if (units * 2 > CHUNK / 2) {
-      this.flush();
-      this.hash.update(value, 'utf16le');
-      return;
-    }
-    this.room(units * 2);
-    if (units < SHORT_STRING) {
-      const buffer = this.buffer;
-      let at = this.length;
-      for (let i = 0; i < units; i++) {
-        const unit = value.charCodeAt(i);
-        buffer[at++] = unit & 0xff;
-        buffer[at++] = unit >>> 8;
-      }
-      this.length = at;
-    } else {
-      this.length += this.buffer.write(value, this.length, 'utf16le');
-    }
-  }
-
-  /** Byte length, then the bytes of the view; large ones are hashed in place, without a copy. */
-  private bytes(view: ArrayBufferView): void {
-    const raw = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    this.f64(raw.byteLength);
-    if (raw.byteLength > CHUNK / 4) {
-      this.flush();
-      this.hash.update(raw);
-    } else {
-      this.room(raw.byteLength);
-      this.buffer.set(raw, this.length);
-      this.length += raw.byteLength;
+      this.out.tag(DOUBLE);
+      this.out.f64(value);
     }
   }
 }
