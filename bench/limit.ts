@@ -4,6 +4,9 @@
  * of that limit and of plain piscina / k, with its CPU overhead per task (process CPU minus task
  * work) split into main thread and workers. Peers are the naive "run it k times and deep-compare"
  * on piscina, tinypool and workerpool, measured side by side in one run (tinybench, interleaved).
+ * Beside them, for compute-bound tasks, the machine's ceiling (ceiling.ts): one pinned thread per
+ * CPU running the task back to back, the most any pool could reach here; every row also says what
+ * fraction of it it reaches.
  *
  *   npm run bench:limit -- [--ms 400] [--rounds 3] [--window 32] [--threads CPUs] [--only tasks|sizes]
  *                          [--baseline path/to/other/dist/index.js]   (A/B: another build of triplex, same run)
@@ -12,6 +15,7 @@
  */
 import os from 'node:os';
 import { Triplex } from '../dist/index.js';
+import { Ceiling } from './ceiling.js';
 import { CpuMeter } from './cpu-meter.js';
 import { arg, measure, type Measurement, type Runner } from './harness.js';
 import { calibrate, machineInfo, saveResults } from './machine.js';
@@ -86,6 +90,7 @@ interface Contender extends Runner {
 }
 
 interface Pools {
+  ceiling: Ceiling;
   peers: Peer[];
   voted: { name: string; k: number; pool: Triplex }[];
 }
@@ -112,7 +117,9 @@ async function startPools(): Promise<Pools> {
     for (const v of votedOptions()) voted.push({ name: `${v.name} (baseline)`, k: v.k, pool: new Base(v.options) });
   }
   await Promise.all(voted.map((v) => v.pool.ready));
-  const pools = { peers: startPeers(threads), voted };
+  const ceiling = await Ceiling.start(machine.affinity ?? Array.from({ length: machine.cpus }, (_, cpu) => cpu));
+  if (ceiling.pinError !== undefined) console.log(`ceiling threads run unpinned: ${ceiling.pinError}`);
+  const pools = { ceiling, peers: startPeers(threads), voted };
   await warmUp(pools);
   return pools;
 }
@@ -127,6 +134,18 @@ async function warmUp(pools: Pools): Promise<void> {
 function contenders(pools: Pools, scenario: Scenario): Contender[] {
   const name = scenario.name;
   const out: Contender[] = [];
+  const bare = pools.ceiling;
+  // Only for compute-bound tasks: bare threads that allocate and drop large results contend in the
+  // kernel (page faults of fresh buffers), and there two of them ran fewer runs than one alone.
+  if (scenario.group === 'tasks')
+    out.push({
+      name: CEILING,
+      k: 1,
+      voted: false,
+      meter: new CpuMeter(),
+      run: (x) => bare.runBatch(name, x, 1),
+      runBatch: (x, batch) => bare.runBatch(name, x, batch),
+    });
   const piscina = pools.peers[0]!;
   out.push({ name: 'piscina', k: 1, voted: false, meter: new CpuMeter(), run: (x) => piscina.run(name, x) });
   for (const k of [2, 3])
@@ -135,11 +154,14 @@ function contenders(pools: Pools, scenario: Scenario): Contender[] {
   return out;
 }
 
+const CEILING = 'ceiling: a bare thread per CPU';
+
 type Row = Record<string, string | number>;
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 function rowsFor(scenario: Scenario, runners: Contender[], results: Map<string, Measurement>, t: number): Row[] {
   const piscina = results.get('piscina')!.tasksPerSec;
+  const ceiling = results.get(CEILING)?.tasksPerSec;
   return runners.map((runner) => {
     const rate = results.get(runner.name)!.tasksPerSec;
     const limit = machine.cpus / ((runner.k * t) / 1e6);
@@ -152,6 +174,8 @@ function rowsFor(scenario: Scenario, runners: Contender[], results: Map<string, 
       'work µs': round(t, 1),
       'tasks/s': Math.round(rate),
       'vs compute limit': round(rate / limit),
+      // Runs per second against the ceiling's: how much of what this machine can reach.
+      'vs ceiling': ceiling === undefined ? '-' : round((rate * runner.k) / ceiling),
       'vs piscina/k': round(rate / (piscina / runner.k)),
       'vs best naive': runner.voted ? round(rate / Math.max(...naives)) : '-',
       'overhead µs/task': round(cpu.process, 1),
@@ -172,7 +196,7 @@ async function run(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(
         ' ',
-      )}; peers: ${threads} threads each; triplex DMR on ${Math.max(2, machine.cpus)} cores, TMR on ${Math.max(3, machine.cpus)} cores (faultDomain ${machine.physicalCores >= 3 ? "'physical-core'" : "'none': fewer than 3 physical cores"}); ${window} tasks in flight; tinybench ${ms} ms, best of ${rounds} interleaved rounds, each round started by another runner`,
+      )}; ceiling: ${machine.cpus} pinned threads; peers: ${threads} threads each; triplex DMR on ${Math.max(2, machine.cpus)} cores, TMR on ${Math.max(3, machine.cpus)} cores (faultDomain ${machine.physicalCores >= 3 ? "'physical-core'" : "'none': fewer than 3 physical cores"}); ${window} tasks in flight; tinybench ${ms} ms, best of ${rounds} interleaved rounds, each round started by another runner`,
   );
   const rows: Row[] = [];
   for (const scenario of scenarios) {
@@ -191,7 +215,7 @@ async function run(): Promise<void> {
     console.table(scenarioRows.map(({ scenario: _, ...rest }) => rest));
     rows.push(...scenarioRows);
   }
-  await Promise.all([...pools.peers.map((p) => p.destroy()), ...pools.voted.map((v) => v.pool.destroy())]);
+  await Promise.all([pools.ceiling.destroy(), ...pools.peers.map((p) => p.destroy()), ...pools.voted.map((v) => v.pool.destroy())]);
   const loadAfter = os.loadavg();
   console.log(`load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`raw results: ${saveResults(resultName(), { machine, threads, window, ms, rounds, baseline: baseline ?? null, loadavg: loadAfter, rows })}`);
