@@ -1,7 +1,7 @@
 /**
  * Result size: ~100 µs tasks returning 1 KB, 100 KB and 1 MB, through plain piscina, the naive
- * "run k times and deep-compare", and triplex (digest voting: only the winner is deserialized;
- * payloads are transferred, not copied back).
+ * "run k times and deep-compare", and triplex (a byte vote: equal bytes agree without decoding,
+ * only the winner is decoded; payloads are transferred, not copied back).
  *
  *   npm run bench:sizes -- [--cores 6] [--ms 1000] [--rounds 2]
  */
