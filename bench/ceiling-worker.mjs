@@ -6,7 +6,8 @@ import * as tasks from './tasks.mjs';
 
 const pinError = pinCurrentThread(workerData.cpu);
 const claimed = new Int32Array(workerData.counter);
-// Results are folded into a value the main thread receives, so no run can be optimised away.
+// Results (numbers: compute-bound tasks) are folded into a value the main thread receives, so no
+// run can be optimised away.
 let sink = 0;
 
 parentPort.on('message', ({ name, input, count }) => {
