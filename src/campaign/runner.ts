@@ -4,20 +4,12 @@
  * so pool task ids are campaign task numbers and the injector's decisions replay with the seed.
  */
 import { isTriplexError } from '../errors.js';
-import {
-  isServing,
-  wasInjected,
-  resolveOptions,
-  Triplex,
-  type FaultInjector,
-  type TriplexOptions,
-  type DetailedResult,
-  type ReplicaReport,
-} from '../api/index.js';
+import { isServing, wasInjected, resolveOptions, Triplex, type TriplexOptions, type DetailedResult, type ReplicaReport } from '../api/index.js';
 import { Tally, type TaskEvidence, type TaskObservation } from './classify.js';
 import { goldenAnswers, loadTask, matchesError, matchesValue, type GoldenAnswer } from './golden.js';
 import { summarize } from './result.js';
 import { TimelineRecorder } from './timeline.js';
+import { awaitLateEvidence } from './late-evidence.js';
 import type { CampaignOptions, CampaignResult, SteppedSummary } from './types.js';
 import { validateCampaign, type CampaignPlan } from './validate.js';
 
@@ -75,7 +67,7 @@ async function execute(
   const run = new CampaignRun(pool, options, plan, golden);
   await run.submitAll();
   if (run.fatal !== undefined) throw run.fatal;
-  await drain(pool, options.faults, run.observations, run.evidence, slowestMs);
+  await awaitLateEvidence(pool, options.faults, run.observations, run.evidence, slowestMs);
   return run.result();
 }
 
@@ -301,41 +293,4 @@ function perFault(s: SteppedSummary): SteppedSummary {
     lostStepsPerFault: s.faults > 0 ? round(s.lostSteps / s.faults) : null,
     lostMsPerFault: s.faults > 0 ? round(s.lostMs / s.faults) : null,
   };
-}
-
-/**
- * Waits for injected replicas that answer after their task's vote (TMR's third), so that their
- * evidence is counted: a flipped replica is in when its flips are logged, a crash or hang when
- * the pool charged it. Other late replicas cannot change a classification, so they are not awaited.
- */
-async function drain(
-  pool: Triplex,
-  faults: FaultInjector,
-  observations: TaskObservation[],
-  evidence: Map<number, TaskEvidence>,
-  slowestMs: number | undefined,
-): Promise<void> {
-  const specs = faults.models;
-  const pending: { taskId: number; replica: number; core: number; byFlips: boolean }[] = [];
-  observations.forEach((obs, taskId) => {
-    if (obs.kind !== 'value' || obs.replicas === undefined) return;
-    for (const record of faults.recordsOf(taskId)) {
-      if (record.replica < 0 || !wasInjected(record) || obs.replicas[record.replica]?.status !== 'running') continue;
-      const spec = specs[record.modelIndex];
-      if (spec === undefined || spec.model === 'slow' || 'value' in spec) continue;
-      pending.push({ taskId, replica: record.replica, core: record.core, byFlips: spec.model !== 'crash' && spec.model !== 'hang' });
-    }
-  });
-  // A hang shows at taskTimeout; a flipped replica answers within a task's time, unless the pool
-  // dropped it (a replica it no longer needed): bound that wait by the golden run's time.
-  const timeout = pool.resolvedOptions.taskTimeout;
-  const start = performance.now();
-  const hangDeadline = start + Math.min(Number.isFinite(timeout) ? timeout : 60_000, 60_000) + 1_000;
-  const flipDeadline = Math.min(hangDeadline, start + Math.max(1_000, (slowestMs ?? 250) * 20));
-  const done = (p: (typeof pending)[number], now: number): boolean =>
-    evidence.get(p.taskId)?.charges.has(p.core) === true ||
-    now > (p.byFlips ? flipDeadline : hangDeadline) ||
-    (p.byFlips && faults.recordsOf(p.taskId).some((r) => r.replica === p.replica && r.flips !== undefined));
-  let left = pending;
-  while ((left = left.filter((p) => !done(p, performance.now()))).length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
 }

@@ -16,19 +16,14 @@ import { Verdicts } from './verdicts.js';
 import type { DeterminismJournal } from './determinism-options.js';
 import { assignVoteKey } from '../replication/byte-keys.js';
 import { newPlacementRequest, placeWanted, type PlacementHost } from '../replication/placement.js';
-import type { ReplicaRecord, TaskRun } from './task.js';
+import { newReplica, type ReplicaRecord, type TaskRun } from './task.js';
 import { noteInjections, withInjection } from './injections.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../util/clock.js';
 import { SlotSet } from '../util/slot-set.js';
-
-/** How far past a blocked queue head the scheduler looks for a task that fits a free core. */
-const SCAN_LIMIT = 64;
+import { WaitingTasks } from './waiting.js';
 
 export class Scheduler {
-  /** Tasks in submission order; slots before `head` are emptied so placed tasks are not kept alive by the queue. */
-  private readonly queue: (TaskRun | undefined)[] = [];
-  private head = 0;
-  private readonly retries: TaskRun[] = [];
+  private readonly waiting = new WaitingTasks();
   /** Tasks accepted and not settled (not a Set: see util/slot-set.ts). */
   private readonly running = new SlotSet<TaskRun>('runningSlot');
   private readonly maxBatch: number;
@@ -64,7 +59,7 @@ export class Scheduler {
       idleHint: () => Number.POSITIVE_INFINITY,
     };
     this.verdicts = new Verdicts(options, stats, events, healthBridge, {
-      requestMore: (task) => this.retries.push(task),
+      requestMore: (task) => this.waiting.retry(task),
       settle: (task, outcome, corrected) => this.settle(task, outcome, corrected),
       emitFailed: (task, error) => this.emitFailed(task, error),
       fail: (task, error) => this.fail(task, error),
@@ -117,7 +112,7 @@ export class Scheduler {
       this.fail(task, new TriplexError('ERR_QUEUE_FULL', `The queue is full (maxQueue = ${this.options.maxQueue})`, { maxQueue: this.options.maxQueue }));
       return;
     }
-    this.queue.push(task);
+    this.waiting.push(task);
     this.schedulePump();
   }
 
@@ -179,32 +174,17 @@ export class Scheduler {
       }
       do {
         this.again = false;
-        for (let i = 0; i < this.retries.length && (everyTask || this.lanes.available > 0);) {
-          const task = this.retries[i]!;
-          if (task.settled || task.wanted === 0 || this.place(task)) this.retries.splice(i, 1);
-          else i++;
-        }
-        let scanned = 0;
-        for (let i = this.head; i < this.queue.length && (everyTask || (scanned < SCAN_LIMIT && this.lanes.available > 0)); i++) {
-          const task = this.queue[i]!;
-          if (task.settled || task.wanted === 0) continue;
-          if (!this.place(task)) scanned++;
-        }
-        while (this.head < this.queue.length) {
-          const first = this.queue[this.head]!;
-          if (!first.settled && first.wanted !== 0) break;
-          this.queue[this.head++] = undefined;
-        }
-        if (this.head > 1024 && this.head * 2 > this.queue.length) {
-          this.queue.splice(0, this.head);
-          this.head = 0;
-        }
+        this.waiting.placeEach(this.placeTask, this.hasRoom, everyTask);
       } while (this.again);
       this.lanes.flush();
     } finally {
       this.pumping = false;
     }
   }
+
+  /** place() and the free-core test, made once: a placement pass allocates no closure. */
+  private readonly placeTask = (task: TaskRun): boolean => this.place(task);
+  private readonly hasRoom = (): boolean => this.lanes.available > 0;
 
   /** Tries to place a task's wanted replicas (the shared placement loop). True when none is left to place. */
   private place(task: TaskRun): boolean {
@@ -237,22 +217,7 @@ export class Scheduler {
       task.begin();
       task.det = this.journal?.order(task.seed, task.submittedAt);
     }
-    const replica: ReplicaRecord = {
-      task,
-      index: task.replicas.length,
-      core,
-      status: 'running',
-      reply: undefined,
-      startedAt: this.clock.now(),
-      injections: undefined,
-      // Set later: declared now, as adding a property to the record would allocate a property store.
-      failure: undefined,
-      endedAt: undefined,
-      ticket: undefined,
-      key: undefined,
-      isError: false,
-      value: undefined,
-    };
+    const replica = newReplica(task, core, this.clock.now());
     task.replicas.push(replica);
     task.used.push(core.id);
     task.inFlight++;
@@ -340,7 +305,7 @@ export class Scheduler {
     if (!ran) task.used.splice(task.used.lastIndexOf(replica.core.id), 1);
     if (task.settled) return;
     task.wanted++;
-    if (!this.retries.includes(task)) this.retries.push(task);
+    this.waiting.retry(task);
   }
 
   private finish(task: TaskRun, replica: ReplicaRecord): void {
@@ -438,9 +403,7 @@ export class Scheduler {
     const pending = [...this.running];
     for (const task of pending) this.fail(task, errorFor(task));
     this.lanes.close();
-    this.queue.length = 0;
-    this.head = 0;
-    this.retries.length = 0;
+    this.waiting.clear();
     this.running.clear();
   }
 }

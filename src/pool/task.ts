@@ -31,6 +31,26 @@ export interface ReplicaRecord {
   value: unknown;
 }
 
+/** The next replica of `task`, on `core`, running from `startedAt`. */
+export function newReplica(task: TaskRun, core: Core, startedAt: number): ReplicaRecord {
+  return {
+    task,
+    index: task.replicas.length,
+    core,
+    status: 'running',
+    reply: undefined,
+    startedAt,
+    injections: undefined,
+    // Set later: declared now, as adding a property to the record would allocate a property store.
+    failure: undefined,
+    endedAt: undefined,
+    ticket: undefined,
+    key: undefined,
+    isError: false,
+    value: undefined,
+  };
+}
+
 /** One replica as reported by runDetailed and ERR_NO_MAJORITY. */
 export interface ReplicaReport {
   core: number;

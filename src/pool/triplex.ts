@@ -15,20 +15,20 @@ import { DeterminismJournal } from './determinism-options.js';
 import { describeOptions, resolveOptions, type ResolvedOptions, type TriplexOptions } from './options.js';
 import { Scheduler } from './scheduler.js';
 import { workerStartError } from './core-start.js';
-import { abortError } from './outcomes.js';
 import { Stats, type StatsSnapshot } from './stats.js';
-import { TaskRun, type DetailedResult } from './task.js';
+import type { DetailedResult } from './task.js';
 import type { OpsHost } from '../ops/host.js';
 import { Operations } from '../ops/operations.js';
 import type { AuditLevel, PoolMetrics, VerifyOptions, VerifyReport } from '../ops/types.js';
-import { captureInput, detachTransferred, move, resolveRunOptions, unwrapMovable } from './run-options.js';
-import type { AbortSignalAny, Movable, ResolvedRun, RunOptions } from './run-options.js';
+import { move } from './run-options.js';
+import type { AbortSignalAny, Movable, RunOptions } from './run-options.js';
 import { PoolSurface, type PoolHistogram } from './surface.js';
 import { coreInfo, threadInfo, type CoreInfo, type ThreadInfo } from './core-info.js';
 import { isWorkerThread } from '../worker.js';
 import { affinityMask, pinningUnavailableReason } from '../worker/affinity.js';
 import * as threads from 'node:worker_threads';
 import { SteppedRuns, type SteppedStream } from './stepped-runs.js';
+import { Admission, type StreamSlot } from './admission.js';
 import type { SteppedReport } from '../stepped/types.js';
 
 export type { AbortSignalAny, RunOptions, Movable, SteppedStream };
@@ -57,12 +57,12 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   private readonly readyPromise: Promise<void>;
   private exports: Set<string> | undefined;
   private startError: TriplexError | undefined;
-  private nextId = 0;
   private readonly journal: DeterminismJournal;
   private destroying: Promise<void> | undefined;
   /** Exports of the pool's module that are stepped tasks (known once the cores started). */
   private readonly steppedNames = new Set<string>();
   private readonly stepped: SteppedRuns;
+  private readonly admission: Admission;
 
   /**
    * `source` is internal: the cluster (triplex/cluster) passes remote cores; a pool's own are
@@ -91,6 +91,17 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.scheduler.onSettled = (task) => this.surface.settled(task);
     this.scheduler.journal = this.journal;
     this.stepped = this.steppedRuns(stats);
+    this.admission = new Admission({
+      options: o,
+      scheduler: this.scheduler,
+      surface: this.surface,
+      stepped: this.stepped,
+      journal: this.journal,
+      pool: this,
+      refusal: () => this.refusal(),
+      exports: () => this.exports,
+      steppedNames: this.steppedNames,
+    });
     this.ops = this.startOperations(); // audit log, metrics, state scan (see the Operations block)
     this.readyPromise = this.startCores();
     // Callers who never await `ready` must not see an unhandled rejection; run() reports it too.
@@ -126,12 +137,12 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /** Runs `input` through the task `name` on k distinct cores and resolves with the voted value. */
   run<T = TOutput>(input: TInput | Movable<TInput>, options: RunOptions = {}): Promise<T> {
-    return this.submit(input, options, false) as Promise<T>;
+    return this.admission.submit(input, options, false) as Promise<T>;
   }
 
   /** Like run(), with every replica's core, CPU, digest and time, the extra attempts and whether a fault was corrected. */
   runDetailed<T = TOutput>(input: TInput | Movable<TInput>, options: RunOptions = {}): Promise<DetailedResult<T>> {
-    return this.submit(input, options, true) as Promise<DetailedResult<T>>;
+    return this.admission.submit(input, options, true) as Promise<DetailedResult<T>>;
   }
 
   /**
@@ -139,84 +150,10 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
    * order) and its value as `result`. The iterator throws the task's error if it fails.
    */
   runStream<T = TOutput>(input: TInput | Movable<TInput>, options: RunOptions = {}): SteppedStream<T> {
-    const stream: { iterate?: () => AsyncIterator<unknown> } = {};
-    const result = this.submit(input, options, false, stream) as Promise<T>;
+    const stream: StreamSlot = {};
+    const result = this.admission.submit(input, options, false, stream) as Promise<T>;
     result.catch(() => {}); // a caller who only iterates gets the error there
     return { result, [Symbol.asyncIterator]: () => stream.iterate?.() ?? settledIterator(result) };
-  }
-
-  private submit(given: unknown, options: RunOptions, detailed: boolean, stream?: { iterate?: () => AsyncIterator<unknown> }): Promise<unknown> {
-    let run: ResolvedRun;
-    try {
-      run = resolveRunOptions(options, this.options.compat.name, this.options.moduleUrl);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const { name, signal } = run;
-    if (this.destroying !== undefined || this.closing !== undefined) {
-      return Promise.reject(new TriplexError('ERR_DESTROYED', `The pool is ${this.destroying !== undefined ? 'destroyed' : 'closing'}`));
-    }
-    if (this.startError !== undefined) return Promise.reject(this.startError);
-    if (run.address === undefined && this.options.moduleUrl === '') {
-      return Promise.reject(
-        new TriplexError('ERR_TASK_NOT_FOUND', `Task "${name}": the pool has no task module (option filename); pass run(input, { filename })`, { name }),
-      );
-    }
-    if (run.address === undefined && this.exports !== undefined && !this.exports.has(name)) {
-      return Promise.reject(
-        new TriplexError(
-          'ERR_TASK_NOT_FOUND',
-          `Task "${name}" is not exported by ${this.options.moduleUrl} (exports: ${[...this.exports].filter((e) => !e.startsWith('__triplex')).join(', ') || 'none'})`,
-          { name },
-        ),
-      );
-    }
-    const stepped = this.steppedMode(run, stream !== undefined);
-    if (stepped instanceof Error) return Promise.reject(stepped);
-    if (stepped) return this.submitStepped(given, run, detailed, stream);
-    const id = this.nextId++;
-    // Fault injection: offline/online maintenance faults scheduled by task count or time; one check when no injector is set.
-    if (this.options.faults !== undefined) this.options.faults.beforeTask?.(id, this);
-    if (signal?.aborted) return Promise.reject(abortError({ id, name }, signal.reason, 'was aborted before it was queued'));
-    const { input, transfer } = unwrapMovable(given);
-    let bytes: Uint8Array;
-    try {
-      // Serialized once for all replicas: cloneability is checked here, and every core gets identical bytes.
-      bytes = captureInput(input, name);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise((resolve, reject) => {
-      const task = this.createTask(id, run, bytes, detailed, resolve, reject);
-      if (signal !== undefined) task.offAbort = signal.onAbort(() => this.scheduler.abort(task, signal.reason));
-      this.scheduler.submit(task);
-      if (!task.settled) this.takeOwnership(task, transfer === undefined ? run.transfer : [...run.transfer, transfer]);
-    });
-  }
-
-  /**
-   * Whether a run is stepped: the pool's module's stepped exports are known once its cores
-   * started; before that, and for another module, a run is stepped when it asks for outputs or
-   * checkpoints, or when its address ran stepped before (a plain run of a stepped task is taken
-   * over after its first step: see createTask).
-   */
-  private steppedMode(run: ResolvedRun, streamed: boolean): boolean | Error {
-    const asks = run.onOutput !== undefined || run.checkpoint !== undefined || streamed;
-    if (run.address === undefined && this.exports !== undefined) {
-      if (this.steppedNames.has(run.name)) return true;
-      if (!asks) return false;
-      const option = run.onOutput !== undefined ? 'onOutput' : run.checkpoint !== undefined ? 'checkpoint' : 'runStream';
-      return invalidOption(option, `a stepped task ("${run.name}" is a function export)`, run.name, 'range');
-    }
-    return asks || this.stepped.addresses.has(run.address ?? run.name);
-  }
-
-  private submitStepped(given: unknown, run: ResolvedRun, detailed: boolean, stream: { iterate?: () => AsyncIterator<unknown> } | undefined): Promise<unknown> {
-    if (run.signal?.aborted) return Promise.reject(abortError({ id: this.nextId, name: run.name }, run.signal.reason, 'was aborted before it was queued'));
-    const { input } = unwrapMovable(given);
-    const { promise, runner } = this.stepped.start(input, run, detailed, stream !== undefined);
-    if (stream !== undefined && runner !== undefined) stream.iterate = () => runner.commit.iterate();
-    return promise;
   }
 
   private steppedRuns(stats: Stats): SteppedRuns {
@@ -228,7 +165,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       surface: this.surface,
       stats,
       journal: this.journal,
-      nextId: () => this.nextId++,
+      nextId: () => this.admission.takeId(),
       checkOpen: () => {
         if (this.destroying !== undefined) throw new TriplexError('ERR_DESTROYED', 'The pool is destroyed');
         if (this.startError !== undefined) throw this.startError;
@@ -236,35 +173,12 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     });
   }
 
-  /** The caller's transferred buffers are detached only once the task is accepted (a full queue leaves them intact). */
-  private takeOwnership(task: TaskRun, transfer: readonly ArrayBuffer[]): void {
-    try {
-      detachTransferred(transfer, task.name);
-    } catch (error) {
-      this.scheduler.fail(task, error as Error);
+  /** Why the pool takes no run now, if it does not. */
+  private refusal(): Error | undefined {
+    if (this.destroying !== undefined || this.closing !== undefined) {
+      return new TriplexError('ERR_DESTROYED', `The pool is ${this.destroying !== undefined ? 'destroyed' : 'closing'}`);
     }
-  }
-
-  /** A task the pool surface (close, drain, timing) follows until it settles. */
-  private createTask(
-    id: number,
-    run: ResolvedRun,
-    bytes: Uint8Array,
-    detailed: boolean,
-    resolve: (value: unknown) => void,
-    reject: (error: Error) => void,
-  ): TaskRun {
-    // Before the exports are known (or for another module), the task may be stepped: its first step comes back as a segment.
-    const mayBeStepped = this.exports === undefined || run.address !== undefined;
-    const answer = !mayBeStepped
-      ? resolve
-      : (value: unknown): void => (SteppedRuns.isSegment(value, detailed) ? this.stepped.takeOver(task, value, run, resolve, reject) : resolve(value));
-    const task: TaskRun = new TaskRun(id, run.name, bytes, this.options.k, detailed, answer, reject);
-    task.address = run.address;
-    task.kind = run.kind ?? run.name;
-    task.seed = this.journal.seed();
-    this.surface.submitted(task);
-    return task;
+    return this.startError;
   }
 
   /** Snapshot copies of every core. */
