@@ -18,7 +18,8 @@ const BLOCKING_WAIT_MS = 2;
 const YIELD_EVERY_MS = 10;
 
 export interface ServeHandlers {
-  run(request: RunRequest): Promise<RunReply>;
+  /** A reply, or a promise of one when the replica is asynchronous (an await per replica would cost a microtask hop). */
+  run(request: RunRequest): RunReply | Promise<RunReply>;
   probe(): ProbeReply;
 }
 
@@ -80,7 +81,8 @@ export async function serve(request: ServeRequest, handlers: ServeHandlers): Pro
     if (next.kind === 'probe') {
       send(handlers.probe(), undefined);
     } else {
-      const reply = await handlers.run(next);
+      const pending = handlers.run(next);
+      const reply = pending instanceof Promise ? await pending : pending;
       send(reply, reply.payload);
     }
     if (performance.now() >= yieldAt) {

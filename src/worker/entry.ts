@@ -40,6 +40,9 @@ else preloadAffinity(); // sched_getcpu is read per replica: koffi must not load
 const pinError = data.pin === 'off' ? 'pinning is off' : closing ? 'the core is closing' : pinCurrentThread(data.cpu);
 const pinned = pinError === undefined;
 const readCpu = currentCpu;
+// triplex's own timing reads the real clocks: the virtual ones (worker/determinism.ts) are the task's.
+const realNow = performance.now.bind(performance);
+const wallNow = Date.now;
 // Before the task module loads, so the references it captures follow each replica (worker/determinism.ts).
 installDeterminism();
 publishIdentity({ id: data.coreId, cpu: data.cpu, pinned });
@@ -61,13 +64,30 @@ function replyToError(error: unknown, ms: number, flips: FlipRecord[] | undefine
   return reply;
 }
 
-async function runTask(request: RunRequest): Promise<RunReply> {
-  progressTime[0] = Date.now();
+/** A task name already resolved to its export: later replicas of it skip the lookup and run without a microtask hop. */
+interface ResolvedTask {
+  fn: TaskExport;
+  /** The export's name, without a module URL or segment prefix. */
+  name: string;
+  /** A segment of a stepped task (stepped/driver.ts): its name carries a prefix, its input is the order. */
+  segment: boolean;
+}
+
+/** Names resolved so far (a module's exports never change once it loaded: moduleTasks keeps its table). */
+const resolvedTasks = new Map<string, ResolvedTask>();
+
+/** A replica: synchronous once its task is resolved and unless the task returns a promise. */
+function runTask(request: RunRequest): RunReply | Promise<RunReply> {
+  progressTime[0] = wallNow();
   Atomics.add(progress, PROGRESS.started, 1);
+  const task = resolvedTasks.get(request.name);
+  return task === undefined ? resolveAndRun(request) : runResolved(task, request);
+}
+
+async function resolveAndRun(request: RunRequest): Promise<RunReply> {
   const address = parseTaskAddress(request.name);
-  // A segment of a stepped task (stepped/driver.ts): its name carries a prefix, its input is the order.
   const segment = address.name.startsWith(SEGMENT_PREFIX);
-  if (segment) address.name = address.name.slice(SEGMENT_PREFIX.length);
+  const name = segment ? address.name.slice(SEGMENT_PREFIX.length) : address.name;
   let table: Record<string, TaskExport>;
   try {
     table = address.moduleUrl === undefined ? await loadTasks() : await moduleTasks(address.moduleUrl);
@@ -76,18 +96,25 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     const failed = new Error(`The task module ${address.moduleUrl ?? data.moduleUrl} failed to load: ${(error as Error).message}`);
     return replyToError(Object.assign(failed, { code: 'ERR_TASK_NOT_FOUND' }), 0, undefined);
   }
-  const fn = table[address.name];
-  const start = performance.now();
+  const fn = table[name];
   if (fn === undefined) {
-    const error = Object.assign(new Error(`Task "${address.name}" is not exported by ${address.moduleUrl ?? 'the task module'}`), { code: TASK_NOT_FOUND });
+    const error = Object.assign(new Error(`Task "${name}" is not exported by ${address.moduleUrl ?? 'the task module'}`), { code: TASK_NOT_FOUND });
     return replyToError(error, 0, undefined);
   }
+  const task: ResolvedTask = { fn, name, segment };
+  resolvedTasks.set(request.name, task);
+  return runResolved(task, request);
+}
+
+function runResolved(task: ResolvedTask, request: RunRequest): RunReply | Promise<RunReply> {
+  const { fn, name, segment } = task;
+  const start = realNow();
   const order = request.inject;
   let input = decodePayload(request.input, 0);
   let flips: FlipRecord[] | undefined;
   const stepped = isSteppedTask(fn) ? fn : undefined;
   if (segment && stepped === undefined) {
-    const message = `Task "${address.name}" is not a stepped task ({ init, step, done }): the run options "onOutput" and "checkpoint", and runStream, are for stepped tasks`;
+    const message = `Task "${name}" is not a stepped task ({ init, step, done }): the run options "onOutput" and "checkpoint", and runStream, are for stepped tasks`;
     return replyToError(Object.assign(new Error(message), { code: TASK_NOT_FOUND }), 0, undefined);
   }
   // A stepped task's replica crashes or hangs half-way through its segment (runStepped), as a real fault would.
@@ -97,20 +124,36 @@ async function runTask(request: RunRequest): Promise<RunReply> {
     value = runDeterministic(request.det, () =>
       stepped === undefined ? (fn as (input: unknown) => unknown)(input) : runStepped(stepped, input, segment, order),
     );
-    if (value instanceof Promise) value = await value;
-    // A task may return move(buffer), as with piscina: the caller gets (and the vote compares) the buffer's value.
-    value = movedValue(value);
   } catch (error) {
-    return replyToError(error, performance.now() - start, flips);
+    return replyToError(error, realNow() - start, flips);
   }
+  const what = stepped === undefined ? `Task "${name}" returned a value that` : `The state or outputs of stepped task "${name}"`;
+  if (value instanceof Promise) return settledReply(value, what, order, start, flips);
+  return finishedReply(what, value, order, start, flips);
+}
+
+async function settledReply(
+  pending: Promise<unknown>,
+  what: string,
+  order: InjectOrder | undefined,
+  start: number,
+  flips: FlipRecord[] | undefined,
+): Promise<RunReply> {
+  let value: unknown;
+  try {
+    value = await pending;
+  } catch (error) {
+    return replyToError(error, realNow() - start, flips);
+  }
+  return finishedReply(what, value, order, start, flips);
+}
+
+/** The reply to a replica that returned `value` (a task may return move(buffer), as with piscina: the caller gets, and the vote compares, the buffer's value). */
+function finishedReply(what: string, returned: unknown, order: InjectOrder | undefined, start: number, flips: FlipRecord[] | undefined): RunReply {
+  let value = movedValue(returned);
   // Injection only (an object per replica is fine there): with no injector, order is undefined.
   if (order !== undefined) ({ value, flips } = injectIntoResult(order, { value, flips }, readCpu(), start));
-  return valueReply(
-    stepped === undefined ? `Task "${address.name}" returned a value that` : `The state or outputs of stepped task "${address.name}"`,
-    value,
-    start,
-    flips,
-  );
+  return valueReply(what, value, start, flips);
 }
 
 /**
@@ -133,10 +176,10 @@ function valueReply(what: string, value: unknown, start: number, flips: FlipReco
     const notCloneable = Object.assign(new Error(`${what} cannot be cloned: ${(error as Error).message}`), {
       code: 'ERR_NOT_CLONEABLE',
     });
-    return replyToError(notCloneable, performance.now() - start, flips);
+    return replyToError(notCloneable, realNow() - start, flips);
   }
   // Voted on by the main thread, on these bytes (replication/byte-keys.ts): what is compared is what the caller gets.
-  const reply: RunReply = { ok: true, payload: encoded.bytes, ms: performance.now() - start, cpu: readCpu() };
+  const reply: RunReply = { ok: true, payload: encoded.bytes, ms: realNow() - start, cpu: readCpu() };
   if (encoded.raw !== 0) reply.raw = encoded.raw;
   if (flips !== undefined) reply.flips = flips;
   return reply;
