@@ -124,3 +124,117 @@ describe('lanes', () => {
     lanes.close();
   });
 });
+
+describe('which cores wake the main thread', () => {
+  const request: RunRequest = { kind: 'run', name: 't', input: new Uint8Array() };
+
+  /** A core that records the lanes' choices (wantReplies) and answers when the test says; `armed`: a wake is pending for it. */
+  function wakingCore(id: number) {
+    const answers: ((replies: RunReply[]) => void)[] = [];
+    const core = Object.assign(stalledCore(), { id, wants: [] as boolean[], armed: false, answers });
+    core.executeBatch = (requests: RunRequest[]) => {
+      core.batches.push(requests);
+      return new Promise<RunReply[]>((resolve) => answers.push(resolve));
+    };
+    return Object.assign(core, {
+      wantReplies: (on: boolean) => void core.wants.push(on),
+      awaited: () => core.armed,
+    });
+  }
+  type WakingCore = ReturnType<typeof wakingCore>;
+  interface FakeTask {
+    k: number;
+    settled: boolean;
+    finished: ReplicaRecord[];
+    replicas: ReplicaRecord[];
+  }
+
+  /** `n` tasks of k replicas, one on each core, sent as one batch per core. */
+  function place(lanes: Lanes, cores: WakingCore[], n: number): FakeTask[] {
+    const tasks = Array.from({ length: n }, (): FakeTask => ({ k: cores.length, settled: false, finished: [], replicas: [] }));
+    for (const core of cores)
+      for (const task of tasks) {
+        const replica = { index: task.replicas.length, core, status: 'running', task } as unknown as ReplicaRecord;
+        task.replicas.push(replica);
+        lanes.enqueue(replica, request);
+      }
+    lanes.flush();
+    return tasks;
+  }
+
+  /** The core answers its oldest batch; the scheduler's part (the replicas finish) is done here. */
+  async function answer(core: WakingCore, tasks: FakeTask[]): Promise<void> {
+    for (const task of tasks) {
+      const replica = task.replicas.find((r) => r.core === core)!;
+      replica.status = 'value';
+      task.finished.push(replica);
+    }
+    core.answers.shift()!(tasks.map(() => ({ ok: true, payload: new Uint8Array(), ms: 0, cpu: 0 }) as unknown as RunReply));
+    await Promise.resolve();
+    await Promise.resolve();
+  }
+
+  const choice = (core: WakingCore): boolean | undefined => core.wants.at(-1);
+
+  it('DMR: while no batch can settle a task, the core least far into its batch wakes it and the other rests until its answer counts', async () => {
+    const a = wakingCore(0);
+    const b = wakingCore(1);
+    const lanes = new Lanes([a, b], Number.POSITIVE_INFINITY, noEvents);
+    lanes.setDepth(8);
+    const tasks = place(lanes, [a, b], 4);
+    a.started_ = 3; // a is ahead
+    lanes.flush(); // the next pump chooses again
+    expect([choice(a), choice(b)]).toEqual([false, true]);
+    await answer(b, tasks); // each task now has one answer: a's would complete it
+    expect([choice(a), choice(b)]).toEqual([true, true]);
+    lanes.close();
+  });
+
+  it('TMR: no core rests while two that do not wake the main thread could still make a majority', () => {
+    const cores = [wakingCore(0), wakingCore(1), wakingCore(2)];
+    const lanes = new Lanes(cores, Number.POSITIVE_INFINITY, noEvents);
+    lanes.setDepth(8);
+    place(lanes, cores, 4);
+    cores[0]!.started_ = 3;
+    cores[1]!.started_ = 2;
+    lanes.flush();
+    // Only core 2 (least far) would wake it: cores 0 and 1 could agree without it, so they wake it too.
+    expect(cores.map(choice)).toEqual([true, true, true]);
+    lanes.close();
+  });
+
+  it('a wake already armed counts (it cannot be taken back): no other core is woken for nothing', () => {
+    const a = wakingCore(0);
+    const b = wakingCore(1);
+    const lanes = new Lanes([a, b], Number.POSITIVE_INFINITY, noEvents);
+    lanes.setDepth(8);
+    place(lanes, [a, b], 4);
+    a.armed = true;
+    lanes.flush();
+    expect([choice(a), choice(b)]).toEqual([false, false]); // a wakes the main thread once more, then b's answer counts
+    lanes.close();
+  });
+
+  it('a batch with a late replica (its task settled) or a task one answer from a majority always wakes it', () => {
+    const a = wakingCore(0);
+    const b = wakingCore(1);
+    const lanes = new Lanes([a, b], Number.POSITIVE_INFINITY, noEvents);
+    lanes.setDepth(8);
+    const tasks = place(lanes, [a, b], 4);
+    a.started_ = 3;
+    tasks[2]!.settled = true;
+    lanes.flush();
+    expect([choice(a), choice(b)]).toEqual([true, true]);
+    lanes.close();
+  });
+
+  it('a pool of one core chooses nothing', () => {
+    const a = wakingCore(0);
+    const lanes = new Lanes([a], Number.POSITIVE_INFINITY, noEvents);
+    lanes.setDepth(8);
+    lanes.enqueue({ index: 0, core: a, status: 'running', task: { k: 1, settled: false, finished: [], replicas: [] } } as unknown as ReplicaRecord, request);
+    lanes.flush();
+    expect(a.wants).toEqual([]);
+    lanes.close();
+  });
+});

@@ -30,7 +30,7 @@ interface Scenario {
   seed: number;
 }
 
-async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
+async function runScenario(s: Scenario, taskBehaviour?: Behaviour, resting = false) {
   // faultDomain 'none': the fake cores share CPUs freely, as pools with more cores than domains do.
   const options = resolveOptions({
     filename: '/dev/null/tasks.mjs',
@@ -58,6 +58,7 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour) {
         random.fork(),
         health.view(id),
         timers,
+        resting,
       ),
   );
   const events = new TypedEmitter();
@@ -136,6 +137,19 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 30 }),
 });
 
+/** Fewer cores and more tasks: batches of several replicas, so cores run ahead of one another and rest. */
+const busyScenario: fc.Arbitrary<Scenario> = fc.record({
+  cores: fc.integer({ min: 4, max: 5 }),
+  cpus: fc.integer({ min: 1, max: 3 }),
+  redundancy: fc.constantFrom('dmr' as const, 'tmr' as const),
+  binding: fc.constantFrom('dynamic' as const, 'static' as const),
+  faulty: fc.integer({ min: 0, max: 2 }),
+  fault: fc.constantFrom('wrong' as const, 'crash' as const, 'hang' as const),
+  rate: fc.constantFrom(1, 0.5, 0.1),
+  tasks: fc.integer({ min: 20, max: 80 }),
+  seed: fc.integer({ min: 1, max: 2 ** 30 }),
+});
+
 describe('scheduler invariants under random single-fault placements', () => {
   it('settles every task once, returns only majority values, corrects single faults, never reuses a core, charges only the faulty core', async () => {
     await fc.assert(
@@ -160,6 +174,23 @@ describe('scheduler invariants under random single-fault placements', () => {
         for (const core of charged) expect(core).toBe(s.faulty);
       }),
       { seed: SEED, numRuns: 60, verbose: true },
+    );
+  });
+
+  it('with cores that hold answers the main thread does not wait for (the wake choice), no task is stalled, lost or wrong', async () => {
+    await fc.assert(
+      fc.asyncProperty(busyScenario, async (s) => {
+        // drive() throws when no timer is pending and a task is still unsettled: a stalled wake choice.
+        const { outcomes, settledTwice, charged, health, cores } = await runScenario(s, undefined, true);
+        expect(settledTwice).toBe(false);
+        for (const core of cores) expect(health.pending(core.id)).toBe(0);
+        for (const [i, outcome] of outcomes.entries()) {
+          if (!outcome.ok) throw new Error(`task ${i} rejected: ${outcome.error.message}`);
+          expect(outcome.result.value).toBe(i * i);
+        }
+        for (const core of charged) expect(core).toBe(s.faulty);
+      }),
+      { seed: SEED + 2, numRuns: 60, verbose: true },
     );
   });
 

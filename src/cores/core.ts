@@ -115,6 +115,14 @@ export class Core extends ServingCore implements ExecutingCore {
     return this.executeBatch([request]).then((replies) => replies[0]!);
   }
 
+  wantReplies(on: boolean): void {
+    this.channel?.setReplyWait(on);
+  }
+
+  awaited(): boolean {
+    return this.channel?.awaited ?? false;
+  }
+
   /** State scan: asks the worker thread where it runs (not counted as a replica); undefined when no worker runs. */
   probe(): Promise<ProbeReply> | undefined {
     return this.channel?.probe();

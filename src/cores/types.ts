@@ -21,6 +21,13 @@ export interface ExecutingCore extends CoreView {
   execute(request: RunRequest): Promise<RunReply>;
   /** Runs several replicas in order in one message; rejects as a whole when the worker died or was terminated. */
   executeBatch(requests: RunRequest[]): Promise<RunReply[]>;
+  /**
+   * Whether the main thread should wake when the core's oldest batch is answered (the lanes turn it
+   * off while that answer could settle no task). A core without it is always waited for.
+   */
+  wantReplies?(on: boolean): void;
+  /** Whether the main thread waits for the core's answer now (a wake is armed; it cannot be taken back). */
+  awaited?(): boolean;
   /** Replicas the worker has started (monotonic across restarts). */
   startedCount(): number;
   /** When the worker started its latest replica (Date.now()). */

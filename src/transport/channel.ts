@@ -62,6 +62,8 @@ export class CoreChannel {
   /** Pending messages whose records are all written. */
   private writtenCount = 0;
   private armed = false;
+  /** Whether the main thread sleeps for the oldest message's replies (see setReplyWait). */
+  private replyWait = true;
   private closed = false;
   private readonly names = new Map<string, Uint8Array>();
 
@@ -77,6 +79,31 @@ export class CoreChannel {
 
   probe(): Promise<ProbeReply> {
     return this.submit({ kind: 'probe' }).then((replies) => replies[0] as ProbeReply);
+  }
+
+  /**
+   * Off: the main thread does not wait for this core's oldest message, and its replies stay in the
+   * ring until this is turned on again (the pool turns it off while that message's answer could
+   * settle nothing, so the core that is ahead does not wake the main thread in vain).
+   */
+  setReplyWait(on: boolean): void {
+    this.replyWait = on;
+    if (on) this.arm();
+  }
+
+  /**
+   * Resting applies to a replica batch none of whose replies was taken yet, with every record
+   * written. A probe is always awaited; so is a worker the main thread still has records for (it
+   * wakes the main thread when it runs out), and a batch begun is awaited to its end: a wake that
+   * was armed then leads to the batch's answer, which the pool's next choice follows.
+   */
+  private rests(oldest: Pending): boolean {
+    return !this.replyWait && Array.isArray(oldest.requests) && oldest.replies.length === 0 && this.writtenCount === this.pending.length;
+  }
+
+  /** Whether the main thread is waiting for this core's replies now (a wake is armed; it cannot be taken back). */
+  get awaited(): boolean {
+    return this.armed;
   }
 
   /** Rejects every pending message (the core is stopping); later serve endings are ignored. */
@@ -188,6 +215,7 @@ export class CoreChannel {
     this.retire(generation);
     this.generation = this.openGeneration();
     this.armed = false;
+    this.replyWait = true; // a fresh worker: its messages are awaited until the pool decides otherwise
     for (const message of this.pending) message.written = 0;
     this.writtenCount = 0;
     if (this.pending.length === 0) return;
@@ -203,7 +231,7 @@ export class CoreChannel {
    */
   private arm(): void {
     const oldest = this.pending[0];
-    if (this.armed || oldest === undefined || this.closed) return;
+    if (this.armed || oldest === undefined || this.closed || this.rests(oldest)) return;
     const generation = this.generation;
     const expected = Array.isArray(oldest.requests) ? oldest.requests.length : 1;
     const wait = generation.replies.waitAsync(Number.POSITIVE_INFINITY, Math.max(1, expected - oldest.replies.length));

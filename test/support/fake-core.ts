@@ -17,6 +17,12 @@ export const fakeTasks: Record<string, (input: unknown) => unknown> = {
   square: (x) => (x as number) * (x as number),
 };
 
+/** A message as a resting core holds it: answered (or not yet), and resolved only once the main thread waits for it. */
+interface Held {
+  replies: RunReply[] | undefined;
+  resolve(replies: RunReply[]): void;
+}
+
 export class FakeCore extends ServingCore implements ExecutingCore {
   busy = false;
   speed = 1;
@@ -37,8 +43,67 @@ export class FakeCore extends ServingCore implements ExecutingCore {
     health: ServingView,
     /** Replica delays and start times: virtual in the scheduler's property test. */
     private readonly timers: Timers = systemTimers,
+    /**
+     * Models the channel's wake choice (wantReplies): an answer reaches the pool only while the main
+     * thread waits for this core (armed), as with a real core's ring; otherwise it is held until the
+     * pool wants it. Without it, every answer is delivered at once.
+     */
+    private readonly resting = false,
   ) {
     super(health);
+  }
+
+  private wanted = true;
+  private armed = false;
+  private readonly held: Held[] = [];
+
+  wantReplies(on: boolean): void {
+    if (!this.resting) return;
+    this.wanted = on;
+    if (on) this.arm();
+  }
+
+  awaited(): boolean {
+    return this.armed;
+  }
+
+  /** Like the channel: wait for the oldest message if wanted; if it is answered already, take it now. */
+  private arm(): void {
+    if (this.armed || this.held.length === 0 || !this.wanted) return;
+    if (this.held[0]!.replies !== undefined) this.deliver();
+    else this.armed = true;
+  }
+
+  /** The main thread woke: every answered message in order, then wait for the next one if wanted. */
+  private deliver(): void {
+    this.armed = false;
+    while (this.held[0]?.replies !== undefined) {
+      const message = this.held.shift()!;
+      message.resolve(message.replies!);
+    }
+    this.arm();
+  }
+
+  /** A resting core holds answers; a dead worker's earlier answers are delivered before its message is rejected. */
+  private hold(run: Promise<RunReply[]>): Promise<RunReply[]> {
+    return new Promise((resolve, reject) => {
+      const message: Held = { replies: undefined, resolve };
+      this.held.push(message);
+      this.arm();
+      run.then(
+        (replies) => {
+          message.replies = replies;
+          if (this.armed && this.held[0] === message) this.deliver();
+        },
+        (error: unknown) => {
+          this.held.splice(this.held.indexOf(message), 1);
+          this.deliver();
+          this.wanted = true; // a fresh worker: awaited until the pool decides again
+          reject(error as Error);
+          this.arm();
+        },
+      );
+    });
   }
 
   async start(): Promise<HelloReply> {
@@ -65,8 +130,14 @@ export class FakeCore extends ServingCore implements ExecutingCore {
       for (const request of requests) replies.push(await this.runOne(request));
       return replies;
     });
-    this.chain = run.catch(() => {});
-    return run;
+    if (!this.resting) {
+      this.chain = run.catch(() => {});
+      return run;
+    }
+    // A real worker that died is replaced only after the main thread handled the death: the next
+    // message starts a turn later, after the pool's reaction to the rejection (held answers add a hop).
+    this.chain = run.catch(() => new Promise((resolve) => setImmediate(resolve)));
+    return this.hold(run);
   }
 
   execute(request: RunRequest): Promise<RunReply> {
