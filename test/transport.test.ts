@@ -352,6 +352,35 @@ describe('transport on real workers', () => {
     for (const digest of digests) expect(digest).toBe(canonicalDigest(detailed.value));
   });
 
+  it('bursts of large results with idle spells between them never leave a resting core unread', async () => {
+    // DMR: the core that is ahead rests (no wake for its answers). A wake that answers no batch (a
+    // worker that ran dry just as the next burst arrived, a port reply) must not be spent: before
+    // the fix, this stalled within 50–2,000 of its 6,144 tasks in most runs.
+    const p = pool({ cores: 2, redundancy: 'dmr', faultDomain: 'none' });
+    let done = 0;
+    const bursts = (async () => {
+      for (let burst = 0; burst < 24; burst++) {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 32 }, async () => {
+            while (next < 256) {
+              next++;
+              await p.run({ seed: next, n: 12_800 }, { name: 'series' }); // 100 KB: through the port
+              done++;
+            }
+          }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, [5, 52, 120][burst % 3])); // around the workers' 50 ms linger
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`stalled after ${done} of 6144 tasks`)), 30_000);
+    });
+    await Promise.race([bursts, stalled]).finally(() => clearTimeout(timer));
+    expect(done).toBe(6144);
+  });
+
   it("a batch larger than the worker's ring still completes: the worker wakes the main thread when it runs out", async () => {
     // 48 KB inputs go inline; 64 of them per core are 3 MB against a 512 KB ring, so the main thread
     // writes a batch in parts, and waits for replies of records it has not written yet.

@@ -64,6 +64,8 @@ export class CoreChannel {
   private armed = false;
   /** Whether the main thread sleeps for the oldest message's replies (see setReplyWait). */
   private replyWait = true;
+  /** Messages answered so far: tells a wake that answered one from one that did not. */
+  private answered = 0;
   private closed = false;
   private readonly names = new Map<string, Uint8Array>();
 
@@ -229,9 +231,9 @@ export class CoreChannel {
    * worker wakes this thread once per message, not per reply (a wake costs tens of µs here and a
    * preempted replica on the worker's CPU). It also wakes it when it runs out of requests.
    */
-  private arm(): void {
+  private arm(force = false): void {
     const oldest = this.pending[0];
-    if (this.armed || oldest === undefined || this.closed || this.rests(oldest)) return;
+    if (this.armed || oldest === undefined || this.closed || (!force && this.rests(oldest))) return;
     const generation = this.generation;
     const expected = Array.isArray(oldest.requests) ? oldest.requests.length : 1;
     const wait = generation.replies.waitAsync(Number.POSITIVE_INFINITY, Math.max(1, expected - oldest.replies.length));
@@ -243,15 +245,19 @@ export class CoreChannel {
     void wait.then(() => {
       if (generation !== this.generation || this.closed) return;
       this.armed = false;
-      this.drain();
+      this.drain(this.answered);
     });
   }
 
-  /** Delivers every reply in the ring, then writes what waited for room and re-arms. */
-  private drain(): void {
+  /**
+   * Delivers every reply in the ring, then writes what waited for room and re-arms. After a wake
+   * that answered no message (the worker ran dry just as a new one arrived, say) it re-arms even a
+   * resting core: the pool counted on that wake, and the wake is owed until a message is answered.
+   */
+  private drain(answeredBefore?: number): void {
     this.deliver();
     if (this.writtenCount < this.pending.length) this.writeBacklog();
-    this.arm();
+    this.arm(answeredBefore === this.answered);
   }
 
   private deliver(): void {
@@ -268,6 +274,7 @@ export class CoreChannel {
       if (message.replies.length === expected) {
         this.pending.shift();
         this.writtenCount--;
+        this.answered++;
         message.resolve(message.replies);
       }
     }
