@@ -228,6 +228,29 @@ describe('which cores wake the main thread', () => {
     lanes.close();
   });
 
+  it("the watchdog takes a resting core's unread replies before it calls a replica hung", async () => {
+    const timers = new ManualTimers();
+    const a = wakingCore(0);
+    const b = wakingCore(1);
+    const lanes = new Lanes([a, b], 100, noEvents, timers);
+    lanes.setDepth(8);
+    const tasks = place(lanes, [a, b], 4);
+    a.started_ = 4; // a ran its whole batch: its replies wait in the ring
+    lanes.flush();
+    expect(choice(a)).toBe(false);
+    while (timers.now() < 100) expect(timers.runNext()).toBe(true);
+    expect(a.terminations).toBe(0);
+    expect(choice(a)).toBe(true); // asked for its replies instead
+    await answer(a, tasks);
+    while (timers.now() < 300 && timers.runNext());
+    expect(a.terminations).toBe(0);
+    // b's replica really hangs: asked for its replies, it has none, and is terminated on the next look.
+    b.started_ = 1;
+    while (b.terminations === 0 && timers.now() < 1_000) expect(timers.runNext()).toBe(true);
+    expect(b.terminations).toBe(1);
+    lanes.close();
+  });
+
   it('a pool of one core chooses nothing', () => {
     const a = wakingCore(0);
     const lanes = new Lanes([a], Number.POSITIVE_INFINITY, noEvents);

@@ -46,6 +46,8 @@ interface Kill {
 
 /** After this long a termination that never landed no longer stands in the way of the next one. */
 const KILL_EXPIRES_MS = 2_000;
+/** After taking a resting core's unread replies, how long the watchdog waits before it calls a replica hung. */
+const RECHECK_MS = 10;
 /** How long an aborted replica may run on before its worker is terminated (see terminateIfRunning). */
 export const ABORT_GRACE_MS = 10;
 
@@ -70,6 +72,8 @@ interface Lane {
   wakes: boolean;
   /** A wake of the main thread is armed for its answers (chooseWakes). */
   armed: boolean;
+  /** The watchdog found its latest replica past taskTimeout: it wakes the main thread until its next answer. */
+  wakeOwed: boolean;
 }
 
 /** How far a lane's worker is into its oldest batch: replicas started over the batch's size. */
@@ -116,6 +120,7 @@ export class Lanes {
         kill: undefined,
         wakes: true,
         armed: false,
+        wakeOwed: false,
       });
     this.recount();
   }
@@ -227,6 +232,7 @@ export class Lanes {
 
   private answered(lane: Lane, batch: Batch, replies: RunReply[]): void {
     if (this.closed) return;
+    lane.wakeOwed = false;
     lane.inflight.splice(lane.inflight.indexOf(batch), 1);
     lane.accounted += replies.length;
     this.setLoad(lane, lane.load - batch.replicas.length);
@@ -243,6 +249,7 @@ export class Lanes {
   /** The worker died (crash) or was terminated (timeout, abort) while `batch` was posted to it. */
   private killed(lane: Lane, batch: Batch, error: unknown): void {
     if (this.closed) return;
+    lane.wakeOwed = false;
     const kill = lane.kill;
     lane.kill = undefined;
     const ours = kill !== undefined && lane.core.deaths === kill.deaths + 1;
@@ -292,7 +299,7 @@ export class Lanes {
     let laggard: Lane | undefined;
     for (const lane of this.lanes.values()) {
       const core = lane.core;
-      lane.wakes = core.wantReplies === undefined || lane.inflight.length === 0 || canSettle(lane.inflight[0]!.replicas);
+      lane.wakes = lane.wakeOwed || core.wantReplies === undefined || lane.inflight.length === 0 || canSettle(lane.inflight[0]!.replicas);
       // An armed wake cannot be taken back: that core wakes the main thread once more whatever is chosen.
       lane.armed = core.awaited?.() === true;
       if (lane.inflight.length === 0) continue;
@@ -368,7 +375,16 @@ export class Lanes {
       const seq = lane.core.startedCount();
       const running = seq > lane.accounted;
       const elapsed = running ? this.timers.now() - lane.core.latestStart() : 0;
-      if (running && elapsed >= this.taskTimeout && this.terminate(lane, seq, 'timeout')) return; // re-armed by the next flush
+      if (running && elapsed >= this.taskTimeout) {
+        // A resting core may be done, its replies unread: take them before calling a replica hung.
+        if (!lane.wakeOwed && lane.core.wantReplies !== undefined) {
+          lane.wakeOwed = true;
+          lane.core.wantReplies(true);
+          lane.watchdog = this.timers.setTimeout(check, RECHECK_MS);
+          return;
+        }
+        if (this.terminate(lane, seq, 'timeout')) return; // re-armed by the next flush
+      }
       lane.watchdog = this.timers.setTimeout(check, Math.max(1, this.taskTimeout - elapsed));
     };
     lane.watchdog = this.timers.setTimeout(check, this.taskTimeout);
