@@ -176,11 +176,17 @@ describe('which cores wake the main thread', () => {
 
   const choice = (core: WakingCore): boolean | undefined => core.wants.at(-1);
 
-  it('DMR: while no batch can settle a task, the core least far into its batch wakes it and the other rests until its answer counts', async () => {
+  /** Two waking cores in lanes of depth 8 (batches of 4). */
+  function twoCores(taskTimeout = Number.POSITIVE_INFINITY, laneTimers?: ManualTimers) {
     const a = wakingCore(0);
     const b = wakingCore(1);
-    const lanes = new Lanes([a, b], Number.POSITIVE_INFINITY, noEvents);
+    const lanes = new Lanes([a, b], taskTimeout, noEvents, laneTimers);
     lanes.setDepth(8);
+    return { a, b, lanes };
+  }
+
+  it('DMR: while no batch can settle a task, the core least far into its batch wakes it and the other rests until its answer counts', async () => {
+    const { a, b, lanes } = twoCores();
     const tasks = place(lanes, [a, b], 4);
     a.started_ = 3; // a is ahead
     lanes.flush(); // the next pump chooses again
@@ -204,10 +210,7 @@ describe('which cores wake the main thread', () => {
   });
 
   it('a wake already armed counts (it cannot be taken back): no other core is woken for nothing', () => {
-    const a = wakingCore(0);
-    const b = wakingCore(1);
-    const lanes = new Lanes([a, b], Number.POSITIVE_INFINITY, noEvents);
-    lanes.setDepth(8);
+    const { a, b, lanes } = twoCores();
     place(lanes, [a, b], 4);
     a.armed = true;
     lanes.flush();
@@ -216,10 +219,7 @@ describe('which cores wake the main thread', () => {
   });
 
   it('a batch with a late replica (its task settled) or a task one answer from a majority always wakes it', () => {
-    const a = wakingCore(0);
-    const b = wakingCore(1);
-    const lanes = new Lanes([a, b], Number.POSITIVE_INFINITY, noEvents);
-    lanes.setDepth(8);
+    const { a, b, lanes } = twoCores();
     const tasks = place(lanes, [a, b], 4);
     a.started_ = 3;
     tasks[2]!.settled = true;
@@ -230,10 +230,7 @@ describe('which cores wake the main thread', () => {
 
   it("the watchdog takes a resting core's unread replies before it calls a replica hung", async () => {
     const timers = new ManualTimers();
-    const a = wakingCore(0);
-    const b = wakingCore(1);
-    const lanes = new Lanes([a, b], 100, noEvents, timers);
-    lanes.setDepth(8);
+    const { a, b, lanes } = twoCores(100, timers);
     const tasks = place(lanes, [a, b], 4);
     a.started_ = 4; // a ran its whole batch: its replies wait in the ring
     lanes.flush();

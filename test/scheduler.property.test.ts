@@ -150,28 +150,32 @@ const busyScenario: fc.Arbitrary<Scenario> = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 30 }),
 });
 
+/** DESIGN.md's invariants 1-5 on one scenario's outcome, with at most one faulty core and cores to spare. */
+function expectInvariants(s: Scenario, { outcomes, settledTwice, charged, health, cores }: Awaited<ReturnType<typeof runScenario>>): void {
+  expect(settledTwice).toBe(false); // invariant 2
+  // Every returned replica was judged or forgone: no core's evidence is left waiting (health/order.ts).
+  for (const core of cores) expect(health.pending(core.id)).toBe(0);
+  for (const [i, outcome] of outcomes.entries()) {
+    // Invariant 3: every task returns the right value.
+    if (!outcome.ok) throw new Error(`task ${i} rejected: ${outcome.error.message}`);
+    const { value, replicas } = outcome.result;
+    expect(value).toBe(i * i);
+    // Invariant 1: the returned value was produced by a majority of the planned replicas.
+    const digest = canonicalDigest(value);
+    expect(replicas.filter((r) => r.digest === digest).length).toBeGreaterThanOrEqual(2);
+    // Invariant 4: no core ran the task twice.
+    const ran = replicas.filter((r) => r.status !== 'lost');
+    expect(new Set(ran.map((r) => r.core)).size).toBe(ran.length);
+  }
+  // Invariant 5: only the faulty core is ever charged.
+  for (const core of charged) expect(core).toBe(s.faulty);
+}
+
 describe('scheduler invariants under random single-fault placements', () => {
   it('settles every task once, returns only majority values, corrects single faults, never reuses a core, charges only the faulty core', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
-        const { outcomes, settledTwice, charged, health, cores } = await runScenario(s);
-        expect(settledTwice).toBe(false); // invariant 2
-        // Every returned replica was judged or forgone: no core's evidence is left waiting (health/order.ts).
-        for (const core of cores) expect(health.pending(core.id)).toBe(0);
-        for (const [i, outcome] of outcomes.entries()) {
-          // Invariant 3: with at most one faulty core (and cores to spare), every task returns the right value.
-          if (!outcome.ok) throw new Error(`task ${i} rejected: ${outcome.error.message}`);
-          const { value, replicas } = outcome.result;
-          expect(value).toBe(i * i);
-          // Invariant 1: the returned value was produced by a majority of the planned replicas.
-          const digest = canonicalDigest(value);
-          expect(replicas.filter((r) => r.digest === digest).length).toBeGreaterThanOrEqual(2);
-          // Invariant 4: no core ran the task twice.
-          const ran = replicas.filter((r) => r.status !== 'lost');
-          expect(new Set(ran.map((r) => r.core)).size).toBe(ran.length);
-        }
-        // Invariant 5: only the faulty core is ever charged.
-        for (const core of charged) expect(core).toBe(s.faulty);
+        expectInvariants(s, await runScenario(s));
       }),
       { seed: SEED, numRuns: 60, verbose: true },
     );
@@ -181,14 +185,7 @@ describe('scheduler invariants under random single-fault placements', () => {
     await fc.assert(
       fc.asyncProperty(busyScenario, async (s) => {
         // drive() throws when no timer is pending and a task is still unsettled: a stalled wake choice.
-        const { outcomes, settledTwice, charged, health, cores } = await runScenario(s, undefined, true);
-        expect(settledTwice).toBe(false);
-        for (const core of cores) expect(health.pending(core.id)).toBe(0);
-        for (const [i, outcome] of outcomes.entries()) {
-          if (!outcome.ok) throw new Error(`task ${i} rejected: ${outcome.error.message}`);
-          expect(outcome.result.value).toBe(i * i);
-        }
-        for (const core of charged) expect(core).toBe(s.faulty);
+        expectInvariants(s, await runScenario(s, undefined, true));
       }),
       { seed: SEED + 2, numRuns: 60, verbose: true },
     );

@@ -13,7 +13,7 @@ import type { ExecutingCore as Core } from '../cores/types.js';
 import { WorkerDied } from '../transport/channel.js';
 import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ReplicaRecord } from './task.js';
-import { majorityOf } from '../replication/voter.js';
+import { chooseWakes, type WakeLane } from './wakes.js';
 import { systemTimers, type Timers } from '../util/clock.js';
 
 export interface LaneEvents {
@@ -55,7 +55,7 @@ interface Batch {
   replicas: ReplicaRecord[];
 }
 
-interface Lane {
+interface Lane extends WakeLane {
   core: Core;
   outbox: ReplicaRecord[];
   requests: RunRequest[];
@@ -68,26 +68,8 @@ interface Lane {
   dirty: boolean;
   watchdog: unknown;
   kill: Kill | undefined;
-  /** Its answers should wake the main thread (chooseWakes): its oldest batch can settle a task, or it answers last. */
-  wakes: boolean;
-  /** A wake of the main thread is armed for its answers (chooseWakes). */
-  armed: boolean;
-  /** The watchdog found its latest replica past taskTimeout: it wakes the main thread until its next answer. */
+  /** Set by the watchdog (see WakeLane), cleared by the next answer. */
   wakeOwed: boolean;
-}
-
-/** How far a lane's worker is into its oldest batch: replicas started over the batch's size. */
-function progress(lane: Lane): number {
-  return (lane.core.startedCount() - lane.accounted) / lane.inflight[0]!.replicas.length;
-}
-
-/** Whether answering these replicas could settle a task (complete a majority) or judge a late replica. */
-function canSettle(replicas: readonly ReplicaRecord[]): boolean {
-  for (const replica of replicas) {
-    const task = replica.task;
-    if (task.settled || task.finished.length + 1 >= majorityOf(task.k)) return true;
-  }
-  return false;
 }
 
 export class Lanes {
@@ -181,7 +163,7 @@ export class Lanes {
       }
     }
     this.dirty.length = held;
-    this.chooseWakes();
+    chooseWakes(this.lanes);
   }
 
   /** True when the core's worker has more than a batch queued and its outbox does not fill one yet. */
@@ -243,7 +225,7 @@ export class Lanes {
     }
     if (lane.inflight.length > 0) this.arm(lane);
     this.events.settled(lane.core);
-    this.chooseWakes();
+    chooseWakes(this.lanes);
   }
 
   /** The worker died (crash) or was terminated (timeout, abort) while `batch` was posted to it. */
@@ -279,51 +261,7 @@ export class Lanes {
     });
     if (lane.inflight.length > 0) this.arm(lane);
     this.events.settled(lane.core);
-    this.chooseWakes();
-  }
-
-  /**
-   * Chooses whose answers wake the main thread. With DMR both cores answer the same tasks, and the
-   * one that was ahead woke the main thread for nothing about every other time: none of its tasks
-   * could settle before the other core answered. A core whose oldest batch can settle no task rests
-   * (its replies wait in the ring, without a wake) when none of those tasks could reach a majority
-   * without an answer from a core that wakes the main thread; that answer then makes the resting
-   * replies count, and the next choice wakes for them at once. A core whose oldest batch could
-   * settle a task (or holds late replicas to judge) always wakes it, as does one whose wake is
-   * already armed. While no other core wakes it, the core least far into its oldest batch (it will
-   * answer last) does.
-   */
-  private chooseWakes(): void {
-    if (this.lanes.size < 2) return;
-    let waking = false;
-    let laggard: Lane | undefined;
-    for (const lane of this.lanes.values()) {
-      const core = lane.core;
-      lane.wakes = lane.wakeOwed || core.wantReplies === undefined || lane.inflight.length === 0 || canSettle(lane.inflight[0]!.replicas);
-      // An armed wake cannot be taken back: that core wakes the main thread once more whatever is chosen.
-      lane.armed = core.awaited?.() === true;
-      if (lane.inflight.length === 0) continue;
-      if (lane.wakes || lane.armed) waking = true;
-      else if (laggard === undefined || progress(lane) < progress(laggard)) laggard = lane;
-    }
-    // No batch can settle anything yet: the core least far into its oldest batch will answer last.
-    if (!waking && laggard !== undefined) laggard.wakes = true;
-    for (const lane of this.lanes.values()) lane.core.wantReplies?.(lane.wakes || !this.waitForWakers(lane.inflight[0]!.replicas));
-  }
-
-  /** Whether no task of these replicas can reach a majority on the answers of cores that do not wake the main thread. */
-  private waitForWakers(replicas: readonly ReplicaRecord[]): boolean {
-    for (const replica of replicas) {
-      const task = replica.task;
-      let possible = task.finished.length;
-      for (const other of task.replicas) {
-        if (other.status !== 'running') continue;
-        const lane = this.lanes.get(other.core);
-        if (lane === undefined || !(lane.wakes || lane.armed)) possible++;
-      }
-      if (possible >= majorityOf(task.k)) return false;
-    }
-    return true;
+    chooseWakes(this.lanes);
   }
 
   /**

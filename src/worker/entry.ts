@@ -71,6 +71,9 @@ interface ResolvedTask {
   name: string;
   /** A segment of a stepped task (stepped/driver.ts): its name carries a prefix, its input is the order. */
   segment: boolean;
+  stepped: SteppedTask | undefined;
+  /** How an error about its returned value starts (built once: only an uncloneable value uses it). */
+  what: string;
 }
 
 /** Names resolved so far (a module's exports never change once it loaded: moduleTasks keeps its table). */
@@ -101,18 +104,19 @@ async function resolveAndRun(request: RunRequest): Promise<RunReply> {
     const error = Object.assign(new Error(`Task "${name}" is not exported by ${address.moduleUrl ?? 'the task module'}`), { code: TASK_NOT_FOUND });
     return replyToError(error, 0, undefined);
   }
-  const task: ResolvedTask = { fn, name, segment };
+  const stepped = isSteppedTask(fn) ? fn : undefined;
+  const what = stepped === undefined ? `Task "${name}" returned a value that` : `The state or outputs of stepped task "${name}"`;
+  const task: ResolvedTask = { fn, name, segment, stepped, what };
   resolvedTasks.set(request.name, task);
   return runResolved(task, request);
 }
 
 function runResolved(task: ResolvedTask, request: RunRequest): RunReply | Promise<RunReply> {
-  const { fn, name, segment } = task;
+  const { fn, name, segment, stepped, what } = task;
   const start = realNow();
   const order = request.inject;
   let input = decodePayload(request.input, 0);
   let flips: FlipRecord[] | undefined;
-  const stepped = isSteppedTask(fn) ? fn : undefined;
   if (segment && stepped === undefined) {
     const message = `Task "${name}" is not a stepped task ({ init, step, done }): the run options "onOutput" and "checkpoint", and runStream, are for stepped tasks`;
     return replyToError(Object.assign(new Error(message), { code: TASK_NOT_FOUND }), 0, undefined);
@@ -127,7 +131,6 @@ function runResolved(task: ResolvedTask, request: RunRequest): RunReply | Promis
   } catch (error) {
     return replyToError(error, realNow() - start, flips);
   }
-  const what = stepped === undefined ? `Task "${name}" returned a value that` : `The state or outputs of stepped task "${name}"`;
   if (value instanceof Promise) return settledReply(value, what, order, start, flips);
   return finishedReply(what, value, order, start, flips);
 }
