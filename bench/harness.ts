@@ -34,6 +34,19 @@ async function closedLoop(run: (input: unknown) => Promise<unknown>, input: unkn
   await Promise.all(Array.from({ length: Math.min(window, batch) }, lane));
 }
 
+/**
+ * Runs tasks closed-loop for `ms` of wall time, unmeasured: V8 compiles a pool's hot code on its
+ * helper threads over its first few hundred thousand calls, and that compilation would otherwise
+ * run beside, and be counted against, whichever runner is measured then.
+ */
+export async function warmFor(run: (input: unknown) => Promise<unknown>, input: unknown, ms: number, window: number): Promise<void> {
+  const end = performance.now() + ms;
+  const lane = async (): Promise<void> => {
+    while (performance.now() < end) await run(input);
+  };
+  await Promise.all(Array.from({ length: window }, lane));
+}
+
 /** Best throughput of each runner over `rounds` interleaved tinybench runs. */
 export async function measure(
   runners: Runner[],

@@ -8,7 +8,7 @@
  * CPU running the task back to back, the most any pool could reach here; every row also says what
  * fraction of it it reaches.
  *
- *   npm run bench:limit -- [--ms 400] [--rounds 3] [--window 32] [--threads CPUs] [--only tasks|sizes]
+ *   npm run bench:limit -- [--ms 400] [--rounds 3] [--window 32] [--threads CPUs] [--only tasks|sizes] [--warmup 3000]
  *                          [--baseline path/to/other/dist/index.js]   (A/B: another build of triplex, same run)
  *
  * Raw results: bench/results/limit[-tasks|-sizes][-w<window>]-<CPUs>cpu.json.
@@ -17,7 +17,7 @@ import os from 'node:os';
 import { Triplex } from '../dist/index.js';
 import { Ceiling } from './ceiling.js';
 import { CpuMeter } from './cpu-meter.js';
-import { arg, measure, type Measurement, type Runner } from './harness.js';
+import { arg, measure, warmFor, type Measurement, type Runner } from './harness.js';
 import { calibrate, machineInfo, saveResults } from './machine.js';
 import { naive, startPeers, tasksFile, type Peer } from './peers.js';
 
@@ -27,6 +27,8 @@ const machine = machineInfo();
 const ms = arg('ms', 400);
 const rounds = arg('rounds', 3);
 const window = arg('window', 32);
+/** Unmeasured closed-loop run of each pool before anything is measured, ms (see warmFor). */
+const warmupMs = arg('warmup', 3000);
 const threads = arg('threads', machine.cpus);
 const only = textArg('only');
 const baseline = textArg('baseline');
@@ -124,11 +126,15 @@ async function startPools(): Promise<Pools> {
   return pools;
 }
 
-/** Threads started and code compiled before anything is measured (startup would count as overhead). */
+/**
+ * Threads started and code compiled before anything is measured (startup and compilation would
+ * count as overhead): every pool runs ~10 µs tasks closed-loop for warmupMs. 200 tasks each, as
+ * before, left triplex's larger code to be compiled during the first rounds' measurements.
+ */
 async function warmUp(pools: Pools): Promise<void> {
-  const runs = (run: (input: unknown) => Promise<unknown>): Promise<unknown> => Promise.all(Array.from({ length: 200 }, () => run(1000)));
-  for (const peer of pools.peers) await runs((x) => peer.run('work', x));
-  for (const v of pools.voted) await runs((x) => v.pool.run(x, { name: 'work' }));
+  const input = Math.round(10 * perUs);
+  for (const peer of pools.peers) await warmFor((x) => peer.run('work', x), input, warmupMs, window);
+  for (const v of pools.voted) await warmFor((x) => v.pool.run(x, { name: 'work' }), input, warmupMs, window);
 }
 
 function contenders(pools: Pools, scenario: Scenario): Contender[] {
@@ -196,7 +202,7 @@ async function run(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(
         ' ',
-      )}; ceiling: ${machine.cpus} pinned threads; peers: ${threads} threads each; triplex DMR on ${Math.max(2, machine.cpus)} cores, TMR on ${Math.max(3, machine.cpus)} cores (faultDomain ${machine.physicalCores >= 3 ? "'physical-core'" : "'none': fewer than 3 physical cores"}); ${window} tasks in flight; tinybench ${ms} ms, best of ${rounds} interleaved rounds, each round started by another runner`,
+      )}; ceiling: ${machine.cpus} pinned threads; peers: ${threads} threads each; triplex DMR on ${Math.max(2, machine.cpus)} cores, TMR on ${Math.max(3, machine.cpus)} cores (faultDomain ${machine.physicalCores >= 3 ? "'physical-core'" : "'none': fewer than 3 physical cores"}); ${window} tasks in flight; each pool warmed ${warmupMs} ms; tinybench ${ms} ms, best of ${rounds} interleaved rounds, each round started by another runner`,
   );
   const rows: Row[] = [];
   for (const scenario of scenarios) {
@@ -218,7 +224,7 @@ async function run(): Promise<void> {
   await Promise.all([pools.ceiling.destroy(), ...pools.peers.map((p) => p.destroy()), ...pools.voted.map((v) => v.pool.destroy())]);
   const loadAfter = os.loadavg();
   console.log(`load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`raw results: ${saveResults(resultName(), { machine, threads, window, ms, rounds, baseline: baseline ?? null, loadavg: loadAfter, rows })}`);
+  console.log(`raw results: ${saveResults(resultName(), { machine, threads, window, ms, rounds, warmupMs, baseline: baseline ?? null, loadavg: loadAfter, rows })}`);
 }
 
 await run();

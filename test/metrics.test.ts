@@ -90,6 +90,7 @@ function fakeHost(k: number, count: number): { host: OpsHost; states: CoreState[
   const cores = Array.from({ length: count }, (_, id) => ({ id, cpu: id, tasks: 0, busyMs: 0 }));
   const host = {
     events,
+    clock: { now: () => 0 },
     options: { k } as OpsHost['options'],
     cores: cores as unknown as OpsHost['cores'],
     state: (id: number) => states[id]!,

@@ -13,7 +13,7 @@ import { resolveOptions } from '../dist/pool/options.js';
 import { Scheduler } from '../dist/pool/scheduler.js';
 import { Stats } from '../dist/pool/stats.js';
 import { TaskRun, type DetailedResult } from '../dist/pool/task.js';
-import { ManualTimers } from '../dist/util/clock.js';
+import { ManualTimers, TurnClock } from '../dist/util/clock.js';
 import { SeededRandom } from '../dist/util/random.js';
 import { FakeCore, type Behaviour } from './support/fake-core.js';
 import { SEED } from './support/seed.js';
@@ -65,7 +65,7 @@ async function runScenario(s: Scenario, taskBehaviour?: Behaviour, resting = fal
   const stats = new Stats();
   const policy = createBinding(s.binding, cores, options.k, 0, random.fork());
   const bridge = new HealthBridge(health, policy, cores, options, events, stats);
-  const scheduler = new Scheduler(options, cores, policy, bridge, events, stats, timers, timers);
+  const scheduler = new Scheduler(options, cores, policy, bridge, events, stats, timers, new TurnClock(timers));
   bridge.onCapacityChange = () => scheduler.coresChanged();
   bridge.loadOf = (core) => scheduler.load(core);
   const charged = new Set<number>();

@@ -7,6 +7,7 @@ import type { CoreHealthRecord, HealthSnapshot } from '../health/types.js';
 import type { CoreState, TypedEmitter } from '../pool/events.js';
 import type { StatsSnapshot } from '../pool/stats.js';
 import type { ResolvedAuditOptions } from './types.js';
+import type { Clock } from '../util/clock.js';
 
 /** A core's answer to a state probe, from inside its worker thread. */
 export interface OpsProbeReply {
@@ -50,6 +51,8 @@ export interface OpsOptions {
 
 export interface OpsHost {
   readonly events: TypedEmitter;
+  /** The pool's monotonic clock (ms). */
+  readonly clock: Clock;
   readonly options: OpsOptions;
   /** The live cores (read only). */
   readonly cores: readonly OpsCore[];

@@ -21,7 +21,7 @@ export class Operations {
     const o = host.options;
     // The audit log first: opening its file is the only step that can fail.
     this.audit = o.audit === undefined ? undefined : new AuditLog(host, o.audit, this.origin);
-    this.metricsCollector = new MetricsCollector(host, this.origin, o.metrics);
+    this.metricsCollector = new MetricsCollector(host, this.origin, o.metrics, () => host.clock.now());
     if (o.scanInterval > 0) {
       this.scanTimer = setInterval(() => this.scan(), o.scanInterval);
       this.scanTimer.unref();

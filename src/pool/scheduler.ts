@@ -18,7 +18,7 @@ import { assignVoteKey } from '../replication/byte-keys.js';
 import { newPlacementRequest, placeWanted, type PlacementHost } from '../replication/placement.js';
 import { newReplica, type ReplicaRecord, type TaskRun } from './task.js';
 import { noteInjections, withInjection } from './injections.js';
-import { systemClock, systemTimers, type Clock, type Timers } from '../util/clock.js';
+import { systemTimers, TurnClock, type Timers } from '../util/clock.js';
 import { SlotSet } from '../util/slot-set.js';
 import { WaitingTasks } from './waiting.js';
 
@@ -46,8 +46,8 @@ export class Scheduler {
     readonly stats: Stats,
     /** Wall-clock time and timers for the lanes' watchdogs; virtual in tests. */
     timers: Timers = systemTimers,
-    /** Monotonic time for queue and run times. */
-    private readonly clock: Clock = systemClock,
+    /** Monotonic time for queue and run times, read once per answered message or pump (shared with the health model and the pool surface). */
+    private readonly clock: TurnClock = new TurnClock(),
   ) {
     // Batching only under dynamic binding: static groups run one task at a time by definition.
     this.maxBatch = policy.name === 'dynamic' ? options.maxBatch : 1;
@@ -72,7 +72,7 @@ export class Scheduler {
         reply: (replica, reply) => this.guard(replica, () => this.onReply(replica, reply)),
         failed: (replica, status, why) => this.guard(replica, () => this.onFailed(replica, status, why)),
         lost: (replica, ran) => this.guard(replica, () => this.onLost(replica, ran)),
-        handle: (work) => this.events.hold(() => this.shielded(work)),
+        handle: (work) => this.clock.during(this.handleNow, work),
         sent: () => {
           this.stats.messages++;
         },
@@ -130,8 +130,13 @@ export class Scheduler {
   /** The pump schedulePump queued, made once: no closure per microtask. */
   private readonly scheduledPump = (): void => {
     this.pumpScheduled = false;
-    if (!this.destroyed) this.events.hold(this.pumpNow);
+    if (!this.destroyed) this.clock.during(this.heldPump);
   };
+
+  private readonly heldPump = (): void => this.events.hold(this.pumpNow);
+
+  /** One answered or killed message's handling, its events held until it is done. */
+  private readonly handleNow = (work: () => void): void => this.events.hold(() => this.shielded(work));
 
   private readonly pumpNow = (): void => this.pump();
 

@@ -7,6 +7,7 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { ResolvedCompat } from './compat-options.js';
 import type { TaskRun } from './task.js';
 import { SlotSet } from '../util/slot-set.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 /** piscina's histogram summary: milliseconds. */
 export interface TimingSummary {
@@ -92,6 +93,8 @@ export class PoolSurface {
   constructor(
     private readonly options: ResolvedCompat,
     private readonly host: SurfaceHost,
+    /** Monotonic time of settlement (the scheduler's clock: tasks settle inside its units of work). */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get duration(): number {
@@ -118,7 +121,7 @@ export class PoolSurface {
   }
 
   private recordTimes(task: TaskRun): void {
-    const now = performance.now();
+    const now = this.clock.now();
     const dispatched = task.started ? task.dispatchedAt : now;
     record(this.waitTime, dispatched - task.submittedAt);
     if (task.started) record(this.runTime, now - dispatched);

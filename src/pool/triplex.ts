@@ -7,7 +7,7 @@ import { localCores, type CoreSource } from './core-source.js';
 import { invalidOption, isTriplexError, TriplexError } from '../errors.js';
 import { CoreHealth } from '../health/core-health.js';
 import type { HealthSnapshot } from '../health/types.js';
-import { systemClock } from '../util/clock.js';
+import { systemTimers, TurnClock } from '../util/clock.js';
 import { SeededRandom } from '../util/random.js';
 import { TypedEmitter } from './events.js';
 import { HealthBridge } from './health-bridge.js';
@@ -63,6 +63,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   private readonly steppedNames = new Set<string>();
   private readonly stepped: SteppedRuns;
   private readonly admission: Admission;
+  /** One clock for the scheduler, the health model, the surface and metrics, read once per wake of the main thread (see TurnClock). */
+  private readonly clock = new TurnClock();
 
   /**
    * `source` is internal: the cluster (triplex/cluster) passes remote cores; a pool's own are
@@ -79,15 +81,15 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.journal = new DeterminismJournal(o.determinism, options.seed === undefined ? randomInt(2 ** 32) : o.seed);
     const stats = new Stats();
     const ids = Array.from({ length: o.cores }, (_, id) => id);
-    this.healthModel = new CoreHealth(ids, o.health, systemClock, o.restore);
+    this.healthModel = new CoreHealth(ids, o.health, this.clock, o.restore);
     this.coreList = source.create(o, (id) => this.healthModel.view(id));
     this.policy = createBinding(o.binding, this.coreList, o.k, o.spares, new SeededRandom(o.seed));
     this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
-    this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats);
+    this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats, systemTimers, this.clock);
     this.bridge.onCapacityChange = () => this.scheduler.coresChanged();
     this.bridge.loadOf = (core) => this.scheduler.load(core);
     const slots = (): number => Math.max(1, Math.floor(this.policy.capacity(this.coreList) / o.k));
-    this.surface = new PoolSurface(o.compat, { slots, emit: (name) => this.emitSafely(name) });
+    this.surface = new PoolSurface(o.compat, { slots, emit: (name) => this.emitSafely(name) }, this.clock);
     this.scheduler.onSettled = (task) => this.surface.settled(task);
     this.scheduler.journal = this.journal;
     this.stepped = this.steppedRuns(stats);
@@ -348,6 +350,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
       events: this,
       options: this.options,
       cores: this.coreList,
+      clock: this.clock,
       describeOptions: () => describeOptions(this.options),
       pinning: () => ({ processMask: affinityMask(), available: pinningUnavailableReason() === undefined }),
       state: (id) => this.bridge.stateOf(id),

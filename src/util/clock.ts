@@ -5,6 +5,38 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => performance.now() };
 
+/**
+ * A clock read at most once per unit of work: inside `during(work)` every `now()` returns the
+ * reading its first call took. Handling one wake of the main thread (a batch of replies, the tasks
+ * they settle, the replicas placed next) read the time about a dozen times per task, and a reading
+ * costs ~90 ns on a VM's clock; the times it records differ by at most that unit's duration, which
+ * is µs where they are compared in ms. Outside `during`, every read is fresh.
+ */
+export class TurnClock implements Clock {
+  private reading = Number.NaN;
+  private depth = 0;
+
+  constructor(private readonly source: Clock = systemClock) {}
+
+  now(): number {
+    if (this.depth === 0) return this.source.now();
+    if (Number.isNaN(this.reading)) this.reading = this.source.now();
+    return this.reading;
+  }
+
+  /** `arg` is passed to `work`: a hot caller hands over one function made once instead of a closure per call. */
+  during<T>(work: () => T): T;
+  during<A, T>(work: (arg: A) => T, arg: A): T;
+  during<A, T>(work: (arg?: A) => T, arg?: A): T {
+    this.depth++;
+    try {
+      return work(arg);
+    } finally {
+      if (--this.depth === 0) this.reading = Number.NaN;
+    }
+  }
+}
+
 /** A clock that only moves when told to: for unit tests and the simulator. */
 export class ManualClock implements Clock {
   constructor(private time = 0) {}
