@@ -104,9 +104,10 @@ export class CoreHealth extends HealthMachine {
     const rec = this.recs.get(core);
     if (rec === undefined) return NO_EFFECTS;
     const fx = this.scratch;
-    fx.transitions.length = 0;
-    fx.exclusions.length = 0;
-    fx.suspicions.length = 0;
+    // Nearly always empty already; storing an array's length calls into the runtime even then.
+    if (fx.transitions.length !== 0) fx.transitions.length = 0;
+    if (fx.exclusions.length !== 0) fx.exclusions.length = 0;
+    if (fx.suspicions.length !== 0) fx.suspicions.length = 0;
     if (ticket === undefined || rec.order.isNext(ticket)) {
       this.applySuccess(rec, taskKind, fx);
       if (ticket !== undefined) this.release(rec, fx);

@@ -162,7 +162,7 @@ export class Lanes {
         this.send(lane);
       }
     }
-    this.dirty.length = held;
+    if (this.dirty.length !== held) this.dirty.length = held;
     chooseWakes(this.lanes);
   }
 

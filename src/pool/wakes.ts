@@ -43,7 +43,10 @@ export function chooseWakes(lanes: ReadonlyMap<Core, WakeLane>): void {
   }
   // No batch can settle anything yet: the core least far into its oldest batch will answer last.
   if (!waking && laggard !== undefined) laggard.wakes = true;
-  for (const lane of lanes.values()) lane.core.wantReplies?.(lane.wakes || !waitForWakers(lanes, lane.inflight[0]!.replicas));
+  // The cores whose answers do not wake the main thread: a scan of these few beats a map lookup per replica.
+  const quiet: Core[] = [];
+  for (const lane of lanes.values()) if (!(lane.wakes || lane.armed)) quiet.push(lane.core);
+  for (const lane of lanes.values()) lane.core.wantReplies?.(lane.wakes || !waitForWakers(quiet, lane.inflight[0]!.replicas));
 }
 
 /** How far a lane's worker is into its oldest batch: replicas started over the batch's size. */
@@ -61,15 +64,11 @@ function canSettle(replicas: readonly ReplicaRecord[]): boolean {
 }
 
 /** Whether no task of these replicas can reach a majority on the answers of cores that do not wake the main thread. */
-function waitForWakers(lanes: ReadonlyMap<Core, WakeLane>, replicas: readonly ReplicaRecord[]): boolean {
+function waitForWakers(quiet: readonly Core[], replicas: readonly ReplicaRecord[]): boolean {
   for (const replica of replicas) {
     const task = replica.task;
     let possible = task.finished.length;
-    for (const other of task.replicas) {
-      if (other.status !== 'running') continue;
-      const lane = lanes.get(other.core);
-      if (lane === undefined || !(lane.wakes || lane.armed)) possible++;
-    }
+    for (const other of task.replicas) if (other.status === 'running' && quiet.includes(other.core)) possible++;
     if (possible >= majorityOf(task.k)) return false;
   }
   return true;
