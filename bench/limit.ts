@@ -224,7 +224,9 @@ async function run(): Promise<void> {
   await Promise.all([pools.ceiling.destroy(), ...pools.peers.map((p) => p.destroy()), ...pools.voted.map((v) => v.pool.destroy())]);
   const loadAfter = os.loadavg();
   console.log(`load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`raw results: ${saveResults(resultName(), { machine, threads, window, ms, rounds, warmupMs, baseline: baseline ?? null, loadavg: loadAfter, rows })}`);
+  console.log(
+    `raw results: ${saveResults(resultName(), { machine, threads, window, ms, rounds, warmupMs, baseline: baseline ?? null, loadavg: loadAfter, rows })}`,
+  );
 }
 
 await run();
