@@ -1,7 +1,7 @@
 // Fault models on real pinned workers: each one activates as specified, and maintenance faults
 // reach the pool through the injector's hook.
 import { describe, expect, it } from 'vitest';
-import { campaign, FaultInjector, type InjectionRecord } from '../dist/index.js';
+import { campaign, FaultInjector, wasInjected, type InjectionRecord } from '../dist/index.js';
 import { TASKS, until, pools } from './helpers.js';
 
 const pool = pools();
@@ -90,6 +90,16 @@ describe('fault models on real workers', () => {
     for (const r of statuses) expect([r.core === 1 ? 'crash' : 'timeout', 'lost']).toContain(r.status);
     expect(statuses.some((r) => r.status === 'crash')).toBe(true);
     expect(statuses.some((r) => r.status === 'timeout')).toBe(true);
+    // A replica lost behind the crash never ran: its crash was not injected, and is not counted.
+    const crashes = results.flatMap((r, taskId) =>
+      faults.recordsOf(taskId).flatMap((record) => (record.model === 'crash' ? [{ record, status: r.replicas[record.replica]!.status }] : [])),
+    );
+    expect(crashes.some((c) => c.status === 'lost')).toBe(true);
+    for (const { record, status } of crashes) {
+      if (status === 'lost') expect(wasInjected(record), `task ${record.taskId} replica ${record.replica}`).toBe(false);
+      if (status === 'crash') expect(wasInjected(record), `task ${record.taskId} replica ${record.replica}`).toBe(true);
+    }
+    expect(p.stats.injected).toBe(faults.log.filter(wasInjected).length);
   });
 
   it('offline/online at task counts: the pool stops and resumes using the core', async () => {

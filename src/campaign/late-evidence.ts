@@ -3,7 +3,7 @@
  * evidence that classifies the task (a flip, a crash, a hang), so the campaign waits for them,
  * within bounds, before it tallies.
  */
-import { wasInjected, type FaultInjector, type Triplex } from '../api/index.js';
+import { wasInjected, type FaultInjector, type InjectionRecord, type Triplex } from '../api/index.js';
 import type { TaskEvidence, TaskObservation } from './classify.js';
 
 /**
@@ -19,14 +19,15 @@ export async function awaitLateEvidence(
   slowestMs: number | undefined,
 ): Promise<void> {
   const specs = faults.models;
-  const pending: { taskId: number; replica: number; core: number; byFlips: boolean }[] = [];
+  const pending: { taskId: number; replica: number; modelIndex: number; core: number; byFlips: boolean }[] = [];
   observations.forEach((obs, taskId) => {
     if (obs.kind !== 'value' || obs.replicas === undefined) return;
     for (const record of faults.recordsOf(taskId)) {
       if (record.replica < 0 || !wasInjected(record) || obs.replicas[record.replica]?.status !== 'running') continue;
       const spec = specs[record.modelIndex];
       if (spec === undefined || spec.model === 'slow' || 'value' in spec) continue;
-      pending.push({ taskId, replica: record.replica, core: record.core, byFlips: spec.model !== 'crash' && spec.model !== 'hang' });
+      const byFlips = spec.model !== 'crash' && spec.model !== 'hang';
+      pending.push({ taskId, replica: record.replica, modelIndex: record.modelIndex, core: record.core, byFlips });
     }
   });
   // A hang shows at taskTimeout; a flipped replica answers within a task's time, unless the pool
@@ -35,10 +36,15 @@ export async function awaitLateEvidence(
   const start = performance.now();
   const hangDeadline = start + Math.min(Number.isFinite(timeout) ? timeout : 60_000, 60_000) + 1_000;
   const flipDeadline = Math.min(hangDeadline, start + Math.max(1_000, (slowestMs ?? 250) * 20));
-  const done = (p: (typeof pending)[number], now: number): boolean =>
-    evidence.get(p.taskId)?.charges.has(p.core) === true ||
-    now > (p.byFlips ? flipDeadline : hangDeadline) ||
-    (p.byFlips && faults.recordsOf(p.taskId).some((r) => r.replica === p.replica && r.flips !== undefined));
+  // The log hands out copies: read the record again to see what the pool learnt since.
+  const recordOf = (p: (typeof pending)[number]): InjectionRecord | undefined =>
+    faults.recordsOf(p.taskId).find((r) => r.replica === p.replica && r.modelIndex === p.modelIndex);
+  const done = (p: (typeof pending)[number], now: number): boolean => {
+    if (evidence.get(p.taskId)?.charges.has(p.core) === true || now > (p.byFlips ? flipDeadline : hangDeadline)) return true;
+    const record = recordOf(p);
+    // A replica that never ran (queued behind a crash in the batch the crash killed) has nothing to tell.
+    return record === undefined || !wasInjected(record) || (p.byFlips && record.flips !== undefined);
+  };
   let left = pending;
   while ((left = left.filter((p) => !done(p, performance.now()))).length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
 }

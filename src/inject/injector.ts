@@ -35,12 +35,16 @@ export interface ReplicaContext {
   core: number;
 }
 
-/** One injected fault, as recorded in the injection log. */
-/** False for a fault on a CPU (`stuck({ cpu })`) whose replica ran on another CPU: nothing was injected. */
+/**
+ * False when nothing was injected: a fault on a CPU (`stuck({ cpu })`) whose replica ran on another
+ * CPU, or a replica that never ran (it was queued behind a crash, in the batch the crash killed).
+ * Maintenance events always count (refused ones too).
+ */
 export function wasInjected(record: InjectionRecord): boolean {
-  return record.cpu === undefined || record.applied !== false;
+  return record.replica < 0 || record.applied !== false;
 }
 
+/** One injected fault, as recorded in the injection log. */
 export interface InjectionRecord {
   /** Task sequence number; -1 for a maintenance event scheduled in ms. */
   taskId: number;
@@ -57,8 +61,9 @@ export interface InjectionRecord {
   /** Maintenance events: ms since the pool's first task when it was applied. */
   atMs?: number;
   /**
-   * Maintenance events: false when the pool refused it (e.g. an unknown core). A fault on a CPU
-   * (`stuck({ cpu })`): false when the replica ran on another CPU, so nothing was injected.
+   * Maintenance events: false when the pool refused it (e.g. an unknown core). A replica's fault:
+   * false when nothing was injected, as its replica ran on another CPU than `stuck({ cpu })` names
+   * or never ran (queued behind a crash in the batch the crash killed).
    */
   applied?: boolean;
   /** `stuck({ cpu })`: the fault applies only where the replica runs on this CPU (the worker checks). */

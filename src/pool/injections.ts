@@ -27,3 +27,12 @@ export function noteInjections(records: InjectionRecord[], reply: RunReply, stat
     }
   }
 }
+
+/** A replica that never ran (queued behind a crash in a killed batch): its injected faults never happened. */
+export function notInjected(records: InjectionRecord[], stats: Stats): void {
+  for (const record of records) {
+    if (record.applied === false) continue;
+    record.applied = false;
+    stats.injected--;
+  }
+}

@@ -17,7 +17,7 @@ import type { DeterminismJournal } from './determinism-options.js';
 import { assignVoteKey } from '../replication/byte-keys.js';
 import { newPlacementRequest, placeWanted, type PlacementHost } from '../replication/placement.js';
 import { newReplica, type ReplicaRecord, type TaskRun } from './task.js';
-import { noteInjections, withInjection } from './injections.js';
+import { noteInjections, notInjected, withInjection } from './injections.js';
 import { systemTimers, TurnClock, type Timers } from '../util/clock.js';
 import { SlotSet } from '../util/slot-set.js';
 import { WaitingTasks } from './waiting.js';
@@ -306,8 +306,12 @@ export class Scheduler {
     task.inFlight--;
     task.lost++;
     this.stats.lost++;
-    // A replica that never started did not run on that core: the core may serve the task again.
-    if (!ran) task.used.splice(task.used.lastIndexOf(replica.core.id), 1);
+    if (!ran) {
+      // A replica that never started did not run on that core: the core may serve the task again,
+      // and nothing was injected into it.
+      task.used.splice(task.used.lastIndexOf(replica.core.id), 1);
+      if (replica.injections !== undefined) notInjected(replica.injections, this.stats);
+    }
     if (task.settled) return;
     task.wanted++;
     this.waiting.retry(task);
