@@ -14,6 +14,8 @@ export interface Runner {
   runBatch?(input: unknown, batch: number): Promise<void>;
   /** CPU accounting over the measured iterations (not the warm-up). */
   meter?: { start(): void; stop(): void; done(tasks: number): void };
+  /** Measures one round its own way (a runner hosted in another process: see isolated.ts). */
+  round?(input: unknown, options: RoundOptions): Promise<Measurement>;
 }
 
 export interface Measurement {
@@ -47,6 +49,14 @@ export async function warmFor(run: (input: unknown) => Promise<unknown>, input: 
   await Promise.all(Array.from({ length: window }, lane));
 }
 
+export interface RoundOptions {
+  batch: number;
+  window: number;
+  ms: number;
+  /** tinybench's own warm-up (the first round). */
+  warmup: boolean;
+}
+
 /** Best throughput of each runner over `rounds` interleaved tinybench runs. */
 export async function measure(
   runners: Runner[],
@@ -56,43 +66,48 @@ export async function measure(
   const best = new Map<string, Measurement>();
   for (let round = 0; round < options.rounds; round++) {
     options.beforeRound?.();
-    const bench = new Bench({ time: options.ms, warmup: round === 0, warmupTime: 200, iterations: 3 });
+    const roundOptions = { batch: options.batch, window: options.window, ms: options.ms, warmup: round === 0 };
     // Each round starts with another runner: a runner partly pays for collecting what the one
     // before it left, and the best of the rounds is then not always taken after the same one.
     // (Forcing a full collection before each runner was worse: pools idle through ten of them lost
-    // their compiled code, and 10 µs DMR read 0.28 of the limit instead of 0.41.)
+    // their compiled code, and 10 µs DMR read 0.28 of the limit instead of 0.41. bench:limit now
+    // runs each pool in its own process instead: isolated.ts.)
     for (const runner of runners.map((_, i) => runners[(i + round) % runners.length]!)) {
-      const meter = runner.meter;
-      const hooks =
-        meter === undefined
-          ? {}
-          : {
-              beforeAll: (mode?: string) => (mode === 'run' ? meter.start() : undefined),
-              afterAll: (mode?: string) => (mode === 'run' ? meter.stop() : undefined),
-            };
-      const iteration = (): Promise<void> => runner.runBatch?.(input, options.batch) ?? closedLoop(runner.run, input, options.batch, options.window);
-      // An async function: tinybench tells a sync one from an async one by calling it once when it
-      // is added, and that stray batch would run, unmeasured, over the next runner's measurement.
-      bench.add(
-        runner.name,
-        async () => {
-          await iteration();
-          meter?.done(options.batch);
-        },
-        hooks,
-      );
-    }
-    await bench.run();
-    for (const task of bench.tasks) {
-      const result = task.result as { latency?: { mean: number; rme: number }; error?: unknown } | undefined;
-      if (result?.error !== undefined) throw result.error;
-      if (result?.latency === undefined) throw new Error(`benchmark ${task.name} failed`);
-      const rate = options.batch / (result.latency.mean / 1000);
-      const previous = best.get(task.name);
-      if (previous === undefined || rate > previous.tasksPerSec) best.set(task.name, { name: task.name, tasksPerSec: rate, rme: result.latency.rme });
+      const result = await (runner.round?.(input, roundOptions) ?? measureRound(runner, input, roundOptions));
+      const previous = best.get(runner.name);
+      if (previous === undefined || result.tasksPerSec > previous.tasksPerSec) best.set(runner.name, result);
     }
   }
   return best;
+}
+
+/** One tinybench run of one runner: its throughput, its CPU counted by its meter. */
+export async function measureRound(runner: Runner, input: unknown, options: RoundOptions): Promise<Measurement> {
+  const bench = new Bench({ time: options.ms, warmup: options.warmup, warmupTime: 200, iterations: 3 });
+  const meter = runner.meter;
+  const hooks =
+    meter === undefined
+      ? {}
+      : {
+          beforeAll: (mode?: string) => (mode === 'run' ? meter.start() : undefined),
+          afterAll: (mode?: string) => (mode === 'run' ? meter.stop() : undefined),
+        };
+  const iteration = (): Promise<void> => runner.runBatch?.(input, options.batch) ?? closedLoop(runner.run, input, options.batch, options.window);
+  // An async function: tinybench tells a sync one from an async one by calling it once when it is
+  // added, and that stray batch would run, unmeasured, over the next runner's measurement.
+  bench.add(
+    runner.name,
+    async () => {
+      await iteration();
+      meter?.done(options.batch);
+    },
+    hooks,
+  );
+  await bench.run();
+  const result = bench.tasks[0]!.result as { latency?: { mean: number; rme: number }; error?: unknown } | undefined;
+  if (result?.error !== undefined) throw result.error;
+  if (result?.latency === undefined) throw new Error(`benchmark ${runner.name} failed`);
+  return { name: runner.name, tasksPerSec: options.batch / (result.latency.mean / 1000), rme: result.latency.rme };
 }
 
 /** Percentiles of single-task latency (ms) with `window` tasks in flight, from `count` tasks. */

@@ -14,12 +14,11 @@
  * Raw results: bench/results/limit[-tasks|-sizes][-w<window>]-<CPUs>cpu.json.
  */
 import os from 'node:os';
-import { Triplex } from '../dist/index.js';
-import { Ceiling } from './ceiling.js';
-import { CpuMeter } from './cpu-meter.js';
-import { arg, measure, warmFor, type Measurement, type Runner } from './harness.js';
+import { arg, measure, type Measurement } from './harness.js';
+import { IsolatedPool } from './isolated.js';
+import type { ContenderSpec } from './limit-host.js';
 import { calibrate, machineInfo, saveResults } from './machine.js';
-import { naive, startPeers, tasksFile, type Peer } from './peers.js';
+import { PEER_NAMES, tasksFile } from './peers.js';
 
 type TaskFn = (input: unknown) => unknown;
 const tasks = (await import(tasksFile)) as { work: (n: number) => number; workBig: TaskFn };
@@ -86,78 +85,45 @@ function workCost(fn: TaskFn, input: unknown, us: number): number {
   return best;
 }
 
-interface Contender extends Runner {
-  meter: CpuMeter;
-  voted: boolean;
-}
-
-interface Pools {
-  ceiling: Ceiling;
-  peers: Peer[];
-  voted: { name: string; k: number; pool: Triplex }[];
-}
-
 /** Options of the voted pools: DMR on one core per CPU; TMR needs 3 domains, else it shares a CPU with faultDomain 'none'. */
-function votedOptions(): { name: string; k: number; options: ConstructorParameters<typeof Triplex>[0] }[] {
-  const voted = (k: 2 | 3) =>
-    ({
-      filename: tasksFile,
-      redundancy: k === 2 ? 'dmr' : 'tmr',
-      cores: Math.max(k, machine.cpus),
-      faultDomain: machine.physicalCores >= k ? 'physical-core' : 'none',
-    }) as const;
+function votedOptions(): { name: string; k: number; options: Record<string, unknown> }[] {
+  const voted = (k: 2 | 3) => ({
+    filename: tasksFile,
+    redundancy: k === 2 ? 'dmr' : 'tmr',
+    cores: Math.max(k, machine.cpus),
+    faultDomain: machine.physicalCores >= k ? 'physical-core' : 'none',
+  });
   return [
     { name: 'triplex DMR', k: 2, options: voted(2) },
     { name: 'triplex TMR', k: 3, options: voted(3) },
   ];
 }
 
-async function startPools(): Promise<Pools> {
-  const voted = votedOptions().map((v) => ({ name: v.name, k: v.k, pool: new Triplex(v.options) }));
-  if (baseline !== undefined) {
-    const { Triplex: Base } = (await import(baseline)) as { Triplex: typeof Triplex };
-    for (const v of votedOptions()) voted.push({ name: `${v.name} (baseline)`, k: v.k, pool: new Base(v.options) });
-  }
-  await Promise.all(voted.map((v) => v.pool.ready));
-  const ceiling = await Ceiling.start(machine.affinity ?? Array.from({ length: machine.cpus }, (_, cpu) => cpu));
-  if (ceiling.pinError !== undefined) console.log(`ceiling threads run unpinned: ${ceiling.pinError}`);
-  const pools = { ceiling, peers: startPeers(threads), voted };
-  await warmUp(pools);
+/** Every contender, each in its own process (isolated.ts), started and warmed one after another. */
+async function startPools(): Promise<IsolatedPool[]> {
+  const specs: { name: string; k: number; spec: ContenderSpec }[] = [
+    { name: CEILING, k: 1, spec: { kind: 'ceiling', cpus: machine.affinity ?? Array.from({ length: machine.cpus }, (_, cpu) => cpu) } },
+    { name: 'piscina', k: 1, spec: { kind: 'peer', peer: 'piscina', k: 1, threads } },
+  ];
+  for (const k of [2, 3]) for (const peer of PEER_NAMES) specs.push({ name: `naive ${k}x ${peer}`, k, spec: { kind: 'peer', peer, k, threads } });
+  for (const v of votedOptions()) specs.push({ name: v.name, k: v.k, spec: { kind: 'triplex', options: v.options } });
+  if (baseline !== undefined)
+    for (const v of votedOptions()) specs.push({ name: `${v.name} (baseline)`, k: v.k, spec: { kind: 'triplex', dist: baseline, options: v.options } });
+  const pools = await Promise.all(specs.map((s) => IsolatedPool.start(s.name, s.k, s.spec)));
+  const pinError = pools[0]!.pinError;
+  if (pinError !== undefined) console.log(`ceiling threads run unpinned: ${pinError}`);
+  // Threads started and code compiled before anything is measured (startup and compilation would
+  // count as overhead): every pool runs ~10 µs tasks closed-loop for warmupMs, one pool at a time.
+  // 200 tasks each, as before, left triplex's larger code to be compiled during the first rounds.
+  for (const pool of pools.slice(1)) await pool.warm(Math.round(10 * perUs), warmupMs, window);
   return pools;
 }
 
-/**
- * Threads started and code compiled before anything is measured (startup and compilation would
- * count as overhead): every pool runs ~10 µs tasks closed-loop for warmupMs. 200 tasks each, as
- * before, left triplex's larger code to be compiled during the first rounds' measurements.
- */
-async function warmUp(pools: Pools): Promise<void> {
-  const input = Math.round(10 * perUs);
-  for (const peer of pools.peers) await warmFor((x) => peer.run('work', x), input, warmupMs, window);
-  for (const v of pools.voted) await warmFor((x) => v.pool.run(x, { name: 'work' }), input, warmupMs, window);
-}
-
-function contenders(pools: Pools, scenario: Scenario): Contender[] {
-  const name = scenario.name;
-  const out: Contender[] = [];
-  const bare = pools.ceiling;
-  // Only for compute-bound tasks: bare threads that allocate and drop large results contend in the
-  // kernel (page faults of fresh buffers), and there two of them ran fewer runs than one alone.
-  if (scenario.group === 'tasks')
-    out.push({
-      name: CEILING,
-      k: 1,
-      voted: false,
-      meter: new CpuMeter(),
-      run: (x) => bare.runBatch(name, x, 1),
-      runBatch: (x, batch) => bare.runBatch(name, x, batch),
-    });
-  const piscina = pools.peers[0]!;
-  out.push({ name: 'piscina', k: 1, voted: false, meter: new CpuMeter(), run: (x) => piscina.run(name, x) });
-  for (const k of [2, 3])
-    for (const peer of pools.peers) out.push({ name: `naive ${k}x ${peer.name}`, k, voted: false, meter: new CpuMeter(), run: (x) => naive(peer, k, name, x) });
-  for (const v of pools.voted) out.push({ name: v.name, k: v.k, voted: true, meter: new CpuMeter(), run: (x) => v.pool.run(x, { name }) });
-  return out;
+/** The contenders of a scenario: the ceiling only for compute-bound tasks. */
+function contenders(pools: IsolatedPool[], scenario: Scenario): IsolatedPool[] {
+  // Bare threads that allocate and drop large results contend in the kernel (page faults of fresh
+  // buffers), and there two of them ran fewer runs than one alone.
+  return pools.filter((pool) => pool.name !== CEILING || scenario.group === 'tasks');
 }
 
 const CEILING = 'ceiling: a bare thread per CPU';
@@ -165,32 +131,35 @@ const CEILING = 'ceiling: a bare thread per CPU';
 type Row = Record<string, string | number>;
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
-function rowsFor(scenario: Scenario, runners: Contender[], results: Map<string, Measurement>, t: number): Row[] {
+async function rowsFor(scenario: Scenario, pools: IsolatedPool[], results: Map<string, Measurement>, t: number): Promise<Row[]> {
   const piscina = results.get('piscina')!.tasksPerSec;
   const ceiling = results.get(CEILING)?.tasksPerSec;
-  return runners.map((runner) => {
-    const rate = results.get(runner.name)!.tasksPerSec;
-    const limit = machine.cpus / ((runner.k * t) / 1e6);
-    const naives = runners.filter((r) => !r.voted && r.k === runner.k && r.name.startsWith('naive')).map((r) => results.get(r.name)!.tasksPerSec);
-    const cpu = runner.meter.split(runner.k * t);
-    return {
+  const voted = (pool: IsolatedPool): boolean => pool.name.startsWith('triplex');
+  const rows: Row[] = [];
+  for (const pool of pools) {
+    const rate = results.get(pool.name)!.tasksPerSec;
+    const limit = machine.cpus / ((pool.k * t) / 1e6);
+    const naives = pools.filter((p) => p.k === pool.k && p.name.startsWith('naive')).map((p) => results.get(p.name)!.tasksPerSec);
+    const cpu = await pool.split(scenario.label, pool.k * t);
+    rows.push({
       scenario: scenario.label,
-      pool: runner.name,
-      k: runner.k,
+      pool: pool.name,
+      k: pool.k,
       'work µs': round(t, 1),
       'tasks/s': Math.round(rate),
       'vs compute limit': round(rate / limit),
       // Runs per second against the ceiling's: how much of what this machine can reach.
-      'vs ceiling': ceiling === undefined ? '-' : round((rate * runner.k) / ceiling),
-      'vs piscina/k': round(rate / (piscina / runner.k)),
-      'vs best naive': runner.voted ? round(rate / Math.max(...naives)) : '-',
+      'vs ceiling': ceiling === undefined ? '-' : round((rate * pool.k) / ceiling),
+      'vs piscina/k': round(rate / (piscina / pool.k)),
+      'vs best naive': voted(pool) ? round(rate / Math.max(...naives)) : '-',
       'overhead µs/task': round(cpu.process, 1),
       'main µs/task': round(cpu.main, 1),
       'main ELU µs/task': round(cpu.mainElu, 1),
       'workers µs/task': round(cpu.workers, 1),
       'main GC µs/task': round(cpu.mainGc, 1),
-    };
-  });
+    });
+  }
+  return rows;
 }
 
 async function run(): Promise<void> {
@@ -212,16 +181,17 @@ async function run(): Promise<void> {
     const timeWork = (): void => {
       t = Math.min(t, workCost(tasks[scenario.name] as TaskFn, scenario.input, scenario.us));
     };
-    const runners = contenders(pools, scenario);
+    const scenarioPools = contenders(pools, scenario);
+    const runners = scenarioPools.map((pool) => pool.runner(scenario.name, scenario.label));
     // Each iteration ends by draining its window (fewer tasks in flight at its end): with at least
     // 8 windows per iteration that edge stays small; at 2 windows it cost every pool ~10 % at 1 ms.
     const batch = Math.max(window * 8, Math.round((ms * 1000) / scenario.us / 50));
     const results = await measure(runners, scenario.input, { batch, window, ms, rounds, beforeRound: timeWork });
-    const scenarioRows = rowsFor(scenario, runners, results, t);
+    const scenarioRows = await rowsFor(scenario, scenarioPools, results, t);
     console.table(scenarioRows.map(({ scenario: _, ...rest }) => rest));
     rows.push(...scenarioRows);
   }
-  await Promise.all([pools.ceiling.destroy(), ...pools.peers.map((p) => p.destroy()), ...pools.voted.map((v) => v.pool.destroy())]);
+  await Promise.all(pools.map((pool) => pool.close()));
   const loadAfter = os.loadavg();
   console.log(`load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
   console.log(

@@ -18,22 +18,28 @@ export interface Peer {
   destroy(): Promise<unknown>;
 }
 
-/** piscina, tinypool and workerpool with `threads` worker threads each, in their default modes. */
-export function startPeers(threads: number): Peer[] {
-  const piscina = new Piscina({ filename: tasksFile, minThreads: threads, maxThreads: threads, idleTimeout: Infinity });
-  const tinypool = new Tinypool({ filename: tasksFile, minThreads: threads, maxThreads: threads, idleTimeout: Infinity });
+/** Each in its default mode, with one thread per CPU in the benchmarks. */
+export const PEER_NAMES = ['piscina', 'tinypool', 'workerpool'] as const;
+export type PeerName = (typeof PEER_NAMES)[number];
+
+/** One of the peers, with `threads` worker threads, in its default mode. */
+export function startPeer(name: PeerName, threads: number): Peer {
+  if (name === 'piscina') {
+    const piscina = new Piscina({ filename: tasksFile, minThreads: threads, maxThreads: threads, idleTimeout: Infinity });
+    return { name, run: (task, input) => piscina.run(input, { name: task }), destroy: () => piscina.destroy() };
+  }
+  if (name === 'tinypool') {
+    const tinypool = new Tinypool({ filename: tasksFile, minThreads: threads, maxThreads: threads, idleTimeout: Infinity });
+    return { name, run: (task, input) => tinypool.run(input, { name: task }), destroy: () => tinypool.destroy() };
+  }
   const wp = workerpool.pool(workerpoolFile, { minWorkers: threads, maxWorkers: threads, workerType: 'thread' });
-  return [
-    { name: 'piscina', run: (name, input) => piscina.run(input, { name }), destroy: () => piscina.destroy() },
-    { name: 'tinypool', run: (name, input) => tinypool.run(input, { name }), destroy: () => tinypool.destroy() },
-    {
-      name: 'workerpool',
-      run: (name, input) => wp.exec(name, [input]) as Promise<unknown>,
-      destroy: async () => {
-        await wp.terminate();
-      },
+  return {
+    name,
+    run: (task, input) => wp.exec(task, [input]) as Promise<unknown>,
+    destroy: async () => {
+      await wp.terminate();
     },
-  ];
+  };
 }
 
 /**
