@@ -44,7 +44,7 @@ export class IsolatedPool {
       round: async (input: unknown, options: RoundOptions): Promise<Measurement> => {
         const reply = await this.request({ type: 'round', task, meter, input, options });
         if (reply.type !== 'measured') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
-        return reply.measurement;
+        return { ...reply.measurement, name: this.name };
       },
     };
   }

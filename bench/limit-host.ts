@@ -85,6 +85,9 @@ async function handle(request: HostRequest): Promise<HostReply> {
   }
 }
 
+// A host whose benchmark died must not live on with its pool's threads.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', (request: HostRequest) => {
   handle(request).then(
     (reply) => {

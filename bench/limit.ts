@@ -3,7 +3,8 @@
  * with C CPUs runs at most C / (k · t) voted tasks per second; every pool is reported as a fraction
  * of that limit and of plain piscina / k, with its CPU overhead per task (process CPU minus task
  * work) split into main thread and workers. Peers are the naive "run it k times and deep-compare"
- * on piscina, tinypool and workerpool, measured side by side in one run (tinybench, interleaved).
+ * on piscina, tinypool and workerpool, measured side by side in one run (tinybench, interleaved),
+ * each pool in a process of its own (isolated.ts).
  * Beside them, for compute-bound tasks, the machine's ceiling (ceiling.ts): one pinned thread per
  * CPU running the task back to back, the most any pool could reach here; every row also says what
  * fraction of it it reaches.
@@ -110,12 +111,12 @@ async function startPools(): Promise<IsolatedPool[]> {
   if (baseline !== undefined)
     for (const v of votedOptions()) specs.push({ name: `${v.name} (baseline)`, k: v.k, spec: { kind: 'triplex', dist: baseline, options: v.options } });
   const pools = await Promise.all(specs.map((s) => IsolatedPool.start(s.name, s.k, s.spec)));
-  const pinError = pools[0]!.pinError;
+  const pinError = pools.find((pool) => pool.name === CEILING)?.pinError;
   if (pinError !== undefined) console.log(`ceiling threads run unpinned: ${pinError}`);
   // Threads started and code compiled before anything is measured (startup and compilation would
   // count as overhead): every pool runs ~10 µs tasks closed-loop for warmupMs, one pool at a time.
   // 200 tasks each, as before, left triplex's larger code to be compiled during the first rounds.
-  for (const pool of pools.slice(1)) await pool.warm(Math.round(10 * perUs), warmupMs, window);
+  for (const pool of pools) if (pool.name !== CEILING) await pool.warm(Math.round(10 * perUs), warmupMs, window);
   return pools;
 }
 
