@@ -42,7 +42,7 @@ export async function awaitLateEvidence(
   const done = (p: (typeof pending)[number], now: number): boolean => {
     if (evidence.get(p.taskId)?.charges.has(p.core) === true || now > (p.byFlips ? flipDeadline : hangDeadline)) return true;
     const record = recordOf(p);
-    // A replica that never ran (queued behind a crash in the batch the crash killed) has nothing to tell.
+    // A replica that never ran (queued behind a crash, hang or abort that killed its batch) has nothing to tell.
     return record === undefined || !wasInjected(record) || (p.byFlips && record.flips !== undefined);
   };
   let left = pending;

@@ -37,7 +37,7 @@ export interface ReplicaContext {
 
 /**
  * False when nothing was injected: a fault on a CPU (`stuck({ cpu })`) whose replica ran on another
- * CPU, or a replica that never ran (it was queued behind a crash, in the batch the crash killed).
+ * CPU, or a replica that never ran (queued behind a crash, hang or abort that killed its batch).
  * Maintenance events always count (refused ones too).
  */
 export function wasInjected(record: InjectionRecord): boolean {
@@ -63,7 +63,7 @@ export interface InjectionRecord {
   /**
    * Maintenance events: false when the pool refused it (e.g. an unknown core). A replica's fault:
    * false when nothing was injected, as its replica ran on another CPU than `stuck({ cpu })` names
-   * or never ran (queued behind a crash in the batch the crash killed).
+   * or never ran (queued behind a crash, hang or abort that killed its batch).
    */
   applied?: boolean;
   /** `stuck({ cpu })`: the fault applies only where the replica runs on this CPU (the worker checks). */

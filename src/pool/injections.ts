@@ -28,7 +28,7 @@ export function noteInjections(records: InjectionRecord[], reply: RunReply, stat
   }
 }
 
-/** A replica that never ran (queued behind a crash in a killed batch): its injected faults never happened. */
+/** A replica that never ran (queued behind a crash, hang or abort that killed its batch): its injected faults never happened. */
 export function notInjected(records: InjectionRecord[], stats: Stats): void {
   for (const record of records) {
     if (record.applied === false) continue;

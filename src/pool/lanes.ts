@@ -20,8 +20,11 @@ export interface LaneEvents {
   reply(replica: ReplicaRecord, reply: RunReply): void;
   /** The replica that was running when the worker died, or that was terminated for its own timeout or abort; `why` says how. */
   failed(replica: ReplicaRecord, status: 'crash' | 'timeout' | 'aborted', why: string): void;
-  /** A replica of a killed batch that was not to blame; `ran` when it may have run before the kill. */
-  lost(replica: ReplicaRecord, ran: boolean): void;
+  /**
+   * A replica of a killed batch that was not to blame; `ran` when it may have run before the kill,
+   * `queued` when it never started (it waited behind the replica that was running).
+   */
+  lost(replica: ReplicaRecord, ran: boolean, queued: boolean): void;
   /** After a whole message was handled: place more work. */
   settled(core: Core): void;
   /** A message carrying `replicas` replicas left for a core. */
@@ -249,13 +252,13 @@ export class Lanes {
       if (i < finished.length) {
         lane.core.busyMs += finished[i]!.ms;
         this.events.reply(replica, finished[i]!);
-      } else if (i !== running) this.events.lost(replica, i < running);
+      } else if (i !== running) this.events.lost(replica, i < running, i > running);
       else if (ours && kill.reason === 'abort' && kill.seq === started) this.events.failed(replica, 'aborted', 'terminated: its task was aborted');
       else if (lane.core.excuse?.() !== undefined)
-        this.events.lost(replica, false); // e.g. a remote core's link was down: no evidence
+        this.events.lost(replica, false, false); // e.g. a remote core's link was down: no evidence
       else if (!ours) this.events.failed(replica, 'crash', why);
       else if (kill.seq !== started)
-        this.events.lost(replica, false); // terminated for another replica's reason
+        this.events.lost(replica, false, false); // terminated for another replica's reason
       else if (kill.reason === 'timeout') this.events.failed(replica, 'timeout', `no answer after ${ranFor} ms (taskTimeout ${this.taskTimeout} ms)`);
       else this.events.failed(replica, 'aborted', 'terminated: its task was aborted');
     });

@@ -71,7 +71,7 @@ export class Scheduler {
       {
         reply: (replica, reply) => this.guard(replica, () => this.onReply(replica, reply)),
         failed: (replica, status, why) => this.guard(replica, () => this.onFailed(replica, status, why)),
-        lost: (replica, ran) => this.guard(replica, () => this.onLost(replica, ran)),
+        lost: (replica, ran, queued) => this.guard(replica, () => this.onLost(replica, ran, queued)),
         handle: (work) => this.clock.during(this.handleNow, work),
         sent: () => {
           this.stats.messages++;
@@ -299,19 +299,17 @@ export class Scheduler {
   }
 
   /** Killed with another replica's batch: not a ballot, not a fault; the task asks for a replacement. */
-  private onLost(replica: ReplicaRecord, ran: boolean): void {
+  private onLost(replica: ReplicaRecord, ran: boolean, queued: boolean): void {
     if (this.destroyed) return;
     const task = replica.task;
     replica.status = 'lost';
     task.inFlight--;
     task.lost++;
     this.stats.lost++;
-    if (!ran) {
-      // A replica that never started did not run on that core: the core may serve the task again,
-      // and nothing was injected into it.
-      task.used.splice(task.used.lastIndexOf(replica.core.id), 1);
-      if (replica.injections !== undefined) notInjected(replica.injections, this.stats);
-    }
+    // A replica that never started did not run on that core: the core may serve the task again.
+    if (!ran) task.used.splice(task.used.lastIndexOf(replica.core.id), 1);
+    // Nor was anything injected into it (one stopped while running may have been hit already).
+    if (queued && replica.injections !== undefined) notInjected(replica.injections, this.stats);
     if (task.settled) return;
     task.wanted++;
     this.waiting.retry(task);
