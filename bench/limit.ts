@@ -18,7 +18,7 @@ import os from 'node:os';
 import { arg, measure, type Measurement } from './harness.js';
 import { IsolatedPool } from './isolated.js';
 import type { ContenderSpec } from './limit-host.js';
-import { calibrate, machineInfo, saveResults } from './machine.js';
+import { calibrate, fastestCpuMs, machineInfo, saveResults } from './machine.js';
 import { PEER_NAMES, tasksFile } from './peers.js';
 
 type TaskFn = (input: unknown) => unknown;
@@ -65,25 +65,17 @@ function textArg(name: string): string | undefined {
 }
 
 /**
- * CPU time of one task's work, µs: the fastest of a few timed batches, on the process CPU clock
- * (the pools are idle meanwhile), so other processes on a busy machine do not inflate it. Not the
- * thread's schedstat: Linux updates a running thread's figure only at scheduler ticks, so a 20 ms
- * batch could read up to a tick (4 ms) short, and the fastest of 7 rounds picks such a reading.
+ * CPU time of one task's work, µs: the fastest of 7 timed batches on the process CPU clock (the
+ * pools are idle meanwhile, in their own processes). Not the thread's schedstat: Linux updates a
+ * running thread's figure only at scheduler ticks, so a 20 ms batch could read up to a tick (4 ms)
+ * short, and the fastest of 7 rounds picks such a reading.
  */
 function workCost(fn: TaskFn, input: unknown, us: number): number {
-  const clock = (): number => {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1000;
-  };
   const calls = Math.max(10, Math.round(20_000 / us));
-  for (let i = 0; i < calls; i++) fn(input);
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 7; round++) {
-    const start = clock();
+  const batch = (): void => {
     for (let i = 0; i < calls; i++) fn(input);
-    best = Math.min(best, ((clock() - start) * 1000) / calls);
-  }
-  return best;
+  };
+  return (fastestCpuMs(batch, 7) * 1000) / calls;
 }
 
 /** Options of the voted pools: DMR on one core per CPU; TMR needs 3 domains, else it shares a CPU with faultDomain 'none'. */

@@ -36,24 +36,33 @@ export function machineInfo(): MachineInfo {
 }
 
 /**
+ * The fastest of `rounds` timings of `run`, ms on the process CPU clock (every thread: call it while
+ * no other thread of the process works), so other processes on a busy machine do not inflate it.
+ * `run` is called once before, untimed, to warm up the JIT.
+ */
+export function fastestCpuMs(run: () => void, rounds: number): number {
+  const cpuMs = (): number => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  };
+  run();
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < rounds; round++) {
+    const start = cpuMs();
+    run();
+    best = Math.min(best, cpuMs() - start);
+  }
+  return best;
+}
+
+/**
  * Fixed work per µs of CPU, so tasks are sized in work, not wall time: the fastest of 5 timed runs
  * on the process CPU clock (call it before any thread starts). A single run on the wall clock once
  * caught the VM at a slow moment, and the "10 µs" task then took 7.8 µs.
  */
 export function calibrate(work: (n: number) => number): number {
   const n = 2_000_000;
-  const cpuMs = (): number => {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1000;
-  };
-  work(n); // warm up the JIT
-  let best = Number.POSITIVE_INFINITY;
-  for (let run = 0; run < 5; run++) {
-    const start = cpuMs();
-    work(n);
-    best = Math.min(best, cpuMs() - start);
-  }
-  return n / (best * 1000);
+  return n / (fastestCpuMs(() => work(n), 5) * 1000);
 }
 
 /** Writes bench/results/<name>-<cpus>cpu.json and returns its path. */
