@@ -151,6 +151,29 @@ describe('piscina README examples', () => {
     port1.close();
   });
 
+  it('typed arrays reach a task and come back on buffers of their own, as a structured clone gives them', async () => {
+    // v8.deserialize returned views into the serialized bytes: a task reading `.buffer` saw the
+    // serialization header and every replica agreed on the wrong answer.
+    await using piscina = pool();
+    const inner = new Uint8Array([9, 1, 2, 3, 9]).subarray(1, 4);
+    const facts = await piscina.run(
+      [new Float64Array([1.5, 2.5]), new Uint8Array([1, 2, 3, 4]), Buffer.from([5, 6]), new DataView(new ArrayBuffer(2)), inner],
+      { name: 'bufferFacts' },
+    );
+    expect(facts).toEqual([
+      { offset: 0, bufferBytes: 16, whole: [1.5, 2.5] },
+      { offset: 0, bufferBytes: 4, whole: [1, 2, 3, 4] },
+      { offset: 0, bufferBytes: 2, whole: [5, 6] },
+      { offset: 0, bufferBytes: 2, whole: [0, 0] },
+      // A view into a larger buffer arrives as its own bytes (piscina's clone would carry the whole buffer).
+      { offset: 0, bufferBytes: 3, whole: [1, 2, 3] },
+    ]);
+    const nested = (await piscina.run(null, { name: 'nestedViews' })) as { floats: Float64Array; bytes: Buffer; words: Uint32Array[] };
+    expect([...new Float64Array(nested.floats.buffer)]).toEqual([1.5, 2.5]);
+    expect(Buffer.isBuffer(nested.bytes) && nested.bytes.byteOffset === 0 && nested.bytes.buffer.byteLength === 3).toBe(true);
+    expect([...new Uint32Array(nested.words[0]!.buffer)]).toEqual([7, 8]);
+  });
+
   it('a task that returns a moved buffer resolves to the buffer’s value, voted as usual', async () => {
     await using piscina = pool();
     const triplexMoved = await piscina.runDetailed('triplex', { name: 'moveBack' });

@@ -5,7 +5,8 @@
  */
 import { canonicalDigest, type Equals } from '../api/index.js';
 import { isDeepStrictEqual } from 'node:util';
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
+import { deserializeOwned } from '../codec/own-buffers.js';
 import { TriplexError } from '../errors.js';
 
 interface ErrorIdentity {
@@ -96,7 +97,7 @@ async function answer(compute: () => unknown, index: number): Promise<GoldenAnsw
     throw new TriplexError('ERR_NOT_CLONEABLE', `The golden answer for input ${index} cannot be cloned: ${(error as Error).message}`, { index });
   }
   // The digest of the decoded clone, as replicas' values are digested (a clone drops, e.g., an error's own properties).
-  const decoded = deserialize(bytes);
+  const decoded = deserializeOwned(bytes);
   return { ok: true, value: decoded, digest: canonicalDigest(decoded) };
 }
 
@@ -110,7 +111,7 @@ export async function goldenAnswers(
   for (let i = 0; i < inputs.length; i++) {
     if ('fn' in source) {
       // Each call gets its own copy: a task that mutates its input must not poison the next one.
-      const copy = deserialize(serialize(inputs[i]));
+      const copy = deserializeOwned(serialize(inputs[i]));
       const start = performance.now();
       answers.push(await answer(() => source.fn(copy), i));
       slowestMs = Math.max(slowestMs, performance.now() - start);

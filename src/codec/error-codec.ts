@@ -6,6 +6,7 @@
  * travels beside the record and is not voted on: it differs by call path, not by outcome.
  */
 import { deserialize, serialize } from 'node:v8';
+import { deserializeOwned } from './own-buffers.js';
 import { builtinOf } from './builtins.js';
 import type { ErrorPayload } from '../transport/protocol.js';
 
@@ -58,12 +59,12 @@ export function encodeThrown(thrown: unknown): Uint8Array {
 
 /** The record of an encoded thrown value (what is voted on). */
 export function thrownRecord(bytes: Uint8Array): ErrorPayload {
-  return (deserialize(bytes) as [ErrorPayload, string | undefined])[0];
+  return (deserializeOwned(bytes) as [ErrorPayload, string | undefined])[0];
 }
 
 /** Rebuilds the thrown value on the main thread: the same built-in class, name, message, cause, properties and stack. */
 export function rebuildThrown(bytes: Uint8Array): unknown {
-  const [record, stack] = deserialize(bytes) as [ErrorPayload, string | undefined];
+  const [record, stack] = deserializeOwned(bytes) as [ErrorPayload, string | undefined];
   if (record.kind === 'value') return record.value;
   const error = record.type === 'AggregateError' ? new AggregateError([], record.message) : new (CLASSES[record.type] ?? Error)(record.message);
   // The class's own name comes from its prototype; an own name (a custom subclass) is kept as the task set it.

@@ -4,7 +4,8 @@
  * objects" in JavaScript (~7 µs for a 1 KB Uint8Array, against ~0.1 µs for the copy), which made
  * binary results the most expensive part of a small replica.
  */
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
+import { deserializeOwned } from './own-buffers.js';
 import { ownCopy } from '../util/slab.js';
 import { decodeSmall, encodeSmall, NOT_SMALL } from './small-values.js';
 
@@ -62,17 +63,16 @@ function ownBytes(length: number): Uint8Array {
 }
 
 /**
- * The value a payload carries. The result may share memory with `payload` (like v8.deserialize);
- * pass `copy` when the payload is still needed (voting on bytes) and the value goes to a caller
- * who may modify it.
+ * The value a payload carries. A typed array sent raw is a view of `payload` unless `copy` is set
+ * (pass it when the payload is still needed, for voting on bytes, and the value goes to a caller
+ * who may modify it); a v8-serialized value never shares memory with `payload`.
  */
 export function decodePayload(payload: Uint8Array, raw: number | undefined, copy = false): unknown {
   if (raw === undefined || raw === 0) {
     const small = decodeSmall(payload); // a primitive: shares no memory, needs no copy
-    if (small !== NOT_SMALL) return small;
+    return small !== NOT_SMALL ? small : deserializeOwned(payload);
   }
   const bytes = copy ? ownCopy(payload) : payload;
-  if (raw === undefined || raw === 0) return deserialize(bytes);
   const kind = KINDS[raw - 1];
   if (kind === undefined) throw new Error(`unknown payload kind ${raw}`);
   const [name, ctor, size] = kind;
