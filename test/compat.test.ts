@@ -108,6 +108,28 @@ describe('piscina README examples', () => {
     expect(piscina.queueSize).toBe(0);
   });
 
+  it('maxQueue bounds tasks waiting in the cores\' rings too, when tasks arrive one event-loop turn apart', async () => {
+    // With batching a core's ring holds most of a backlog: tasks placed there but not started were
+    // not counted, and a pool fed one task per turn accepted all 30 past maxQueue 4.
+    await using piscina = pool({ maxQueue: 4 });
+    await piscina.ready;
+    const outcomes: Promise<unknown>[] = [];
+    let most = 0;
+    for (let i = 0; i < 30; i++) {
+      outcomes.push(piscina.run(30, { name: 'sleep' }).catch((error: { code?: string }) => error.code));
+      await new Promise((resolve) => setImmediate(resolve));
+      most = Math.max(most, piscina.queueSize);
+    }
+    const settled = await Promise.all(outcomes);
+    const accepted = settled.filter((outcome) => outcome === 30).length;
+    expect(settled.every((outcome) => outcome === 30 || outcome === 'ERR_QUEUE_FULL')).toBe(true);
+    // One task slot (3 cores, TMR) and 4 waiting; a few more as the first ones finish meanwhile.
+    expect(accepted).toBeGreaterThanOrEqual(5);
+    expect(accepted).toBeLessThan(15);
+    expect(most).toBe(4);
+    expect(piscina.queueSize).toBe(0);
+  });
+
   it('close() finishes running and queued tasks; close({ force: true }) aborts those not running', async () => {
     const gentle = pool();
     const all = Array.from({ length: 4 }, () => gentle.run(20, { name: 'sleep' }));
@@ -120,7 +142,8 @@ describe('piscina README examples', () => {
     await forced.ready;
     const tasks = Array.from({ length: 6 }, () => forced.run(100, { name: 'sleep' }).catch((e: unknown) => e));
     await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(forced.queueSize).toBe(0);
+    expect(forced.stats.replicas).toBe(18); // every replica placed, ...
+    expect(forced.queueSize).toBe(5); // ... and five tasks still waiting for the cores
     await forced.close({ force: true });
     const settled = await Promise.all(tasks);
     expect(settled[0]).toBe(100);

@@ -85,7 +85,7 @@ export class Scheduler {
     );
   }
 
-  /** Tasks accepted and not yet started. */
+  /** Tasks accepted and not yet placed on any core (the pool's own queue). */
   queued = 0;
   /** Seeds and clocks of deterministic replicas (option determinism); none: replicas run as they are. */
   journal: DeterminismJournal | undefined;
@@ -103,17 +103,32 @@ export class Scheduler {
     this.stats.submitted++;
     this.running.add(task);
     this.queued++;
-    if (this.policy.capacity(this.cores) < this.options.k) {
+    const capacity = this.policy.capacity(this.cores);
+    if (capacity < this.options.k) {
       this.fail(task, this.notEnoughCores());
       return;
     }
-    // Tasks that free cores can start at once are not waiting: only the rest counts against maxQueue.
-    if (this.queued - Math.floor(this.lanes.available / this.options.k) > this.options.maxQueue) {
+    // The backlog (see there), with the capacity at hand.
+    if (this.running.size - Math.floor(capacity / this.options.k) > this.options.maxQueue) {
       this.fail(task, new TriplexError('ERR_QUEUE_FULL', `The queue is full (maxQueue = ${this.options.maxQueue})`, { maxQueue: this.options.maxQueue }));
       return;
     }
     this.waiting.push(task);
     this.schedulePump();
+  }
+
+  /** Task slots: how many tasks the enabled cores run at once (k cores each; at least one). */
+  slots(): number {
+    return Math.max(1, Math.floor(this.policy.capacity(this.cores) / this.options.k));
+  }
+
+  /**
+   * Tasks waiting for cores (what maxQueue bounds; piscina's queueSize): those accepted beyond the
+   * task slots, whether still in the pool's queue or placed in a core's ring where no worker has
+   * started them. Ring-resident tasks count: with batching a core's ring holds most of a backlog.
+   */
+  get backlog(): number {
+    return Math.max(0, this.running.size - this.slots());
   }
 
   /**

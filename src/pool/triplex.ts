@@ -88,8 +88,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats, systemTimers, this.clock);
     this.bridge.onCapacityChange = () => this.scheduler.coresChanged();
     this.bridge.loadOf = (core) => this.scheduler.load(core);
-    const slots = (): number => Math.max(1, Math.floor(this.policy.capacity(this.coreList) / o.k));
-    this.surface = new PoolSurface(o.compat, { slots, emit: (name) => this.emitSafely(name) }, this.clock);
+    this.surface = new PoolSurface(o.compat, { slots: () => this.scheduler.slots(), emit: (name) => this.emitSafely(name) }, this.clock);
     this.scheduler.onSettled = (task) => this.surface.settled(task);
     this.scheduler.journal = this.journal;
     this.stepped = this.steppedRuns(stats);
@@ -197,7 +196,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /** Counter snapshot. */
   get stats(): StatsSnapshot {
-    return { ...this.scheduler.stats.snapshot(), queued: this.scheduler.queued } as StatsSnapshot;
+    return { ...this.scheduler.stats.snapshot(), queued: this.scheduler.backlog } as StatsSnapshot;
   }
 
   /** Export and inspect core health (restore with the `health.restore` option). */
@@ -297,9 +296,9 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     return threads.workerData;
   }
 
-  /** Tasks accepted and not started yet. */
+  /** Tasks waiting for cores: accepted beyond the task slots, in the pool's queue or a core's ring. */
   get queueSize(): number {
-    return this.scheduler.queued;
+    return this.scheduler.backlog;
   }
 
   /** Tasks settled since the pool started (values and rejections, as piscina counts). */
