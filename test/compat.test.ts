@@ -108,7 +108,7 @@ describe('piscina README examples', () => {
     expect(piscina.queueSize).toBe(0);
   });
 
-  it('maxQueue bounds tasks waiting in the cores\' rings too, when tasks arrive one event-loop turn apart', async () => {
+  it("maxQueue bounds tasks waiting in the cores' rings too, when tasks arrive one event-loop turn apart", async () => {
     // With batching a core's ring holds most of a backlog: tasks placed there but not started were
     // not counted, and a pool fed one task per turn accepted all 30 past maxQueue 4.
     await using piscina = pool({ maxQueue: 4 });
