@@ -20,7 +20,9 @@ export type TriplexErrorCode =
   /** Cluster: a host serves another task module than the coordinator's (their digests differ). */
   | 'ERR_MODULE_MISMATCH'
   /** Cluster: a host id is already registered by another live host. */
-  | 'ERR_HOST_ID_TAKEN';
+  | 'ERR_HOST_ID_TAKEN'
+  /** A listener for an event the pool never emits (a misspelt name, or piscina's 'message'). */
+  | 'ERR_UNKNOWN_EVENT';
 
 const brand = Symbol.for('triplex.error');
 

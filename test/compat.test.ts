@@ -4,6 +4,8 @@
  * replicas of a TMR task share CPUs). Real worker threads throughout.
  */
 import { describe, expect, it } from 'vitest';
+import { EventEmitter, once } from 'node:events';
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Triplex, { Triplex as Named, isTriplexError, type TriplexOptions } from '../dist/index.js';
@@ -11,6 +13,7 @@ import { until } from './helpers.js';
 
 const FILENAME = fileURLToPath(new URL('./fixtures/compat-tasks.mjs', import.meta.url));
 const OTHER = fileURLToPath(new URL('./fixtures/compat-other.cjs', import.meta.url));
+const FN_CJS = fileURLToPath(new URL('./fixtures/compat-fn.cjs', import.meta.url));
 const DELAYED_CJS = fileURLToPath(new URL('./fixtures/compat-delayed.cjs', import.meta.url));
 const DELAYED_ESM = new URL('./fixtures/compat-delayed.mjs', import.meta.url).href;
 const base = { filename: FILENAME, cores: 3, pin: 'off', faultDomain: 'none' } as const;
@@ -70,10 +73,9 @@ describe('piscina README examples', () => {
     await expect(piscina.run(1, { name: 'sleep', signal: before.signal })).rejects.toMatchObject({ name: 'AbortError', cause: 'early' });
   });
 
-  it('signal and transferList accept null (piscina’s defaults); an EventEmitter or EventTarget signal aborts as piscina’s do', async () => {
+  it('signal, transferList, name and filename accept null (piscina’s defaults); an EventEmitter or EventTarget signal aborts as piscina’s do', async () => {
     await using piscina = pool();
-    expect(await piscina.run({ a: 1, b: 2 }, { signal: null, transferList: null })).toBe(3);
-    const { EventEmitter } = await import('node:events');
+    expect(await piscina.run({ a: 1, b: 2 }, { signal: null, transferList: null, name: null, filename: null })).toBe(3);
     const emitter = new EventEmitter();
     const byEmitter = piscina.run(5_000, { name: 'sleep', signal: emitter }).catch((e: unknown) => e);
     setTimeout(() => emitter.emit('abort'), 50);
@@ -128,6 +130,7 @@ describe('piscina README examples', () => {
     expect(accepted).toBeLessThan(15);
     expect(most).toBe(4);
     expect(piscina.queueSize).toBe(0);
+    expect(piscina.completed).toBe(accepted); // refusals are not completed tasks (piscina counts them neither)
   });
 
   it('close() finishes running and queued tasks; close({ force: true }) aborts those not running', async () => {
@@ -270,6 +273,9 @@ describe('piscina README examples', () => {
     expect(new Set(detailed.replicas.map((r) => r.core)).size).toBe(detailed.replicas.length);
     expect(detailed.replicas.filter((r) => r.ok).length).toBeGreaterThanOrEqual(2);
     await expect(piscina.run({ a: 1, b: 1 }, { filename: OTHER, name: 'nope' })).rejects.toMatchObject({ code: 'ERR_TASK_NOT_FOUND' });
+    // `module.exports = fn; fn.twice = ...`: the function and its properties, as piscina finds them.
+    expect(await piscina.run({ a: 4, b: 6 }, { filename: FN_CJS })).toBe(10);
+    expect(await piscina.run({ a: 4 }, { filename: FN_CJS, name: 'twice' })).toBe(8);
   });
 
   it('delaying availability: new Triplex() with no module, tasks from modules that export a promise of the task', async () => {
@@ -397,6 +403,68 @@ describe('the pool surface', () => {
     await using piscina = pool({ recordTiming: false });
     await piscina.run({ a: 1, b: 1 });
     expect(piscina.histogram.runTime.max).toBe(0);
+  });
+
+  it("piscina's members: maxThreads, minThreads, idleThreads, version, the transferable symbols, using", async () => {
+    const piscina = pool();
+    await piscina.ready;
+    expect([piscina.maxThreads, piscina.minThreads, piscina.idleThreads]).toEqual([3, 3, 3]);
+    const running = piscina.run(50, { name: 'sleep' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(piscina.idleThreads).toBe(0); // TMR: the task holds all three cores
+    await running;
+    await until(() => piscina.idleThreads === 3, 'the late third replica'); // 2 of 3 settle the task
+    const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+    expect(Triplex.version).toBe(version);
+    expect(Triplex.transferableSymbol).toBe(Symbol.for('Piscina.transferable'));
+    expect(Triplex.valueSymbol).toBe(Symbol.for('Piscina.valueOf'));
+    // piscina's custom transferable: several buffers handed over, the value is the task's input.
+    const [a, b] = [new Uint8Array([1, 2]), new Uint8Array([3])];
+    const custom = {
+      get [Triplex.transferableSymbol]() {
+        return [a.buffer, b];
+      },
+      get [Triplex.valueSymbol]() {
+        return [a, b];
+      },
+    };
+    expect(await piscina.run(custom, { name: 'bufferFacts' })).toEqual([
+      { offset: 0, bufferBytes: 2, whole: [1, 2] },
+      { offset: 0, bufferBytes: 1, whole: [3] },
+    ]);
+    expect([a.byteLength, b.byteLength]).toEqual([0, 0]);
+    const broken = {
+      [Triplex.transferableSymbol]: [],
+      get [Triplex.valueSymbol]() {
+        throw new Error('getter bug');
+      },
+    };
+    await expect(piscina.run(broken, { name: 'bufferFacts' })).rejects.toThrow('getter bug');
+    {
+      using disposed = piscina; // synchronous disposal starts close(), as piscina's does
+      expect(disposed.maxThreads).toBe(3);
+    }
+    await expect(piscina.run({ a: 1, b: 1 })).rejects.toMatchObject({ code: 'ERR_DESTROYED' });
+  });
+
+  it("a listener for an event the pool never emits is refused with ERR_UNKNOWN_EVENT: piscina's 'message' says why", async () => {
+    await using piscina = pool();
+    expect(thrown(() => piscina.on('message' as never, () => {}))).toMatchObject({
+      code: 'ERR_UNKNOWN_EVENT',
+      message: /'message'.*once per replica, unvoted/,
+    });
+    expect(thrown(() => piscina.once('workerCreate' as never, () => {})).message).toMatch(/"workerCreate".*'core-state'/);
+    expect(thrown(() => piscina.addListener('fualt' as never, () => {})).message).toMatch(/no "fualt" event: the events are fault, /);
+    expect(thrown(() => piscina.prependListener('msg' as never, () => {})).code).toBe('ERR_UNKNOWN_EVENT');
+    expect(thrown(() => piscina.prependOnceListener('msg' as never, () => {})).code).toBe('ERR_UNKNOWN_EVENT');
+    // The pool's events, Node's own, and symbols pass; events.once works as usual.
+    piscina
+      .on('fault', () => {})
+      .on('newListener', () => {})
+      .on(EventEmitter.errorMonitor as never, () => {});
+    const closed = once(piscina, 'close');
+    await piscina.close();
+    await closed;
   });
 
   it("a throwing 'drain' listener is reported on 'error', never breaks the pool", async () => {

@@ -62,11 +62,14 @@ export class Admission {
     // Fault injection: offline/online maintenance faults scheduled by task count or time; one check when no injector is set.
     if (this.ctx.options.faults !== undefined) this.ctx.options.faults.beforeTask?.(id, this.ctx.pool);
     if (signal?.aborted) return Promise.reject(abortError({ id, name }, signal.reason, 'was aborted before it was queued'));
-    const { input, transfer } = unwrapMovable(given);
     let bytes: Uint8Array;
+    let transfer: readonly ArrayBuffer[];
     try {
+      // A custom transferable's getters are user code: what they throw rejects the run.
+      const unwrapped = unwrapMovable(given);
+      transfer = unwrapped.transfer;
       // Serialized once for all replicas: cloneability is checked here, and every core gets identical bytes.
-      bytes = captureInput(input, name);
+      bytes = captureInput(unwrapped.input, name);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -74,7 +77,7 @@ export class Admission {
       const task = this.createTask(id, run, bytes, detailed, resolve, reject);
       if (signal !== undefined) task.offAbort = signal.onAbort(() => this.ctx.scheduler.abort(task, signal.reason));
       this.ctx.scheduler.submit(task);
-      if (!task.settled) this.takeOwnership(task, transfer === undefined ? run.transfer : [...run.transfer, transfer]);
+      if (!task.settled) this.takeOwnership(task, transfer.length === 0 ? run.transfer : [...run.transfer, ...transfer]);
     });
   }
 
@@ -110,7 +113,12 @@ export class Admission {
 
   private submitStepped(given: unknown, run: ResolvedRun, detailed: boolean, stream: StreamSlot | undefined): Promise<unknown> {
     if (run.signal?.aborted) return Promise.reject(abortError({ id: this.nextId, name: run.name }, run.signal.reason, 'was aborted before it was queued'));
-    const { input } = unwrapMovable(given);
+    let input: unknown;
+    try {
+      input = unwrapMovable(given).input;
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { promise, runner } = this.ctx.stepped.start(input, run, detailed, stream !== undefined);
     if (stream !== undefined && runner !== undefined) stream.iterate = () => runner.commit.iterate();
     return promise;

@@ -1,5 +1,6 @@
 /** Typed events. Payloads are built only when someone listens (`has()`), so events cost nothing otherwise. */
 import { EventEmitter } from 'node:events';
+import { TriplexError } from '../errors.js';
 import type { BindingChange } from '../binding/types.js';
 import type { AttributionEvidence, FaultKind, HealthState } from '../health/types.js';
 import type { DriftEvent } from '../ops/types.js';
@@ -148,6 +149,47 @@ export interface TriplexEvents {
 
 export type EventName = keyof TriplexEvents;
 
+/** Every event name at run time (a Record, so a name added to TriplexEvents must be added here). */
+const EMITTED: Record<EventName, true> = {
+  fault: true,
+  disagreement: true,
+  retry: true,
+  'core-state': true,
+  'task-failed': true,
+  spare: true,
+  'self-test': true,
+  'nondeterminism-suspected': true,
+  'task-settled': true,
+  start: true,
+  destroy: true,
+  error: true,
+  drift: true,
+  needsDrain: true,
+  drain: true,
+  close: true,
+  host: true,
+  checkpoint: true,
+  migrate: true,
+};
+
+/** Events piscina emits that a voted pool cannot, and what to use instead. */
+const NOT_EMITTED: Record<string, string> = {
+  message: "a task's parentPort.postMessage would arrive once per replica, unvoted (piscina forwards it as 'message'); return the data from the task instead",
+  workerCreate: "triplex owns one pinned worker per core: 'start' reports the cores started, 'core-state' every change of a core's state",
+  workerDestroy: "triplex owns one pinned worker per core: 'core-state' reports a core disabled or stranded, 'close' the pool stopped",
+};
+
+/**
+ * A listener for an event the pool never emits would wait forever in silence (a typo, or piscina's
+ * 'message'): refused with ERR_UNKNOWN_EVENT. Node's own 'newListener' and 'removeListener', and
+ * symbols (`EventEmitter.errorMonitor`), pass.
+ */
+function checkedName(name: string | symbol): string | symbol {
+  if (typeof name === 'symbol' || Object.hasOwn(EMITTED, name) || name === 'newListener' || name === 'removeListener') return name;
+  const why = Object.hasOwn(NOT_EMITTED, name) ? NOT_EMITTED[name]! : `the events are ${Object.keys(EMITTED).join(', ')}`;
+  throw new TriplexError('ERR_UNKNOWN_EVENT', `The pool emits no ${JSON.stringify(name)} event: ${why}`, { event: name });
+}
+
 /**
  * The pool's emitter. Listeners are user code, so none of them can disturb the pool:
  * - while the pool handles a reply, an abort or a state change, events are held and delivered
@@ -182,10 +224,19 @@ export class TypedEmitter extends EventEmitter {
   }
 
   override on<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
-    return super.on(name, listener);
+    return super.on(checkedName(name), listener);
   }
   override once<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
-    return super.once(name, listener);
+    return super.once(checkedName(name), listener);
+  }
+  override addListener<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
+    return super.addListener(checkedName(name), listener);
+  }
+  override prependListener<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
+    return super.prependListener(checkedName(name), listener);
+  }
+  override prependOnceListener<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
+    return super.prependOnceListener(checkedName(name), listener);
   }
   override off<E extends EventName>(name: E, listener: (event: TriplexEvents[E]) => void): this {
     return super.off(name, listener);

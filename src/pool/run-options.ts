@@ -17,8 +17,8 @@ import type { CheckpointOption } from '../stepped/types.js';
 const inputs = new Slab();
 
 export interface RunOptions {
-  /** Export of the task module to run. @default the pool's `name` option, else 'default' */
-  name?: string;
+  /** Export of the task module to run; null is the default, as in piscina. @default the pool's `name` option, else 'default' */
+  name?: string | null;
   /** What the replicas' cores are judged on (attribution per core and kind). @default the task name */
   kind?: string;
   /**
@@ -31,8 +31,8 @@ export interface RunOptions {
    * is accepted (every replica gets its own copy of those bytes; a refused task leaves them attached).
    */
   transferList?: readonly TransferListItem[] | null;
-  /** Another task module for this run (path or file: URL): workers load it on first use; replicas are voted as usual. */
-  filename?: string | URL;
+  /** Another task module for this run (path or file: URL): workers load it on first use; replicas are voted as usual. Null is the pool's. */
+  filename?: string | URL | null;
   /** Stepped tasks: how often the replicas vote on their state. @default the pool's `checkpoint` option */
   checkpoint?: CheckpointOption;
   /**
@@ -166,10 +166,14 @@ function transferables(list: unknown): readonly ArrayBuffer[] {
   });
 }
 
-/** Unwraps a value passed through move() (ours or piscina's). */
-export function unwrapMovable(input: unknown): { input: unknown; transfer: ArrayBuffer | undefined } {
-  if (isMovable(input)) return { input: input[VALUE], transfer: input[TRANSFERABLE] };
-  return { input, transfer: undefined };
+/**
+ * Unwraps a value passed through move() (ours or piscina's), or a piscina custom transferable
+ * (its `[transferableSymbol]` may list several buffers).
+ */
+export function unwrapMovable(input: unknown): { input: unknown; transfer: readonly ArrayBuffer[] } {
+  if (!isMovable(input)) return { input, transfer: NO_TRANSFER };
+  const listed: unknown = input[TRANSFERABLE];
+  return { input: input[VALUE], transfer: transferables(Array.isArray(listed) ? listed : [listed]) };
 }
 
 /** Serializes the input once for all replicas (every core gets identical bytes). */

@@ -105,11 +105,13 @@ export class Scheduler {
     this.queued++;
     const capacity = this.policy.capacity(this.cores);
     if (capacity < this.options.k) {
+      task.refused = true;
       this.fail(task, this.notEnoughCores());
       return;
     }
     // The backlog (see there), with the capacity at hand.
     if (this.running.size - Math.floor(capacity / this.options.k) > this.options.maxQueue) {
+      task.refused = true;
       this.fail(task, new TriplexError('ERR_QUEUE_FULL', `The queue is full (maxQueue = ${this.options.maxQueue})`, { maxQueue: this.options.maxQueue }));
       return;
     }

@@ -113,9 +113,12 @@ export class PoolSurface {
 
   settled(task: TaskRun): void {
     if (!this.pending.delete(task)) return;
-    this.completed++;
-    if (this.options.recordTiming) this.recordTimes(task);
-    if (this.options.workerHistogram) this.recordReplicas(task);
+    // piscina counts and times the tasks it took: a run refused at once (queue full) is not one.
+    if (!task.refused) {
+      this.completed++;
+      if (this.options.recordTiming) this.recordTimes(task);
+      if (this.options.workerHistogram) this.recordReplicas(task);
+    }
     if (this.pending.size === 0) this.idle?.();
     this.scheduleCheck();
   }

@@ -106,6 +106,8 @@ export class TaskRun {
   lost = 0;
   group: number | undefined;
   settled = false;
+  /** Refused as it was submitted (queue full, not enough cores): never queued, not counted as completed. */
+  refused = false;
   winner: VoteGroup | undefined;
   disagreed = false;
   /** Why extra replicas were asked for, until they are placed (for the retry event). */

@@ -9,6 +9,8 @@ import { CoreHealth } from '../health/core-health.js';
 import type { HealthSnapshot } from '../health/types.js';
 import { systemTimers, TurnClock } from '../util/clock.js';
 import { SeededRandom } from '../util/random.js';
+import { TRANSFERABLE, VALUE } from '../util/movable.js';
+import { packageVersion } from '../util/package-version.js';
 import { TypedEmitter } from './events.js';
 import { HealthBridge } from './health-bridge.js';
 import { DeterminismJournal } from './determinism-options.js';
@@ -282,6 +284,33 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+
+  /** `using pool = new Triplex(...)`: starts close() at the end of the scope without waiting, as piscina's does. */
+  [Symbol.dispose](): void {
+    void this.close();
+  }
+
+  /** piscina's `maxThreads` and `minThreads`: the cores, each of which keeps its pinned worker. */
+  get maxThreads(): number {
+    return this.coreList.length;
+  }
+  get minThreads(): number {
+    return this.coreList.length;
+  }
+
+  /** piscina's `idleThreads`: enabled cores with no replica placed on them. */
+  get idleThreads(): number {
+    return this.coreList.filter((core) => core.enabled && this.scheduler.load(core) === 0).length;
+  }
+
+  /** The package's version (piscina's `Piscina.version`). */
+  static get version(): string {
+    return packageVersion();
+  }
+
+  /** piscina's symbols for a custom transferable: `[transferableSymbol]` lists its buffers, `[valueSymbol]` is the task's input. */
+  static readonly transferableSymbol: typeof TRANSFERABLE = TRANSFERABLE;
+  static readonly valueSymbol: typeof VALUE = VALUE;
 
   /** piscina's move(): `run(Triplex.move(buffer))` hands the buffer's ownership to the pool. */
   static move = move;

@@ -8,7 +8,7 @@ export type TaskExport = TaskFn | SteppedTask;
 
 const loaded = new Map<string, Promise<Record<string, TaskExport>>>();
 
-/** The function and stepped-task exports of a module (CommonJS ones arrive as `default`: their keys count too). Loaded once per URL. */
+/** The function and stepped-task exports of a module (CommonJS ones arrive as `default`: their keys count too, a function's included). Loaded once per URL. */
 export function moduleTasks(url: string): Promise<Record<string, TaskExport>> {
   let tasks = loaded.get(url);
   if (tasks === undefined) {
@@ -26,7 +26,8 @@ async function importTasks(url: string): Promise<Record<string, TaskExport>> {
   const exported = mod.default;
   const cjs = typeof (exported as PromiseLike<unknown> | undefined)?.then === 'function' ? await exported : exported;
   if (typeof cjs === 'function') found.default = cjs as TaskFn;
-  if (typeof cjs === 'object' && cjs !== null) {
+  // `module.exports = fn; fn.other = ...`: its own properties are tasks too, as piscina finds them.
+  if ((typeof cjs === 'object' && cjs !== null) || typeof cjs === 'function') {
     for (const [key, value] of Object.entries(cjs)) if (isTask(value)) found[key] = value;
   }
   for (const [key, value] of Object.entries(mod)) if (isTask(value)) found[key] = value;
