@@ -460,7 +460,7 @@ describe('the pool surface', () => {
     // The pool's events, Node's own, and symbols pass; events.once works as usual.
     piscina
       .on('fault', () => {})
-      .on('newListener', () => {})
+      .on('newListener' as never, () => {})
       .on(EventEmitter.errorMonitor as never, () => {});
     const closed = once(piscina, 'close');
     await piscina.close();
