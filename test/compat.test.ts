@@ -399,6 +399,21 @@ describe('the pool surface', () => {
     expect(piscina.histogram.runTime.mean).toBe(0);
   });
 
+  it('results of long tasks are handed over as each finishes, not with the rest of their batch; run and wait times as piscina reports them', async () => {
+    // A core's ring holds a batch of replicas, and the main thread used to take their replies when the
+    // whole batch was answered: the first of 6 tasks of 80 ms came back with the third, after 240 ms.
+    await using piscina = pool();
+    await piscina.ready;
+    const completedAtEach: number[] = [];
+    await Promise.all(Array.from({ length: 6 }, () => piscina.run(80, { name: 'sleep' }).then(() => completedAtEach.push(piscina.completed))));
+    expect(completedAtEach).toEqual([1, 2, 3, 4, 5, 6]);
+    // One task slot (TMR on 3 cores): each task ran 80 ms and the later ones waited for the earlier ones.
+    const { runTime, waitTime } = piscina.histogram;
+    expect(runTime.min).toBeGreaterThanOrEqual(70); // the worker times the sleep itself
+    expect(waitTime.max).toBeGreaterThanOrEqual(5 * 80);
+    expect(runTime.max).toBeLessThan(waitTime.max);
+  });
+
   it('recordTiming: false keeps no histogram', async () => {
     await using piscina = pool({ recordTiming: false });
     await piscina.run({ a: 1, b: 1 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ABORT_GRACE_MS, Lanes } from '../dist/pool/lanes.js';
 import { ManualTimers } from '../dist/util/clock.js';
+import { WorkerDied } from '../dist/transport/channel.js';
 import type { ReplicaRecord } from '../dist/pool/task.js';
 import type { ExecutingCore } from '../dist/cores/types.js';
 import type { RunReply, RunRequest } from '../dist/transport/protocol.js';
@@ -121,6 +122,72 @@ describe('lanes', () => {
     expect(lanes.terminateIfRunning(replicas[1]!, 'abort')).toBe(true);
     expect(timers.runNext()).toBe(true); // still running after the grace: its worker is terminated
     expect(core.terminations).toBe(1);
+    lanes.close();
+  });
+});
+
+describe('replies handed over before their batch is answered (long replicas)', () => {
+  /** A core whose one batch the test answers early, whole, or with a crash. */
+  function answeringCore() {
+    const core = Object.assign(stalledCore(), {
+      early: undefined as ((replies: readonly RunReply[]) => void) | undefined,
+      resolve: undefined as ((replies: RunReply[]) => void) | undefined,
+      reject: undefined as ((error: Error) => void) | undefined,
+    });
+    core.executeBatch = (requests: RunRequest[], early?: (replies: readonly RunReply[]) => void) => {
+      core.batches.push(requests);
+      core.early = early;
+      return new Promise<RunReply[]>((resolve, reject) => Object.assign(core, { resolve, reject }));
+    };
+    return core;
+  }
+  const reply = (ms: number): RunReply => ({ ok: true, payload: new Uint8Array(), ms, cpu: 0 }) as RunReply;
+
+  function setup() {
+    const core = answeringCore();
+    const seen: string[] = [];
+    const events = {
+      ...noEvents,
+      reply: (r: ReplicaRecord, answer: RunReply) => seen.push(`reply ${(r as unknown as { index: number }).index} ${answer.ms}`),
+      failed: (r: ReplicaRecord, status: string) => seen.push(`${status} ${(r as unknown as { index: number }).index}`),
+      lost: (r: ReplicaRecord, ran: boolean, queued: boolean) => seen.push(`lost ${(r as unknown as { index: number }).index}${queued ? ' queued' : ''}`),
+    };
+    const lanes = new Lanes([core], Number.POSITIVE_INFINITY, events);
+    lanes.setDepth(8);
+    const replicas = Array.from({ length: 4 }, (_, index) => ({ index, core, status: 'running' }) as unknown as ReplicaRecord);
+    for (const replica of replicas) lanes.enqueue(replica, { kind: 'run', name: 't', input: new Uint8Array() });
+    lanes.flush();
+    expect(core.batches.map((batch) => batch.length)).toEqual([4]);
+    return { core, seen, lanes, replicas };
+  }
+
+  it('each reply is taken once, early or with the answer, and the load follows', async () => {
+    const { core, seen, lanes, replicas } = setup();
+    core.started_ = 2;
+    core.early!([reply(10)]);
+    expect(seen).toEqual(['reply 0 10']);
+    expect(lanes.load(core)).toBe(3);
+    expect(replicas.map((r) => lanes.isRunning(r))).toEqual([false, true, false, false]);
+    core.started_ = 3;
+    core.early!([reply(11)]);
+    expect(replicas.map((r) => lanes.isRunning(r))).toEqual([false, false, true, false]);
+    core.resolve!([reply(10), reply(11), reply(12), reply(13)]);
+    await Promise.resolve();
+    expect(seen).toEqual(['reply 0 10', 'reply 1 11', 'reply 2 12', 'reply 3 13']);
+    expect(lanes.load(core)).toBe(0);
+    lanes.close();
+  });
+
+  it('a crash after early replies blames the replica that was running, not one taken already', async () => {
+    const { core, seen, lanes } = setup();
+    core.started_ = 2;
+    core.early!([reply(10)]);
+    core.started_ = 3; // replica 1 finished (its reply not taken yet), replica 2 runs and crashes
+    core.deaths = 1;
+    core.reject!(new WorkerDied(new Error('exit 1'), [reply(10), reply(11)]));
+    await Promise.resolve();
+    expect(seen).toEqual(['reply 0 10', 'reply 1 11', 'crash 2', 'lost 3 queued']);
+    expect(lanes.load(core)).toBe(0);
     lanes.close();
   });
 });

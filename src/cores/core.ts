@@ -13,6 +13,7 @@ import {
   PROGRESS,
   type CoreRequest,
   type CoreWorkerData,
+  type EarlyReplies,
   type HelloReply,
   type PinMode,
   type ProbeReply,
@@ -128,13 +129,13 @@ export class Core extends ServingCore implements ExecutingCore {
     return this.channel?.probe();
   }
 
-  executeBatch(requests: RunRequest[]): Promise<RunReply[]> {
+  executeBatch(requests: RunRequest[], early?: EarlyReplies): Promise<RunReply[]> {
     const channel = this.channel;
     if (channel === null || this.starting !== undefined) {
-      return this.starting === undefined ? notStarted(this.id) : this.starting.then(() => this.executeBatch(requests));
+      return this.starting === undefined ? notStarted(this.id) : this.starting.then(() => this.executeBatch(requests, early));
     }
     this.tasks += requests.length;
-    return channel.run(requests);
+    return channel.run(requests, early);
   }
 
   startedCount(): number {

@@ -1,5 +1,5 @@
 import type { CoreView } from '../binding/types.js';
-import type { HelloReply, ProbeReply, RunReply, RunRequest } from '../transport/protocol.js';
+import type { EarlyReplies, HelloReply, ProbeReply, RunReply, RunRequest } from '../transport/protocol.js';
 
 /**
  * What the scheduler needs of a core: the policy's view plus a way to run replicas.
@@ -19,8 +19,11 @@ export interface ExecutingCore extends CoreView {
   start(): Promise<HelloReply>;
   /** Runs one replica; rejects when the worker died or was terminated. */
   execute(request: RunRequest): Promise<RunReply>;
-  /** Runs several replicas in order in one message; rejects as a whole when the worker died or was terminated. */
-  executeBatch(requests: RunRequest[]): Promise<RunReply[]>;
+  /**
+   * Runs several replicas in order in one message; rejects as a whole when the worker died or was
+   * terminated. `early` may take replies that arrive before the last one (a core may never call it).
+   */
+  executeBatch(requests: RunRequest[], early?: EarlyReplies): Promise<RunReply[]>;
   /**
    * Whether the main thread should wake when the core's oldest batch is answered (the lanes turn it
    * off while that answer could settle no task). A core without it is always waited for.

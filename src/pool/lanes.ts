@@ -56,6 +56,8 @@ export const ABORT_GRACE_MS = 10;
 
 interface Batch {
   replicas: ReplicaRecord[];
+  /** Replicas at its start whose replies were handled before the batch was answered whole (long replicas). */
+  done: number;
 }
 
 interface Lane extends WakeLane {
@@ -206,29 +208,43 @@ export class Lanes {
   }
 
   private sendBatch(lane: Lane, replicas: ReplicaRecord[], requests: RunRequest[]): void {
-    const batch: Batch = { replicas };
+    const batch: Batch = { replicas, done: 0 };
     lane.inflight.push(batch);
     this.events.sent(replicas.length);
-    lane.core.executeBatch(requests).then(
-      (replies) => this.events.handle(() => this.answered(lane, batch, replies)),
-      (error: unknown) => this.events.handle(() => this.killed(lane, batch, error)),
-    );
+    lane.core
+      .executeBatch(requests, (replies) => this.events.handle(() => this.early(lane, batch, replies)))
+      .then(
+        (replies) => this.events.handle(() => this.answered(lane, batch, replies)),
+        (error: unknown) => this.events.handle(() => this.killed(lane, batch, error)),
+      );
+  }
+
+  /** Replies at the start of a batch not answered whole yet (long replicas): their tasks need not wait for the rest. */
+  private early(lane: Lane, batch: Batch, replies: readonly RunReply[]): void {
+    if (this.closed) return;
+    lane.wakeOwed = false;
+    lane.accounted += replies.length;
+    this.setLoad(lane, lane.load - replies.length);
+    for (const reply of replies) this.take(lane, batch.replicas[batch.done++]!, reply);
+    this.events.settled(lane.core);
+    chooseWakes(this.lanes);
   }
 
   private answered(lane: Lane, batch: Batch, replies: RunReply[]): void {
     if (this.closed) return;
     lane.wakeOwed = false;
     lane.inflight.splice(lane.inflight.indexOf(batch), 1);
-    lane.accounted += replies.length;
-    this.setLoad(lane, lane.load - batch.replicas.length);
-    for (let i = 0; i < replies.length; i++) {
-      const reply = replies[i]!;
-      lane.core.busyMs += reply.ms;
-      this.events.reply(batch.replicas[i]!, reply);
-    }
+    lane.accounted += replies.length - batch.done;
+    this.setLoad(lane, lane.load - (batch.replicas.length - batch.done));
+    for (let i = batch.done; i < replies.length; i++) this.take(lane, batch.replicas[i]!, replies[i]!);
     if (lane.inflight.length > 0) this.arm(lane);
     this.events.settled(lane.core);
     chooseWakes(this.lanes);
+  }
+
+  private take(lane: Lane, replica: ReplicaRecord, reply: RunReply): void {
+    lane.core.busyMs += reply.ms;
+    this.events.reply(replica, reply);
   }
 
   /** The worker died (crash) or was terminated (timeout, abort) while `batch` was posted to it. */
@@ -239,20 +255,21 @@ export class Lanes {
     lane.kill = undefined;
     const ours = kill !== undefined && lane.core.deaths === kill.deaths + 1;
     const started = lane.core.startedCount();
-    const running = started - lane.accounted - 1; // index in the batch of the replica that was running
+    const { done } = batch; // replicas whose replies were handled already
+    const running = done + started - lane.accounted - 1; // index in the batch of the replica that was running
     // Replicas that finished before the worker died keep their replies.
-    const finished = error instanceof WorkerDied ? error.replies.slice(0, Math.max(0, running)) : [];
+    const finished = error instanceof WorkerDied ? error.replies.slice(0, Math.max(done, running)) : [];
     lane.inflight.splice(lane.inflight.indexOf(batch), 1);
-    lane.accounted = Math.max(lane.accounted, Math.min(started, lane.accounted + batch.replicas.length));
-    this.setLoad(lane, lane.load - batch.replicas.length);
+    const left = batch.replicas.length - done;
+    lane.accounted = Math.max(lane.accounted, Math.min(started, lane.accounted + left));
+    this.setLoad(lane, lane.load - left);
     const ranFor = Math.max(0, this.timers.now() - lane.core.latestStart());
-    if (running >= 0 && running < batch.replicas.length) lane.core.busyMs += ranFor;
+    if (running >= done && running < batch.replicas.length) lane.core.busyMs += ranFor;
     const why = crashReason(error instanceof WorkerDied ? error.reason : error);
     batch.replicas.forEach((replica, i) => {
-      if (i < finished.length) {
-        lane.core.busyMs += finished[i]!.ms;
-        this.events.reply(replica, finished[i]!);
-      } else if (i !== running) this.events.lost(replica, i < running, i > running);
+      if (i < done) return;
+      if (i < finished.length) this.take(lane, replica, finished[i]!);
+      else if (i !== running) this.events.lost(replica, i < running, i > running);
       else if (ours && kill.reason === 'abort' && kill.seq === started) this.events.failed(replica, 'aborted', 'terminated: its task was aborted');
       else if (lane.core.excuse?.() !== undefined)
         this.events.lost(replica, false, false); // e.g. a remote core's link was down: no evidence
@@ -276,8 +293,9 @@ export class Lanes {
     // The worker may already run a later batch while the main thread has not handled the earlier one's answer.
     let index = lane.core.startedCount() - lane.accounted - 1;
     for (const batch of lane.inflight) {
-      if (index < batch.replicas.length) return index >= 0 && batch.replicas[index] === replica;
-      index -= batch.replicas.length;
+      const left = batch.replicas.length - batch.done;
+      if (index < left) return index >= 0 && batch.replicas[batch.done + index] === replica;
+      index -= left;
     }
     return false;
   }

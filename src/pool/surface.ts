@@ -123,11 +123,22 @@ export class PoolSurface {
     this.scheduleCheck();
   }
 
+  /**
+   * piscina's run time is how long the task ran, its wait time how long it queued. A replica placed
+   * in a core's ring still queues there, so the run time is the longest any replica that answered
+   * ran (the vote needed them); with no answer (crashes), the time since the first was placed.
+   */
   private recordTimes(task: TaskRun): void {
     const now = this.clock.now();
-    const dispatched = task.started ? task.dispatchedAt : now;
-    record(this.waitTime, dispatched - task.submittedAt);
-    if (task.started) record(this.runTime, now - dispatched);
+    if (!task.started) {
+      record(this.waitTime, now - task.submittedAt);
+      return;
+    }
+    let ran = 0;
+    for (const replica of task.finished) if (replica.reply !== undefined) ran = Math.max(ran, replica.reply.ms);
+    if (ran === 0) ran = now - task.dispatchedAt;
+    record(this.waitTime, Math.max(0, now - task.submittedAt - ran));
+    record(this.runTime, ran);
   }
 
   private recordReplicas(task: TaskRun): void {

@@ -12,11 +12,16 @@ import type { ExecutingCore as Core } from '../cores/types.js';
 import type { ReplicaRecord } from './task.js';
 import { majorityOf } from '../replication/voter.js';
 
+interface InflightBatch {
+  readonly replicas: readonly ReplicaRecord[];
+  readonly done: number;
+}
+
 /** What the choice reads and writes of a core's lane. */
 export interface WakeLane {
   readonly core: Core;
-  /** Batches in flight, oldest first. */
-  readonly inflight: readonly { readonly replicas: readonly ReplicaRecord[] }[];
+  /** Batches in flight, oldest first; the first `done` replicas of a batch were answered already. */
+  readonly inflight: readonly InflightBatch[];
   /** Replicas accounted for on the main thread: the worker's started count beyond it is its progress. */
   readonly accounted: number;
   /** Its answers should wake the main thread: its oldest batch can settle a task, or it answers last. */
@@ -34,7 +39,7 @@ export function chooseWakes(lanes: ReadonlyMap<Core, WakeLane>): void {
   let laggard: WakeLane | undefined;
   for (const lane of lanes.values()) {
     const core = lane.core;
-    lane.wakes = lane.wakeOwed || core.wantReplies === undefined || lane.inflight.length === 0 || canSettle(lane.inflight[0]!.replicas);
+    lane.wakes = lane.wakeOwed || core.wantReplies === undefined || lane.inflight.length === 0 || canSettle(lane.inflight[0]!);
     // An armed wake cannot be taken back: that core wakes the main thread once more whatever is chosen.
     lane.armed = core.awaited?.() === true;
     if (lane.inflight.length === 0) continue;
@@ -46,27 +51,28 @@ export function chooseWakes(lanes: ReadonlyMap<Core, WakeLane>): void {
   // The cores whose answers do not wake the main thread: a scan of these few beats a map lookup per replica.
   const quiet: Core[] = [];
   for (const lane of lanes.values()) if (!(lane.wakes || lane.armed)) quiet.push(lane.core);
-  for (const lane of lanes.values()) lane.core.wantReplies?.(lane.wakes || !waitForWakers(quiet, lane.inflight[0]!.replicas));
+  for (const lane of lanes.values()) lane.core.wantReplies?.(lane.wakes || !waitForWakers(quiet, lane.inflight[0]!));
 }
 
 /** How far a lane's worker is into its oldest batch: replicas started over the batch's size. */
 function progress(lane: WakeLane): number {
-  return (lane.core.startedCount() - lane.accounted) / lane.inflight[0]!.replicas.length;
+  const oldest = lane.inflight[0]!;
+  return (oldest.done + lane.core.startedCount() - lane.accounted) / oldest.replicas.length;
 }
 
-/** Whether answering these replicas could settle a task (complete a majority) or judge a late replica. */
-function canSettle(replicas: readonly ReplicaRecord[]): boolean {
-  for (const replica of replicas) {
-    const task = replica.task;
+/** Whether answering the batch's replicas not answered yet could settle a task (complete a majority) or judge a late replica. */
+function canSettle(batch: InflightBatch): boolean {
+  for (let i = batch.done; i < batch.replicas.length; i++) {
+    const task = batch.replicas[i]!.task;
     if (task.settled || task.finished.length + 1 >= majorityOf(task.k)) return true;
   }
   return false;
 }
 
 /** Whether no task of these replicas can reach a majority on the answers of cores that do not wake the main thread. */
-function waitForWakers(quiet: readonly Core[], replicas: readonly ReplicaRecord[]): boolean {
-  for (const replica of replicas) {
-    const task = replica.task;
+function waitForWakers(quiet: readonly Core[], batch: InflightBatch): boolean {
+  for (let i = batch.done; i < batch.replicas.length; i++) {
+    const task = batch.replicas[i]!.task;
     let possible = task.finished.length;
     for (const other of task.replicas) if (other.status === 'running' && quiet.includes(other.core)) possible++;
     if (possible >= majorityOf(task.k)) return false;

@@ -13,7 +13,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ByteRing } from './ring.js';
 import { isSlabView, ownCopy } from '../util/slab.js';
 import { REPLY, RING_CAPACITY, readPortRecord, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
-import type { ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from './protocol.js';
+import type { EarlyReplies, ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from './protocol.js';
 
 interface Pending {
   /** Replica requests, or a probe. */
@@ -21,9 +21,14 @@ interface Pending {
   /** Records written so far (for this generation). */
   written: number;
   replies: unknown[];
+  /** Replies handed to `early` so far. */
+  reported: number;
+  /** Takes replies that arrived before the message's last one (see EarlyReplies). */
+  early: EarlyReplies | undefined;
   resolve(replies: unknown[]): void;
   reject(error: Error): void;
 }
+
 
 /** One worker's view of the channel: fresh rings and port after a worker died. */
 interface Generation {
@@ -75,8 +80,8 @@ export class CoreChannel {
     private readonly onDeath: () => void = () => {},
   ) {}
 
-  run(requests: RunRequest[]): Promise<RunReply[]> {
-    return this.submit(requests) as Promise<RunReply[]>;
+  run(requests: RunRequest[], early?: EarlyReplies): Promise<RunReply[]> {
+    return this.submit(requests, early) as Promise<RunReply[]>;
   }
 
   probe(): Promise<ProbeReply> {
@@ -116,10 +121,10 @@ export class CoreChannel {
     this.retire(this.generation);
   }
 
-  private submit(requests: RunRequest[] | ProbeRequest): Promise<unknown[]> {
+  private submit(requests: RunRequest[] | ProbeRequest, early?: EarlyReplies): Promise<unknown[]> {
     if (this.closed) return Promise.reject(new Error('core channel is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ requests, written: 0, replies: [], resolve, reject });
+      this.pending.push({ requests, written: 0, replies: [], reported: 0, early, resolve, reject });
       this.writeBacklog();
       this.kick();
       this.arm();
@@ -278,5 +283,15 @@ export class CoreChannel {
         message.resolve(message.replies);
       }
     }
+    this.reportEarly();
+  }
+
+  /** Hands the oldest message's replies that arrived before its last one to its `early` callback, once each. */
+  private reportEarly(): void {
+    const message = this.pending[0];
+    if (message?.early === undefined || message.reported === message.replies.length) return;
+    const from = message.reported;
+    message.reported = message.replies.length;
+    message.early(message.replies.slice(from) as RunReply[]);
   }
 }

@@ -123,6 +123,14 @@ export interface RunReply {
   mate?: RunReply;
 }
 
+/**
+ * Replies of a message that is not answered whole yet, in order, each handed over once: a worker
+ * that ran a long replica wakes the main thread for its reply at once (see serve.ts), and that
+ * reply's task should settle then, not when the rest of its batch is done. The message still
+ * resolves (or rejects) with all its replies.
+ */
+export type EarlyReplies = (replies: readonly RunReply[]) => void;
+
 export interface HelloReply {
   pinned: boolean;
   /** CPU observed with sched_getcpu after pinning, -1 when unknown. */

@@ -16,6 +16,14 @@ const LINGER_MS = 50;
 const BLOCKING_WAIT_MS = 2;
 /** Longest stretch of back-to-back replicas before the worker lets its event loop turn. */
 const YIELD_EVERY_MS = 10;
+/**
+ * The longest a reply waits in the ring for the main thread, as far as the worker can tell. The main
+ * thread asks to be woken once a whole batch is answered (a wake costs tens of µs); with long
+ * replicas that held the first tasks of a batch until its last replica was done (8 tasks of 200 ms:
+ * the first result after 800 ms). The worker wakes it earlier when, with the next replica as long as
+ * this one, the oldest reply not taken would wait longer than this.
+ */
+export const HOLD_MS = 5;
 
 export interface ServeHandlers {
   /** A reply, or a promise of one when the replica is asynchronous (an await per replica would cost a microtask hop). */
@@ -56,6 +64,8 @@ export async function serve(request: ServeRequest, handlers: ServeHandlers): Pro
   };
 
   let yieldAt = performance.now() + YIELD_EVERY_MS;
+  /** When the oldest reply the main thread has not taken was written. */
+  let heldSince = 0;
   for (;;) {
     const record = requests.next();
     if (record === undefined) {
@@ -78,14 +88,20 @@ export async function serve(request: ServeRequest, handlers: ServeHandlers): Pro
       next = readPortRecord(port) as RunRequest | { kind: 'probe' };
     }
     requests.consume(record.length);
+    let ms = 0; // the replica's run time
+    const taken = !replies.unread; // the main thread took every earlier reply
     if (next.kind === 'probe') {
       send(handlers.probe(), undefined);
     } else {
       const pending = handlers.run(next);
       const reply = pending instanceof Promise ? await pending : pending;
       send(reply, reply.payload);
+      ms = reply.ms;
     }
-    if (performance.now() >= yieldAt) {
+    const now = performance.now();
+    if (taken) heldSince = now;
+    if (now - heldSince + ms >= HOLD_MS) replies.wake();
+    if (now >= yieldAt) {
       await new Promise((resolve) => setImmediate(resolve));
       yieldAt = performance.now() + YIELD_EVERY_MS;
     }
