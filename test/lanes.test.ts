@@ -183,7 +183,7 @@ describe('replies handed over before their batch is answered (long replicas)', (
     core.started_ = 2;
     core.early!([reply(10)]);
     core.started_ = 3; // replica 1 finished (its reply not taken yet), replica 2 runs and crashes
-    core.deaths = 1;
+    (core as { deaths: number }).deaths = 1;
     core.reject!(new WorkerDied(new Error('exit 1'), [reply(10), reply(11)]));
     await Promise.resolve();
     expect(seen).toEqual(['reply 0 10', 'reply 1 11', 'crash 2', 'lost 3 queued']);

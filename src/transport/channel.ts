@@ -29,7 +29,6 @@ interface Pending {
   reject(error: Error): void;
 }
 
-
 /** One worker's view of the channel: fresh rings and port after a worker died. */
 interface Generation {
   id: number;
