@@ -151,6 +151,25 @@ describe('fault models', () => {
     expect(value).not.toBe(2);
     expect(flips[0]!.path).toBe('$');
   });
+
+  it('flips inside a Date, a Set and a Map too; a value with nothing to flip becomes a marker two upsets do not share', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const date = new Date(1_700_000_000_000);
+      expect(flipBits(date, new SeededRandom(seed)).flips[0]!.path).toBe('$.time');
+      expect(date.getTime()).not.toBe(1_700_000_000_000);
+      const set = new Set([1, 'two', 3n]);
+      const flipped = flipBits(set, new SeededRandom(seed));
+      expect(flipped.flips[0]!.path).toMatch(/^\$\.values\(\)\[[0-2]\]$/);
+      expect([...set]).not.toEqual([1, 'two', 3n]);
+      const map = new Map([['k', 5]]);
+      flipBits(map, new SeededRandom(seed));
+      expect(map.get('k')).not.toBe(5);
+    }
+    // Two replicas hit independently: their corrupted values differ, so they cannot out-vote a healthy one together.
+    const markers = [1, 2].map((seed) => flipBits(undefined, new SeededRandom(seed)).value);
+    expect(markers[0]).not.toEqual(markers[1]);
+    expect(markers[0]).toHaveProperty('__triplexCorrupted');
+  });
 });
 
 describe('determinism', () => {

@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { serialize } from 'node:v8';
 import { deserializeOwned } from '../codec/own-buffers.js';
 import { TriplexError } from '../errors.js';
+import { messageOf, textOf } from '../util/safe-text.js';
 
 interface ErrorIdentity {
   name: string;
@@ -29,7 +30,7 @@ function errorIdentity(error: unknown): ErrorIdentity {
     const code = (error as { code?: unknown }).code;
     return code === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, code };
   }
-  return { name: 'Error', message: String(error) };
+  return { name: 'Error', message: textOf(error) };
 }
 
 /** Finds a task the way the worker does: a named export, or a property of a CJS module's exports. */
@@ -38,7 +39,7 @@ export async function loadTask(moduleUrl: string, name: string): Promise<TaskFn>
   try {
     mod = (await import(moduleUrl)) as Record<string, unknown>;
   } catch (error) {
-    throw new TriplexError('ERR_TASK_NOT_FOUND', `The task module ${moduleUrl} failed to load: ${(error as Error).message}`, { filename: moduleUrl, name });
+    throw new TriplexError('ERR_TASK_NOT_FOUND', `The task module ${moduleUrl} failed to load: ${messageOf(error)}`, { filename: moduleUrl, name });
   }
   const cjs = mod.default;
   let fn = mod[name];
@@ -94,7 +95,7 @@ async function answer(compute: () => unknown, index: number): Promise<GoldenAnsw
   try {
     bytes = serialize(value);
   } catch (error) {
-    throw new TriplexError('ERR_NOT_CLONEABLE', `The golden answer for input ${index} cannot be cloned: ${(error as Error).message}`, { index });
+    throw new TriplexError('ERR_NOT_CLONEABLE', `The golden answer for input ${index} cannot be cloned: ${messageOf(error)}`, { index });
   }
   // The digest of the decoded clone, as replicas' values are digested (a clone drops, e.g., an error's own properties).
   const decoded = deserializeOwned(bytes);

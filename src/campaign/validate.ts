@@ -5,6 +5,7 @@ import { isObject } from '../options/validate.js';
 import type { FaultInjector } from '../api/index.js';
 import { leveugleSampleSize, zFor } from './statistics.js';
 import type { CampaignOptions } from './types.js';
+import { messageOf } from '../util/safe-text.js';
 
 /** Cap on tasks when the margin alone sizes the campaign (it normally stops far earlier). */
 const MARGIN_TASK_CAP = 1_000_000;
@@ -91,7 +92,7 @@ function checkTask(task: unknown): { name: string; inputs: unknown[] } {
     try {
       serialize(input);
     } catch (error) {
-      throw new TriplexError('ERR_NOT_CLONEABLE', `Option "task.inputs[${i}]" cannot be cloned to a worker: ${(error as Error).message}`, {
+      throw new TriplexError('ERR_NOT_CLONEABLE', `Option "task.inputs[${i}]" cannot be cloned to a worker: ${messageOf(error)}`, {
         option: `task.inputs[${i}]`,
         index: i,
       });

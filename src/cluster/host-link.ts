@@ -9,6 +9,7 @@ import type { RunReply, RunRequest } from '../transport/protocol.js';
 import { CorruptMessage, jobOf, open, replyOf, seal, type ReplicaResult } from './envelope.js';
 import type { ReplicaLink } from './remote-core.js';
 import { closeWithin, type ClusterKeys } from './redis.js';
+import { messageOf } from '../util/safe-text.js';
 
 /** How long closing waits for Redis to acknowledge before it drops the connections. */
 export const CLOSE_GRACE_MS = 2_000;
@@ -65,7 +66,7 @@ export class HostLink implements ReplicaLink {
     const reply = new Promise<RunReply>((resolve, reject) => this.pending.set(job, { core, resolve, reject }));
     const options = { jobId: job, removeOnComplete: true, removeOnFail: true, attempts: 1 };
     this.queue.add('replica', seal(jobOf(job, core, request)), options).catch((error: unknown) => {
-      this.settle(job, new Error(`host ${this.host}: the replica could not be queued: ${(error as Error)?.message ?? String(error)}`));
+      this.settle(job, new Error(`host ${this.host}: the replica could not be queued: ${messageOf(error)}`));
     });
     return { job, reply };
   }

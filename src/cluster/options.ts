@@ -6,6 +6,7 @@ import { resolveModuleUrl, type TriplexOptions } from '../pool/options.js';
 import { isObject, numberOption } from '../options/validate.js';
 import { sha256 } from './envelope.js';
 import { PREFIX, resolveConnection, type RedisConnection } from './redis.js';
+import { messageOf } from '../util/safe-text.js';
 
 /** Pool options a cluster accepts, with the meaning they have in `Triplex` (voting, attribution, timing). */
 const POOL_KEYS = [
@@ -107,6 +108,6 @@ export function moduleDigest(moduleUrl: string, option: string): string {
   try {
     return sha256(readFileSync(fileURLToPath(moduleUrl)));
   } catch (error) {
-    throw invalidOption(option, `a readable task module file (${(error as Error).message})`, moduleUrl, 'range');
+    throw invalidOption(option, `a readable task module file (${messageOf(error)})`, moduleUrl, 'range');
   }
 }

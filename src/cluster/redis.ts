@@ -6,6 +6,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { invalidOption, isTriplexError, TriplexError } from '../errors.js';
+import { messageOf } from '../util/safe-text.js';
 
 /** ioredis connection options (host, port, username, password, db, tls, ...), or a redis:// URL. */
 export type RedisConnection = { host?: string; port?: number; [option: string]: unknown } | string;
@@ -76,7 +77,7 @@ export async function checkReachable(connection: Record<string, unknown>, option
 
 export function unreachable(connection: Record<string, unknown>, option: string, cause: unknown): TriplexError {
   if (isTriplexError(cause)) return cause;
-  const why = cause instanceof Error ? cause.message : String(cause);
+  const why = messageOf(cause);
   const where = describeConnection(connection);
   return new TriplexError('ERR_REDIS_UNREACHABLE', `Option "${option}": Redis at ${where} cannot be reached: ${why}`, { option, received: where }, { cause });
 }

@@ -15,6 +15,7 @@ import { checkReachable, closeWithin, ClusterKeys, unreachable } from './redis.j
 import { Reachability } from './reachability.js';
 import { RemoteCore } from './remote-core.js';
 import type { ResolvedCluster } from './options.js';
+import { asError } from '../util/safe-text.js';
 
 /** What the runtime asks of the pool above it. */
 export interface RuntimeHooks {
@@ -105,7 +106,7 @@ export class ClusterRuntime {
     } catch (error) {
       // Redis away: hosts cannot be judged; they keep their state until it answers again.
       this.redis.down();
-      this.hooks!.report(error instanceof Error ? error : new Error(String(error)));
+      this.hooks!.report(asError(error));
     } finally {
       clearTimeout(slow);
     }

@@ -8,6 +8,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { deserializeOwned } from './own-buffers.js';
 import { builtinOf } from './builtins.js';
+import { isError, textOf } from '../util/safe-text.js';
 import type { ErrorPayload } from '../transport/protocol.js';
 
 type ErrorClass = new (message?: string) => Error;
@@ -32,19 +33,42 @@ function cloneable(value: unknown): boolean {
 
 /** The record of a thrown value (see ErrorPayload). Never throws. */
 function errorPayload(thrown: unknown): ErrorPayload {
-  if (!(thrown instanceof Error)) return cloneable(thrown) ? { kind: 'value', value: thrown } : { kind: 'value', value: String(thrown) };
+  try {
+    if (isError(thrown)) return errorRecord(thrown);
+    return { kind: 'value', value: cloneable(thrown) ? thrown : textOf(thrown) };
+  } catch {
+    // A proxy whose traps throw as it is read: its text is what every replica reports.
+    return { kind: 'value', value: textOf(thrown) };
+  }
+}
+
+function errorRecord(thrown: Error): ErrorPayload {
   const props: Record<string, unknown> = {};
   const dropped: string[] = [];
+  const read = (key: string): { value: unknown } | undefined => {
+    try {
+      return { value: (thrown as unknown as Record<string, unknown>)[key] };
+    } catch {
+      dropped.push(key); // a getter that throws: left out, like a value that cannot be cloned
+      return undefined;
+    }
+  };
   for (const key of Object.keys(thrown)) {
-    const value = (thrown as unknown as Record<string, unknown>)[key];
-    if (cloneable(value)) props[key] = value;
+    const got = read(key);
+    if (got === undefined) continue;
+    if (cloneable(got.value)) props[key] = got.value;
     else dropped.push(key);
   }
-  const payload: ErrorPayload = { kind: 'error', type: builtInOf(thrown), name: String(thrown.name), message: String(thrown.message), props };
+  const text = (key: 'name' | 'message'): string => {
+    const got = read(key);
+    return got === undefined ? '' : textOf(got.value);
+  };
+  const payload: ErrorPayload = { kind: 'error', type: builtInOf(thrown), name: text('name'), message: text('message'), props };
   for (const key of ['cause', 'errors'] as const) {
     if (!Object.hasOwn(thrown, key) || Object.prototype.propertyIsEnumerable.call(thrown, key)) continue;
-    const value = (thrown as unknown as Record<string, unknown>)[key];
-    if (cloneable(value)) payload[key] = { value };
+    const got = read(key);
+    if (got === undefined) continue;
+    if (cloneable(got.value)) payload[key] = { value: got.value };
     else dropped.push(key);
   }
   if (dropped.length > 0) payload.dropped = dropped;
@@ -53,8 +77,17 @@ function errorPayload(thrown: unknown): ErrorPayload {
 
 /** Bytes of a thrown value: `[record, stack]`. */
 export function encodeThrown(thrown: unknown): Uint8Array {
-  const stack = thrown instanceof Error && typeof thrown.stack === 'string' ? thrown.stack : undefined;
-  return serialize([errorPayload(thrown), stack]);
+  return serialize([errorPayload(thrown), stackOf(thrown)]);
+}
+
+/** The stack of a thrown error, if it has one that can be read. */
+function stackOf(thrown: unknown): string | undefined {
+  try {
+    const stack: unknown = isError(thrown) ? thrown.stack : undefined;
+    return typeof stack === 'string' ? stack : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The record of an encoded thrown value (what is voted on). */

@@ -5,6 +5,7 @@
  * The leaf is chosen uniformly among the value's leaves.
  */
 import type { Random } from '../util/random.js';
+import { textOf } from '../util/safe-text.js';
 
 export interface FlipRecord {
   /** Where the flip landed, e.g. `$.rows[3].total` or `$` for a scalar. */
@@ -32,8 +33,9 @@ export function flipBits(value: unknown, random: Random, bits = 1): { value: unk
     const leaves: Leaf[] = [];
     collectLeaves(holder, 'root', '$', leaves, new Set());
     if (leaves.length === 0) {
-      // Nothing to flip (undefined, null, empty containers): the upset turns the value into a distinct marker so it is still visible.
-      current = { __triplexCorrupted: n };
+      // Nothing to flip (undefined, null, empty containers): the upset turns the value into a marker so it is still
+      // visible, drawn at random so that two independent upsets do not agree (they would win a vote together).
+      current = { __triplexCorrupted: Math.floor(random.next() * 2 ** 32) };
       flips.push({ path: '$', bit: -1 });
       continue;
     }
@@ -73,36 +75,67 @@ function collectLeaves(parent: Record<string | number, unknown>, key: string | n
     if (value.byteLength > 0) out.push(leaf());
     return;
   }
+  if (value instanceof Date) {
+    // A bit of its integer time value (a flipped fraction of a ms would be clipped away); an invalid date has none.
+    const time = value.getTime();
+    if (!Number.isNaN(time)) out.push({ path: `${path}.time`, get: () => BigInt(time), set: (v) => value.setTime(Number(v)) });
+    return;
+  }
   if (value instanceof Map) {
     // Flip map values; keys stay (a flipped key models a different fault: a lost entry).
     const entries = [...value.entries()];
-    const box: Record<number, unknown> = {};
-    entries.forEach(([k, v], i) => {
-      box[i] = v;
-      const before = out.length;
-      collectLeaves(box, i, `${path}.get(${String(k)})`, out, seen);
-      for (let j = before; j < out.length; j++) {
-        const inner = out[j]!;
-        const set = inner.set;
-        out[j] = {
-          path: inner.path,
-          get: inner.get,
-          set: (nv) => {
-            set(nv);
-            value.set(k, box[i]);
-          },
-        };
-      }
-    });
+    collectEntries(
+      entries.map(([, v]) => v),
+      entries.map(([k]) => `${path}.get(${textOf(k)})`),
+      (i, v) => value.set(entries[i]![0], v),
+      out,
+      seen,
+    );
     return;
   }
-  if (value instanceof Set || value instanceof Date || value instanceof RegExp) return;
+  if (value instanceof Set) {
+    // A flipped element replaces the original in place: the set is rebuilt in its order.
+    const items = [...value];
+    collectEntries(
+      items,
+      items.map((_, i) => `${path}.values()[${i}]`),
+      (i, v) => {
+        items[i] = v;
+        value.clear();
+        for (const item of items) value.add(item);
+      },
+      out,
+      seen,
+    );
+    return;
+  }
+  if (value instanceof RegExp) return;
   const container = value as Record<string | number, unknown>;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) collectLeaves(container, i, `${path}[${i}]`, out, seen);
     return;
   }
   for (const k of Object.keys(container)) collectLeaves(container, k, `${path}.${k}`, out, seen);
+}
+
+/** The leaves inside `values`, whose changes `store(i, value)` writes back into the collection they came from. */
+function collectEntries(values: unknown[], paths: string[], store: (index: number, value: unknown) => void, out: Leaf[], seen: Set<object>): void {
+  const box: Record<number, unknown> = { ...values };
+  values.forEach((_, i) => {
+    const before = out.length;
+    collectLeaves(box, i, paths[i]!, out, seen);
+    for (let j = before; j < out.length; j++) {
+      const inner = out[j]!;
+      out[j] = {
+        path: inner.path,
+        get: inner.get,
+        set: (nv) => {
+          inner.set(nv);
+          store(i, box[i]);
+        },
+      };
+    }
+  });
 }
 
 /** A uniformly chosen bit of a leaf: IEEE-754 bit of a number, code-unit bit of a string (index × 16 + bit), byte bit of a view. */

@@ -6,6 +6,7 @@
 import type { PoolCore as Core } from '../cores/types.js';
 import { TriplexError } from '../errors.js';
 import type { ResolvedOptions } from './options.js';
+import { messageOf } from '../util/safe-text.js';
 
 /** Starts `cores` and returns the task module's exports (its stepped tasks added to `stepped`); rejects with the first start error. */
 export async function startCores(cores: readonly Core[], options: ResolvedOptions, stepped?: Set<string>): Promise<Set<string>> {
@@ -34,7 +35,7 @@ export async function startCores(cores: readonly Core[], options: ResolvedOption
 
 /** ERR_WORKER_START: a core's worker thread could not start (Node refused its options, or it died while starting). */
 export function workerStartError(error: unknown, core?: Core): TriplexError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const nodeCode = (error as { code?: unknown } | null)?.code;
   const who = core === undefined ? 'A core' : `Core ${core.id}`;
   const data = { core: core?.id, cause: typeof nodeCode === 'string' ? nodeCode : undefined };

@@ -5,6 +5,7 @@ import type { BindingChange } from '../binding/types.js';
 import type { AttributionEvidence, FaultKind, HealthState } from '../health/types.js';
 import type { DriftEvent } from '../ops/types.js';
 import type { CheckpointEvent, MigrateEvent } from '../stepped/types.js';
+import { asError } from '../util/safe-text.js';
 
 export type { CheckpointEvent, MigrateEvent };
 
@@ -274,7 +275,7 @@ export class TypedEmitter extends EventEmitter {
 
   private listenerThrew(name: EventName, error: unknown): void {
     if (name !== 'error' && this.has('error')) {
-      this.deliver('error', error instanceof Error ? error : new Error(String(error)));
+      this.deliver('error', asError(error));
       return;
     }
     process.nextTick(() => {

@@ -15,6 +15,7 @@ import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ReplicaRecord } from './task.js';
 import { chooseWakes, type WakeLane } from './wakes.js';
 import { systemTimers, type Timers } from '../util/clock.js';
+import { messageOf } from '../util/safe-text.js';
 
 export interface LaneEvents {
   reply(replica: ReplicaRecord, reply: RunReply): void;
@@ -357,6 +358,5 @@ export class Lanes {
 
 /** Why a worker died, from what its serve task was rejected with (piscina reports the exit code or the uncaught error). */
 function crashReason(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return messageOf(error);
 }

@@ -4,6 +4,7 @@ import { rebuildThrown, thrownRecord } from '../codec/error-codec.js';
 import { digestOf } from '../replication/byte-keys.js';
 import type { TaskOutcome } from './events.js';
 import type { ReplicaReport, TaskRun } from './task.js';
+import { textOf } from '../util/safe-text.js';
 
 /** Every replica of a task as runDetailed and ERR_NO_MAJORITY report it. */
 export function reportReplicas(task: TaskRun): ReplicaReport[] {
@@ -37,7 +38,7 @@ export function outcomeOf(error: Error): TaskOutcome {
 
 function thrownMessage(payload: Uint8Array): string {
   const record = thrownRecord(payload);
-  return record.kind === 'value' ? String(record.value) : record.message;
+  return record.kind === 'value' ? textOf(record.value) : record.message;
 }
 
 const OWN_CODES = new Set(['ERR_TASK_NOT_FOUND', 'ERR_NOT_CLONEABLE']);
@@ -58,7 +59,7 @@ export function rebuildError(payload: Uint8Array): unknown {
 
 /** ERR_ABORTED for a task: an AbortError by name, carrying the signal's reason as its cause (Node's convention). */
 export function abortError(task: { id: number; name: string }, reason: unknown, when = 'was aborted'): TriplexError {
-  const error = new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) ${when}`, { taskId: task.id, reason: String(reason) }, { cause: reason });
+  const error = new TriplexError('ERR_ABORTED', `Task "${task.name}" (#${task.id}) ${when}`, { taskId: task.id, reason: textOf(reason) }, { cause: reason });
   error.name = 'AbortError';
   return error;
 }

@@ -12,6 +12,7 @@ import { resolveModuleUrl } from './options.js';
 import { taskAddress } from '../transport/address.js';
 import { isMovable, TRANSFERABLE, VALUE, type Movable } from '../util/movable.js';
 import type { CheckpointOption } from '../stepped/types.js';
+import { messageOf } from '../util/safe-text.js';
 
 /** Queued tasks keep small serialized inputs in shared slabs (util/slab.ts). */
 const inputs = new Slab();
@@ -189,7 +190,7 @@ export function captureInput(input: unknown, name: string): Uint8Array {
   try {
     bytes = serialize(input);
   } catch (error) {
-    throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${(error as Error).message}`, { name });
+    throw new TriplexError('ERR_NOT_CLONEABLE', `The input of task "${name}" cannot be cloned to a worker: ${messageOf(error)}`, { name });
   }
   return inputs.keep(bytes);
 }
@@ -203,6 +204,6 @@ export function detachTransferred(transfer: readonly ArrayBuffer[], name: string
   try {
     structuredClone(transfer, { transfer: [...new Set(transfer)] });
   } catch (error) {
-    throw new TriplexError('ERR_NOT_CLONEABLE', `The transferList of task "${name}" cannot be transferred: ${(error as Error).message}`, { name });
+    throw new TriplexError('ERR_NOT_CLONEABLE', `The transferList of task "${name}" cannot be transferred: ${messageOf(error)}`, { name });
   }
 }

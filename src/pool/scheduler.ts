@@ -21,6 +21,7 @@ import { noteInjections, notInjected, withInjection } from './injections.js';
 import { systemTimers, TurnClock, type Timers } from '../util/clock.js';
 import { SlotSet } from '../util/slot-set.js';
 import { WaitingTasks } from './waiting.js';
+import { asError, messageOf } from '../util/safe-text.js';
 
 export class Scheduler {
   private readonly waiting = new WaitingTasks();
@@ -273,10 +274,10 @@ export class Scheduler {
     } catch (error) {
       const task = replica.task;
       if (task.settled) {
-        this.report(error instanceof Error ? error : new Error(String(error)));
+        this.report(asError(error));
         return;
       }
-      const message = `Task "${task.name}" (#${task.id}) failed inside triplex: ${(error as Error)?.message ?? String(error)}`;
+      const message = `Task "${task.name}" (#${task.id}) failed inside triplex: ${messageOf(error)}`;
       this.fail(task, new TriplexError('ERR_INTERNAL', message, { taskId: task.id, taskName: task.name }, { cause: error }));
     }
   }
@@ -286,7 +287,7 @@ export class Scheduler {
     try {
       work();
     } catch (error) {
-      this.report(error instanceof Error ? error : new Error(String(error)));
+      this.report(asError(error));
     }
   }
 

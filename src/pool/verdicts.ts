@@ -17,6 +17,7 @@ import type { ResolvedOptions } from './options.js';
 import { rebuildError, reportReplicas } from './outcomes.js';
 import type { Stats } from './stats.js';
 import type { DetailedResult, ReplicaRecord, TaskRun } from './task.js';
+import { asError, messageOf } from '../util/safe-text.js';
 
 export interface VerdictHost {
   /** The task wants `task.wanted` more replicas placed. */
@@ -151,7 +152,7 @@ export class Verdicts {
     const thrown = rebuildError(ownCopy(first.payload)); // own bytes: values inside may view them
     this.host.settle(task, 'error', corrected);
     this.stats.failed++;
-    this.host.emitFailed(task, thrown instanceof Error ? thrown : new Error(String(thrown)));
+    this.host.emitFailed(task, asError(thrown));
     task.reject(thrown as Error);
   }
 
@@ -161,7 +162,7 @@ export class Verdicts {
       value = this.valueFor(task, winner, first);
     } catch (error) {
       // Agreed bytes the main thread cannot decode (e.g. nested deeper than its stack allows).
-      const message = `Task "${task.name}" (#${task.id}) returned a value the main thread cannot decode: ${(error as Error).message}`;
+      const message = `Task "${task.name}" (#${task.id}) returned a value the main thread cannot decode: ${messageOf(error)}`;
       this.host.fail(task, new TriplexError('ERR_NOT_CLONEABLE', message, { taskId: task.id, taskName: task.name }, { cause: error }));
       return;
     }
@@ -252,7 +253,7 @@ function guardedEquals(equals: Equals, a: unknown, b: unknown): boolean {
 }
 
 function equalsError(task: TaskRun, thrown: unknown): TriplexError {
-  const why = thrown instanceof Error ? thrown.message : String(thrown);
+  const why = messageOf(thrown);
   return new TriplexError(
     'ERR_EQUALS',
     `The "equals" option failed while comparing replicas of task "${task.name}" (#${task.id}): ${why}`,

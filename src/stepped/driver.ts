@@ -14,6 +14,7 @@ import { isSegmentValue } from './segment.js';
 import type { SegmentHandle, SegmentResult, SteppedHost } from './host.js';
 import type { ResolvedCheckpoint, SegmentOrder, SegmentValue, SteppedReport } from './types.js';
 import { SegmentLedger } from './ledger.js';
+import { asError, messageOf } from '../util/safe-text.js';
 
 export interface SteppedRunInit {
   /** The run's id in events (the id of its first segment). */
@@ -112,7 +113,7 @@ export class SteppedRun {
         },
       });
     } catch (error) {
-      return this.fail(error instanceof Error ? error : new Error(String(error)));
+      return this.fail(asError(error));
     }
     if (serial === this.serial) this.current = handle;
   }
@@ -180,6 +181,6 @@ function encode(order: SegmentOrder, what: string): Uint8Array | Error {
   try {
     return serialize(order);
   } catch (error) {
-    return new TriplexError('ERR_NOT_CLONEABLE', `${what} cannot be cloned to a worker: ${(error as Error).message}`, { step: order.from });
+    return new TriplexError('ERR_NOT_CLONEABLE', `${what} cannot be cloned to a worker: ${messageOf(error)}`, { step: order.from });
   }
 }

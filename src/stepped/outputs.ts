@@ -4,6 +4,7 @@
  * its own microtask, never inside the pool's handling of a reply: `onOutput` is user code, and
  * whatever it does (throw, call the pool) cannot touch a task's book-keeping.
  */
+import { asError } from '../util/safe-text.js';
 
 export class OutputCommit {
   /** Outputs committed and not yet taken by the iterator (only when a stream was asked for). */
@@ -38,7 +39,7 @@ export class OutputCommit {
         this.onOutput(output);
       } catch (error) {
         // The output was delivered (once); the next ones still are.
-        this.report(error instanceof Error ? error : new Error(String(error)));
+        this.report(asError(error));
       }
     }
     this.wake();

@@ -14,6 +14,7 @@ import { ByteRing } from './ring.js';
 import { isSlabView, ownCopy } from '../util/slab.js';
 import { REPLY, RING_CAPACITY, readPortRecord, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
 import type { EarlyReplies, ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from './protocol.js';
+import { asError } from '../util/safe-text.js';
 
 interface Pending {
   /** Replica requests, or a probe. */
@@ -195,7 +196,7 @@ export class CoreChannel {
     generation.workerPort = undefined;
     this.issue(request, transfer).then(
       (outcome) => this.served(generation, outcome === 'unknown-channel' ? 'replaced' : undefined),
-      (error: unknown) => this.served(generation, error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => this.served(generation, asError(error)),
     );
   }
 

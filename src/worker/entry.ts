@@ -20,6 +20,7 @@ import { firstOrder, isSteppedTask, runSegment, SEGMENT_PREFIX } from '../steppe
 import type { SegmentOrder, SteppedTask } from '../stepped/types.js';
 import { parseTaskAddress } from '../transport/address.js';
 import { movedValue } from '../util/movable.js';
+import { isError, messageOf, textOf } from '../util/safe-text.js';
 
 // Tasks see the user's workerData only (identical on every core); triplex's part is taken here.
 const data: CoreWorkerData = takeWorkerData();
@@ -96,7 +97,7 @@ async function resolveAndRun(request: RunRequest): Promise<RunReply> {
     table = address.moduleUrl === undefined ? await loadTasks() : await moduleTasks(address.moduleUrl);
   } catch (error) {
     // A module that fails to load fails every replica alike: an error outcome, not a crash.
-    const failed = new Error(`The task module ${address.moduleUrl ?? data.moduleUrl} failed to load: ${(error as Error).message}`);
+    const failed = new Error(`The task module ${address.moduleUrl ?? data.moduleUrl} failed to load: ${messageOf(error)}`);
     return replyToError(Object.assign(failed, { code: 'ERR_TASK_NOT_FOUND' }), 0, undefined);
   }
   const fn = table[name];
@@ -176,7 +177,7 @@ function valueReply(what: string, value: unknown, start: number, flips: FlipReco
   try {
     encoded = encodeValue(value);
   } catch (error) {
-    const notCloneable = Object.assign(new Error(`${what} cannot be cloned: ${(error as Error).message}`), {
+    const notCloneable = Object.assign(new Error(`${what} cannot be cloned: ${messageOf(error)}`), {
       code: 'ERR_NOT_CLONEABLE',
     });
     return replyToError(notCloneable, realNow() - start, flips);
@@ -196,7 +197,7 @@ async function hello(): Promise<HelloReply> {
     reply.exports = Object.keys(table);
     reply.stepped = reply.exports.filter((name) => isSteppedTask(table[name]));
   } catch (error) {
-    loadError = { name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) };
+    loadError = { name: isError(error) ? textOf(error.name) : 'Error', message: messageOf(error) };
     reply.loadError = loadError;
   }
   return reply;
