@@ -63,6 +63,20 @@ describe('stepped tasks: checkpoints and sparing', () => {
     expect(seen.faults.filter((f) => f.kind === 'crash').map((f) => f.core)).toEqual([crashed]);
   });
 
+  it('a segment avoids the cores that failed the run only while others can serve it: then it asks them again', async () => {
+    // DMR on 4 cores: one replica crashes at step 5 (its core is avoided from then on), then both
+    // replicas of the segment at step 15: only the avoided core is left for the re-run. The avoidance
+    // used to be a hard limit, and the task was lost with ERR_NO_MAJORITY while a healthy core idled.
+    const p = pool({ filename: STEPPED, cores: 4, redundancy: 'dmr', checkpoint: { steps: 2 } });
+    const crash = [once(5), once(15), once(15)];
+    expect(await p.run({ steps: 30, crash }, { name: 'counter' })).toMatchObject({ sum: sumTo(30) });
+    // Static binding: a crash in each group, the spares take over; avoiding both crashed cores left a
+    // group with none to place on (ERR_NO_MAJORITY, no replica run), while every core was healthy.
+    const faults = new FaultInjector({ seed: 1 }).crash({ core: 1, rate: 1 }).crash({ core: 2, rate: 1 });
+    const groups = pool({ filename: STEPPED, cores: 6, spares: 2, binding: 'static', redundancy: 'dmr', checkpoint: { steps: 2 }, faults });
+    expect(await groups.run({ steps: 20 }, { name: 'counter' })).toMatchObject({ sum: sumTo(20) });
+  });
+
   it('a corrupted step is out-voted at the next checkpoint, its core charged, the value correct', async () => {
     // DMR: both replicas are needed for every vote, so the corruption is always found at that
     // segment's checkpoint (TMR may answer with the two good ones and charge the third just after).

@@ -171,6 +171,14 @@ export class TaskRun {
     return this.replicas.filter(votes).map((replica) => replica.core.id);
   }
 
+  /** Stops avoiding the cores set in `used` before the first replica (see PlacedTask.relax): true when there were any. */
+  relax(): boolean {
+    if (!this.avoided) return false;
+    this.avoided = false;
+    this.used = this.replicas === NOTHING_YET ? [] : this.replicas.map((replica) => replica.core.id);
+    return true;
+  }
+
   /** Allocates the replica book-keeping when the first replica is placed. */
   begin(): void {
     if (this.replicas !== NOTHING_YET) return;

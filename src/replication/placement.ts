@@ -15,6 +15,11 @@ export interface PlacedTask extends ReplicationState {
   voters(): readonly number[] | undefined;
   group: number | undefined;
   readonly started: boolean;
+  /**
+   * Cores the task kept out of `used` by choice (a stepped task's segment avoids the cores that
+   * failed its run) are given back when placement finds nothing else: true when some were.
+   */
+  relax?(): boolean;
 }
 
 /** What placing ended with. `fail`: the task can never run (`not-enough-cores`) or never reach a majority. */
@@ -53,6 +58,7 @@ export function placeWanted<T extends PlacedTask>(task: T, kind: string, host: P
     }
     if (placement.kind === 'wait') return 'wait';
     if (placement.kind === 'impossible') {
+      if (task.relax?.() === true) continue;
       task.wanted = 0;
       if (!task.started && placement.reason === 'not-enough-cores') return 'not-enough-cores';
       // Replicas still running may yet agree: the task waits for them.
