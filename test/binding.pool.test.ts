@@ -128,6 +128,12 @@ describe('software core salvaging', () => {
     for (const r of floats) expect(r.replicas.some((x) => x.core === 1)).toBe(false);
     const ints = await Promise.all(Array.from({ length: 16 }, (_, i) => p.runDetailed({ n: i }, { name: 'intPath' })));
     expect(ints.some((r) => r.replicas.some((x) => x.core === 1))).toBe(true);
+    // One more core offline: 3 enabled, enough for TMR, but only 2 may run floatPath, and the error says so.
+    p.setOffline(2);
+    await expect(p.run({ x: 2, badCore: 1 }, { name: 'floatPath' })).rejects.toMatchObject({
+      code: 'ERR_NOT_ENOUGH_CORES',
+      message: expect.stringMatching(/2 can serve task kind "floatPath" \(1 of the 3 enabled exclude it/),
+    });
   });
 });
 

@@ -414,6 +414,26 @@ describe('the pool surface', () => {
     expect(runTime.max).toBeLessThan(waitTime.max);
   });
 
+  it('resolvedOptions is a copy all the way down: changing it changes nothing in the pool', async () => {
+    await using piscina = pool({ checkpoint: { steps: 50 }, health: { salvage: true, selfTest: { after: 60_000 } } });
+    const copy = piscina.resolvedOptions as unknown as {
+      checkpoint: { steps: number };
+      health: { salvage: { maxKinds: number }; selfTest: { after: number }; nondeterministic: string[] };
+      cpus: number[];
+    };
+    copy.checkpoint.steps = 1;
+    copy.health.salvage.maxKinds = 99;
+    copy.health.selfTest.after = 1;
+    copy.health.nondeterministic.push('sleep');
+    copy.cpus.length = 0;
+    const again = piscina.resolvedOptions;
+    expect(again.checkpoint).toMatchObject({ steps: 50 });
+    expect(again.health.salvage).toEqual({ maxKinds: 2 });
+    expect(again.health.selfTest).toMatchObject({ after: 60_000 });
+    expect(again.health.nondeterministic).not.toContain('sleep');
+    expect(again.cpus.length).toBeGreaterThan(0);
+  });
+
   it('recordTiming: false keeps no histogram', async () => {
     await using piscina = pool({ recordTiming: false });
     await piscina.run({ a: 1, b: 1 });

@@ -60,6 +60,18 @@ describe('resolveOptions', () => {
     expect(type.message).toContain('"health.nondeterministic"');
   });
 
+  it("health.salvage and health.selfTest refuse unknown keys; the self-tests are a copy of the caller's", () => {
+    const salvage = error({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { salvage: { maxkinds: 5 } } });
+    expect(salvage).toBeInstanceOf(RangeError);
+    expect(salvage.message).toMatch(/"health\.salvage\.maxkinds".*maxKinds.*received 5/);
+    expect(error({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { selfTest: { pases: 1 } } }).message).toMatch(/"health\.selfTest\.pases"/);
+    const tasks = [{ name: 'fib', input: 10, expected: 55 }];
+    const o = resolveOptions({ filename: '/tmp/t.mjs', faultDomain: 'none', health: { selfTest: { tasks } } });
+    tasks[0]!.expected = 0;
+    tasks.push({ name: 'x', input: 1, expected: 1 });
+    expect(o.health.selfTest && o.health.selfTest.tasks).toEqual([{ name: 'fib', input: 10, expected: 55 }]);
+  });
+
   it('the replaced options (blame, disableAt, halfLife) fail naming what replaced them', () => {
     for (const [key, value] of [
       ['blame', false],

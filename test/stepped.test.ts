@@ -149,6 +149,19 @@ describe('stepped tasks: output commit', () => {
     expect(seen).toEqual(['left 3', 'left 2', 'left 1']);
     expect(await stream.result).toEqual({ left: 0, acc: [3, 2, 1] });
   });
+
+  it('two loops over one stream share its outputs, each once, and both end', async () => {
+    const p = pool({ filename: STEPPED, cores: 4, checkpoint: { steps: 2 } });
+    const stream = p.runStream({ steps: 12 }, { name: 'counter' });
+    const loop = async (): Promise<unknown[]> => {
+      const seen: unknown[] = [];
+      for await (const x of stream) seen.push(x);
+      return seen;
+    };
+    const [a, b] = await Promise.all([loop(), loop()]);
+    expect([...a, ...b].sort((x, y) => (x as number) - (y as number))).toEqual(range(12));
+    expect(await stream.result).toMatchObject({ sum: sumTo(12) });
+  });
 });
 
 describe('stepped tasks: abort and errors', () => {

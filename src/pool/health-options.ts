@@ -1,14 +1,16 @@
 /** Resolution of the `health` option: the false-alarm budget, declared non-deterministic kinds, self-tests, salvage, restore. */
 import { invalidOption } from '../errors.js';
+import { messageOf } from '../util/safe-text.js';
 import { DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../health/defaults.js';
 import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
-import { isObject, numberOption, stringListOption } from '../options/validate.js';
+import { isObject, numberOption, rejectUnknown, stringListOption } from '../options/validate.js';
 import * as D from '../options/defaults.js';
 
 function resolveSelfTest(value: unknown): false | ResolvedSelfTestOptions {
   if (value === undefined || value === false) return false;
   const given = value === true ? {} : value;
   if (!isObject(given)) throw invalidOption('health.selfTest', 'a boolean or an object', value, 'type');
+  rejectUnknown('health.selfTest', given, ['tasks', 'after', 'passes', 'maxProbations', 'probationTasks']);
   const tasks = given.tasks ?? DEFAULT_SELF_TESTS;
   if (!Array.isArray(tasks) || tasks.length === 0)
     throw invalidOption('health.selfTest.tasks', 'a non-empty array of { name, input, expected }', tasks, 'type');
@@ -18,12 +20,21 @@ function resolveSelfTest(value: unknown): false | ResolvedSelfTestOptions {
     }
   });
   return {
-    tasks: tasks as ResolvedSelfTestOptions['tasks'],
+    tasks: ownTasks(tasks),
     after: numberOption('health.selfTest.after', given.after, D.DEFAULT_SELF_TEST_AFTER, 0),
     passes: numberOption('health.selfTest.passes', given.passes, D.DEFAULT_SELF_TEST_PASSES, 1, { integer: true }),
     maxProbations: numberOption('health.selfTest.maxProbations', given.maxProbations, D.DEFAULT_MAX_PROBATIONS, 0, { integer: true }),
     probationTasks: numberOption('health.selfTest.probationTasks', given.probationTasks, D.DEFAULT_PROBATION_TASKS, 1, { integer: true }),
   };
+}
+
+/** A copy: the caller's array (or its entries) changed later must not change the self-tests. */
+function ownTasks(tasks: unknown[]): ResolvedSelfTestOptions['tasks'] {
+  try {
+    return structuredClone(tasks) as ResolvedSelfTestOptions['tasks'];
+  } catch (error) {
+    throw invalidOption('health.selfTest.tasks', `cloneable { name, input, expected } entries (${messageOf(error)})`, tasks, 'type');
+  }
 }
 
 /** Options of earlier versions and what replaced them (a clear error beats a silently ignored knob). */
@@ -49,9 +60,10 @@ export function resolveHealth(value: unknown): { health: ResolvedHealthOptions; 
   }
   let salvage: ResolvedHealthOptions['salvage'] = false;
   if (value.salvage === true) salvage = { maxKinds: D.DEFAULT_SALVAGE_MAX_KINDS };
-  else if (isObject(value.salvage))
+  else if (isObject(value.salvage)) {
+    rejectUnknown('health.salvage', value.salvage, ['maxKinds']);
     salvage = { maxKinds: numberOption('health.salvage.maxKinds', value.salvage.maxKinds, D.DEFAULT_SALVAGE_MAX_KINDS, 1, { integer: true }) };
-  else if (value.salvage !== undefined && value.salvage !== false) throw invalidOption('health.salvage', 'a boolean or { maxKinds }', value.salvage, 'type');
+  } else if (value.salvage !== undefined && value.salvage !== false) throw invalidOption('health.salvage', 'a boolean or { maxKinds }', value.salvage, 'type');
   const restore = value.restore;
   if (restore !== undefined && (!isObject(restore) || restore.version !== 1 || !Array.isArray(restore.cores))) {
     throw invalidOption('health.restore', 'a snapshot from pool.health.export()', restore, 'type');

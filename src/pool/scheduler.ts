@@ -158,13 +158,18 @@ export class Scheduler {
 
   private readonly pumpNow = (): void => this.pump();
 
-  private notEnoughCores(): TriplexError {
+  private notEnoughCores(kind?: string): TriplexError {
+    const k = this.options.k;
     const enabled = this.cores.filter((core) => core.enabled).length;
-    return new TriplexError(
-      'ERR_NOT_ENOUGH_CORES',
-      `Not enough enabled cores for ${this.options.redundancy.toUpperCase()}: ${this.options.k} needed, ${this.policy.capacity(this.cores)} can serve (${enabled} enabled of ${this.cores.length})`,
-      { needed: this.options.k, enabled, total: this.cores.length },
-    );
+    const capacity = this.policy.capacity(this.cores);
+    const what = `Not enough enabled cores for ${this.options.redundancy.toUpperCase()}: ${k} needed`;
+    // Salvage can leave enough cores for the pool but too few for one kind: say which.
+    const serving = kind === undefined ? [] : this.cores.filter((core) => core.enabled && !core.excludedKinds.has(kind));
+    const message =
+      kind !== undefined && serving.length < k && capacity >= k
+        ? `${what}, ${serving.length} can serve task kind "${kind}" (${enabled - serving.length} of the ${enabled} enabled exclude it after faults on it)`
+        : `${what}, ${capacity} can serve (${enabled} enabled of ${this.cores.length})`;
+    return new TriplexError('ERR_NOT_ENOUGH_CORES', message, { needed: k, enabled, total: this.cores.length });
   }
 
   /** Replicas placed on a core and not yet answered. */
@@ -213,7 +218,7 @@ export class Scheduler {
   private place(task: TaskRun): boolean {
     const result = placeWanted(task, task.kind, this.placement, this.request);
     if (result === 'wait') return false;
-    if (result === 'not-enough-cores') this.fail(task, this.notEnoughCores());
+    if (result === 'not-enough-cores') this.fail(task, this.notEnoughCores(task.kind));
     else if (result === 'no-majority') this.verdicts.noMajority(task, 'no unused enabled core is left to ask');
     return true;
   }

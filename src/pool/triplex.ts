@@ -11,6 +11,7 @@ import { systemTimers, TurnClock } from '../util/clock.js';
 import { SeededRandom } from '../util/random.js';
 import { TRANSFERABLE, VALUE } from '../util/movable.js';
 import { packageVersion } from '../util/package-version.js';
+import { copyPlain } from '../util/copy-plain.js';
 import { TypedEmitter } from './events.js';
 import { HealthBridge } from './health-bridge.js';
 import { DeterminismJournal } from './determinism-options.js';
@@ -208,7 +209,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /** The fully resolved options (a copy). */
   get resolvedOptions(): Readonly<ResolvedOptions> {
-    return { ...this.options, cpus: [...this.options.cpus] };
+    // A copy all the way down (the pool keeps reading its own); the user's workerData and health snapshot are theirs.
+    return copyPlain(this.options, new Set([this.options.compat.worker.workerData, this.options.restore]));
   }
 
   /** Every task not settled yet rejects with its error (a cluster whose Redis stays away); the pool goes on. */

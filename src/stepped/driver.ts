@@ -39,6 +39,8 @@ export class SteppedRun {
   private serial = 0;
   private segmentAt = 0;
   private segmentSteps = 0;
+  /** The steps of the segment launched last (what a late fault in it lost at most). */
+  private launched: { steps: number } | undefined;
   /** stop() was asked while a segment ran: the run ends at that segment's checkpoint. */
   private stopping: { reason: unknown } | undefined;
   finished = false;
@@ -95,7 +97,9 @@ export class SteppedRun {
   private launch(bytes: Uint8Array | Error): void {
     if (bytes instanceof Error) return this.fail(bytes);
     const serial = ++this.serial;
-    const steps = this.segmentSteps;
+    // The steps the segment runs: planned, then those it ran once voted (a last segment stops early).
+    const segment = { steps: this.segmentSteps };
+    this.launched = segment;
     this.segmentAt = this.host.now();
     this.ledger.beginSegment(readFrom(this.checkpoint));
     let handle: SegmentHandle;
@@ -109,7 +113,7 @@ export class SteppedRun {
         },
         // Any segment's, even an older one's: the core failed this task and its work must move.
         lateFault: (core, status, cores, ms) => {
-          if (!this.finished) this.ledger.lateFault(core, status, cores, ms, steps);
+          if (!this.finished) this.ledger.lateFault(core, status, cores, ms, segment.steps);
         },
       });
     } catch (error) {
@@ -135,7 +139,9 @@ export class SteppedRun {
   private accept(result: SegmentResult): void {
     const value = result.value;
     const wall = this.host.now() - this.segmentAt;
-    this.ledger.settled(result, this.segmentSteps || value.step - value.from);
+    const ran = value.step - value.from;
+    if (this.launched !== undefined) this.launched.steps = ran;
+    this.ledger.settled(result, ran);
     this.commit.commit(value.outputs);
     if (value.done) {
       this.ledger.checkpoint(result, wall, 0);

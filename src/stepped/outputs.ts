@@ -9,7 +9,8 @@ import { asError } from '../util/safe-text.js';
 export class OutputCommit {
   /** Outputs committed and not yet taken by the iterator (only when a stream was asked for). */
   private readonly buffer: unknown[] = [];
-  private waiter: (() => void) | undefined;
+  /** Iterators waiting for an output or the end (two loops over one stream share its outputs). */
+  private waiters: (() => void)[] = [];
   private ended = false;
   private failure: { error: Error } | undefined;
   /** Deliveries in commit order: each waits for the previous one. */
@@ -56,12 +57,16 @@ export class OutputCommit {
   }
 
   private wake(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter();
   }
 
-  /** The outputs as an async iterator: every committed output once, then done (or the task's error). */
+  /**
+   * The outputs as an async iterator: every committed output once, then done (or the task's error).
+   * Several loops over it share the outputs (each goes to one of them) and all of them end.
+   */
   async *iterate(): AsyncGenerator<unknown, void, undefined> {
     for (;;) {
       if (this.buffer.length > 0) {
@@ -72,9 +77,7 @@ export class OutputCommit {
         if (this.failure !== undefined) throw this.failure.error;
         return;
       }
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-      });
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
 }
