@@ -98,3 +98,26 @@ describe('values that cannot be printed', () => {
     expect(errors.every((e) => e instanceof Error)).toBe(true);
   });
 });
+
+describe('user code that re-enters the pool', () => {
+  const pool = pools();
+
+  it('an equals that destroys the pool mid-vote: every task settles once, and nothing is reported settled twice', async () => {
+    const errors: Error[] = [];
+    const p: ReturnType<typeof pool> = pool({
+      filename: FILENAME,
+      redundancy: 'tmr',
+      cores: 3,
+      faultDomain: 'none',
+      equals: () => {
+        void p.destroy();
+        return true;
+      },
+    });
+    p.on('error', (e) => errors.push(e));
+    // Replicas with different bytes: equals decides, and destroys the pool as it does.
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => p.run(0, { name: 'coreId' }).catch((e: { code?: string }) => e.code)));
+    expect(outcomes).toEqual(Array.from({ length: 10 }, () => 'ERR_DESTROYED'));
+    expect(errors).toEqual([]);
+  });
+});

@@ -33,6 +33,8 @@ export { flipBits, type FlipRecord } from '../inject/flip.js';
 export { decide, groupBallots, majorityOf, type Ballot, type Verdict, type VoteGroup, type Equals } from '../replication/voter.js';
 // The digest replicas vote with (runDetailed's replicas[].digest): a user computes the expected one with it.
 export { canonicalDigest } from '../codec/canonical.js';
+// What a replica receives for an input (typed arrays on buffers of their own): a golden answer is computed on it.
+export { cloneForReplica } from '../codec/own-buffers.js';
 export { affinityMask, availableCpus, pinningUnavailableReason } from '../worker/affinity.js';
 // The CPU topology the pool reads for `faultDomain`: which CPUs one hardware fault can corrupt together.
 export { readTopology, domainsOf, type Topology, type CpuInfo, type FaultDomainMode } from '../cores/topology.js';

@@ -3,12 +3,10 @@
  * unreplicated, on the main thread by importing the task module (or supplied by the user),
  * and normalised through v8 serialization so they compare like the pool's answers do.
  */
-import { canonicalDigest, type Equals } from '../api/index.js';
+import { canonicalDigest, cloneForReplica, type Equals } from '../api/index.js';
 import { isDeepStrictEqual } from 'node:util';
-import { serialize } from 'node:v8';
-import { deserializeOwned } from '../codec/own-buffers.js';
-import { TriplexError } from '../errors.js';
-import { messageOf, textOf } from '../util/safe-text.js';
+import { deserialize, serialize } from 'node:v8';
+import { messageOf, textOf, TriplexError } from '../errors.js';
 
 interface ErrorIdentity {
   name: string;
@@ -98,7 +96,7 @@ async function answer(compute: () => unknown, index: number): Promise<GoldenAnsw
     throw new TriplexError('ERR_NOT_CLONEABLE', `The golden answer for input ${index} cannot be cloned: ${messageOf(error)}`, { index });
   }
   // The digest of the decoded clone, as replicas' values are digested (a clone drops, e.g., an error's own properties).
-  const decoded = deserializeOwned(bytes);
+  const decoded = deserialize(bytes);
   return { ok: true, value: decoded, digest: canonicalDigest(decoded) };
 }
 
@@ -112,7 +110,7 @@ export async function goldenAnswers(
   for (let i = 0; i < inputs.length; i++) {
     if ('fn' in source) {
       // Each call gets its own copy: a task that mutates its input must not poison the next one.
-      const copy = deserializeOwned(serialize(inputs[i]));
+      const copy = cloneForReplica(inputs[i]);
       const start = performance.now();
       answers.push(await answer(() => source.fn(copy), i));
       slowestMs = Math.max(slowestMs, performance.now() - start);

@@ -1,11 +1,10 @@
 /** Checks a campaign's options before anything starts: every bad input is a typed error naming the option. */
 import { serialize } from 'node:v8';
-import { invalidOption, TriplexError } from '../errors.js';
+import { invalidOption, messageOf, TriplexError } from '../errors.js';
 import { isObject } from '../options/validate.js';
 import type { FaultInjector } from '../api/index.js';
 import { leveugleSampleSize, zFor } from './statistics.js';
 import type { CampaignOptions } from './types.js';
-import { messageOf } from '../util/safe-text.js';
 
 /** Cap on tasks when the margin alone sizes the campaign (it normally stops far earlier). */
 const MARGIN_TASK_CAP = 1_000_000;

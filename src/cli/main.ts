@@ -3,7 +3,6 @@
  * The `triplex` command. Each subcommand lives in its own module under ./commands and is
  * loaded only when used, so `triplex cores` does not pay for the simulator.
  */
-import { packageVersion } from '../util/package-version.js';
 import { isTriplexError } from '../errors.js';
 import { isUsageError } from './usage.js';
 
@@ -56,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === '-v') {
-    console.log(packageVersion());
+    console.log((await import('../api/index.js')).Triplex.version);
     return 0;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;

@@ -9,7 +9,7 @@ import type { RunReply, RunRequest } from '../transport/protocol.js';
 import { CorruptMessage, jobOf, open, replyOf, seal, type ReplicaResult } from './envelope.js';
 import type { ReplicaLink } from './remote-core.js';
 import { closeWithin, type ClusterKeys } from './redis.js';
-import { messageOf } from '../util/safe-text.js';
+import { messageOf } from '../errors.js';
 
 /** How long closing waits for Redis to acknowledge before it drops the connections. */
 export const CLOSE_GRACE_MS = 2_000;

@@ -1,12 +1,11 @@
 /** TriplexCluster's options: its own (Redis, hosts, heartbeats) and the pool options that keep their meaning across hosts. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { invalidOption } from '../errors.js';
+import { invalidOption, messageOf } from '../errors.js';
 import { resolveModuleUrl, type TriplexOptions } from '../pool/options.js';
 import { isObject, numberOption } from '../options/validate.js';
 import { sha256 } from './envelope.js';
 import { PREFIX, resolveConnection, type RedisConnection } from './redis.js';
-import { messageOf } from '../util/safe-text.js';
 
 /** Pool options a cluster accepts, with the meaning they have in `Triplex` (voting, attribution, timing). */
 const POOL_KEYS = [

@@ -5,8 +5,7 @@
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { invalidOption, isTriplexError, TriplexError } from '../errors.js';
-import { messageOf } from '../util/safe-text.js';
+import { invalidOption, isTriplexError, messageOf, TriplexError } from '../errors.js';
 
 /** ioredis connection options (host, port, username, password, db, tls, ...), or a redis:// URL. */
 export type RedisConnection = { host?: string; port?: number; [option: string]: unknown } | string;

@@ -15,7 +15,7 @@ import { checkReachable, closeWithin, ClusterKeys, unreachable } from './redis.j
 import { Reachability } from './reachability.js';
 import { RemoteCore } from './remote-core.js';
 import type { ResolvedCluster } from './options.js';
-import { asError } from '../util/safe-text.js';
+import { asError } from '../errors.js';
 
 /** What the runtime asks of the pool above it. */
 export interface RuntimeHooks {

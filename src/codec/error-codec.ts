@@ -8,7 +8,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { deserializeOwned } from './own-buffers.js';
 import { builtinOf } from './builtins.js';
-import { isError, textOf } from '../util/safe-text.js';
+import { isError, textOf } from '../errors.js';
 import type { ErrorPayload } from '../transport/protocol.js';
 
 type ErrorClass = new (message?: string) => Error;

@@ -5,7 +5,7 @@
  * `.buffer` saw the serialization header, or other values' bytes, and computed a wrong answer that
  * every replica agreed on. A structured clone (what piscina sends) gives a task buffers of its own.
  */
-import { DefaultDeserializer } from 'node:v8';
+import { DefaultDeserializer, serialize } from 'node:v8';
 
 /** The deserializer's hook for host objects (typed arrays, Buffers, DataViews), which @types/node leaves out. */
 interface HostObjectReader {
@@ -34,4 +34,12 @@ export function ownView(view: ArrayBufferView): ArrayBufferView {
   if (Buffer.isBuffer(view)) return Buffer.from(buffer);
   if (view instanceof DataView) return new DataView(buffer);
   return new (view.constructor as new (buffer: ArrayBuffer) => ArrayBufferView)(buffer);
+}
+
+/**
+ * The value a replica receives for `value`: serialized as run() does, decoded as the worker does
+ * (typed arrays on buffers of their own). Campaigns compute their golden answers on it.
+ */
+export function cloneForReplica<T>(value: T): T {
+  return deserializeOwned(serialize(value)) as T;
 }

@@ -5,7 +5,7 @@
  * The leaf is chosen uniformly among the value's leaves.
  */
 import type { Random } from '../util/random.js';
-import { textOf } from '../util/safe-text.js';
+import { textOf } from '../errors.js';
 
 export interface FlipRecord {
   /** Where the flip landed, e.g. `$.rows[3].total` or `$` for a scalar. */

@@ -4,9 +4,8 @@
  * pinned under `pin: 'required'` are typed errors; the pool then rejects every task with them.
  */
 import type { PoolCore as Core } from '../cores/types.js';
-import { TriplexError } from '../errors.js';
+import { messageOf, TriplexError } from '../errors.js';
 import type { ResolvedOptions } from './options.js';
-import { messageOf } from '../util/safe-text.js';
 
 /** Starts `cores` and returns the task module's exports (its stepped tasks added to `stepped`); rejects with the first start error. */
 export async function startCores(cores: readonly Core[], options: ResolvedOptions, stepped?: Set<string>): Promise<Set<string>> {

@@ -1,11 +1,10 @@
 /** Typed events. Payloads are built only when someone listens (`has()`), so events cost nothing otherwise. */
 import { EventEmitter } from 'node:events';
-import { TriplexError } from '../errors.js';
+import { asError, TriplexError } from '../errors.js';
 import type { BindingChange } from '../binding/types.js';
 import type { AttributionEvidence, FaultKind, HealthState } from '../health/types.js';
 import type { DriftEvent } from '../ops/types.js';
 import type { CheckpointEvent, MigrateEvent } from '../stepped/types.js';
-import { asError } from '../util/safe-text.js';
 
 export type { CheckpointEvent, MigrateEvent };
 

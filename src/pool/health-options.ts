@@ -1,6 +1,5 @@
 /** Resolution of the `health` option: the false-alarm budget, declared non-deterministic kinds, self-tests, salvage, restore. */
-import { invalidOption } from '../errors.js';
-import { messageOf } from '../util/safe-text.js';
+import { invalidOption, messageOf } from '../errors.js';
 import { DEFAULT_HEALTH, DEFAULT_SELF_TESTS } from '../health/defaults.js';
 import type { HealthSnapshot, ResolvedHealthOptions, ResolvedSelfTestOptions } from '../health/types.js';
 import { isObject, numberOption, rejectUnknown, stringListOption } from '../options/validate.js';

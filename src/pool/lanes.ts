@@ -15,7 +15,7 @@ import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ReplicaRecord } from './task.js';
 import { chooseWakes, type WakeLane } from './wakes.js';
 import { systemTimers, type Timers } from '../util/clock.js';
-import { messageOf } from '../util/safe-text.js';
+import { messageOf } from '../errors.js';
 
 export interface LaneEvents {
   reply(replica: ReplicaRecord, reply: RunReply): void;

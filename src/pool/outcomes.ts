@@ -1,10 +1,9 @@
 /** Pure helpers that turn replica records into what callers see: reports, rebuilt errors, outcomes. */
-import { TriplexError } from '../errors.js';
+import { textOf, TriplexError } from '../errors.js';
 import { rebuildThrown, thrownRecord } from '../codec/error-codec.js';
 import { digestOf } from '../replication/byte-keys.js';
 import type { TaskOutcome } from './events.js';
 import type { ReplicaReport, TaskRun } from './task.js';
-import { textOf } from '../util/safe-text.js';
 
 /** Every replica of a task as runDetailed and ERR_NO_MAJORITY report it. */
 export function reportReplicas(task: TaskRun): ReplicaReport[] {

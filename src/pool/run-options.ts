@@ -7,12 +7,11 @@ import { Slab } from '../util/slab.js';
 import { serialize } from 'node:v8';
 import { smallLength, writeSmall } from '../codec/small-values.js';
 import type { TransferListItem } from 'node:worker_threads';
-import { invalidOption, TriplexError } from '../errors.js';
+import { invalidOption, messageOf, TriplexError } from '../errors.js';
 import { resolveModuleUrl } from './options.js';
 import { taskAddress } from '../transport/address.js';
 import { isMovable, TRANSFERABLE, VALUE, type Movable } from '../util/movable.js';
 import type { CheckpointOption } from '../stepped/types.js';
-import { messageOf } from '../util/safe-text.js';
 
 /** Queued tasks keep small serialized inputs in shared slabs (util/slab.ts). */
 const inputs = new Slab();

@@ -4,7 +4,7 @@
  */
 import type { BindingPolicy } from '../binding/types.js';
 import type { ExecutingCore as Core } from '../cores/types.js';
-import { TriplexError } from '../errors.js';
+import { asError, messageOf, TriplexError } from '../errors.js';
 import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { HealthBridge } from './health-bridge.js';
 import type { TaskOutcome, TypedEmitter } from './events.js';
@@ -21,7 +21,6 @@ import { noteInjections, notInjected, withInjection } from './injections.js';
 import { systemTimers, TurnClock, type Timers } from '../util/clock.js';
 import { SlotSet } from '../util/slot-set.js';
 import { WaitingTasks } from './waiting.js';
-import { asError, messageOf } from '../util/safe-text.js';
 
 export class Scheduler {
   private readonly waiting = new WaitingTasks();

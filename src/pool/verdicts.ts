@@ -3,7 +3,7 @@
  * soon as a majority agrees, ask for a tie-break or re-execution when it is short, charge only
  * the replicas a majority out-voted (late ones too), or give up with ERR_NO_MAJORITY.
  */
-import { TriplexError } from '../errors.js';
+import { asError, messageOf, TriplexError } from '../errors.js';
 import type { FaultEvidence } from '../health/types.js';
 import { majorityOf, type Equals, type VoteGroup } from '../replication/voter.js';
 import { castBallot, noteDisagreement, type Step, type VoteRules } from '../replication/step.js';
@@ -17,7 +17,6 @@ import type { ResolvedOptions } from './options.js';
 import { rebuildError, reportReplicas } from './outcomes.js';
 import type { Stats } from './stats.js';
 import type { DetailedResult, ReplicaRecord, TaskRun } from './task.js';
-import { asError, messageOf } from '../util/safe-text.js';
 
 export interface VerdictHost {
   /** The task wants `task.wanted` more replicas placed. */
@@ -77,7 +76,11 @@ export class Verdicts {
    * replicas (the replication step); its action is carried out here.
    */
   cast(task: TaskRun, replica: ReplicaRecord): void {
-    this.execute(task, this.step(task, replica));
+    const settled = task.settled;
+    const step = this.step(task, replica);
+    // `equals` is user code: it may have settled the task meanwhile (destroy(), close({ force })).
+    if (task.settled && !settled) return;
+    this.execute(task, step);
   }
 
   /** Runs the step; a failing user `equals` fails the task (or, once it was answered, is reported). */

@@ -6,7 +6,7 @@
  * fails is replaced by one that resumes from the last checkpoint, never from `init`.
  */
 import { serialize } from 'node:v8';
-import { TriplexError } from '../errors.js';
+import { asError, messageOf, TriplexError } from '../errors.js';
 import type { FaultHistory } from './interval.js';
 import { IntervalPlanner } from './interval.js';
 import { OutputCommit } from './outputs.js';
@@ -14,7 +14,6 @@ import { isSegmentValue } from './segment.js';
 import type { SegmentHandle, SegmentResult, SteppedHost } from './host.js';
 import type { ResolvedCheckpoint, SegmentOrder, SegmentValue, SteppedReport } from './types.js';
 import { SegmentLedger } from './ledger.js';
-import { asError, messageOf } from '../util/safe-text.js';
 
 export interface SteppedRunInit {
   /** The run's id in events (the id of its first segment). */

@@ -4,7 +4,7 @@
  * its own microtask, never inside the pool's handling of a reply: `onOutput` is user code, and
  * whatever it does (throw, call the pool) cannot touch a task's book-keeping.
  */
-import { asError } from '../util/safe-text.js';
+import { asError } from '../errors.js';
 
 export class OutputCommit {
   /** Outputs committed and not yet taken by the iterator (only when a stream was asked for). */

@@ -14,7 +14,7 @@ import { ByteRing } from './ring.js';
 import { isSlabView, ownCopy } from '../util/slab.js';
 import { REPLY, RING_CAPACITY, readPortRecord, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
 import type { EarlyReplies, ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from './protocol.js';
-import { asError } from '../util/safe-text.js';
+import { asError } from '../errors.js';
 
 interface Pending {
   /** Replica requests, or a probe. */

@@ -20,7 +20,7 @@ import { firstOrder, isSteppedTask, runSegment, SEGMENT_PREFIX } from '../steppe
 import type { SegmentOrder, SteppedTask } from '../stepped/types.js';
 import { parseTaskAddress } from '../transport/address.js';
 import { movedValue } from '../util/movable.js';
-import { isError, messageOf, textOf } from '../util/safe-text.js';
+import { isError, messageOf, textOf } from '../errors.js';
 
 // Tasks see the user's workerData only (identical on every core); triplex's part is taken here.
 const data: CoreWorkerData = takeWorkerData();
