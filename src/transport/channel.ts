@@ -13,7 +13,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ByteRing } from './ring.js';
 import { isSlabView, ownCopy } from '../util/slab.js';
 import { REPLY, RING_CAPACITY, readPortRecord, readReply, ringBuffer, writePortMarker, writeRunRequest } from './wire.js';
-import type { EarlyReplies, ProbeReply, ProbeRequest, RunReply, RunRequest, ServeRequest } from './protocol.js';
+import { LONG_REPLICA_MS, type EarlyReplies, type ProbeReply, type ProbeRequest, type RunReply, type RunRequest, type ServeRequest } from './protocol.js';
 import { asError } from '../errors.js';
 
 interface Pending {
@@ -261,8 +261,12 @@ export class CoreChannel {
    */
   private drain(answeredBefore?: number): void {
     this.deliver();
+    // A wake that answered no message came for the replies it brought (a long replica's, see serve.ts):
+    // hand them over now. Partial replies found beside an answered message wait for their own.
+    const answeredNone = answeredBefore === this.answered;
+    if (answeredNone) this.reportEarly();
     if (this.writtenCount < this.pending.length) this.writeBacklog();
-    this.arm(answeredBefore === this.answered);
+    this.arm(answeredNone);
   }
 
   private deliver(): void {
@@ -283,13 +287,14 @@ export class CoreChannel {
         message.resolve(message.replies);
       }
     }
-    this.reportEarly();
   }
 
   /** Hands the oldest message's replies that arrived before its last one to its `early` callback, once each. */
   private reportEarly(): void {
     const message = this.pending[0];
     if (message?.early === undefined || message.reported === message.replies.length) return;
+    // Only a long replica's reply is worth handing over alone (short ones keep batches whole).
+    if ((message.replies[message.replies.length - 1] as RunReply).ms < LONG_REPLICA_MS) return;
     const from = message.reported;
     message.reported = message.replies.length;
     message.early(message.replies.slice(from) as RunReply[]);

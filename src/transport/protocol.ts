@@ -124,6 +124,21 @@ export interface RunReply {
 }
 
 /**
+ * The longest a reply waits in the ring for the main thread, as far as the worker can tell. The main
+ * thread asks to be woken once a whole batch is answered (a wake costs tens of µs); with long
+ * replicas that held the first tasks of a batch until its last replica was done (8 tasks of 200 ms:
+ * the first result after 800 ms). The worker wakes it earlier when, with the next replica as long as
+ * this one, the oldest reply not taken would wait longer than this.
+ */
+export const HOLD_MS = 20;
+/**
+ * Replicas shorter than this never wake the main thread early, nor are their replies handed over
+ * before their batch is answered: a batch of them is answered within a few tens of ms anyway, and
+ * 1 ms replicas doubled the main thread's wakes and its CPU per task.
+ */
+export const LONG_REPLICA_MS = 2;
+
+/**
  * Replies of a message that is not answered whole yet, in order, each handed over once: a worker
  * that ran a long replica wakes the main thread for its reply at once (see serve.ts), and that
  * reply's task should settle then, not when the rest of its batch is done. The message still

@@ -8,7 +8,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ByteRing } from './ring.js';
 import { RUN, readPortRecord, readRunRequest, ringBuffer, writePortMarker, writeReply } from './wire.js';
-import type { ProbeReply, RunReply, RunRequest, ServeRequest } from './protocol.js';
+import { HOLD_MS, LONG_REPLICA_MS, type ProbeReply, type RunReply, type RunRequest, type ServeRequest } from './protocol.js';
 
 /** Idle time after which a worker stops serving (and stops holding the process alive). */
 const LINGER_MS = 50;
@@ -16,14 +16,6 @@ const LINGER_MS = 50;
 const BLOCKING_WAIT_MS = 2;
 /** Longest stretch of back-to-back replicas before the worker lets its event loop turn. */
 const YIELD_EVERY_MS = 10;
-/**
- * The longest a reply waits in the ring for the main thread, as far as the worker can tell. The main
- * thread asks to be woken once a whole batch is answered (a wake costs tens of µs); with long
- * replicas that held the first tasks of a batch until its last replica was done (8 tasks of 200 ms:
- * the first result after 800 ms). The worker wakes it earlier when, with the next replica as long as
- * this one, the oldest reply not taken would wait longer than this.
- */
-export const HOLD_MS = 5;
 
 export interface ServeHandlers {
   /** A reply, or a promise of one when the replica is asynchronous (an await per replica would cost a microtask hop). */
@@ -100,7 +92,7 @@ export async function serve(request: ServeRequest, handlers: ServeHandlers): Pro
     }
     const now = performance.now();
     if (taken) heldSince = now;
-    if (now - heldSince + ms >= HOLD_MS) replies.wake();
+    if (ms >= LONG_REPLICA_MS && now - heldSince + ms >= HOLD_MS) replies.wake();
     if (now >= yieldAt) {
       await new Promise((resolve) => setImmediate(resolve));
       yieldAt = performance.now() + YIELD_EVERY_MS;
