@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { campaign, expectProtected, FaultInjector, formatSummary, ProtectionError, type CampaignResult } from '../dist/index.js';
 import { expectProtected as fromTesting } from '../dist/testing.js';
@@ -261,5 +262,17 @@ describe('stopping early', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--intermittent CORE:PERIOD:BURST');
     expect(existsSync(CLI)).toBe(true);
+  });
+});
+
+describe('golden errors', () => {
+  it('a task that throws a DOMException on every replica is correct, not an SDC (its prototype code does not travel)', async () => {
+    const FILE = fileURLToPath(new URL('./fixtures/unprintable.mjs', import.meta.url));
+    const result = await campaign({
+      pool: { filename: FILE, faultDomain: 'none', cores: 3, redundancy: 'tmr' },
+      task: { name: 'throwsDomException', inputs: [1, 2, 3] },
+      faults: new FaultInjector({ seed: 1 }).transient({ rate: 1e-9 }), // a campaign needs a model; this one never fires
+    });
+    expect(result.outcomes, describeResult(result)).toMatchObject({ sdc: 0, correct: 3 });
   });
 });

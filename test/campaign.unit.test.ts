@@ -175,6 +175,8 @@ describe('campaign options', () => {
     expect(validateCampaign({ ...base(), margin: 0.01 })).toMatchObject({ required: 9604, tasks: 1_000_000, population: Number.POSITIVE_INFINITY });
     expect(validateCampaign({ ...base(), margin: 0.01, tasks: 10_000 })).toMatchObject({ required: 4900, tasks: 10_000, population: 10_000 });
     expect(validateCampaign(base())).toMatchObject({ required: null, tasks: 2 });
+    // As documented, `tasks` given is the population (the finite-population correction applies).
+    expect(validateCampaign({ ...base(), tasks: 60 })).toMatchObject({ population: 60 });
   });
 });
 
@@ -246,6 +248,9 @@ describe('expectProtected', () => {
     expect((error as ProtectionError).failures).toHaveLength(2);
     expect(() => expectProtected(result({ interrupted: true }))).toThrow(/interrupted/);
     expect(() => expectProtected(result({ interrupted: true }), { allowInterrupted: true })).not.toThrow();
+    // A pool that ran out of cores tested part of the plan: no SDC there proves little.
+    expect(() => expectProtected(result({ exhausted: true }))).toThrow(/ran out of cores/);
+    expect(() => expectProtected(result({ exhausted: true }), { allowExhausted: true })).not.toThrow();
     expect(() => expectProtected(result({ coverage: { ...wilson(0, 0), activated: 0, sdc: 0, unexplainedSdc: 0 } }), { minCoverage: 0.5 })).toThrow(
       /no injected fault was activated/,
     );

@@ -208,6 +208,20 @@ describe('determinism', () => {
     };
     expect(run(1)).toEqual(run(1));
     expect(run(1)).not.toEqual(run(2));
+    // Seeds beyond 32 bits are seeds of their own (they were cut to 32 bits: 1 and 2³² + 1 agreed).
+    expect(run(2 ** 32 + 1)).not.toEqual(run(1));
+    expect(run(2 ** 32 - 1)).not.toEqual(run(-1));
+    expect(run(2 ** 31)).not.toEqual(run(-(2 ** 31)));
+  });
+
+  it('a model aimed at no core decides by task and replica alone: which core ran the replica changes nothing', () => {
+    // Under dynamic binding the core a replica lands on depends on thread timing.
+    const decisions = (core: (t: number, r: number) => number): string[] => {
+      const faults = new FaultInjector({ seed: 9 }).transient({ rate: 0.1 }).crash({ rate: 0.02 });
+      for (let t = 0; t < 500; t++) for (let r = 0; r < 3; r++) faults.decide(ctx(t, r, core(t, r)));
+      return faults.log.map((x) => `${x.taskId}:${x.replica}:${x.model}:${JSON.stringify(x.flips ?? null)}`).sort();
+    };
+    expect(decisions((t, r) => r)).toEqual(decisions((t, r) => (t + r) % 5));
   });
 });
 

@@ -13,6 +13,8 @@ export interface ProtectionExpectation {
   minCoverage?: number;
   /** Accept a campaign stopped early (Ctrl-C). @default false */
   allowInterrupted?: boolean;
+  /** Accept a campaign that stopped early because the pool ran out of cores to serve its tasks. @default false */
+  allowExhausted?: boolean;
   /** Accept inputs on which the fault-free golden run threw (tasks whose right answer is an error). @default false */
   allowGoldenErrors?: boolean;
 }
@@ -53,6 +55,10 @@ export function expectProtected(result: CampaignResult | readonly CampaignResult
   for (const r of list) {
     const name = `"${r.label}"`;
     if (r.interrupted && expectation.allowInterrupted !== true) failures.push(`${name} was interrupted after ${r.tasks.settled} of ${r.tasks.planned} tasks`);
+    // A pool that ran out of cores tested a fraction of what was planned: no SDC there proves little.
+    if (r.exhausted && expectation.allowExhausted !== true) {
+      failures.push(`${name} ran out of cores after ${r.tasks.settled} of ${r.tasks.planned} tasks (set allowExhausted to accept it)`);
+    }
     const golden = r.goldenErrors;
     if (golden !== undefined && golden.inputs > 0 && expectation.allowGoldenErrors !== true) {
       const what = `the golden run threw on ${golden.inputs} of ${golden.of} inputs (${golden.first ?? 'an error'})`;

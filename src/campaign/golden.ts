@@ -22,10 +22,14 @@ function digest(value: unknown): string {
   return canonicalDigest(value);
 }
 
-/** The same {name, message, code?} identity the worker digests for a thrown error. */
+/**
+ * The same {name, message, code?} identity the worker digests for a thrown error. `code` counts only
+ * as an own enumerable property, as it travels to the caller: a DOMException's `code` is a getter on
+ * its prototype, which the caller's copy of the error does not have.
+ */
 function errorIdentity(error: unknown): ErrorIdentity {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
+    const code = Object.prototype.propertyIsEnumerable.call(error, 'code') ? (error as { code?: unknown }).code : undefined;
     return code === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, code };
   }
   return { name: 'Error', message: textOf(error) };

@@ -129,8 +129,10 @@ function samplingPlan(o: CampaignOptions, inputCount: number): Pick<CampaignPlan
     if (typeof o.population !== 'number' || Number.isNaN(o.population)) throw invalidOption('population', 'an integer >= 1 or Infinity', o.population, 'type');
     if (o.population !== Number.POSITIVE_INFINITY) integer('population', o.population, 1, Number.MAX_SAFE_INTEGER);
     population = o.population;
+  } else if (o.tasks !== undefined) {
+    population = tasks; // as documented: the campaign's own tasks are the population
   } else if (margin !== null) {
-    population = o.tasks === undefined ? Number.POSITIVE_INFINITY : tasks;
+    population = Number.POSITIVE_INFINITY;
   }
   const required = margin === null ? null : leveugleSampleSize({ margin, confidence, population: population ?? Number.POSITIVE_INFINITY });
   return { tasks, margin, confidence, population, required };

@@ -38,12 +38,18 @@ export interface FaultModelSpec {
 export function mix(...parts: number[]): number {
   let h = 0x811c9dc5;
   for (const part of parts) {
-    h = Math.imul(h ^ (part | 0), 0x01000193);
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-    h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
-    h ^= h >>> 15;
+    h = round(h, part | 0);
+    // A part beyond 32 bits (a large seed) mixes its high word too: 1 and 2³² + 1 are different seeds.
+    if (part !== (part | 0)) h = round(h, Math.floor(part / 0x1_0000_0000) | 0);
   }
   return (h >>> 0) / 0x1_0000_0000;
+}
+
+function round(h: number, word: number): number {
+  h = Math.imul(h ^ word, 0x01000193);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  return h ^ (h >>> 15);
 }
 
 function options(method: string, value: unknown): Record<string, unknown> {
@@ -160,8 +166,11 @@ export type ModelHit = InjectOrder & { target: 'result' | 'input' | 'worker' | '
 export function decideModel(spec: FaultModelSpec, seed: number, m: number, taskId: number, replica: number, coreId: number): ModelHit | undefined {
   if (spec.core !== undefined && spec.core !== coreId) return undefined;
   const r = spec.rate ?? 1;
-  const flipSeed = (): number => Math.floor(mix(seed, m, taskId, replica, coreId, 0x5eed) * 0x7fffffff);
-  const fires = (): boolean => r >= 1 || mix(seed, m, taskId, replica, coreId) < r;
+  // Not the core that ran the replica (which core that is depends on timing under dynamic binding):
+  // a model aimed at a core fires only there, one aimed at none decides by task and replica alone.
+  const where = spec.core ?? -1;
+  const flipSeed = (): number => Math.floor(mix(seed, m, taskId, replica, where, 0x5eed) * 0x7fffffff);
+  const fires = (): boolean => r >= 1 || mix(seed, m, taskId, replica, where) < r;
   switch (spec.model) {
     case 'stuck':
       if (spec.cpu !== undefined) return { result: { seed: flipSeed(), bits: spec.bits ?? 1, cpu: spec.cpu }, target: 'result' };

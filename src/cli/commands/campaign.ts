@@ -59,7 +59,9 @@ export async function run(argv: string[]): Promise<number> {
     const exitNote = args.allowGoldenErrors ? '' : ' (exit status 1; --allow-golden-errors accepts it)';
     if (golden !== undefined) process.stderr.write(`\ntriplex campaign: ${golden}${exitNote}\n`);
     if (result.interrupted) return 130;
-    return golden === undefined || args.allowGoldenErrors ? 0 : 1;
+    if (result.exhausted)
+      process.stderr.write(`\ntriplex campaign: the pool ran out of cores after ${result.tasks.settled} of ${result.tasks.planned} tasks (exit status 1)\n`);
+    return result.exhausted || (golden !== undefined && !args.allowGoldenErrors) ? 1 : 0;
   } finally {
     bar.done();
     process.off('SIGINT', onSigint);
