@@ -227,6 +227,29 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     expect(await c.run(rows(3), { name: 'total' })).toBe(totalOf(3));
   });
 
+  it('Redis restarted empty with no taskTimeout: the replicas whose jobs it lost are re-run, nobody charged', async () => {
+    // Only a timeout used to notice the lost jobs: with taskTimeout Infinity the tasks waited forever.
+    const own = await startRedis(binary!);
+    const stopOwn = { stop: () => own.stop() };
+    try {
+      const p = prefix();
+      await startHosts(p, ['e1', 'e2', 'e3'], {}, own.port);
+      const c = cluster(p, { taskTimeout: Number.POSITIVE_INFINITY, waitForHosts: 8_000 }, own.port);
+      await c.ready;
+      await until(() => c.hosts.length === 3, 'three hosts');
+      const runs = Array.from({ length: 6 }, (_, n) => c.run(300, { name: 'spin' }).then(() => c.run(rows(n), { name: 'total' })));
+      await until(() => c.cores.some((core) => core.busy), 'replicas in flight');
+      await own.stop();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      stopOwn.stop = (await startRedis(binary!, own.port)).stop;
+      expect(await Promise.all(runs)).toEqual(Array.from({ length: 6 }, (_, n) => totalOf(n)));
+      expect(c.stats.faults).toBe(0);
+      expect(c.stats.lost).toBeGreaterThan(0);
+    } finally {
+      await stopOwn.stop();
+    }
+  });
+
   it('Redis lost mid-run: nobody is charged, every task settles once it is back; away past waitForHosts, ERR_REDIS_UNREACHABLE', async () => {
     const own = await startRedis(binary!); // this test kills its Redis: not the shared one
     const stopOwn = { stop: () => own.stop() };

@@ -72,6 +72,15 @@ describe('resolveOptions', () => {
     expect(o.health.selfTest && o.health.selfTest.tasks).toEqual([{ name: 'fib', input: 10, expected: 55 }]);
   });
 
+  it('timeouts beyond what a timer can wait (2³¹ − 1 ms) are refused; Infinity means none', () => {
+    // setTimeout fires a longer delay at once: taskTimeout 2³¹ would have timed every replica out.
+    const e = error({ filename: '/tmp/t.mjs', faultDomain: 'none', taskTimeout: 2 ** 31 });
+    expect(e).toBeInstanceOf(RangeError);
+    expect(e.message).toMatch(/"taskTimeout".*2147483647.*received 2147483648/);
+    expect(error({ filename: '/tmp/t.mjs', faultDomain: 'none', closeTimeout: 1e20 }).message).toContain('"closeTimeout"');
+    expect(resolveOptions({ filename: '/tmp/t.mjs', faultDomain: 'none', taskTimeout: Number.POSITIVE_INFINITY }).taskTimeout).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('the replaced options (blame, disableAt, halfLife) fail naming what replaced them', () => {
     for (const [key, value] of [
       ['blame', false],

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { invalidOption, messageOf } from '../errors.js';
 import { resolveModuleUrl, type TriplexOptions } from '../pool/options.js';
-import { isObject, numberOption } from '../options/validate.js';
+import { isObject, MAX_TIMER_MS, numberOption } from '../options/validate.js';
 import { sha256 } from './envelope.js';
 import { PREFIX, resolveConnection, type RedisConnection } from './redis.js';
 
@@ -94,7 +94,7 @@ export function resolveClusterOptions(options: unknown): ResolvedCluster {
     prefix,
     heartbeatInterval,
     heartbeatTimeout,
-    waitForHosts: numberOption('waitForHosts', options.waitForHosts, 30_000, 0, { infinity: true }),
+    waitForHosts: numberOption('waitForHosts', options.waitForHosts, 30_000, 0, { infinity: true, max: MAX_TIMER_MS }),
     maxCores,
     connectTimeout: numberOption('connectTimeout', options.connectTimeout, 5_000, 1, { max: 600_000 }),
     digest: moduleDigest(moduleUrl, 'filename'),

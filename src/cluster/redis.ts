@@ -100,6 +100,10 @@ export class ClusterKeys {
   cancel(host: string): string {
     return `${this.prefix}:cluster:cancel:${host}`;
   }
+  /** String: set by a coordinator when it connects; gone after a Redis restarted empty, with the jobs it held. */
+  coordinator(id: string): string {
+    return `${this.prefix}:cluster:coordinator:${id}`;
+  }
   /** The BullMQ queue (under the same prefix) that feeds one host's cores. */
   queue(host: string): string {
     return `host.${host}`;

@@ -105,6 +105,14 @@ export class RemoteCore extends ServingCore implements PoolCore {
     }
   }
 
+  /** Redis lost the jobs (restarted empty): the replica in flight fails and is re-run elsewhere, excused (see excuse). */
+  jobsLost(): void {
+    const current = this.current;
+    if (current === undefined) return;
+    this.deaths++;
+    current.fail(new HostLost("Redis restarted empty: the replica's job was lost"));
+  }
+
   start(): Promise<HelloReply> {
     const a = this.assignment;
     if (this.link === undefined || a === undefined) return later(new Error(`core ${this.id}: no host serves it`));

@@ -29,6 +29,7 @@ export interface RuntimeHooks {
 export class ClusterRuntime {
   /** One remote core per slot, built with the pool (each reads its serving state from the pool's health model). */
   slots: RemoteCore[] = [];
+  private client: Redis | undefined;
   readonly keys: ClusterKeys;
   membership: Membership | undefined;
   hooks: RuntimeHooks | undefined;
@@ -70,6 +71,8 @@ export class ClusterRuntime {
       throw unreachable(this.o.connection, 'connection', error);
     }
     this.watch(redis);
+    this.client = redis;
+    await this.keepJobsMark();
     const hooks = this.hooks!;
     this.membership = new Membership({
       redis,
@@ -102,6 +105,7 @@ export class ClusterRuntime {
     slow.unref();
     try {
       await this.membership!.poll(Date.now(), this.redis.steadyFor(this.o.heartbeatTimeout));
+      await this.checkJobsKept();
       this.redis.up();
     } catch (error) {
       // Redis away: hosts cannot be judged; they keep their state until it answers again.
@@ -114,6 +118,25 @@ export class ClusterRuntime {
     if (this.closed) return;
     this.timer = setTimeout(() => void this.poll(), this.o.heartbeatInterval);
     this.timer.unref();
+  }
+
+  /**
+   * A Redis restarted empty has lost the jobs and results it held: no answer will come for the
+   * replicas in flight, and with no taskTimeout they would wait forever. The coordinator's own key
+   * is gone then: the replicas in flight are re-run (no charge: Redis was away meanwhile).
+   */
+  private async checkJobsKept(): Promise<void> {
+    const key = this.keys.coordinator(this.coordinator);
+    const kept = (await this.client!.exists(key)) === 1;
+    await this.keepJobsMark();
+    if (kept) return;
+    this.redis.down(); // it was away (restarted), whatever the connection said: no replica in flight is charged
+    for (const slot of this.slots) slot.jobsLost();
+  }
+
+  /** The coordinator's key, with a TTL it renews each poll (a coordinator gone leaves nothing behind). */
+  private async keepJobsMark(): Promise<void> {
+    await this.client!.set(this.keys.coordinator(this.coordinator), '1', 'PX', Math.max(60_000, 10 * this.o.heartbeatTimeout));
   }
 
   /** Distinct hosts that can take a replica now. */

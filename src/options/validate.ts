@@ -18,6 +18,9 @@ export function objectOption(name: string, value: unknown, expected = 'an object
   return value;
 }
 
+/** The longest delay setTimeout honours: a longer one fires at once (Node warns TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface NumberRule {
   /** Integers only. */
   integer?: boolean;

@@ -4,7 +4,7 @@
  */
 import type { ResourceLimits, SHARE_ENV } from 'node:worker_threads';
 import { invalidOption } from '../errors.js';
-import { isObject, numberOption } from '../options/validate.js';
+import { isObject, MAX_TIMER_MS, numberOption } from '../options/validate.js';
 import type { CoreWorkerOptions } from '../worker/context.js';
 
 export type { CoreWorkerOptions };
@@ -165,7 +165,7 @@ export function resolveCompat(options: Record<string, unknown>, cores: number): 
     name,
     minThreads: numberOption('minThreads', options.minThreads, cores, 0, { integer: true, max: cores }),
     idleTimeout: numberOption('idleTimeout', options.idleTimeout, 0, 0, { infinity: true }),
-    closeTimeout: numberOption('closeTimeout', options.closeTimeout, 30_000, 0, { infinity: true }),
+    closeTimeout: numberOption('closeTimeout', options.closeTimeout, 30_000, 0, { infinity: true, max: MAX_TIMER_MS }),
     recordTiming: booleanOption('recordTiming', options.recordTiming, true),
     workerHistogram: booleanOption('workerHistogram', options.workerHistogram, false),
     worker: workerOptions(options),

@@ -13,7 +13,7 @@ import type { Equals } from '../replication/voter.js';
 import type { PinMode } from '../transport/protocol.js';
 import { resolveAudit, resolveMetricsFlag, resolveScanInterval } from '../ops/options.js';
 import type { AuditOptions, ResolvedAuditOptions } from '../ops/types.js';
-import { enumOption, isObject, numberOption } from '../options/validate.js';
+import { enumOption, isObject, MAX_TIMER_MS, numberOption } from '../options/validate.js';
 import * as D from '../options/defaults.js';
 import { DEFAULT_RESOLVED_CHECKPOINT, resolveCheckpoint } from '../stepped/interval.js';
 import type { CheckpointOption, ResolvedCheckpoint } from '../stepped/types.js';
@@ -240,7 +240,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     cpuDomains: domains.cpuDomains,
     determinism: resolveDeterminism(options.determinism),
     checkpoint: resolveCheckpoint(options.checkpoint, DEFAULT_RESOLVED_CHECKPOINT),
-    taskTimeout: numberOption('taskTimeout', options.taskTimeout, D.DEFAULT_TASK_TIMEOUT, 1, { infinity: true }),
+    taskTimeout: numberOption('taskTimeout', options.taskTimeout, D.DEFAULT_TASK_TIMEOUT, 1, { infinity: true, max: MAX_TIMER_MS }),
     maxAttempts: numberOption('maxAttempts', options.maxAttempts, D.DEFAULT_MAX_ATTEMPTS, 0, { integer: true }),
     maxQueue: numberOption('maxQueue', resolveMaxQueue(options.maxQueue, cores), D.DEFAULT_MAX_QUEUE, 0, { integer: true, infinity: true }),
     maxBatch: numberOption('maxBatch', options.maxBatch, D.DEFAULT_MAX_BATCH, 1, { integer: true, max: 256 }),
