@@ -126,17 +126,20 @@ export class ClusterRuntime {
    * is gone then: the replicas in flight are re-run (no charge: Redis was away meanwhile).
    */
   private async checkJobsKept(): Promise<void> {
-    const key = this.keys.coordinator(this.coordinator);
-    const kept = (await this.client!.exists(key)) === 1;
+    // One round trip while Redis kept it: XX renews the key only if it is still there.
+    if ((await this.client!.set(this.keys.coordinator(this.coordinator), '1', 'PX', this.markTtl(), 'XX')) === 'OK') return;
     await this.keepJobsMark();
-    if (kept) return;
     this.redis.down(); // it was away (restarted), whatever the connection said: no replica in flight is charged
     for (const slot of this.slots) slot.jobsLost();
   }
 
   /** The coordinator's key, with a TTL it renews each poll (a coordinator gone leaves nothing behind). */
   private async keepJobsMark(): Promise<void> {
-    await this.client!.set(this.keys.coordinator(this.coordinator), '1', 'PX', Math.max(60_000, 10 * this.o.heartbeatTimeout));
+    await this.client!.set(this.keys.coordinator(this.coordinator), '1', 'PX', this.markTtl());
+  }
+
+  private markTtl(): number {
+    return Math.max(60_000, 10 * this.o.heartbeatTimeout);
   }
 
   /** Distinct hosts that can take a replica now. */

@@ -109,8 +109,7 @@ export class Scheduler {
       this.fail(task, this.notEnoughCores());
       return;
     }
-    // The backlog (see there), with the capacity at hand.
-    if (this.running.size - Math.floor(capacity / this.options.k) > this.options.maxQueue) {
+    if (this.backlogWith(capacity) > this.options.maxQueue) {
       task.refused = true;
       this.fail(task, new TriplexError('ERR_QUEUE_FULL', `The queue is full (maxQueue = ${this.options.maxQueue})`, { maxQueue: this.options.maxQueue }));
       return;
@@ -121,7 +120,11 @@ export class Scheduler {
 
   /** Task slots: how many tasks the enabled cores run at once (k cores each; at least one). */
   slots(): number {
-    return Math.max(1, Math.floor(this.policy.capacity(this.cores) / this.options.k));
+    return this.slotsWith(this.policy.capacity(this.cores));
+  }
+
+  private slotsWith(capacity: number): number {
+    return Math.max(1, Math.floor(capacity / this.options.k));
   }
 
   /**
@@ -130,7 +133,11 @@ export class Scheduler {
    * started them. Ring-resident tasks count: with batching a core's ring holds most of a backlog.
    */
   get backlog(): number {
-    return Math.max(0, this.running.size - this.slots());
+    return this.backlogWith(this.policy.capacity(this.cores));
+  }
+
+  private backlogWith(capacity: number): number {
+    return Math.max(0, this.running.size - this.slotsWith(capacity));
   }
 
   /**
