@@ -22,7 +22,9 @@ export type TriplexErrorCode =
   /** Cluster: a host id is already registered by another live host. */
   | 'ERR_HOST_ID_TAKEN'
   /** A listener for an event the pool never emits (a misspelt name, or piscina's 'message'). */
-  | 'ERR_UNKNOWN_EVENT';
+  | 'ERR_UNKNOWN_EVENT'
+  /** A campaign's fault-free golden run of an input hung past taskTimeout or ended its thread: there is nothing to check the pool's answers against. */
+  | 'ERR_GOLDEN_RUN';
 
 const brand = Symbol.for('triplex.error');
 

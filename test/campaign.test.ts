@@ -136,7 +136,7 @@ describe('common-mode faults defeat voting, and the report says so', () => {
 
 describe('bad campaign input is a typed error', () => {
   const base = { pool: { filename: TASKS, faultDomain: 'none' as const, cores: 3 }, task: { name: 'fib', inputs: [1, 2] }, faults: new FaultInjector() };
-  it('unknown task (in-process golden and supplied golden)', async () => {
+  it('unknown task (computed golden and supplied golden)', async () => {
     const a = await rejection(campaign({ ...base, task: { name: 'nope', inputs: [1] } }));
     expect(a.code).toBe('ERR_TASK_NOT_FOUND');
     expect(a.message).toContain('"nope"');
@@ -157,6 +157,31 @@ describe('bad campaign input is a typed error', () => {
     const badPool = await rejection(campaign({ ...base, pool: { filename: TASKS, faultDomain: 'none', redundancy: 'qmr' as 'tmr' } }));
     expect(badPool.code).toBe('ERR_INVALID_OPTION');
     expect(badPool.message).toContain('"redundancy"');
+  });
+});
+
+describe('the golden run', () => {
+  const pool = { filename: TASKS, faultDomain: 'none' as const, cores: 3 };
+
+  it('a task that hangs with no fault stops the campaign at taskTimeout with ERR_GOLDEN_RUN, instead of hanging it', async () => {
+    const error = await rejection(campaign({ pool: { ...pool, taskTimeout: 300 }, task: { name: 'hangsOn', inputs: [1, 2, 3] }, faults: new FaultInjector() }));
+    expect(error).toMatchObject({ code: 'ERR_GOLDEN_RUN', data: { index: 1, reason: 'timeout', taskTimeout: 300 } });
+    expect(error.message).toContain('of input 1 did not finish within taskTimeout (300 ms)');
+  });
+
+  it('a task that ends its thread stops the campaign with ERR_GOLDEN_RUN, not the process', async () => {
+    const error = await rejection(campaign({ pool, task: { name: 'exitsOn', inputs: [1, 2] }, faults: new FaultInjector() }));
+    expect(error).toMatchObject({ code: 'ERR_GOLDEN_RUN', data: { index: 1, reason: 'crash' } });
+    expect(error.message).toContain('exit code 5');
+  });
+
+  it("runs with the pool's workerData and env, as the replicas do", async () => {
+    const result = await campaign({
+      pool: { ...pool, workerData: { tenant: 'a' }, env: { ...process.env, TRIPLEX_GOLDEN: 'yes' } },
+      task: { name: 'threadSettings', inputs: [1, 2] },
+      faults: new FaultInjector(),
+    });
+    expect(result.outcomes).toMatchObject({ correct: 2, sdc: 0, detected: 0 });
   });
 });
 

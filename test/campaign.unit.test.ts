@@ -202,7 +202,7 @@ function result(patch: Partial<CampaignResult> = {}): CampaignResult {
       seed: 1,
       faults: [],
       faultLines: [],
-      golden: 'in-process',
+      golden: 'computed',
     },
     tasks: { planned: 10, submitted: 10, settled: 10, skipped: 0 },
     outcomes: { correct: 5, masked: 0, corrected: 5, detected: 0, sdc: 0 },

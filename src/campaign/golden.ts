@@ -1,9 +1,10 @@
 /**
- * Golden answers: what each input must give without faults. Computed once per distinct input,
- * unreplicated, on the main thread by importing the task module (or supplied by the user),
- * and normalised through v8 serialization so they compare like the pool's answers do.
+ * Golden answers: what each input must give without faults. Computed once per input,
+ * unreplicated, in a thread of their own that imports the task module (golden-thread.ts), or
+ * supplied by the user, and normalised through v8 serialization so they compare like the pool's
+ * answers do.
  */
-import { canonicalDigest, cloneForReplica, type Equals } from '../api/index.js';
+import { canonicalDigest, type Equals } from '../api/index.js';
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { messageOf, textOf, TriplexError } from '../errors.js';
@@ -84,46 +85,45 @@ function wholeRun(task: Stepped): TaskFn {
   };
 }
 
-async function answer(compute: () => unknown, index: number): Promise<GoldenAnswer> {
+/** What the golden thread sends back for one input: the answer's v8 bytes, or the error it threw. */
+export type GoldenReply = { ok: true; bytes: Uint8Array; ms: number } | { ok: false; error: ErrorIdentity; ms: number };
+
+/** Runs one fault-free computation; a value v8 cannot serialize is ERR_NOT_CLONEABLE (the pool could not return it either). */
+export async function computeGolden(compute: () => unknown, index: number): Promise<GoldenReply> {
+  const start = performance.now();
   let value: unknown;
   try {
     value = compute();
     if (value instanceof Promise) value = await value;
   } catch (error) {
-    const identity = errorIdentity(error);
-    return { ok: false, error: identity, digest: digest(identity) };
+    return { ok: false, error: errorIdentity(error), ms: performance.now() - start };
   }
-  let bytes: Buffer;
+  const ms = performance.now() - start;
   try {
-    bytes = serialize(value);
+    return { ok: true, bytes: serialize(value), ms };
   } catch (error) {
     throw new TriplexError('ERR_NOT_CLONEABLE', `The golden answer for input ${index} cannot be cloned: ${messageOf(error)}`, { index });
   }
-  // The digest of the decoded clone, as replicas' values are digested (a clone drops, e.g., an error's own properties).
-  const decoded = deserialize(bytes);
+}
+
+/** The answer as the campaign compares it: the decoded clone, digested as replicas' values are (a clone drops, e.g., an error's own properties). */
+export function goldenAnswer(reply: GoldenReply): GoldenAnswer {
+  if (!reply.ok) return { ok: false, error: reply.error, digest: digest(reply.error) };
+  const decoded: unknown = deserialize(reply.bytes);
   return { ok: true, value: decoded, digest: canonicalDigest(decoded) };
 }
 
-/** Golden answers per input, and the slowest fault-free computation (ms; undefined when supplied). */
-export async function goldenAnswers(
+/** Answers supplied by the caller (an array, or a function of input and index), normalised like computed ones. */
+export async function suppliedAnswers(
   inputs: readonly unknown[],
-  source: { fn: TaskFn } | { supplied: readonly unknown[] | ((input: unknown, index: number) => unknown) },
-): Promise<{ answers: GoldenAnswer[]; slowestMs: number | undefined }> {
+  supplied: readonly unknown[] | ((input: unknown, index: number) => unknown),
+): Promise<GoldenAnswer[]> {
   const answers: GoldenAnswer[] = [];
-  let slowestMs = 0;
   for (let i = 0; i < inputs.length; i++) {
-    if ('fn' in source) {
-      // Each call gets its own copy: a task that mutates its input must not poison the next one.
-      const copy = cloneForReplica(inputs[i]);
-      const start = performance.now();
-      answers.push(await answer(() => source.fn(copy), i));
-      slowestMs = Math.max(slowestMs, performance.now() - start);
-    } else {
-      const supplied = source.supplied;
-      answers.push(await answer(() => (typeof supplied === 'function' ? supplied(inputs[i], i) : supplied[i]), i));
-    }
+    const compute = typeof supplied === 'function' ? () => supplied(inputs[i], i) : () => supplied[i];
+    answers.push(goldenAnswer(await computeGolden(compute, i)));
   }
-  return { answers, slowestMs: 'fn' in source ? slowestMs : undefined };
+  return answers;
 }
 
 /** Whether a voted value is the golden one: the pool's `equals` when set, else deep strict equality of the cloned forms. */

@@ -124,7 +124,7 @@ function campaignConfig(c: Collected, faultLines: string[]): CampaignResult['con
     seed: faults.seed,
     faults: faults.models.map((spec) => ('value' in spec ? { ...spec, value: describeValue(spec.value) } : { ...spec })),
     faultLines,
-    golden: c.options.golden === undefined ? 'in-process' : 'supplied',
+    golden: c.options.golden === undefined ? 'computed' : 'supplied',
   };
 }
 

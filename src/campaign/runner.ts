@@ -6,7 +6,8 @@
 import { isTriplexError } from '../errors.js';
 import { isServing, wasInjected, resolveOptions, Triplex, type TriplexOptions, type DetailedResult, type ReplicaReport } from '../api/index.js';
 import { Tally, type TaskEvidence, type TaskObservation } from './classify.js';
-import { goldenAnswers, loadTask, matchesError, matchesValue, type GoldenAnswer } from './golden.js';
+import { matchesError, matchesValue, suppliedAnswers, type GoldenAnswer } from './golden.js';
+import { computedAnswers } from './golden-thread.js';
 import { summarize } from './result.js';
 import { TimelineRecorder } from './timeline.js';
 import { awaitLateEvidence } from './late-evidence.js';
@@ -43,8 +44,8 @@ export async function campaign(options: CampaignOptions): Promise<CampaignResult
   const used = plan.inputs.slice(0, Math.min(plan.inputs.length, plan.tasks));
   const golden =
     options.golden === undefined
-      ? await goldenAnswers(used, { fn: await loadTask(resolved.moduleUrl, plan.name) })
-      : await goldenAnswers(used, { supplied: options.golden });
+      ? await computedAnswers(used, resolved, plan.name)
+      : { answers: await suppliedAnswers(used, options.golden), slowestMs: undefined };
   const timeout = campaignTimeout(options, golden.slowestMs);
   const poolOptions: TriplexOptions = timeout === undefined ? { ...options.pool, faults } : { ...options.pool, faults, taskTimeout: timeout };
   faults.clearLog();

@@ -43,7 +43,10 @@ export interface CampaignOptions {
   /** Tasks to run (inputs cycled). @default inputs.length, or 1,000,000 as a cap when `margin` sizes the campaign */
   tasks?: number;
   faults: FaultInjector;
-  /** Expected answers: one per input, or a function of (input, index). @default computed in-process, fault-free, by importing the task module */
+  /**
+   * Expected answers: one per input, or a function of (input, index).
+   * @default computed fault-free in a thread of their own (the pool's workerData, env, argv, execArgv), each within taskTimeout, else ERR_GOLDEN_RUN
+   */
   golden?: readonly unknown[] | ((input: unknown, index: number) => unknown);
   /** Size the campaign: stop once enough tasks had a fault injected for this error margin (Leveugle et al.). */
   margin?: number;
@@ -143,7 +146,8 @@ export interface CampaignResult {
     seed: number;
     faults: Record<string, unknown>[];
     faultLines: string[];
-    golden: 'in-process' | 'supplied';
+    /** The golden answers: computed fault-free in a thread of their own, or supplied by the caller. */
+    golden: 'computed' | 'supplied';
   };
   tasks: { planned: number; submitted: number; settled: number; skipped: number };
   outcomes: OutcomeCounts;
