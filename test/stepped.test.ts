@@ -233,6 +233,22 @@ describe('stepped tasks: abort and errors', () => {
     await expect(p.run(1, { name: 'plain', onOutput: () => {} })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
     expect(await p.run({ steps: 30 }, { name: 'counter', checkpoint: 'auto' })).toMatchObject({ sum: sumTo(30) });
   });
+
+  it('stepped options on a function export are the same option error before the pool knows its exports, and on another module', async () => {
+    const early = pool({ filename: STEPPED, cores: 4 });
+    // Submitted at once: the cores have not reported the module's exports yet.
+    const [onOutput, checkpoint] = await Promise.all([
+      early.run(1, { name: 'plain', onOutput: () => {} }).catch((e: unknown) => e),
+      early.run(1, { name: 'plain', checkpoint: { steps: 2 } }).catch((e: unknown) => e),
+    ]);
+    expect(onOutput).toMatchObject({ code: 'ERR_INVALID_OPTION', data: { option: 'onOutput' } });
+    expect(onOutput).toBeInstanceOf(RangeError);
+    expect(checkpoint).toMatchObject({ code: 'ERR_INVALID_OPTION', data: { option: 'checkpoint' } });
+    const other = pool({ cores: 4 });
+    await other.ready;
+    const stream = other.runStream(1, { name: 'plain', filename: STEPPED });
+    await expect(stream.result).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', data: { option: 'runStream' } });
+  });
 });
 
 describe('stepped tasks: campaigns', () => {

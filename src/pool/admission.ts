@@ -4,14 +4,14 @@
  * stepped run handed to SteppedRuns. The caller's transferred buffers are detached only once the
  * task is accepted (a full queue leaves them intact).
  */
-import { invalidOption, TriplexError } from '../errors.js';
+import { TriplexError } from '../errors.js';
 import type { MaintenanceTarget } from '../inject/maintenance.js';
 import type { DeterminismJournal } from './determinism-options.js';
 import type { ResolvedOptions } from './options.js';
 import { abortError } from './outcomes.js';
 import { captureInput, detachTransferred, resolveRunOptions, unwrapMovable, type ResolvedRun, type RunOptions } from './run-options.js';
 import type { Scheduler } from './scheduler.js';
-import { SteppedRuns } from './stepped-runs.js';
+import { notSteppedError, SteppedRuns } from './stepped-runs.js';
 import type { PoolSurface } from './surface.js';
 import { TaskRun } from './task.js';
 
@@ -105,8 +105,7 @@ export class Admission {
     if (run.address === undefined && this.ctx.exports() !== undefined) {
       if (this.ctx.steppedNames.has(run.name)) return true;
       if (!asks) return false;
-      const option = run.onOutput !== undefined ? 'onOutput' : run.checkpoint !== undefined ? 'checkpoint' : 'runStream';
-      return invalidOption(option, `a stepped task ("${run.name}" is a function export)`, run.name, 'range');
+      return notSteppedError(run, streamed);
     }
     return asks || this.ctx.stepped.addresses.has(run.address ?? run.name);
   }

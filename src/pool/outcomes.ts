@@ -1,6 +1,7 @@
 /** Pure helpers that turn replica records into what callers see: reports, rebuilt errors, outcomes. */
 import { textOf, TriplexError } from '../errors.js';
 import { rebuildThrown, thrownRecord } from '../codec/error-codec.js';
+import { NOT_STEPPED } from '../transport/protocol.js';
 import { digestOf } from '../replication/byte-keys.js';
 import type { TaskOutcome } from './events.js';
 import type { ReplicaReport, TaskRun } from './task.js';
@@ -53,6 +54,8 @@ export function rebuildError(payload: Uint8Array): unknown {
   if (thrown instanceof Error && typeof code === 'string' && OWN_CODES.has(code)) {
     return new TriplexError(code as 'ERR_TASK_NOT_FOUND', thrown.message);
   }
+  // Stepped runs turn it into the option error admission gives once the exports are known (stepped-runs.ts).
+  if (thrown instanceof Error && code === NOT_STEPPED) return new TriplexError('ERR_TASK_NOT_FOUND', thrown.message, { notStepped: true });
   return thrown;
 }
 

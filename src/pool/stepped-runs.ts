@@ -3,7 +3,7 @@
  * serves it as its SteppedHost — each segment is an ordinary TaskRun through the scheduler,
  * voted like any task. The pool surface (close, drain, completed) sees one task per stepped run.
  */
-import { TriplexError } from '../errors.js';
+import { invalidOption, isTriplexError, TriplexError } from '../errors.js';
 import type { PoolCore as Core } from '../cores/types.js';
 import { SteppedRun } from '../stepped/driver.js';
 import { resolveCheckpoint } from '../stepped/interval.js';
@@ -41,6 +41,17 @@ export interface SteppedStream<T = unknown> extends AsyncIterable<unknown> {
 }
 
 const NO_INPUT = new Uint8Array(0);
+
+/** ERR_INVALID_OPTION for a plain task run with a stepped task's options, naming the option it was given. */
+export function notSteppedError(run: ResolvedRun, streamed: boolean): Error {
+  const option = run.onOutput !== undefined ? 'onOutput' : run.checkpoint !== undefined ? 'checkpoint' : 'runStream';
+  return invalidOption(option, `a stepped task ("${run.name}" is a function export)`, run.name, 'range');
+}
+
+/** The worker found the task is not stepped: the pool did not know its exports yet, or it is another module's. */
+function isNotStepped(error: unknown): boolean {
+  return isTriplexError(error) && error.data?.notStepped === true;
+}
 
 export class SteppedRuns {
   /** Each running stepped task, by the placeholder the pool surface follows. */
@@ -117,7 +128,7 @@ export class SteppedRuns {
       streamed,
       detailed,
       resolve: (value) => (done(), resolve(value)),
-      reject: (error) => (done(), reject(error)),
+      reject: (error) => (done(), reject(isNotStepped(error) ? notSteppedError(run, streamed) : error)),
     });
     this.active.set(placeholder, runner);
     this.ctx.surface.submitted(placeholder);

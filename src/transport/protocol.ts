@@ -195,3 +195,6 @@ export type ErrorPayload =
 
 /** Worker-side code for a task name the module does not export. */
 export const TASK_NOT_FOUND = 'ERR_TASK_NOT_FOUND';
+
+/** Worker-side code for a segment of a task that is not stepped (the run asked for outputs or checkpoints before the pool knew its exports). */
+export const NOT_STEPPED = 'ERR_NOT_STEPPED';

@@ -13,7 +13,7 @@ import { serve } from '../transport/serve.js';
 import { decodePayload, encodeValue, type EncodedValue } from '../codec/payload.js';
 import { encodeThrown } from '../codec/error-codec.js';
 import type { CoreRequest, CoreWorkerData, HelloReply, InjectOrder, ProbeReply, RunReply, RunRequest } from '../transport/protocol.js';
-import { PROGRESS, TASK_NOT_FOUND } from '../transport/protocol.js';
+import { NOT_STEPPED, PROGRESS, TASK_NOT_FOUND } from '../transport/protocol.js';
 import { publishIdentity, takeWorkerData } from './context.js';
 import { moduleTasks, type TaskExport } from './modules.js';
 import { firstOrder, isSteppedTask, runSegment, SEGMENT_PREFIX } from '../stepped/segment.js';
@@ -120,7 +120,7 @@ function runResolved(task: ResolvedTask, request: RunRequest): RunReply | Promis
   let flips: FlipRecord[] | undefined;
   if (segment && stepped === undefined) {
     const message = `Task "${name}" is not a stepped task ({ init, step, done }): the run options "onOutput" and "checkpoint", and runStream, are for stepped tasks`;
-    return replyToError(Object.assign(new Error(message), { code: TASK_NOT_FOUND }), 0, undefined);
+    return replyToError(Object.assign(new Error(message), { code: NOT_STEPPED }), 0, undefined);
   }
   // A stepped task's replica crashes or hangs half-way through its segment (runStepped), as a real fault would.
   if (order !== undefined) ({ value: input, flips } = injectBeforeRun(order, input, stepped === undefined));
