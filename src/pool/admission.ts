@@ -105,7 +105,7 @@ export class Admission {
     if (run.address === undefined && this.ctx.exports() !== undefined) {
       if (this.ctx.steppedNames.has(run.name)) return true;
       if (!asks) return false;
-      return notSteppedError(run, streamed);
+      return notSteppedError(run);
     }
     return asks || this.ctx.stepped.addresses.has(run.address ?? run.name);
   }

@@ -43,7 +43,7 @@ export interface SteppedStream<T = unknown> extends AsyncIterable<unknown> {
 const NO_INPUT = new Uint8Array(0);
 
 /** ERR_INVALID_OPTION for a plain task run with a stepped task's options, naming the option it was given. */
-export function notSteppedError(run: ResolvedRun, streamed: boolean): Error {
+export function notSteppedError(run: ResolvedRun): Error {
   const option = run.onOutput !== undefined ? 'onOutput' : run.checkpoint !== undefined ? 'checkpoint' : 'runStream';
   return invalidOption(option, `a stepped task ("${run.name}" is a function export)`, run.name, 'range');
 }
@@ -128,7 +128,7 @@ export class SteppedRuns {
       streamed,
       detailed,
       resolve: (value) => (done(), resolve(value)),
-      reject: (error) => (done(), reject(isNotStepped(error) ? notSteppedError(run, streamed) : error)),
+      reject: (error) => (done(), reject(isNotStepped(error) ? notSteppedError(run) : error)),
     });
     this.active.set(placeholder, runner);
     this.ctx.surface.submitted(placeholder);
