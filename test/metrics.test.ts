@@ -80,6 +80,24 @@ describe('pool.metrics() on real workers', () => {
     expect(m.tasks.submitted).toBe(1);
     expect(m.voteLatency.count).toBe(0);
   });
+
+  it('dates a crash when it was seen: MTTR runs from there to the re-run answer, not zero', async () => {
+    const faults = new FaultInjector({ seed: 11 }).crash({ core: 0, rate: 1 });
+    const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { falseAlarm: 0 } });
+    const seen: { kind: string; observedMsAgo?: number }[] = [];
+    p.on('fault', (e) => seen.push(e));
+    // One at a time until a replica lands on core 0 (binding may start elsewhere).
+    for (let i = 0; i < 6 && seen.length === 0; i++) await p.run(100, { name: 'sleep' });
+    const crash = seen.find((e) => e.kind === 'crash');
+    // The charge waits for the re-run's answer (100 ms of sleep): the event says how long ago the crash was seen.
+    expect(crash?.observedMsAgo).toBeGreaterThan(0);
+    const r = p.metrics().reliability;
+    expect(r.recovery.count).toBe(1);
+    expect(r.recovery.sum).toBeGreaterThanOrEqual(crash!.observedMsAgo!);
+    expect(r.mttrMs).toBe(r.recovery.sum);
+    expect(r.cores[0]!.mttrMs).toBe(r.recovery.sum);
+    await p.destroy();
+  });
 });
 
 /** A pool stand-in whose core states and time the test sets. */
@@ -162,6 +180,19 @@ describe('reliability figures (virtual time)', () => {
     now = 1_000;
     expect(metrics.snapshot().reliability.windowMs).toBe(400);
     expect(events.listenerCount('fault')).toBe(0);
+  });
+
+  it('a crash or timeout is detected when observed, not when its charge is emitted', () => {
+    let now = 0;
+    const { host, events } = fakeHost(2, 3);
+    const metrics = new MetricsCollector(host, 0, true, () => now);
+    // Task 1 dispatched at 10; core 0 crashed at 40, charged at 90 once the re-run agreed, answered at 90.
+    now = 90;
+    events.emit('fault', { core: 0, cpu: 0, kind: 'crash', taskId: 1, taskName: 'fib', charged: true, observedMsAgo: 50 });
+    events.emit('task-settled', { taskId: 1, taskName: 'fib', outcome: 'value', queueMs: 1, runMs: 80, replicas: 3, corrected: true });
+    const r = metrics.snapshot().reliability;
+    expect(r.mttrMs).toBe(50);
+    expect(r.detection.sum).toBe(30);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Reliability figures from the event history: availability (capacity ≥ k over time), MTBF,
  * MTTR (fault detected → its task completed elsewhere) and detection latency (the task's first
- * replica dispatched → fault charged). Time integrals are updated only when something changes.
+ * replica dispatched → fault detected: a crash or timeout when it was observed, a wrong result
+ * when the vote out-voted it). Time integrals are updated only when something changes.
  */
 import type { FaultEvent, SelfTestEvent, TaskSettledEvent } from '../pool/events.js';
 import { Histogram } from './histogram.js';
@@ -85,7 +86,8 @@ export class ReliabilityTracker {
   }
 
   onFault(e: FaultEvent): void {
-    const now = this.now();
+    // A crash or timeout is detected when it is observed, not when the vote can blame the core.
+    const now = this.now() - (e.observedMsAgo ?? 0);
     this.detected++;
     const clock = this.cores[e.core];
     if (e.charged && clock !== undefined) clock.failures++;

@@ -24,6 +24,12 @@ export interface FaultEvent {
   charged: boolean;
   /** For a crash or timeout: why the worker died (exit code, uncaught error) or how long it ran. */
   detail?: string;
+  /**
+   * For a crash or timeout: ms from when it was observed (the worker's exit seen, the timeout
+   * fired) to this event. The event itself comes when the vote can blame the core (a majority
+   * agreed elsewhere), so it lags the observation by the re-execution; metrics date the fault here.
+   */
+  observedMsAgo?: number;
   /** What the core is judged on (run option `kind`, else the task name). */
   taskKind?: string;
   /** The evidence against the core on this kind after this replica: counts, rates, the test statistic. */

@@ -17,6 +17,7 @@ import type { CoreState, FaultEvent, TypedEmitter } from './events.js';
 import type { RunReply, RunRequest } from '../transport/protocol.js';
 import type { ResolvedOptions } from './options.js';
 import type { Stats } from './stats.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { ReplicaRecord, TaskRun } from './task.js';
 
 export class HealthBridge {
@@ -38,6 +39,8 @@ export class HealthBridge {
     private readonly options: ResolvedOptions,
     private readonly events: TypedEmitter,
     private readonly stats: Stats,
+    /** The pool's clock: dates a crash or timeout against the moment it was observed. */
+    private readonly clock: Clock = systemClock,
   ) {
     for (const core of cores) this.lastState.set(core.id, this.stateOf(core.id));
     const selfTest = options.health.selfTest;
@@ -102,6 +105,7 @@ export class HealthBridge {
       if (evidence.digest !== undefined) event.digest = evidence.digest;
       event.majorityDigest = evidence.majorityDigest;
       if (evidence.detail !== undefined) event.detail = evidence.detail;
+      if (replica.endedAt !== undefined) event.observedMsAgo = Math.max(0, this.clock.now() - replica.endedAt);
       this.events.emit('fault', event);
     }
     this.apply(effects);

@@ -87,7 +87,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.healthModel = new CoreHealth(ids, o.health, this.clock, o.restore);
     this.coreList = source.create(o, (id) => this.healthModel.view(id));
     this.policy = createBinding(o.binding, this.coreList, o.k, o.spares, new SeededRandom(o.seed));
-    this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats);
+    this.bridge = new HealthBridge(this.healthModel, this.policy, this.coreList, o, this, stats, this.clock);
     this.scheduler = new Scheduler(o, this.coreList, this.policy, this.bridge, this, stats, systemTimers, this.clock);
     this.bridge.onCapacityChange = () => this.scheduler.coresChanged();
     this.bridge.loadOf = (core) => this.scheduler.load(core);
