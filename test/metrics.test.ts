@@ -81,6 +81,20 @@ describe('pool.metrics() on real workers', () => {
     expect(m.voteLatency.count).toBe(0);
   });
 
+  it('counts corrected tasks as task-settled does, those answered with the task own error included', async () => {
+    const faults = new FaultInjector({ seed: 1 }).crash({ rate: 0.2 });
+    const p = pool({ cores: 4, redundancy: 'dmr', faults, health: { falseAlarm: 0 } });
+    const corrected = { value: 0, error: 0 };
+    p.on('task-settled', (e) => {
+      if (e.corrected) corrected[e.outcome as 'value' | 'error']++;
+    });
+    await Promise.allSettled(Array.from({ length: 40 }, (_, i) => p.run(String(i), { name: i % 2 ? 'fails' : 'fib' })));
+    expect(corrected.error).toBeGreaterThan(0);
+    expect(p.stats.corrected).toBe(corrected.value + corrected.error);
+    expect(p.metrics().tasks.corrected).toBe(p.stats.corrected);
+    await p.destroy();
+  });
+
   it('dates a crash when it was seen: MTTR runs from there to the re-run answer, not zero', async () => {
     const faults = new FaultInjector({ seed: 11 }).crash({ core: 0, rate: 1 });
     const p = pool({ cores: 3, redundancy: 'dmr', faults, health: { falseAlarm: 0 } });

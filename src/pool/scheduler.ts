@@ -365,6 +365,8 @@ export class Scheduler {
     if (!task.started) this.queued--;
     task.settled = true;
     task.wanted = 0;
+    // The one count of corrected tasks: those whose task-settled event says so (a value or an error).
+    if (corrected) this.stats.corrected++;
     this.healthBridge.forgoUnjudged(task);
     this.running.delete(task);
     task.offAbort?.();

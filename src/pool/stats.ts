@@ -5,9 +5,9 @@ export class Stats {
   failed = 0;
   /** Tasks whose replicas did not all agree. */
   disagreements = 0;
-  /** Tasks that returned a value after out-voting a wrong, crashed or hung replica. */
+  /** Tasks answered (a value or the task's own error) after out-voting a wrong, crashed or hung replica: task-settled's `corrected`. */
   corrected = 0;
-  /** Charges against cores (wrong result, crash, hang). */
+  /** Faults found by the vote (wrong result, crash, hang): one per fault event, charged or not (a declared non-deterministic kind). */
   faults = 0;
   /** Replicas run beyond the first k (tie-breaks and re-executions placed on a core). */
   retries = 0;

@@ -171,7 +171,6 @@ export class Verdicts {
     }
     this.host.settle(task, 'value', corrected);
     this.stats.completed++;
-    if (corrected) this.stats.corrected++;
     if (task.detailed) {
       const result: DetailedResult = { value, replicas: reportReplicas(task), attempts: Math.max(0, task.replicas.length - task.lost - task.k), corrected };
       task.resolve(result);
