@@ -103,6 +103,47 @@ describe('summarizeAudit', () => {
     expect(s.gaps).toEqual([{ afterSeq: 2, seq: 5 }]);
     expect(s.snapshot.cores.find((c) => c.core === 2)).toMatchObject({ state: 'disabled', faults: 3 });
     expect(s.cores[0]!.forgiven).toBe(1);
-    expect(s.mismatches).toEqual(['core 0: replayed state healthy, recorded suspect', 'core 0: replayed 0 faults, recorded 1']);
+    expect(s.mismatches).toEqual(['run 2: core 0: replayed state healthy, recorded suspect', 'run 2: core 0: replayed 0 faults, recorded 1']);
+  });
+
+  it('checks every run against its own pool-stop, and reports missing lines at the start, in the middle and between runs', () => {
+    const stats = (faults: number, completed = 0, corrected = 0): Record<string, number> => ({ faults, completed, failed: 0, corrected });
+    const fault = (t: number, core: number, charged = true): AuditLine =>
+      line('fault', t, { task: t, name: 'fib', core, kind: 'wrong-result', charged, after: { state: 'healthy', score: 0.1, faults: 1, excludedKinds: [] } });
+    const health = (faults: number[]): unknown => ({ version: 1, cores: faults.map((f, core) => ({ core, state: 'healthy', faults: f })) });
+    const run = (): AuditLine[] => [
+      { ...start(0), level: 'tasks', stats: stats(0) },
+      fault(10, 1),
+      line('task', 11, { task: 10, name: 'fib', outcome: 'value', corrected: true }),
+      fault(20, 2, false),
+      line('task', 21, { task: 20, name: 'fib', outcome: 'value', corrected: true }),
+      line('pool-stop', 30, { stats: stats(2, 2, 2), health: health([0, 1, 0]) }),
+    ];
+    expect(summarizeAudit(run())).toMatchObject({ runs: 1, problems: [], gaps: [], mismatches: [] });
+
+    // A tampered run followed by a clean one: still found, and named.
+    const tampered = run();
+    (tampered[1] as Record<string, unknown>).charged = false;
+    expect(summarizeAudit([...tampered, ...run()]).mismatches).toEqual(['run 1: core 1: replayed 0 faults, recorded 1']);
+    // A deleted fault line (seq renumbered), a tampered stats figure.
+    const deleted = run()
+      .filter((l, i) => i !== 3)
+      .map((l, i) => ({ ...l, seq: i + 1 }));
+    expect(summarizeAudit(deleted).mismatches).toEqual(['1 fault line(s) logged, pool-stop stats.faults says 2']);
+    const edited = run();
+    edited[5]!.stats = stats(0, 999, 2);
+    expect(summarizeAudit(edited).mismatches).toEqual([
+      '2 fault line(s) logged, pool-stop stats.faults says 0',
+      '2 task (value) line(s) logged, pool-stop stats.completed says 999',
+    ]);
+    // Run 1 lost its pool-stop; the head of a log lost; a run whose first lines are gone.
+    expect(summarizeAudit([...run().slice(0, 5), ...run()]).problems).toEqual([
+      "run 1: no pool-stop line before the next run's pool-start (lines are missing)",
+    ]);
+    expect(summarizeAudit(run().slice(2)).problems).toEqual(['seq 3: the log does not begin with a pool-start line (lines are missing before it)']);
+    const late = run().map((l) => ({ ...l, seq: l.seq + 2 }));
+    expect(summarizeAudit(late).problems).toEqual(['run 1: its pool-start has seq 3, not 1 (lines are missing before it)']);
+    // The last run may still be running: no pool-stop is no problem there.
+    expect(summarizeAudit(run().slice(0, 5))).toMatchObject({ problems: [], mismatches: null });
   });
 });

@@ -86,7 +86,7 @@ describe('audit log', () => {
     expect(summary.snapshot.cores.map((c) => c.state)).toEqual(final);
     expect(summary.mismatches).toEqual([]);
     const text = await run(process.execPath, [CLI, 'audit', file]);
-    expect(text.stdout).toContain('replay: matches the health export recorded at pool-stop');
+    expect(text.stdout).toContain('replay: matches what pool-stop recorded');
     expect(text.stdout).toMatch(/suspect → disabled/);
   });
 
@@ -164,6 +164,32 @@ describe('audit log', () => {
     await run(process.execPath, ['--input-type=module', '-e', script]);
     const exitLines = linesOf(readFileSync(exitFile, 'utf8'));
     expect(exitLines.filter((l) => l.type === 'task').length).toBe(25);
+  });
+
+  it('an honest log passes when logging stops and resumes, or starts late in a file another run wrote first', async () => {
+    const file = path.join(dir, 'resume.jsonl');
+    const first = pool({ cores: 3, redundancy: 'dmr', audit: { file, level: 'tasks' } });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => first.run(i, { name: 'fib' })));
+    await first.destroy();
+    // Started silent, switched on later: its run still begins with a pool-start (seq 1).
+    const late = pool({ cores: 4, faults: new FaultInjector({ seed: 3 }).stuck({ core: 1 }), audit: { file, level: 'off' } });
+    await late.ready;
+    await late.run(1, { name: 'fib' });
+    late.setAuditLevel('tasks');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => late.run(i, { name: 'fib' })));
+    // Off while faults happen, then on again: the baseline carries the fault counts and stats.
+    late.setAuditLevel('off');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => late.run(i + 20, { name: 'fib' })));
+    late.setAuditLevel('actions');
+    await Promise.all(Array.from({ length: 5 }, (_, i) => late.run(i, { name: 'fib' })));
+    await until(() => late.cores.every((c) => !c.busy), 'every replica to finish');
+    await late.destroy();
+    const s = summarizeAudit(parseAuditLog(readFileSync(file, 'utf8')).lines);
+    expect(s.runs).toBe(2);
+    expect(s.gaps).toEqual([]);
+    expect(s.problems).toEqual([]);
+    expect(s.mismatches).toEqual([]);
+    expect(s.snapshot.cores[1]!.faults).toBeGreaterThan(0);
   });
 
   it('validates the options with typed errors', () => {

@@ -64,6 +64,8 @@ export class AuditLog {
   private readonly attached = new Map<EventName, Handler>();
   private readonly handlers: { [E in EventName]?: (event: TriplexEvents[E]) => void };
   private closed = false;
+  /** Whether this run's pool-start line is written (a pool created at level 'off' writes it when logging starts). */
+  private started = false;
 
   constructor(
     private readonly host: OpsHost,
@@ -74,8 +76,25 @@ export class AuditLog {
     this.handlers = this.buildHandlers();
     this.current = options.level;
     this.subscribe();
-    if (this.current !== 'off')
-      this.write('pool-start', { pid: process.pid, node: process.version, options: this.describeOptions(), cores: this.baseline() }, true);
+    if (this.current !== 'off') this.start();
+  }
+
+  /**
+   * The first line of a run, written when logging starts (at construction, or on the first switch
+   * from 'off'): the options, each core's state and faults, and the pool's stats so far, which the
+   * replay subtracts from pool-stop's to check the lines in between.
+   */
+  private start(): void {
+    this.started = true;
+    const fields = {
+      pid: process.pid,
+      node: process.version,
+      level: this.current,
+      options: this.describeOptions(),
+      cores: this.baseline(),
+      stats: this.host.stats(),
+    };
+    this.write('pool-start', fields, true);
   }
 
   get level(): AuditLevel {
@@ -86,11 +105,13 @@ export class AuditLog {
   setLevel(level: AuditLevel): void {
     if (level === this.current || this.closed) return;
     const from = this.current;
-    if (from !== 'off') this.write('level', { from, to: level });
+    // Every level line carries the stats so far: the replay checks each stretch at its own level.
+    if (from !== 'off') this.write('level', { from, to: level, stats: this.host.stats() });
     this.current = level;
     this.subscribe();
-    // Coming back from 'off': a baseline of every core so a replay can start here.
-    if (from === 'off') this.write('level', { from, to: level, cores: this.baseline() });
+    // Coming back from 'off': a baseline of every core (state, faults) so a replay can start here.
+    if (from === 'off' && !this.started) this.start();
+    else if (from === 'off') this.write('level', { from, to: level, cores: this.baseline(), stats: this.host.stats() });
   }
 
   /**
@@ -160,8 +181,8 @@ export class AuditLog {
     }
   }
 
-  private baseline(): { core: number; cpu: number; state: string }[] {
-    return this.host.cores.map((core) => ({ core: core.id, cpu: core.cpu, state: this.host.state(core.id) }));
+  private baseline(): { core: number; cpu: number; state: string; faults: number }[] {
+    return this.host.cores.map((core) => ({ core: core.id, cpu: core.cpu, state: this.host.state(core.id), faults: this.host.record(core.id).faults }));
   }
 
   private after(core: number): Record<string, unknown> {

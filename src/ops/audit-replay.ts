@@ -76,6 +76,12 @@ class AuditReplay {
   private recs = new Map<number, Rec>();
   private nondeterministic = new Set<string>();
   private lastSeq: number | undefined;
+  /** The run being replayed (0: lines before any pool-start) and whether its pool-stop was seen. */
+  private run = 0;
+  private stopped = false;
+  /** What the lines since the last baseline carrying stats must add up to at pool-stop (see Tally). */
+  private tally: Tally | undefined;
+  private readonly found: { run: number; m: string }[] = [];
 
   constructor(lineCount: number, malformed: { line: number; message: string }[]) {
     this.summary = {
@@ -94,6 +100,7 @@ class AuditReplay {
       snapshot: { version: 1, cores: [] },
       recorded: undefined,
       mismatches: null,
+      problems: [],
     };
   }
 
@@ -101,14 +108,21 @@ class AuditReplay {
     const summary = this.summary;
     summary.types[line.type] = (summary.types[line.type] ?? 0) + 1;
     if (line.type === 'pool-start') this.startRun(line);
+    else if (this.run === 0 && this.lastSeq === undefined)
+      summary.problems.push(`seq ${line.seq}: the log does not begin with a pool-start line (lines are missing before it)`);
+    else if (this.stopped) summary.problems.push(`seq ${line.seq}: a ${line.type} line after run ${this.run}'s pool-stop`);
     if (this.lastSeq !== undefined && line.seq !== this.lastSeq + 1) summary.gaps.push({ afterSeq: this.lastSeq, seq: line.seq });
     this.lastSeq = line.seq;
+    this.tally?.count(line);
     const id = num(line.core);
     const name = typeof line.name === 'string' ? line.name : undefined;
     switch (line.type) {
       case 'pool-ready':
+        this.baseline(line.cores);
+        break;
       case 'level':
         this.baseline(line.cores);
+        this.tally = Tally.from(line);
         break;
       case 'fault':
         if (id !== undefined) this.fault(id, name, line);
@@ -128,8 +142,7 @@ class AuditReplay {
         summary.drift++;
         break;
       case 'pool-stop':
-        summary.stoppedAt = line.ts;
-        summary.recorded = line.health as HealthSnapshot | undefined;
+        this.stop(line);
         break;
       case 'disagreement':
       case 'retry':
@@ -143,19 +156,55 @@ class AuditReplay {
   /** The summary, with the final state of every core as a health snapshot, checked against the one recorded at stop. */
   finish(): AuditSummary {
     const summary = this.summary;
+    // The last run without a pool-stop may still be running: reported by the CLI, not an inconsistency.
+    if (this.run > 0) this.closeRun(false);
+    // Named by run once the file holds more than one.
+    if (summary.mismatches !== null) summary.mismatches = this.found.map(({ run, m }) => (summary.runs > 1 ? `run ${run}: ${m}` : m));
     summary.cores = [...this.cores.values()].sort((a, b) => a.core - b.core);
     summary.kinds = [...this.kinds.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const records: CoreHealthRecord[] = [...this.recs.entries()].sort(([a], [b]) => a - b).map(([id, r]) => this.finalRecord(id, r));
-    summary.snapshot = { version: 1, cores: records };
-    if (this.nondeterministic.size > 0) summary.snapshot.nondeterministic = [...this.nondeterministic].sort();
-    if (summary.recorded !== undefined && Array.isArray(summary.recorded.cores)) summary.mismatches = mismatches(summary.recorded.cores, records);
+    summary.snapshot = this.replayed();
     return summary;
+  }
+
+  /** The replayed health of the current run's cores. */
+  private replayed(): HealthSnapshot {
+    const records: CoreHealthRecord[] = [...this.recs.entries()].sort(([a], [b]) => a - b).map(([id, r]) => this.finalRecord(id, r));
+    const snapshot: HealthSnapshot = { version: 1, cores: records };
+    if (this.nondeterministic.size > 0) snapshot.nondeterministic = [...this.nondeterministic].sort();
+    return snapshot;
+  }
+
+  /** pool-stop: the run's replay is checked against what the pool recorded (every run, not only the last). */
+  private stop(line: AuditLine): void {
+    const summary = this.summary;
+    summary.stoppedAt = line.ts;
+    summary.recorded = line.health as HealthSnapshot | undefined;
+    const found: string[] = [];
+    if (summary.recorded !== undefined && Array.isArray(summary.recorded.cores)) found.push(...mismatches(summary.recorded.cores, this.replayed().cores));
+    if (this.tally !== undefined) found.push(...this.tally.check(line.stats));
+    if (summary.recorded !== undefined || found.length > 0) {
+      summary.mismatches ??= [];
+      for (const m of found) this.found.push({ run: this.run, m });
+    }
+    this.stopped = true;
+  }
+
+  /** The end of a run: one that another pool-start follows without a pool-stop is incomplete. */
+  private closeRun(followed: boolean): void {
+    if (followed && !this.stopped) this.summary.problems.push(`run ${this.run}: no pool-stop line before the next run's pool-start (lines are missing)`);
   }
 
   /** A new run: sequence numbers restart, state restarts from the restored snapshot (if any). */
   private startRun(line: AuditLine): void {
     const summary = this.summary;
+    if (this.run > 0) this.closeRun(true);
     summary.runs++;
+    this.run++;
+    this.stopped = false;
+    if (line.seq !== 1) summary.problems.push(`run ${this.run}: its pool-start has seq ${line.seq}, not 1 (lines are missing before it)`);
+    summary.stoppedAt = undefined;
+    summary.recorded = undefined;
+    this.tally = Tally.from(line);
     this.lastSeq = undefined;
     this.recs = new Map();
     this.nondeterministic = new Set();
@@ -186,8 +235,11 @@ class AuditReplay {
     if (line.charged === false) c.forgiven++;
     if (name !== undefined) this.kind(name).faults++;
     const r = this.rec(id);
-    if (line.charged !== false) r.lastFaultAt = line.t;
     after(r, line);
+    if (line.charged !== false) {
+      r.lastFaultAt = line.t;
+      r.faults++;
+    }
   }
 
   private selfTest(id: number, line: AuditLine): void {
@@ -196,9 +248,13 @@ class AuditReplay {
     else {
       c.selfTests.failed++;
       c.faultsByKind['self-test'] = (c.faultsByKind['self-test'] ?? 0) + 1;
-      this.rec(id).lastFaultAt = line.t;
     }
-    after(this.rec(id), line);
+    const r = this.rec(id);
+    after(r, line);
+    if (line.passed !== true) {
+      r.lastFaultAt = line.t;
+      r.faults++;
+    }
   }
 
   /** core-state, offline, online: a transition of one core. */
@@ -253,6 +309,8 @@ class AuditReplay {
       const r = this.rec(id);
       const c = this.core(id);
       if (num(entry.cpu) !== undefined) r.cpu = c.cpu = num(entry.cpu)!;
+      // Baselines since this version carry each core's fault count: counting restarts from it.
+      if (num(entry.faults) !== undefined) r.faults = num(entry.faults)!;
       setState(r, str(entry.state));
       c.state = r.state;
     }
@@ -305,7 +363,7 @@ function setState(r: Rec, to: string, from?: string): void {
   if (to !== 'offline') r.onlineState = undefined;
 }
 
-/** Applies the `after` figures of a fault or self-test line (score, faults, exclusions). */
+/** Applies the `after` figures of a fault or self-test line (score, exclusions; faults are counted line by line, so an edited or deleted line shows). */
 function after(r: Rec, line: AuditLine): void {
   const a = line.after as Record<string, unknown> | undefined;
   if (a === undefined) return;
@@ -313,7 +371,6 @@ function after(r: Rec, line: AuditLine): void {
     r.score = num(a.score)!;
     r.scoreAt = line.t;
   }
-  if (num(a.faults) !== undefined) r.faults = num(a.faults)!;
   if (Array.isArray(a.excludedKinds)) r.excludedKinds = (a.excludedKinds as unknown[]).map(str);
 }
 
@@ -329,4 +386,66 @@ function mismatches(recorded: readonly CoreHealthRecord[], replayed: readonly Co
     }
   }
   return found;
+}
+
+type Counts = Record<'faults' | 'completed' | 'failed' | 'corrected', number>;
+
+/**
+ * The lines of one stretch of a run (from a baseline that records the pool's stats: pool-start,
+ * or a level line) that pool-stop's stats must account for. Level 'actions' logs every fault
+ * (stats.faults); 'tasks' and 'debug' add one task line per settled task (stats.completed +
+ * stats.failed) saying whether it was corrected (stats.corrected). A stretch logged at level
+ * 'off' (or from a baseline without stats: logs of earlier versions) checks nothing.
+ */
+class Tally {
+  private readonly seen: Counts = { faults: 0, completed: 0, failed: 0, corrected: 0 };
+
+  private constructor(
+    private readonly base: Counts,
+    private readonly rank: number,
+  ) {}
+
+  /** From a pool-start (its audit level in options) or a level line (its `to`). */
+  static from(line: AuditLine): Tally | undefined {
+    const stats = counts(line.stats);
+    const audit = (line.options as { audit?: { level?: unknown } } | undefined)?.audit;
+    const level = line.type === 'level' ? line.to : (line.level ?? audit?.level);
+    return stats === undefined ? undefined : new Tally(stats, LEVEL_RANK[str(level)] ?? 0);
+  }
+
+  count(line: AuditLine): void {
+    if (line.type === 'fault') this.seen.faults++;
+    else if (line.type === 'task') {
+      if (line.outcome === 'value') this.seen.completed++;
+      else this.seen.failed++;
+      if (line.corrected === true) this.seen.corrected++;
+    }
+  }
+
+  check(stop: unknown): string[] {
+    const end = counts(stop);
+    if (end === undefined || this.rank === 0) return [];
+    const fields: (keyof Counts)[] = this.rank >= 2 ? ['faults', 'completed', 'failed', 'corrected'] : ['faults'];
+    const found: string[] = [];
+    for (const field of fields) {
+      const recorded = end[field] - this.base[field];
+      if (this.seen[field] !== recorded) found.push(`${this.seen[field]} ${LINE_OF[field]} line(s) logged, pool-stop stats.${field} says ${recorded}`);
+    }
+    return found;
+  }
+}
+
+const LEVEL_RANK: Record<string, number> = { off: 0, actions: 1, tasks: 2, debug: 3 };
+const LINE_OF: Record<keyof Counts, string> = { faults: 'fault', completed: 'task (value)', failed: 'task (not a value)', corrected: 'task (corrected)' };
+
+function counts(stats: unknown): Counts | undefined {
+  if (typeof stats !== 'object' || stats === null) return undefined;
+  const s = stats as Record<string, unknown>;
+  const out: Counts = { faults: 0, completed: 0, failed: 0, corrected: 0 };
+  for (const key of Object.keys(out) as (keyof Counts)[]) {
+    const value = num(s[key]);
+    if (value === undefined) return undefined;
+    out[key] = value;
+  }
+  return out;
 }

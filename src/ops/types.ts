@@ -248,8 +248,14 @@ export interface AuditSummary {
   snapshot: HealthSnapshot;
   /** The health export the pool wrote when it stopped, if the log has its pool-stop line. */
   recorded: HealthSnapshot | undefined;
-  /** Where the rebuilt snapshot and the recorded one disagree on a core's state or faults (null: nothing recorded). */
+  /**
+   * Where a run's replay disagrees with its pool-stop line: a core's state or faults, or the fault
+   * and task lines against its stats (prefixed "run N:" from the second run on; null: no run
+   * recorded anything to compare with).
+   */
   mismatches: string[] | null;
+  /** Missing lines the structure shows: a log or run not beginning with pool-start at seq 1, a run with no pool-stop before the next run. */
+  problems: string[];
 }
 
 /** Emitted by the periodic scan (`scanInterval`) when it finds drift. */

@@ -12,8 +12,14 @@ then replays the action lines into the final state of every core.
   --json             print the whole summary (with the replayed health snapshot) as JSON
   --snapshot <file>  write the replayed health snapshot, for the option health.restore
 
-Exit status: 0, or 1 when the log has malformed lines, sequence gaps, or a replay that
-disagrees with the health export recorded at pool-stop.`;
+Every run in the file (one per pool-start) is replayed and checked against its own pool-stop:
+each core's state and faults, and the fault (and, at level 'tasks', task) lines against the
+pool's stats. The last run may lack its pool-stop (the pool may still be running): that is
+reported, not an error.
+
+Exit status: 0, or 1 when the log has malformed lines, sequence gaps, missing lines (a run not
+starting with pool-start at seq 1, or without a pool-stop before the next run), or a replay that
+disagrees with what a pool-stop recorded.`;
 
 function ms(t: number): string {
   return t < 1_000 ? `${t.toFixed(1)} ms` : `${(t / 1_000).toFixed(2)} s`;
@@ -80,8 +86,9 @@ function print(file: string, s: AuditSummary): void {
     console.log(`spare changes: ${s.spares.map((x) => `${String(x.change)} (group ${String(x.group)}, cores ${JSON.stringify(x.cores)})`).join('; ')}`);
   if (s.drift > 0) console.log(`drift found (or changed) by state scans: ${s.drift}`);
   if (s.mismatches === null) console.log('\nreplay: no pool-stop health export to compare with');
-  else if (s.mismatches.length === 0) console.log('\nreplay: matches the health export recorded at pool-stop');
-  else console.log(`\nreplay: differs from the recorded health export:\n  ${s.mismatches.join('\n  ')}`);
+  else if (s.mismatches.length === 0) console.log(`\nreplay: matches what pool-stop recorded${s.runs > 1 ? ` (every run)` : ''}`);
+  else console.log(`\nreplay: differs from what pool-stop recorded:\n  ${s.mismatches.join('\n  ')}`);
+  for (const problem of s.problems) console.log(`missing lines: ${problem}`);
   for (const gap of s.gaps) console.log(`gap: seq ${gap.afterSeq} is followed by ${gap.seq}`);
   for (const bad of s.malformed) console.log(`malformed line ${bad.line}: ${bad.message}`);
 }
@@ -119,6 +126,10 @@ export async function run(argv: string[]): Promise<number> {
   if (values.snapshot !== undefined) await writeFile(values.snapshot, `${JSON.stringify(summary.snapshot, null, 2)}\n`);
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else print(file, summary);
-  const clean = summary.malformed.length === 0 && summary.gaps.length === 0 && (summary.mismatches === null || summary.mismatches.length === 0);
+  const clean =
+    summary.malformed.length === 0 &&
+    summary.gaps.length === 0 &&
+    summary.problems.length === 0 &&
+    (summary.mismatches === null || summary.mismatches.length === 0);
   return clean ? 0 : 1;
 }
