@@ -192,6 +192,24 @@ describe('audit log', () => {
     expect(s.snapshot.cores[1]!.faults).toBeGreaterThan(0);
   });
 
+  it("level 'debug' logs a throwing listener's error without becoming an 'error' listener: it is still raised as uncaught", async () => {
+    const script = `
+      import { Triplex } from ${JSON.stringify(DIST)};
+      import { PassThrough } from 'node:stream';
+      let uncaught = 0;
+      process.on('uncaughtException', () => uncaught++);
+      const stream = new PassThrough(); let audit = ''; stream.on('data', (d) => (audit += d));
+      const pool = new Triplex({ filename: ${JSON.stringify(TASKS)}, cores: 2, redundancy: 'dmr', audit: { stream, level: 'debug' } });
+      pool.on('task-settled', () => { throw new Error('listener bug'); });
+      await pool.run(10, { name: 'fib' });
+      await new Promise((r) => setTimeout(r, 20));
+      const errorListeners = pool.listenerCount('error');
+      await pool.destroy();
+      console.log(JSON.stringify({ uncaught, errorListeners, logged: audit.split('\\n').filter((l) => l.includes('"type":"error"')).length }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+    expect(JSON.parse(stdout)).toEqual({ uncaught: 1, errorListeners: 0, logged: 1 });
+  });
+
   it('validates the options with typed errors', () => {
     const bad: [unknown, RegExp, string][] = [
       [5, /Option "audit" must be/, 'TypeError'],

@@ -3,6 +3,7 @@
  * It subscribes only to the events its level needs, so level 'off' attaches no listener and the
  * pool's emitters keep skipping payload construction.
  */
+import { errorMonitor } from 'node:events';
 import type { EventName, TriplexEvents } from '../pool/events.js';
 import type { OpsHost } from './host.js';
 import { AuditSink } from './sink.js';
@@ -171,11 +172,14 @@ export class AuditLog {
     for (const [name, handler] of Object.entries(this.handlers) as [EventName, Handler][]) {
       const wanted = rank >= (EVENT_LEVEL[name] ?? Infinity);
       const attached = this.attached.get(name);
+      // Errors are observed, never handled: an 'error' listener would change where a throwing
+      // user listener's exception goes (and the listener count users see).
+      const event = name === 'error' ? errorMonitor : name;
       if (wanted && attached === undefined) {
-        this.host.events.on(name, handler as never);
+        this.host.events.on(event as EventName, handler as never);
         this.attached.set(name, handler);
       } else if (!wanted && attached !== undefined) {
-        this.host.events.off(name, attached as never);
+        this.host.events.off(event as EventName, attached as never);
         this.attached.delete(name);
       }
     }

@@ -1,5 +1,5 @@
 /** Typed events. Payloads are built only when someone listens (`has()`), so events cost nothing otherwise. */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, errorMonitor } from 'node:events';
 import { asError, TriplexError } from '../errors.js';
 import type { BindingChange } from '../binding/types.js';
 import type { AttributionEvidence, FaultKind, HealthState } from '../health/types.js';
@@ -267,6 +267,7 @@ export class TypedEmitter extends EventEmitter {
   }
 
   private deliver(name: EventName, event: unknown): boolean {
+    if (name === 'error') this.monitor(event);
     const listeners = this.rawListeners(name) as ((event: unknown) => void)[];
     for (const listener of listeners) {
       try {
@@ -283,8 +284,24 @@ export class TypedEmitter extends EventEmitter {
       this.deliver('error', asError(error));
       return;
     }
+    this.monitor(asError(error));
     process.nextTick(() => {
       throw error;
     });
+  }
+
+  /**
+   * `errorMonitor` listeners (Node's way to observe errors without handling them: the audit log)
+   * see every error the pool reports, on 'error' or raised as uncaught, and are no 'error' listener.
+   */
+  private monitor(error: unknown): void {
+    if (this.listenerCount(errorMonitor) === 0) return;
+    for (const listener of this.rawListeners(errorMonitor) as ((error: unknown) => void)[]) {
+      try {
+        listener.call(this, error);
+      } catch {
+        // An observer that throws must not turn an error into another: it is only watching.
+      }
+    }
   }
 }
