@@ -82,19 +82,30 @@ class SnapshotHistogram extends Histogram<string> {
 
 /**
  * Registers the pool's metrics on `registry` (default: prom-client's global one). Returns a
- * function that unregisters them. Throws if a name is already registered (use `prefix`).
+ * function that unregisters them. All or nothing: a name already registered there is
+ * ERR_INVALID_OPTION (a RangeError on `prefix`, naming the metric) and nothing is registered.
  */
 export function registerMetrics(pool: Triplex, registry: Registry = globalRegistry, options: RegisterOptions = {}): () => void {
   const prefix = options.prefix ?? 'triplex_';
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))
     throw invalidOption('prefix', 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', prefix, 'type');
+  // All or nothing: a clash found before anything is registered, and any other failure undone.
+  const taken = METRIC_NAMES.map((name) => prefix + name.slice('triplex_'.length)).find((name) => registry.getSingleMetric(name) !== undefined);
+  if (taken !== undefined)
+    throw invalidOption('prefix', `a prefix whose metric names are free in this registry ("${taken}" is already registered there)`, prefix, 'range');
   const metrics = new Registrar(pool, registry, prefix);
-  registerCounters(metrics);
-  registerGauges(metrics, pool);
-  registerHistograms(metrics);
-  return () => {
+  const unregister = (): void => {
     for (const name of metrics.names) registry.removeSingleMetric(name);
   };
+  try {
+    registerCounters(metrics);
+    registerGauges(metrics, pool);
+    registerHistograms(metrics);
+  } catch (error) {
+    unregister();
+    throw error;
+  }
+  return unregister;
 }
 
 /** Registers metrics under one prefix, each collected from the scrape's one pool.metrics() snapshot. */

@@ -1,7 +1,7 @@
 // triplex/prometheus: scraped from a real HTTP server on loopback and parsed as Prometheus text.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultInjector, Triplex } from '../dist/index.js';
 import { CORE_STATES, METRIC_NAMES, registerMetrics } from '../dist/prometheus.js';
@@ -144,7 +144,9 @@ describe('registerMetrics', () => {
     const registry = new (Registry as unknown as new (contentType: string) => Registry)(Registry.OPENMETRICS_CONTENT_TYPE);
     registerMetrics(a, registry, { prefix: 'a_' });
     registerMetrics(b, registry, { prefix: 'b_' });
-    expect(() => registerMetrics(a, registry, { prefix: 'a_' })).toThrow(/already been registered/);
+    expect(() => registerMetrics(a, registry, { prefix: 'a_' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('"a_tasks_submitted_total" is already registered') }),
+    );
     const response = await fetch(await serve(registry));
     expect(response.headers.get('content-type')).toBe(registry.contentType);
     const text = await response.text();
@@ -153,5 +155,19 @@ describe('registerMetrics', () => {
     expect(families.get('a_tasks')?.samples.find((s) => s.labels.outcome === 'value')?.value).toBe(1);
     expect(families.get('b_tasks')?.samples.find((s) => s.labels.outcome === 'value')?.value).toBe(2);
     expect(() => registerMetrics(a, registry, { prefix: '1bad' })).toThrow(TypeError);
+  });
+
+  it('registers all or nothing: a name taken by the application is ERR_INVALID_OPTION naming it, and nothing stays registered', async () => {
+    const p = new Triplex({ filename: TASKS, cores: 2, redundancy: 'dmr' });
+    cleanup.push(() => p.destroy());
+    const registry = new Registry();
+    new Gauge({ name: 'triplex_core_state', help: 'the application own metric', registers: [registry] });
+    expect(() => registerMetrics(p, registry)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('"triplex_core_state"') }),
+    );
+    expect(() => registerMetrics(p, registry)).toThrow(RangeError);
+    expect((await registry.getMetricsAsJSON()).map((m) => m.name)).toEqual(['triplex_core_state']);
+    registerMetrics(p, registry, { prefix: 'pool_' });
+    expect((await registry.getMetricsAsJSON()).length).toBe(1 + METRIC_NAMES.length);
   });
 });
