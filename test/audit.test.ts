@@ -3,11 +3,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FaultInjector } from '../dist/index.js';
+import { FaultInjector, Triplex } from '../dist/index.js';
 import { parseAuditLog, summarizeAudit } from '../dist/ops/audit-replay.js';
 import { TASKS, until, pools } from './helpers.js';
 
@@ -195,7 +195,7 @@ describe('audit log', () => {
   it("level 'debug' logs a throwing listener's error without becoming an 'error' listener: it is still raised as uncaught", async () => {
     const script = `
       import { Triplex } from ${JSON.stringify(DIST)};
-      import { PassThrough } from 'node:stream';
+      import { PassThrough, Writable } from 'node:stream';
       let uncaught = 0;
       process.on('uncaughtException', () => uncaught++);
       const stream = new PassThrough(); let audit = ''; stream.on('data', (d) => (audit += d));
@@ -208,6 +208,22 @@ describe('audit log', () => {
       console.log(JSON.stringify({ uncaught, errorListeners, logged: audit.split('\\n').filter((l) => l.includes('"type":"error"')).length }));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
     expect(JSON.parse(stdout)).toEqual({ uncaught: 1, errorListeners: 0, logged: 1 });
+  });
+
+  it('a write failure reaches the user: an error event when it happens, and destroy() rejects with ERR_AUDIT_WRITE once every thread stopped', async () => {
+    const broken = new Writable({ write: (_chunk, _encoding, done) => done(new Error('disk gone')) });
+    // Not from pools(): its afterEach would destroy it again and get the same rejection.
+    const p = new Triplex({ filename: TASKS, faultDomain: 'none', cores: 2, redundancy: 'dmr', audit: { stream: broken, level: 'tasks' } });
+    const errors: Error[] = [];
+    p.on('error', (e) => errors.push(e));
+    let closed = false;
+    p.on('close', () => (closed = true));
+    await p.run(3, { name: 'fib' });
+    await until(() => errors.length > 0, 'the error event');
+    expect(errors[0]).toMatchObject({ code: 'ERR_AUDIT_WRITE', cause: expect.objectContaining({ message: 'disk gone' }) });
+    await expect(p.destroy()).rejects.toMatchObject({ code: 'ERR_AUDIT_WRITE' });
+    expect(closed).toBe(true);
+    expect(errors).toHaveLength(1);
   });
 
   it('validates the options with typed errors', () => {

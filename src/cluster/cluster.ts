@@ -202,10 +202,17 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
   /** Rejects pending tasks with ERR_DESTROYED, then closes the queues and Redis connections. Hosts keep running. */
   override destroy(): Promise<void> {
     clearInterval(this.outageWatch);
+    // The queues and connections close even when the local pool's destroy rejects (its audit log lost lines).
     this.stopping ??= super
       .destroy()
-      .then(() => this.runtime.close())
-      .then(() => this.wake());
+      .then(
+        () => this.runtime.close(),
+        (error: unknown) =>
+          this.runtime.close().then(() => {
+            throw error;
+          }),
+      )
+      .finally(() => this.wake());
     return this.stopping;
   }
 }

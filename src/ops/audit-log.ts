@@ -7,6 +7,7 @@ import { errorMonitor } from 'node:events';
 import type { EventName, TriplexEvents } from '../pool/events.js';
 import type { OpsHost } from './host.js';
 import { AuditSink } from './sink.js';
+import { TriplexError } from '../errors.js';
 import type { AuditLevel, ResolvedAuditOptions, VerifyReport } from './types.js';
 
 const RANK: Record<AuditLevel, number> = { off: 0, actions: 1, tasks: 2, debug: 3 };
@@ -67,13 +68,14 @@ export class AuditLog {
   private closed = false;
   /** Whether this run's pool-start line is written (a pool created at level 'off' writes it when logging starts). */
   private started = false;
+  private failure: TriplexError | undefined;
 
   constructor(
     private readonly host: OpsHost,
     options: ResolvedAuditOptions,
     private readonly origin: number,
   ) {
-    this.sink = new AuditSink(options.file, options.stream);
+    this.sink = new AuditSink(options.file, options.stream, (error) => this.failed(error));
     this.handlers = this.buildHandlers();
     this.current = options.level;
     this.subscribe();
@@ -131,7 +133,20 @@ export class AuditLog {
     else if (drifting.length === 0 && RANK[this.current] >= 3) this.write('scan', { ok: true, cores: report.cores.length });
   }
 
-  /** Writes the pool-stop line, detaches, then flushes and closes the file. */
+  /** The first write failure: on the pool's 'error' when someone listens, else a process warning; close() rejects with it. */
+  private failed(cause: Error): void {
+    const where = this.sink.file ?? 'its stream';
+    const message = `The audit log could not be written to ${where} (later lines are dropped): ${cause.message}`;
+    this.failure = new TriplexError('ERR_AUDIT_WRITE', message, { file: this.sink.file }, { cause });
+    const failure = this.failure;
+    // Never from inside the write that failed (a listener of the event being logged): next tick.
+    process.nextTick(() => {
+      if (this.host.events.has('error')) this.host.events.emit('error', failure);
+      else process.emitWarning(message, { code: 'TRIPLEX_AUDIT' });
+    });
+  }
+
+  /** Writes the pool-stop line, detaches, then flushes and closes the file; rejects with ERR_AUDIT_WRITE if lines were lost. */
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.current !== 'off') {
@@ -149,6 +164,7 @@ export class AuditLog {
     this.current = 'off';
     this.subscribe();
     await this.sink.close();
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private head(type: string): string {

@@ -19,13 +19,15 @@ export class AuditSink {
   private readonly pending: string[] = [];
   private scheduled = false;
   private closed = false;
-  /** The first write error; later lines are dropped and close() reports it. */
+  /** The first write error; later lines are dropped (the owner reports it: see AuditLog). */
   error: Error | undefined;
   private readonly onStreamError = (error: Error): void => this.fail(error);
 
   constructor(
     readonly file: string | undefined,
     private readonly stream: Writable | undefined,
+    /** Told of the first write failure, once (the audit log reports it on the pool's 'error'). */
+    private readonly onError: (error: Error) => void = () => {},
   ) {
     if (file !== undefined) {
       try {
@@ -81,7 +83,7 @@ export class AuditSink {
   private fail(error: Error): void {
     if (this.error !== undefined) return;
     this.error = error;
-    process.emitWarning(`triplex audit log: writing failed, later lines are dropped: ${error.message}`, { code: 'TRIPLEX_AUDIT' });
+    this.onError(error);
   }
 
   /** Flushes, syncs and closes the file; waits until the stream has taken every line (the stream stays open). */

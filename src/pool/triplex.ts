@@ -242,10 +242,19 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     if (this.has('destroy')) this.emit('destroy', {});
     this.scheduler.destroy();
     this.bridge.close();
-    // Resolves once the audit log is flushed and closed, even if a worker failed to stop.
+    // Settles once the audit log is flushed and closed, even if a worker failed to stop; rejects
+    // (after 'close', every thread stopped) when the audit log lost lines (ERR_AUDIT_WRITE).
     this.destroying = Promise.allSettled(this.coreList.map((core) => core.stop()))
-      .then(() => this.ops.close())
-      .then(() => this.emitSafely('close'));
+      .then(() =>
+        this.ops.close().then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      )
+      .then((failure) => {
+        this.emitSafely('close');
+        if (failure !== undefined) throw failure;
+      });
     return this.destroying;
   }
 
@@ -289,7 +298,8 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
 
   /** `using pool = new Triplex(...)`: starts close() at the end of the scope without waiting, as piscina's does. */
   [Symbol.dispose](): void {
-    void this.close();
+    // Nobody awaits it: an audit write failure was already reported on 'error' (or as a warning).
+    this.close().catch(() => {});
   }
 
   /** piscina's `maxThreads` and `minThreads`: the cores, each of which keeps its pinned worker. */
