@@ -226,6 +226,22 @@ describe('audit log', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('groups the replay by task kind: lines carry taskKind when the run option kind differs from the name', async () => {
+    const sink = collector();
+    const faults = new FaultInjector({ seed: 3 }).stuck({ core: 1 });
+    const p = pool({ cores: 4, faults, audit: { stream: sink.stream, level: 'tasks' } });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => p.run(20 + i, { name: 'fib', kind: 'billing' })));
+    await until(() => p.cores.every((c) => !c.busy), 'every replica to finish');
+    await p.destroy();
+    const lines = sink.lines();
+    const faultLines = lines.filter((l) => l.type === 'fault');
+    expect(faultLines.length).toBeGreaterThan(0);
+    for (const l of [...faultLines, ...lines.filter((x) => x.type === 'task')]) expect(l).toMatchObject({ name: 'fib', taskKind: 'billing' });
+    const s = summarizeAudit(lines as never);
+    expect(s.kinds.map((k) => k.name)).toEqual(['billing']);
+    expect(s.kinds[0]).toMatchObject({ tasks: 12, faults: faultLines.length });
+  });
+
   it('validates the options with typed errors', () => {
     const bad: [unknown, RegExp, string][] = [
       [5, /Option "audit" must be/, 'TypeError'],

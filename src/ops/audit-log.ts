@@ -55,6 +55,11 @@ function json(fields: Record<string, unknown>, careful: boolean): string {
 
 type Handler = (event: never) => void;
 
+/** `taskKind` on a line about a task, when the run option `kind` differs from its name (the replay groups by kind). */
+function addKind(fields: Record<string, unknown>, e: { taskName: string; taskKind?: string }): void {
+  if (e.taskKind !== undefined && e.taskKind !== e.taskName) fields.taskKind = e.taskKind;
+}
+
 export class AuditLog {
   private seq = 0;
   private isoAt = -1;
@@ -219,6 +224,7 @@ export class AuditLog {
     return {
       fault: (e) => {
         const fields: Record<string, unknown> = { task: e.taskId, name: e.taskName, core: e.core, cpu: e.cpu, kind: e.kind, charged: e.charged };
+        addKind(fields, e);
         if (e.digest !== undefined) fields.digest = e.digest;
         if (e.majorityDigest !== undefined) fields.majority = e.majorityDigest;
         fields.after = this.after(e.core);
@@ -226,7 +232,9 @@ export class AuditLog {
       },
       disagreement: (e) => {
         const digests = [...new Set(e.replicas.map((r) => r.digest ?? null))];
-        this.write('disagreement', { task: e.taskId, name: e.taskName, digests, cores: e.replicas.map((r) => r.core), replicas: e.replicas });
+        const fields: Record<string, unknown> = { task: e.taskId, name: e.taskName };
+        addKind(fields, e);
+        this.write('disagreement', { ...fields, digests, cores: e.replicas.map((r) => r.core), replicas: e.replicas });
       },
       retry: (e) => {
         const fields: Record<string, unknown> = {
@@ -237,6 +245,7 @@ export class AuditLog {
           cores: e.cores,
           attempts: e.attempts,
         };
+        addKind(fields, e);
         if (e.group !== undefined) fields.group = e.group;
         this.write('retry', fields);
       },
@@ -265,7 +274,8 @@ export class AuditLog {
       },
       'task-settled': (e) => {
         // The one per-task line: formatted by hand (same JSON as write() would give, at a fraction of the cost).
-        const fields = `"task":${e.taskId},"name":${JSON.stringify(e.taskName)},"outcome":"${e.outcome}","queueMs":${round(e.queueMs)},"runMs":${round(e.runMs)},"replicas":${e.replicas},"corrected":${e.corrected}`;
+        const kind = e.taskKind === undefined || e.taskKind === e.taskName ? '' : `"taskKind":${JSON.stringify(e.taskKind)},`;
+        const fields = `"task":${e.taskId},"name":${JSON.stringify(e.taskName)},${kind}"outcome":"${e.outcome}","queueMs":${round(e.queueMs)},"runMs":${round(e.runMs)},"replicas":${e.replicas},"corrected":${e.corrected}`;
         this.sink.write(`${this.head('task')},${fields}}\n`);
       },
       'task-failed': (e) => {

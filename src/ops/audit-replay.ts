@@ -116,6 +116,8 @@ class AuditReplay {
     this.tally?.count(line);
     const id = num(line.core);
     const name = typeof line.name === 'string' ? line.name : undefined;
+    // Grouped by task kind (what cores are judged on): taskKind when the run set one, else the name.
+    const kind = typeof line.taskKind === 'string' ? line.taskKind : name;
     switch (line.type) {
       case 'pool-ready':
         this.baseline(line.cores);
@@ -125,7 +127,7 @@ class AuditReplay {
         this.tally = Tally.from(line);
         break;
       case 'fault':
-        if (id !== undefined) this.fault(id, name, line);
+        if (id !== undefined) this.fault(id, kind, line);
         break;
       case 'self-test':
         if (id !== undefined) this.selfTest(id, line);
@@ -148,7 +150,7 @@ class AuditReplay {
       case 'retry':
       case 'nondeterminism':
       case 'task':
-        if (name !== undefined) this.kindEvent(this.kind(name), line);
+        if (kind !== undefined) this.kindEvent(this.kind(kind), line);
         break;
     }
   }

@@ -218,6 +218,7 @@ export interface CoreReplay {
 }
 
 export interface KindReplay {
+  /** The task kind: a line's taskKind (the run option `kind`), else the task name. */
   name: string;
   disagreements: number;
   faults: number;

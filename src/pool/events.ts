@@ -39,6 +39,8 @@ export interface FaultEvent {
 export interface DisagreementEvent {
   taskId: number;
   taskName: string;
+  /** What cores are judged on: the run option `kind`, else the task name. */
+  taskKind?: string;
   /** Every finished replica: its core and digest (undefined for a crash or hang). */
   replicas: { core: number; cpu: number; digest: string | undefined; status: string }[];
 }
@@ -46,6 +48,8 @@ export interface DisagreementEvent {
 export interface RetryEvent {
   taskId: number;
   taskName: string;
+  /** What cores are judged on: the run option `kind`, else the task name. */
+  taskKind?: string;
   /** tie-break: DMR disagreement; re-execution: crash, hang or no majority yet. */
   reason: 'tie-break' | 're-execution';
   /** Cores the extra replicas were placed on (emitted when they are dispatched). */
@@ -63,6 +67,8 @@ export type TaskOutcome = 'value' | 'error' | 'no-majority' | 'not-enough-cores'
 export interface TaskSettledEvent {
   taskId: number;
   taskName: string;
+  /** What cores are judged on: the run option `kind`, else the task name. */
+  taskKind?: string;
   outcome: TaskOutcome;
   /** Submit → first replica dispatched (or settle, if none was), ms. */
   queueMs: number;

@@ -235,6 +235,7 @@ export class Scheduler {
       const event = {
         taskId: task.id,
         taskName: task.name,
+        taskKind: task.kind,
         reason: task.retryReason,
         cores: [...placement.cores],
         attempts: Math.max(0, task.placed - task.k),
@@ -377,6 +378,7 @@ export class Scheduler {
       this.events.emit('task-settled', {
         taskId: task.id,
         taskName: task.name,
+        taskKind: task.kind,
         outcome,
         queueMs: started - task.submittedAt,
         runMs: now - started,

@@ -125,6 +125,7 @@ export class Verdicts {
       this.events.emit('disagreement', {
         taskId: task.id,
         taskName: task.name,
+        taskKind: task.kind,
         replicas: task.finished.map((r) => ({
           core: r.core.id,
           cpu: r.reply?.cpu ?? -1,

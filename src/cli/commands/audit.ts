@@ -71,7 +71,7 @@ function print(file: string, s: AuditSummary): void {
     console.log('\ntask kinds:');
     console.table(
       s.kinds.map((k) => ({
-        name: k.name,
+        kind: k.name,
         disagreements: k.disagreements,
         faults: k.faults,
         'tie-breaks': k.tieBreaks,
