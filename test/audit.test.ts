@@ -242,6 +242,28 @@ describe('audit log', () => {
     expect(s.kinds[0]).toMatchObject({ tasks: 12, faults: faultLines.length });
   });
 
+  it('logs a cause before its effects: a core disabled, then its static group stranded and the cores that left with it', async () => {
+    const sink = collector();
+    const p = pool({
+      cores: 6,
+      binding: 'static',
+      faults: new FaultInjector({ seed: 3 }).stuck({ core: 1 }),
+      audit: { stream: sink.stream, level: 'actions' },
+    });
+    const events: string[] = [];
+    p.on('core-state', (e) => events.push(`${e.core}:${e.to}`));
+    p.on('spare', (e) => events.push(e.type));
+    for (let r = 0; r < 8 && p.cores[1]!.state !== 'disabled'; r++) await Promise.allSettled(Array.from({ length: 10 }, (_, i) => p.run(i, { name: 'fib' })));
+    await p.destroy();
+    const order = events.filter((e) => e !== '1:suspect');
+    expect(order.slice(0, 4)).toEqual(['1:disabled', 'group-stranded', '0:stranded', '2:stranded']);
+    const logged = sink
+      .lines()
+      .filter((l) => l.type === 'spare' || (l.type === 'core-state' && l.to !== 'suspect'))
+      .map((l) => (l.type === 'spare' ? String(l.change) : `${String(l.core)}:${String(l.to)}`));
+    expect(logged.slice(0, 4)).toEqual(order.slice(0, 4));
+  });
+
   it('validates the options with typed errors', () => {
     const bad: [unknown, RegExp, string][] = [
       [5, /Option "audit" must be/, 'TypeError'],

@@ -172,17 +172,20 @@ export class HealthBridge {
         this.events.emit('nondeterminism-suspected', { taskName: s.taskName, cores: s.cores, base: s.base, ...(s.ended ? { ended: true } : {}) });
       }
     }
-    if (changed) {
-      for (const change of this.policy.update(this.cores)) if (this.events.has('spare')) this.events.emit('spare', change);
-    }
-    this.emitStateChanges(effects);
+    const spares = changed ? [...this.policy.update(this.cores)] : [];
+    // Causes before effects: the cores the health model moved, then the spare changes and the
+    // cores those moved (a static group stranded or back in service).
+    const reasons = new Map(effects.transitions.map((t) => [t.core, t]));
+    this.emitStateChanges(reasons, true);
+    if (this.events.has('spare')) for (const change of spares) this.events.emit('spare', change);
+    this.emitStateChanges(reasons, false);
     if (changed) this.onCapacityChange();
   }
 
-  /** Emits core-state for every core whose public state moved (health transitions and stranding). */
-  private emitStateChanges(effects: HealthEffects): void {
-    const reasons = new Map(effects.transitions.map((t) => [t.core, t]));
+  /** Emits core-state for every core whose public state moved: those with a health transition (`moved`), or the others. */
+  private emitStateChanges(reasons: ReadonlyMap<number, HealthEffects['transitions'][number]>, moved: boolean): void {
     for (const core of this.cores) {
+      if (reasons.has(core.id) !== moved) continue;
       const now = this.stateOf(core.id);
       const before = this.lastState.get(core.id)!;
       if (now === before) continue;
