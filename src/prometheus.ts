@@ -225,7 +225,12 @@ function registerHistograms(metrics: Registrar): void {
   const histogram = metrics.histogram.bind(metrics);
   histogram('vote_latency_seconds', 'Task run time: first replica dispatched → voted answer.', (m) => m.voteLatency, 1000);
   histogram('queue_wait_seconds', 'Task queue wait: submitted → first replica dispatched.', (m) => m.queueWait, 1000);
-  histogram('detection_latency_seconds', "Faulty task's first replica dispatched → fault charged.", (m) => m.reliability.detection, 1000);
+  histogram(
+    'detection_latency_seconds',
+    "Faulty task's first replica dispatched → fault detected (a crash or timeout when observed, a wrong result when out-voted).",
+    (m) => m.reliability.detection,
+    1000,
+  );
   histogram('recovery_seconds', 'Fault detected → its task completed elsewhere (the MTTR distribution).', (m) => m.reliability.recovery, 1000);
   histogram('replicas_per_task', 'Replicas per settled task (k, plus tie-breaks and re-executions).', (m) => m.replicas.perTask, 1);
 }

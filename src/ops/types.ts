@@ -107,7 +107,7 @@ export interface ReliabilitySnapshot {
   mttrMs: number | null;
   /** Fault detected → task completed, distribution (ms). */
   recovery: HistogramSnapshot;
-  /** First replica of the faulty task dispatched → fault charged, distribution (ms). */
+  /** First replica of the faulty task dispatched → fault detected (a crash or timeout when observed, a wrong result when out-voted), distribution (ms). */
   detection: HistogramSnapshot;
   /** Faults detected after their task already had its answer (an out-voted late replica: nothing to repair). */
   masked: number;
