@@ -156,6 +156,38 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     expect(await c.run(rows(7), { name: 'total' })).toBe(totalOf(7));
   });
 
+  it('tasks already accepted when a host dies wait for another host (waitForHosts), as a new run() does', async () => {
+    const p = prefix();
+    const [victim] = await startHosts(p, ['w1', 'w2']);
+    // DMR on exactly 2 hosts: once one dies no task can be served (or re-executed) until a host joins.
+    const c = cluster(p, { redundancy: 'dmr', waitForHosts: 30_000 });
+    await c.ready;
+    await until(() => c.hosts.length === 2, 'two hosts');
+    const runs = Array.from({ length: 4 }, () => c.run(300, { name: 'spin' }));
+    await until(() => c.cores.some((core) => core.host === victim!.id && core.busy), `a replica in flight on ${victim!.id}`);
+    victim!.proc.kill('SIGKILL');
+    await until(() => c.hosts.find((h) => h.id === victim!.id)!.state === 'dead', `${victim!.id} dead`, 10_000);
+    const late = c.run(rows(4), { name: 'total' });
+    await startHosts(p, ['w3']);
+    const settled = await Promise.allSettled([...runs, late]);
+    expect(settled).toEqual([...runs.map(() => ({ status: 'fulfilled', value: 300 })), { status: 'fulfilled', value: totalOf(4) }]);
+  });
+
+  it('while the cluster waits for hosts, a run() is checked at once: abort, an aborted signal, a bad option or input', async () => {
+    const c = cluster(prefix(), { waitForHosts: Number.POSITIVE_INFINITY }); // no host ever joins
+    const controller = new AbortController();
+    const aborted = c.run(5, { name: 'fib', signal: controller.signal });
+    const detailed = c.runDetailed(5, { name: 'fib', signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(detailed).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(c.run(5, { name: 'fib', signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(c.run(5, { nmae: 'fib' } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('"nmae"') });
+    await expect(c.run(() => 1, { name: 'fib' })).rejects.toMatchObject({ code: 'ERR_NOT_CLONEABLE' });
+    expect(c.stats.aborted).toBe(2);
+  });
+
   it('a stepped task across hosts: voted checkpoints, outputs once and in order, resumed elsewhere when a host is killed', async () => {
     const p = prefix();
     const started = await startHosts(p, ['c1', 'c2', 'c3', 'c4']);

@@ -46,7 +46,9 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
   private readonly waiters = new Set<() => void>();
   private readonly readyHosts: Promise<void>;
   private stopping: Promise<void> | undefined;
-  /** Looks at how long Redis has been away (tasks give up after waitForHosts of it). */
+  /** performance.now() when fewer than k hosts began to serve (see shortSince). */
+  private short: number | undefined = performance.now();
+  /** Looks at how long Redis has been away, and whether hosts are short (tasks give up after waitForHosts of either). */
   private readonly outageWatch: NodeJS.Timeout;
 
   constructor(options: TriplexClusterOptions) {
@@ -68,7 +70,7 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
     runtime.onPoll = () => this.wake();
     // No host serves a slot yet: none takes a replica until one joins.
     for (const slot of runtime.slots) this.setOffline(slot.id);
-    this.readyHosts = super.ready.then(() => this.whenServing(true));
+    this.readyHosts = super.ready.then(() => this.whenServing());
     this.readyHosts.catch(() => {});
     this.outageWatch = setInterval(() => this.checkOutage(), Math.min(cluster.heartbeatInterval, 1_000));
     this.outageWatch.unref();
@@ -82,6 +84,8 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
   private checkOutage(): void {
     const error = this.outageError();
     if (error !== undefined) this.failPending((task) => error(`Task "${task.name}" (#${task.id})`));
+    // Hosts short: tasks whose wait for hosts is over fail now (waitsForCores says no to them).
+    else if (this.shortSince() !== undefined) this.recheckCores();
   }
 
   private outageError(): ((what: string) => TriplexError) | undefined {
@@ -108,31 +112,54 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
     return this.readyHosts;
   }
 
-  /** Runs `input` through the task on k distinct hosts; waits (at most waitForHosts) for enough hosts. */
+  /**
+   * Runs `input` through the task on k distinct hosts. The call is checked at once (options, input,
+   * abort); while fewer than k hosts serve, the task waits (at most waitForHosts: see waitsForCores).
+   */
   override run<T = TOutput>(input: TInput | Movable<TInput>, options: RunOptions = {}): Promise<T> {
-    return this.gate(options).then(() => super.run<T>(input, options));
+    const refused = this.clusterRefusal(options);
+    return refused === undefined ? super.run<T>(input, options) : Promise.reject(refused);
   }
 
   override runDetailed<T = TOutput>(input: TInput | Movable<TInput>, options: RunOptions = {}): Promise<DetailedResult<T>> {
-    return this.gate(options).then(() => super.runDetailed<T>(input, options));
+    const refused = this.clusterRefusal(options);
+    return refused === undefined ? super.runDetailed<T>(input, options) : Promise.reject(refused);
   }
 
-  private gate(options: RunOptions): Promise<void> {
+  /** What a cluster refuses before the pool looks at a run: a module of its own, a Redis away for waitForHosts. */
+  private clusterRefusal(options: RunOptions): TriplexError | undefined {
     if (options !== null && typeof options === 'object' && (options as { filename?: unknown }).filename != null) {
-      return Promise.reject(
-        new TriplexError('ERR_INVALID_OPTION', 'Option "filename" of run() is not available in a cluster: every host serves the module it was started with', {
+      return new TriplexError(
+        'ERR_INVALID_OPTION',
+        'Option "filename" of run() is not available in a cluster: every host serves the module it was started with',
+        {
           option: 'filename',
-        }),
+        },
       );
     }
-    return super.ready.then(() => {
-      const outage = this.outageError();
-      return outage === undefined ? this.whenServing(false) : Promise.reject(outage('run()'));
-    });
+    return this.outageError()?.('run()');
   }
 
-  /** Resolves when k hosts can serve; after waitForHosts, rejects (`strict`) or resolves so the pool answers ERR_NOT_ENOUGH_CORES. */
-  private whenServing(strict: boolean): Promise<void> {
+  /**
+   * A task the hosts cannot serve (fewer than k up, or none unused for a re-execution) waits while
+   * hosts are short, for waitForHosts from when they ran short or from its run(), whichever is later;
+   * then the pool answers (ERR_NOT_ENOUGH_CORES, or ERR_NO_MAJORITY for one that already ran).
+   */
+  protected override waitsForCores(task: { readonly submittedAt: number }): boolean {
+    const since = this.shortSince();
+    if (since === undefined || this.stopping !== undefined) return false;
+    return performance.now() - Math.max(since, task.submittedAt) < this.cluster.waitForHosts;
+  }
+
+  /** When fewer than k hosts began to serve (performance.now()), or undefined while k or more do. */
+  private shortSince(): number | undefined {
+    if (this.runtime.serving() >= this.resolvedOptions.k) this.short = undefined;
+    else this.short ??= performance.now();
+    return this.short;
+  }
+
+  /** Resolves when k hosts can serve; after waitForHosts, rejects with ERR_NOT_ENOUGH_CORES. */
+  private whenServing(): Promise<void> {
     const k = this.resolvedOptions.k;
     if (this.runtime.serving() >= k) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -142,7 +169,7 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
         if (this.stopping === undefined && this.runtime.serving() < k && timer !== undefined) return;
         this.waiters.delete(check);
         clearTimeout(timer);
-        if (this.runtime.serving() >= k || !strict) resolve();
+        if (this.runtime.serving() >= k) resolve();
         else
           reject(
             new TriplexError(

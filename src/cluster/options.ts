@@ -38,8 +38,9 @@ export interface TriplexClusterOptions extends Pick<TriplexOptions, PoolKey> {
   /** ms without a heartbeat after which a host is lost: its replicas in flight are re-executed on other hosts. @default 5_000 */
   heartbeatTimeout?: number;
   /**
-   * ms run() (and `ready`) wait for enough hosts (one per replica) before ERR_NOT_ENOUGH_CORES; also how
-   * long tasks wait for a Redis that stopped answering before ERR_REDIS_UNREACHABLE. @default 30_000
+   * ms tasks (and `ready`) wait for enough hosts (one per replica) before ERR_NOT_ENOUGH_CORES, from
+   * their run() or from when hosts ran short, whichever is later; also how long tasks wait for a
+   * Redis that stopped answering before ERR_REDIS_UNREACHABLE. @default 30_000
    */
   waitForHosts?: number;
   /** Most host cores the cluster serves (one slot each, for its life). @default 64 */

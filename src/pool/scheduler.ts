@@ -57,6 +57,7 @@ export class Scheduler {
       dispatch: (task, index) => this.dispatch(task, cores[index]!),
       placed: (task, placement) => this.placed(task, placement),
       idleHint: () => Number.POSITIVE_INFINITY,
+      holds: (task) => this.waitsForCores(task),
     };
     this.verdicts = new Verdicts(options, stats, events, healthBridge, {
       requestMore: (task) => this.waiting.retry(task),
@@ -89,6 +90,8 @@ export class Scheduler {
   queued = 0;
   /** Seeds and clocks of deterministic replicas (option determinism); none: replicas run as they are. */
   journal: DeterminismJournal | undefined;
+  /** Whether a task the cores cannot serve now waits for more instead of failing (a cluster waiting for hosts). */
+  waitsForCores: (task: TaskRun) => boolean = () => false;
   /** Called once per task as it settles, before its caller is answered (the pool surface's book-keeping). */
   onSettled: (task: TaskRun) => void = () => {};
 
@@ -104,7 +107,7 @@ export class Scheduler {
     this.running.add(task);
     this.queued++;
     const capacity = this.policy.capacity(this.cores);
-    if (capacity < this.options.k) {
+    if (capacity < this.options.k && !this.waitsForCores(task)) {
       task.refused = true;
       this.fail(task, this.notEnoughCores());
       return;

@@ -93,6 +93,7 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
     this.bridge.loadOf = (core) => this.scheduler.load(core);
     this.surface = new PoolSurface(o.compat, { slots: () => this.scheduler.slots(), emit: (name) => this.emitSafely(name) }, this.clock);
     this.scheduler.onSettled = (task) => this.surface.settled(task);
+    this.scheduler.waitsForCores = (task) => this.waitsForCores(task);
     this.scheduler.journal = this.journal;
     this.stepped = this.steppedRuns(stats);
     this.admission = new Admission({
@@ -216,6 +217,19 @@ export class Triplex<TInput = unknown, TOutput = unknown> extends TypedEmitter {
   /** Every task not settled yet rejects with its error (a cluster whose Redis stays away); the pool goes on. */
   protected failPending(errorFor: (task: { id: number; name: string }) => Error): void {
     this.scheduler.failPending(errorFor);
+  }
+
+  /**
+   * Whether a task the cores cannot serve now (too few, or none unused) waits for more instead of
+   * failing. A pool's cores do not come back on their own: no; a cluster waits for hosts.
+   */
+  protected waitsForCores(_task: { readonly submittedAt: number }): boolean {
+    return false;
+  }
+
+  /** Every waiting task is placed or, if waitsForCores now says no, fails (its wait for cores is over). */
+  protected recheckCores(): void {
+    this.scheduler.coresChanged();
   }
 
   /** Maintenance: the core takes no new replicas; the one it runs finishes. */

@@ -36,6 +36,11 @@ export interface PlacementHost<T extends PlacedTask> {
   idleHint(): number;
   /** False when placement can only wait now (the adapter knows without asking the policy). */
   mayPlace?(): boolean;
+  /**
+   * True when a placement the cores cannot serve now waits for more instead of failing the task
+   * (a cluster whose hosts ran short expects them back).
+   */
+  holds?(task: T): boolean;
 }
 
 /**
@@ -59,6 +64,7 @@ export function placeWanted<T extends PlacedTask>(task: T, kind: string, host: P
     if (placement.kind === 'wait') return 'wait';
     if (placement.kind === 'impossible') {
       if (task.relax?.() === true) continue;
+      if (host.holds?.(task) === true) return 'wait';
       task.wanted = 0;
       if (!task.started && placement.reason === 'not-enough-cores') return 'not-enough-cores';
       // Replicas still running may yet agree: the task waits for them.
