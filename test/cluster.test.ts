@@ -188,6 +188,30 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     expect(c.stats.aborted).toBe(2);
   });
 
+  it('SIGTERM of a host mid-replica: it heart-beats until the replica is done, its result counts, nobody is charged', async () => {
+    const p = prefix();
+    const started = await startHosts(p, ['g1', 'g2', 'g3']);
+    const c = cluster(p, { redundancy: 'dmr', determinism: false }); // spin reads the real clock
+    const events: HostEvent[] = [];
+    c.on('host', (e) => events.push(e));
+    await c.ready;
+    await until(() => c.hosts.length === 3, 'three hosts');
+    // The replica outlasts the heartbeat's TTL (1.5 s): a host that stopped heart-beating first was lost as dead.
+    const run = c.runDetailed(2_500, { name: 'spin' });
+    await until(() => c.cores.some((core) => core.busy), 'a replica in flight');
+    const victim = started.find((h) => c.cores.some((core) => core.host === h.id && core.busy))!;
+    victim.proc.kill('SIGTERM');
+    const r = await run;
+    expect(r.value).toBe(2_500);
+    expect(r.replicas.map((x) => x.status)).toEqual(['value', 'value']);
+    expect(r.replicas.some((x) => hostOf(c, x.core) === victim.id)).toBe(true);
+    expect((await exited(victim)).code).toBe(0);
+    await until(() => c.hosts.find((h) => h.id === victim.id)!.state === 'left', `${victim.id} left`, 10_000);
+    expect(events.filter((e) => e.host === victim.id && e.from === 'up')).toEqual([expect.objectContaining({ to: 'left' })]);
+    expect(c.stats.crashes + c.stats.faults).toBe(0);
+    expect(c.cores.every((core) => core.faults === 0)).toBe(true);
+  });
+
   it('a stepped task across hosts: voted checkpoints, outputs once and in order, resumed elsewhere when a host is killed', async () => {
     const p = prefix();
     const started = await startHosts(p, ['c1', 'c2', 'c3', 'c4']);

@@ -101,6 +101,8 @@ export class ClusterHost {
   private seq = 0;
   private served = 0;
   private failed = 0;
+  /** stop() was called (replicas may still run: heartbeats go on); `stopped`: they finished, heartbeats end. */
+  private stopping = false;
   private stopped = false;
   readonly cores: Core[];
 
@@ -241,12 +243,16 @@ export class ClusterHost {
     this.running.get(job)?.terminateCurrent();
   }
 
-  /** Finishes the replicas running, unregisters, stops the cores. */
+  /**
+   * Finishes the replicas running, unregisters, stops the cores. It heart-beats until their results
+   * are in Redis: a host whose heartbeat lapsed meanwhile would be lost and its healthy cores charged.
+   */
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.worker?.close().catch(() => {});
     this.stopped = true;
     clearInterval(this.timer);
-    await this.worker?.close().catch(() => {});
     const redis = (await this.connection?.client.catch(() => undefined)) as Redis | undefined;
     if (redis !== undefined && this.registration !== undefined) await leave(redis, this.keys, this.o.hostId, this.nonce).catch(() => {});
     this.subscriber?.disconnect();

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { TriplexError } from '../errors.js';
 import type { HostEvent } from '../pool/events.js';
 import { HostLink } from './host-link.js';
-import { forget, readHosts, reject, type HostRegistration, type HostSighting } from './registry.js';
+import { forget, readHosts, registered, reject, type HostRegistration, type HostSighting } from './registry.js';
 import type { RemoteCore } from './remote-core.js';
 import type { ClusterKeys } from './redis.js';
 
@@ -69,7 +69,7 @@ export class Membership {
     }
     if (!judge) return;
     for (const entry of this.hosts.values()) {
-      if (!seen.has(entry.id) && entry.state === 'up') this.lose(entry, 'left', 'it unregistered (shut down)');
+      if (!seen.has(entry.id) && entry.state === 'up') this.lose(entry, 'left', 'it unregistered (shut down)', true);
     }
   }
 
@@ -84,7 +84,7 @@ export class Membership {
     }
     if (entry.state === 'rejected') return;
     if (heartbeat === undefined) {
-      if (entry.state === 'up' && judge) this.lose(entry, 'dead', `its heartbeat expired (${this.ctx.heartbeatTimeout} ms)`);
+      if (entry.state === 'up' && judge) await this.expired(entry);
     } else if (heartbeat.seq !== entry.lastSeq) {
       entry.lastSeq = heartbeat.seq;
       entry.lastSeenAt = now;
@@ -95,6 +95,15 @@ export class Membership {
     } else if (entry.state === 'up' && now - entry.lastSeenAt > this.ctx.heartbeatTimeout) {
       this.lose(entry, 'dead', `no heartbeat for ${now - entry.lastSeenAt} ms (heartbeatTimeout ${this.ctx.heartbeatTimeout} ms)`);
     }
+  }
+
+  /**
+   * Its heartbeat key is gone. A host that unregistered between the registry's two reads (its hash,
+   * then its heartbeats) left cleanly: it is not lost as a dead one, whose replicas are charged.
+   */
+  private async expired(entry: HostEntry): Promise<void> {
+    if (!(await registered(this.ctx.redis, this.ctx.keys, entry.id))) this.lose(entry, 'left', 'it unregistered (shut down)', true);
+    else this.lose(entry, 'dead', `its heartbeat expired (${this.ctx.heartbeatTimeout} ms)`);
   }
 
   private async join(registration: HostRegistration, seq: number, now: number): Promise<void> {
@@ -171,13 +180,16 @@ export class Membership {
     this.ctx.emit({ host: entry.id, from, to: 'up', reason: 'its heartbeat resumed' });
   }
 
-  /** Takes a host out of service: slots offline first (no re-placement there), then its replicas in flight fail. */
-  private lose(entry: HostEntry, to: 'dead' | 'left', reason: string): void {
+  /**
+   * Takes a host out of service: slots offline first (no re-placement there), then its replicas in
+   * flight fail; charged as crashes unless the host unregistered itself (`clean`).
+   */
+  private lose(entry: HostEntry, to: 'dead' | 'left', reason: string, clean = false): void {
     const from = entry.state;
     entry.state = to;
     const why = `host ${entry.id} is lost: ${reason}`;
     for (const slot of entry.slots) this.ctx.offline(slot);
-    for (const slot of entry.slots) slot.detach(why);
+    for (const slot of entry.slots) slot.detach(why, clean);
     entry.link?.abandon(why);
     // Jobs still waiting in its queue were re-executed elsewhere: a returning host must not run them.
     void entry.link?.queue.drain(true).catch(() => {});

@@ -108,6 +108,11 @@ export async function readHosts(redis: Redis, keys: ClusterKeys): Promise<HostSi
   return out;
 }
 
+/** Whether a host id is registered now (a clean exit removes it with its heartbeat). */
+export async function registered(redis: Redis, keys: ClusterKeys, host: string): Promise<boolean> {
+  return (await redis.hexists(keys.hosts, host)) === 1;
+}
+
 /** Tells a host instance it is rejected (it reads this with its next heartbeat and exits). */
 export async function reject(redis: Redis, keys: ClusterKeys, host: string, rejection: Rejection): Promise<void> {
   await redis.set(keys.rejected(host), JSON.stringify(rejection), 'PX', 3_600_000);

@@ -60,6 +60,8 @@ export class RemoteCore extends ServingCore implements PoolCore {
   private sent = 0;
   private sentAt = 0;
   private current: InFlight | undefined;
+  /** Why its host left cleanly (see detach), while no host serves it again. */
+  private leftCleanly: string | undefined;
 
   /** `cpu` is the slot id: each slot is its own CPU to the binding policy (a host's CPUs are not the coordinator's). */
   constructor(
@@ -70,8 +72,12 @@ export class RemoteCore extends ServingCore implements PoolCore {
     super(health);
   }
 
-  /** A replica in flight while the coordinator could not reach Redis failed for that, as far as anyone can tell. */
+  /**
+   * A replica in flight while the coordinator could not reach Redis failed for that, as far as anyone
+   * can tell; one in flight when its host left cleanly (it finished what it ran) is no evidence either.
+   */
   excuse(): string | undefined {
+    if (this.leftCleanly !== undefined) return this.leftCleanly;
     return this.redis.lostSince(this.sentAt) ? 'the coordinator could not reach Redis while the replica was in flight' : undefined;
   }
 
@@ -89,13 +95,19 @@ export class RemoteCore extends ServingCore implements PoolCore {
   }
 
   attach(assignment: SlotAssignment, link: ReplicaLink): void {
+    this.leftCleanly = undefined;
     this.assignment = assignment;
     this.domain = assignment.domain;
     this.link = link;
   }
 
-  /** The host is gone: the replica in flight fails as a crash (the scheduler re-executes it elsewhere). */
-  detach(reason: string): void {
+  /**
+   * The host is gone: the replica in flight fails as a crash (the scheduler re-executes it elsewhere),
+   * or, when the host unregistered itself (`clean`), is re-run with no charge: a clean stop delivers
+   * what it ran, so a replica still in flight was only waiting in its queue, or its result is late.
+   */
+  detach(reason: string, clean = false): void {
+    this.leftCleanly = clean ? reason : undefined;
     this.link = undefined;
     this.serving = false;
     const current = this.current;

@@ -10,7 +10,7 @@ const HELP = `Usage: triplex worker --redis URL --filename FILE [--cores N] [--h
 Serves the replicas a TriplexCluster (import { TriplexCluster } from 'triplex/cluster') sends
 to this host: each replica job runs on one of N local cores, each a worker thread pinned to a
 CPU. The host registers under its id and heart-beats into Redis; stop it with SIGTERM or Ctrl-C
-(running replicas finish first).
+(running replicas finish first, heart-beating; then it unregisters: no core is charged).
 
   --redis URL              redis://[user:pass@]host:port[/db] (rediss:// for TLS)
   --filename FILE          the task module; the coordinator rejects a host whose module differs
