@@ -378,6 +378,26 @@ describe.skipIf(binary === undefined)('TriplexCluster on real hosts (BullMQ on R
     await expect(c.run(5, { name: 'fib' })).rejects.toMatchObject({ code: 'ERR_NOT_ENOUGH_CORES' });
   });
 
+  it('a host heart-beating too seldom for the coordinator is rejected, typed, instead of flapping and being charged', async () => {
+    const p = prefix();
+    await startHosts(p, ['f1', 'f2']);
+    const c = cluster(p, { redundancy: 'dmr' }); // heartbeatTimeout 1500 ms, a look every 100 ms
+    const events: HostEvent[] = [];
+    c.on('host', (e) => events.push(e));
+    await c.ready;
+    const slow = spawnHost({ port: redis.port, prefix: p, id: 'seldom', heartbeat: [2_000, 10_000] });
+    hosts.push(slow);
+    const exit = await exited(slow);
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toMatch(/ERR_INVALID_OPTION.*"heartbeatInterval".*below 1400 ms.*received 2000/);
+    expect(events).toContainEqual(
+      expect.objectContaining({ host: 'seldom', from: 'new', to: 'rejected', error: expect.objectContaining({ code: 'ERR_INVALID_OPTION' }) }),
+    );
+    expect(c.hosts.find((h) => h.id === 'seldom')).toMatchObject({ state: 'rejected', cores: [] });
+    expect(await c.run(rows(1), { name: 'total' })).toBe(totalOf(1));
+    expect(c.stats.faults).toBe(0);
+  });
+
   it('rejects invalid options with TypeError/RangeError naming the option', () => {
     const base = { connection: { host: '127.0.0.1', port: redis.port }, filename: CLUSTER_TASKS };
     expect(() => new TriplexCluster({ ...base, cores: 4 } as never)).toThrow(RangeError);

@@ -157,6 +157,8 @@ export class ClusterHost {
       hostname: os.hostname(),
       pid: process.pid,
       startedAt: Date.now(),
+      heartbeatInterval: this.o.heartbeatInterval,
+      heartbeatTimeout: this.o.heartbeatTimeout,
     };
   }
 

@@ -37,6 +37,8 @@ export interface MembershipContext {
   /** sha256 of the coordinator's task module. */
   digest: string;
   moduleUrl: string;
+  /** The coordinator's: ms between two looks at the registry, and without a heartbeat before a host is lost. */
+  heartbeatInterval: number;
   heartbeatTimeout: number;
   slots: readonly RemoteCore[];
   openLink(host: string): Promise<HostLink>;
@@ -103,7 +105,7 @@ export class Membership {
    */
   private async expired(entry: HostEntry): Promise<void> {
     if (!(await registered(this.ctx.redis, this.ctx.keys, entry.id))) this.lose(entry, 'left', 'it unregistered (shut down)', true);
-    else this.lose(entry, 'dead', `its heartbeat expired (${this.ctx.heartbeatTimeout} ms)`);
+    else this.lose(entry, 'dead', `its heartbeat expired (the host's heartbeatTimeout, ${entry.registration.heartbeatTimeout ?? '?'} ms)`);
   }
 
   private async join(registration: HostRegistration, seq: number, now: number): Promise<void> {
@@ -151,6 +153,8 @@ export class Membership {
         { host: r.host, received: r.digest, expected: this.ctx.digest },
       );
     }
+    const beats = this.beatRefusal(r);
+    if (beats !== undefined) return beats;
     const free = this.ctx.slots.filter((s) => s.assignment === undefined).length + r.cores.filter((c) => this.slotOf.has(`${r.host}#${c.core}`)).length;
     if (!Array.isArray(r.cores) || r.cores.length === 0 || free < r.cores.length) {
       return new TriplexError(
@@ -160,6 +164,23 @@ export class Membership {
       );
     }
     return undefined;
+  }
+
+  /**
+   * A host heart-beating too seldom for this coordinator would be lost between two of its beats, over
+   * and over, and its healthy cores charged: it is refused. A beat is seen at the coordinator's next
+   * look, so one every heartbeatTimeout − heartbeatInterval ms at most is needed.
+   */
+  private beatRefusal(r: HostRegistration): TriplexError | undefined {
+    const every = r.heartbeatInterval;
+    const limit = this.ctx.heartbeatTimeout - this.ctx.heartbeatInterval;
+    if (typeof every !== 'number' || every < limit) return undefined;
+    return new TriplexError(
+      'ERR_INVALID_OPTION',
+      `Host "${r.host}": option "heartbeatInterval" (triplex worker --heartbeat) must be below ${limit} ms for this coordinator ` +
+        `(its heartbeatTimeout ${this.ctx.heartbeatTimeout} ms − heartbeatInterval ${this.ctx.heartbeatInterval} ms); received ${every}`,
+      { option: 'heartbeatInterval', host: r.host, received: every, expected: `below ${limit}` },
+    );
   }
 
   private attach(entry: HostEntry): void {

@@ -23,6 +23,9 @@ export interface HostRegistration {
   pid: number;
   /** Date.now() on the host at registration. */
   startedAt: number;
+  /** ms between its heartbeats, and how long each stays valid in Redis (absent from hosts of earlier versions). */
+  heartbeatInterval?: number;
+  heartbeatTimeout?: number;
 }
 
 /** One heartbeat: a counter that moves, and what the host is doing. */

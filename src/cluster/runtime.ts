@@ -79,6 +79,7 @@ export class ClusterRuntime {
       keys: this.keys,
       digest: this.o.digest,
       moduleUrl: String(this.o.pool.filename),
+      heartbeatInterval: this.o.heartbeatInterval,
       heartbeatTimeout: this.o.heartbeatTimeout,
       slots: this.slots,
       openLink: (host) => HostLink.open(host, { connection: this.o.connection, prefix: this.o.prefix, keys: this.keys, coordinator: this.coordinator, redis }),

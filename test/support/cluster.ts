@@ -53,6 +53,8 @@ export interface HostArgs {
   id: string;
   filename?: string;
   env?: Record<string, string>;
+  /** --heartbeat and --heartbeat-timeout (default 100 and 1500 ms). */
+  heartbeat?: [number, number];
 }
 
 /**
@@ -62,7 +64,8 @@ export interface HostArgs {
  */
 export function spawnHost(args: HostArgs): HostProcess {
   const argv = [CLI, 'worker', '--redis', `redis://127.0.0.1:${args.port}`, '--filename', args.filename ?? CLUSTER_TASKS, '--cores', '1', '--pin', 'off'];
-  argv.push('--host-id', args.id, '--prefix', args.prefix, '--heartbeat', '100', '--heartbeat-timeout', '1500');
+  const [every, ttl] = args.heartbeat ?? [100, 1500];
+  argv.push('--host-id', args.id, '--prefix', args.prefix, '--heartbeat', String(every), '--heartbeat-timeout', String(ttl));
   const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...args.env } });
   let stderr = '';
   proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
