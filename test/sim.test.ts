@@ -65,6 +65,11 @@ describe('scenario files', () => {
     expectOptionError(() => parseScenario({ ...base, variants: [{ name: 'a' }, { name: 'b', redundancy: 'qmr' }] }), 'variants[1].redundancy', 'range');
     expectOptionError(() => parseScenario({ ...base, sweep: { param: 'faults.failed', values: [0, 1, 99] } }), 'sweep.values[2] (faults.failed)', 'range');
     expectOptionError(() => parseScenario({ ...base, sweep: { param: 'colour', values: [1] } }), 'sweep.param', 'range');
+    // Static binding's spares by the pool's own rule: one whole group must be left beside them.
+    expectOptionError(() => parseScenario({ ...base, cores: 4, redundancy: 'dmr', binding: 'static', spares: 3 }), 'spares', 'range');
+    expectOptionError(() => parseScenario({ ...base, binding: 'static', variants: [{ name: 'a' }, { name: 'b', spares: 4 }] }), 'variants[1].spares', 'range');
+    expect(() => parseScenario({ ...base, cores: 4, redundancy: 'dmr', binding: 'static', spares: 2 })).not.toThrow();
+    expect(() => parseScenario({ ...base, cores: 4, redundancy: 'dmr', binding: 'dynamic', spares: 4 })).not.toThrow();
     expect(() => parseScenario({ ...base, redundancy: 'dmr', variants: [{ name: 'tmr', redundancy: 'tmr' }] })).not.toThrow();
   });
 

@@ -9,6 +9,16 @@ export { StaticBinding } from './static.js';
 export { DynamicBinding, type DynamicBindingOptions } from './dynamic.js';
 
 /**
+ * Static binding needs one whole group of k cores beside its spares: more spares are refused
+ * (ERR_INVALID_OPTION naming `spares`). The pool's options and the simulator's scenarios both ask here.
+ */
+export function checkSpares(binding: 'static' | 'dynamic', cores: number, k: number, spares: number): void {
+  if (binding === 'static' && cores - spares < k) {
+    throw invalidOption('spares', `at most ${cores - k} (static binding needs one group of ${k} cores beside the spares)`, spares, 'range');
+  }
+}
+
+/**
  * The binding policy named by the `binding` option. `spares` only matters to static binding:
  * under dynamic binding every enabled core is a spare for every task.
  */

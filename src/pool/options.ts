@@ -2,6 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { invalidOption, TriplexError } from '../errors.js';
+import { checkSpares } from '../binding/index.js';
 import { availableCpus, pinningUnavailableReason } from '../worker/affinity.js';
 import { resolveHealth } from './health-options.js';
 import { resolveDomains } from './domain-options.js';
@@ -272,9 +273,7 @@ function resolveCpus(given: unknown): number[] {
 /** Checks between options, once each is valid on its own: enough cores for the redundancy and the spares, faults aimed at cores that exist. */
 function checkAcrossOptions(o: ResolvedOptions): ResolvedOptions {
   if (o.cores < o.k) throw invalidOption('cores', `at least ${o.k} for ${o.redundancy.toUpperCase()}`, o.cores, 'range');
-  if (o.binding === 'static' && o.cores - o.spares < o.k) {
-    throw invalidOption('spares', `at most ${o.cores - o.k} (static binding needs one group of ${o.k} cores beside the spares)`, o.spares, 'range');
-  }
+  checkSpares(o.binding, o.cores, o.k, o.spares);
   o.faults?.validateFor(o.cores);
   return o;
 }

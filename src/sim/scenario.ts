@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { invalidOption } from '../errors.js';
+import { checkSpares } from '../binding/index.js';
 import { getPath, known, merge, num, obj, oneOf, optNum, relabel, setPath, type Obj } from './check.js';
 import { DEFAULT_CONFIG, type RunSpec, type Scenario, type SimConfig } from './config.js';
 import { arrival, batch, faults, health, service, stepped } from './fields.js';
@@ -92,6 +93,7 @@ export function resolveConfig(raw: unknown): SimConfig {
     seed: optNum('seed', o.seed, D.seed, { integer: true }),
     stepped: stepped('stepped', o.stepped),
   };
+  checkSpares(config.binding, cores, k, config.spares);
   const f = config.faults;
   const hangs = f.hang.rate > 0 || (f.failureMode === 'hang' && (f.failed !== 0 || f.lifetimes !== false));
   // A hang with no timeout never frees its core: the task could never settle.
