@@ -48,7 +48,8 @@ function configOf(s: Arb) {
     cpus: Math.max(1, Math.ceil(s.cores / s.cpuDiv)),
     redundancy: s.redundancy,
     binding: s.binding,
-    spares: s.spares,
+    // Static binding keeps one group beside its spares (the pool's rule, ERR_INVALID_OPTION beyond it).
+    spares: Math.min(s.spares, s.cores - (s.redundancy === 'tmr' ? 3 : 2)),
     taskTimeout: 20,
     maxAttempts: 4,
     batch: s.batch,
