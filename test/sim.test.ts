@@ -45,6 +45,15 @@ describe('scenario files', () => {
     expect(result.results.length).toBe(1);
     expect(result.results[0]!.tasks).toMatchObject({ submitted: 10, settled: 10, lost: 0, correct: 10 });
     expect(sim.formatTable(result.results)).toContain('tasks/s');
+    // Slow runs keep their rate: three significant digits, not rounded to 0.
+    const rates = [0.04487, 4.5678, 46.34, 3975.1].map((throughput) => sim.tableRows([{ ...result.results[0]!, throughput }])[0]!['tasks/s']);
+    expect(rates).toEqual(['0.0449', '4.57', '46.3', '3975']);
+    // …and so does the result: 10 tasks of a minute on 4 cores, a fraction of a task per second.
+    const slow = sim.runScenario(sim.parseScenario({ ...base, cores: 4, taskTimeout: null, tasks: { count: 10, service: { dist: 'constant', mean: 60_000 } } }))
+      .results[0]!;
+    const exact = (slow.tasks.correct / slow.simMs) * 1000;
+    expect(exact).toBeLessThan(1);
+    expect(Math.abs(slow.throughput - exact) / exact).toBeLessThan(1e-3);
   });
 
   it('every shipped scenario parses', () => {

@@ -60,6 +60,11 @@ function round(x: number, digits = 4): number {
   return Math.round(x * f) / f;
 }
 
+/** A rate in tasks/s: two decimals, and four significant digits under 1 (minute-long tasks run well under one per second). */
+function rate(x: number): number {
+  return Number.isFinite(x) && x !== 0 && Math.abs(x) < 1 ? Number(x.toPrecision(4)) : round(x, 2);
+}
+
 export function buildResult(v: EngineView, label: { variant?: string; point?: number | string | boolean }, wallMs: number, cpuMs: number): SimResult {
   const { cfg, stats: s, metrics: m, faults } = v;
   const n = cfg.cores;
@@ -83,7 +88,7 @@ export function buildResult(v: EngineView, label: { variant?: string; point?: nu
     tasks: { submitted: s.submitted, settled: s.settled, lost, correct: s.correct, sdc: s.sdc, noMajority: s.noMajority, notEnoughCores: s.notEnoughCores },
     counters,
     simMs: round(end),
-    throughput: round(end > 0 ? ((s.correct + s.sdc) / end) * 1000 : 0, 2),
+    throughput: rate(end > 0 ? ((s.correct + s.sdc) / end) * 1000 : 0),
     latency: { p50: round(p50!), p99: round(p99!), mean: round(m.nLatency > 0 ? sum / m.nLatency : Number.NaN) },
     capacity: { initial: cap0, final, retained: round(final / n), meanRetained: round(stepMean(m.capT.slice(1), m.capV.slice(1), end, cap0) / n) },
     service: {
@@ -110,7 +115,7 @@ export function buildResult(v: EngineView, label: { variant?: string; point?: nu
     suspicions: v.suspicions,
     series: {
       t: series.t.map((t) => round(t)),
-      throughput: series.throughput.map((x) => round(x, 2)),
+      throughput: series.throughput.map(rate),
       capacity: series.t.map((t) => round(stepAt(m.capT, m.capV, t, cap0) / n)),
       disabled: series.t.map((t) => stepAt(m.disT, m.disV, t, 0)),
       failed: series.t.map((t) => faults.failedBy(t)),

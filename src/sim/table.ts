@@ -8,6 +8,12 @@ function fmt(x: number | null, digits = 1): string {
   return x.toFixed(digits);
 }
 
+/** A rate to three significant digits (a run of minute-long tasks does well under one per second), whole from 100 up. */
+function rate(x: number): string {
+  if (!Number.isFinite(x) || x === 0 || Math.abs(x) >= 100) return fmt(x, 0);
+  return x.toPrecision(3);
+}
+
 function ms(x: number | null): string {
   if (x === null) return '-';
   return x >= 10_000 ? `${fmt(x / 1000, 1)}s` : `${fmt(x, x < 10 ? 2 : 0)}ms`;
@@ -18,7 +24,7 @@ export function tableRows(results: readonly SimResult[], param?: string): Record
   return results.map((r) => {
     const row: Record<string, string> = { variant: r.variant };
     if (param !== undefined) row[param] = String(r.point);
-    row['tasks/s'] = fmt(r.throughput, 0);
+    row['tasks/s'] = rate(r.throughput);
     row['cap kept'] = `${fmt(r.capacity.retained * 100, 0)}%`;
     row['cap mean'] = `${fmt(r.capacity.meanRetained * 100, 0)}%`;
     row.lost = String(r.tasks.lost);
