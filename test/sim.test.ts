@@ -74,6 +74,10 @@ describe('scenario files', () => {
     expectOptionError(() => parseScenario({ ...base, variants: [{ name: 'a' }, { name: 'b', redundancy: 'qmr' }] }), 'variants[1].redundancy', 'range');
     expectOptionError(() => parseScenario({ ...base, sweep: { param: 'faults.failed', values: [0, 1, 99] } }), 'sweep.values[2] (faults.failed)', 'range');
     expectOptionError(() => parseScenario({ ...base, sweep: { param: 'colour', values: [1] } }), 'sweep.param', 'range');
+    // health.nondeterministic names the simulator's kinds ('task', 'flaky'): a typo is refused, not ignored.
+    expectOptionError(() => parseScenario({ ...base, health: { nondeterministic: ['flakey'] } }), 'health.nondeterministic[0]', 'range');
+    expectOptionError(() => parseScenario({ ...base, health: { nondeterministic: ['flaky', 'FLAKY'] } }), 'health.nondeterministic[1]', 'range');
+    expect(() => parseScenario({ ...base, health: { nondeterministic: ['flaky', 'task'] } })).not.toThrow();
     // Static binding's spares by the pool's own rule: one whole group must be left beside them.
     expectOptionError(() => parseScenario({ ...base, cores: 4, redundancy: 'dmr', binding: 'static', spares: 3 }), 'spares', 'range');
     expectOptionError(() => parseScenario({ ...base, binding: 'static', variants: [{ name: 'a' }, { name: 'b', spares: 4 }] }), 'variants[1].spares', 'range');

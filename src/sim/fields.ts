@@ -1,5 +1,6 @@
 /** Validators of the scenario's nested fields; each error names the field path. */
 import { invalidOption } from '../errors.js';
+import { KIND_NAMES } from './bridge.js';
 import { coreIds, countOrIds, join, known, num, obj, oneOf, optNum } from './check.js';
 import { DEFAULT_CONFIG, DEFAULT_SELF_TEST, type Arrival, type FaultsConfig, type HealthConfig, type LifetimeDist, type ServiceDist } from './config.js';
 
@@ -131,7 +132,13 @@ export function health(path: string, v: unknown): HealthConfig {
     };
   }
   const nd = o.nondeterministic ?? [];
-  if (!Array.isArray(nd) || !nd.every((k) => typeof k === 'string')) throw invalidOption(join(path, 'nondeterministic'), 'an array of kinds', nd, 'type');
+  const kinds = KIND_NAMES.map((k) => `'${k}'`).join(', ');
+  if (!Array.isArray(nd) || !nd.every((k) => typeof k === 'string'))
+    throw invalidOption(join(path, 'nondeterministic'), `an array of kinds (${kinds})`, nd, 'type');
+  // The simulator knows every kind it runs: a name outside them (a typo) would mark nothing.
+  nd.forEach((k, i) => {
+    if (!KIND_NAMES.includes(k)) throw invalidOption(`${join(path, 'nondeterministic')}[${i}]`, `a simulated task kind (${kinds})`, k, 'range');
+  });
   return { falseAlarm: optNum(join(path, 'falseAlarm'), o.falseAlarm, d.falseAlarm, { min: 0, max: 0.5 }), nondeterministic: [...nd], selfTest };
 }
 
