@@ -48,6 +48,8 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
   private stopping: Promise<void> | undefined;
   /** performance.now() when fewer than k hosts began to serve (see shortSince). */
   private short: number | undefined = performance.now();
+  /** Replicas per task: hosts needed (read once; resolvedOptions is a deep copy). */
+  private readonly k: number;
   /** Looks at how long Redis has been away, and whether hosts are short (tasks give up after waitForHosts of either). */
   private readonly outageWatch: NodeJS.Timeout;
 
@@ -57,6 +59,7 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
     super(cluster.pool, runtime.source);
     this.cluster = cluster;
     this.runtime = runtime;
+    this.k = this.resolvedOptions.k;
     runtime.hooks = {
       online: (slot) => this.setOnline(slot),
       offline: (slot) => this.setOffline(slot),
@@ -153,14 +156,14 @@ export class TriplexCluster<TInput = unknown, TOutput = unknown> extends Triplex
 
   /** When fewer than k hosts began to serve (performance.now()), or undefined while k or more do. */
   private shortSince(): number | undefined {
-    if (this.runtime.serving() >= this.resolvedOptions.k) this.short = undefined;
+    if (this.runtime.serving() >= this.k) this.short = undefined;
     else this.short ??= performance.now();
     return this.short;
   }
 
   /** Resolves when k hosts can serve; after waitForHosts, rejects with ERR_NOT_ENOUGH_CORES. */
   private whenServing(): Promise<void> {
-    const k = this.resolvedOptions.k;
+    const k = this.k;
     if (this.runtime.serving() >= k) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
