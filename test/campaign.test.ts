@@ -158,6 +158,15 @@ describe('bad campaign input is a typed error', () => {
     expect(badPool.code).toBe('ERR_INVALID_OPTION');
     expect(badPool.message).toContain('"redundancy"');
   });
+
+  it('hang faults (or input flips) with taskTimeout Infinity are refused before anything runs: a hung replica would never end', async () => {
+    for (const faults of [new FaultInjector({ seed: 1 }).hang({ rate: 0.2 }), new FaultInjector({ seed: 1 }).transient({ rate: 0.2, target: 'input' })]) {
+      const error = await rejection(campaign({ ...base, pool: { ...base.pool, taskTimeout: Infinity }, faults }));
+      expect(error.code).toBe('ERR_INVALID_OPTION');
+      expect(error.message).toContain('"pool.taskTimeout"');
+      expect(error.message).toContain('received Infinity');
+    }
+  });
 });
 
 describe('the golden run', () => {

@@ -3,8 +3,17 @@
  * a fault-free golden one and classifies each task. The campaign is the pool's only submitter,
  * so pool task ids are campaign task numbers and the injector's decisions replay with the seed.
  */
-import { isTriplexError } from '../errors.js';
-import { isServing, wasInjected, resolveOptions, Triplex, type TriplexOptions, type DetailedResult, type ReplicaReport } from '../api/index.js';
+import { invalidOption, isTriplexError } from '../errors.js';
+import {
+  isServing,
+  wasInjected,
+  resolveOptions,
+  Triplex,
+  type FaultInjector,
+  type TriplexOptions,
+  type DetailedResult,
+  type ReplicaReport,
+} from '../api/index.js';
 import { Tally, type TaskEvidence, type TaskObservation } from './classify.js';
 import { matchesError, matchesValue, suppliedAnswers, type GoldenAnswer } from './golden.js';
 import { computedAnswers } from './golden-thread.js';
@@ -24,15 +33,29 @@ function serving(pool: Triplex): number {
   return pool.cores.filter((core) => core.state !== 'stranded' && isServing(core.state)).length;
 }
 
+/** Whether a fault model can hang a replica: hang faults, or input flips that may turn a loop bound huge. */
+function canHang(faults: FaultInjector): boolean {
+  return faults.models.some((m) => m.model === 'hang' || m.target === 'input');
+}
+
 /**
  * A hang is only noticed at taskTimeout: 30 s would make a campaign crawl, so campaigns that can
- * hang a replica (hang faults, or input flips that may turn a loop bound huge) default to a bound
- * derived from the golden run.
+ * hang a replica default to a bound derived from the golden run.
  */
 function campaignTimeout(options: CampaignOptions, slowestMs: number | undefined): number | undefined {
-  if (options.pool.taskTimeout !== undefined) return undefined;
-  if (!options.faults.models.some((m) => m.model === 'hang' || m.target === 'input')) return undefined;
+  if (options.pool.taskTimeout !== undefined || !canHang(options.faults)) return undefined;
   return slowestMs === undefined ? 5_000 : Math.max(1_000, Math.ceil(slowestMs * 20));
+}
+
+/** A replica hung with no taskTimeout is never ended: such a campaign could never finish. */
+function checkHangBound(options: CampaignOptions, taskTimeout: number): void {
+  if (Number.isFinite(taskTimeout) || !canHang(options.faults)) return;
+  throw invalidOption(
+    'pool.taskTimeout',
+    'a finite number of ms when a fault model can hang a replica (hang, or input flips): a hung replica is only ended at taskTimeout',
+    taskTimeout,
+    'range',
+  );
 }
 
 export async function campaign(options: CampaignOptions): Promise<CampaignResult> {
@@ -40,6 +63,7 @@ export async function campaign(options: CampaignOptions): Promise<CampaignResult
   const faults = options.faults;
   const resolved = resolveOptions({ ...options.pool, faults });
   faults.validateFor(resolved.cores);
+  checkHangBound(options, resolved.taskTimeout);
   // Only the inputs the campaign will use (fewer tasks than inputs leaves some out).
   const used = plan.inputs.slice(0, Math.min(plan.inputs.length, plan.tasks));
   const golden =

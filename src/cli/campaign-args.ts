@@ -23,7 +23,8 @@ Workload:
 Pool:
   --redundancy dmr|tmr    (default ${DEFAULT_REDUNDANCY})      --binding static|dynamic (default ${DEFAULT_BINDING})
   --cores N  --spares N  --cpus 0,1  --pin auto|off|required
-  --timeout MS            replica timeout (default: derived from the golden run when hangs are injected)
+  --timeout MS            replica timeout (default: derived from the golden run when hangs are injected;
+                          Infinity is refused then)
   --false-alarm P                         attribution's false-alarm rate per replica (default ${DEFAULT_FALSE_ALARM})
   --fault-domain physical-core|cpu|none   what replicas must not share (default ${DEFAULT_FAULT_DOMAIN})
 Faults (repeatable; CORE is a core id, RATE a probability in [0, 1]):
