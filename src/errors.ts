@@ -23,7 +23,7 @@ export type TriplexErrorCode =
   | 'ERR_HOST_ID_TAKEN'
   /** A listener for an event the pool never emits (a misspelt name, or piscina's 'message'). */
   | 'ERR_UNKNOWN_EVENT'
-  /** A campaign's fault-free golden run of an input hung past taskTimeout or ended its thread: there is nothing to check the pool's answers against. */
+  /** A campaign's fault-free golden run of an input hung past taskTimeout or ended its thread, or a supplied golden function threw: there is nothing to check the pool's answers against. */
   | 'ERR_GOLDEN_RUN'
   /** The audit log could not be written (a full disk, a closed stream): later lines were dropped. */
   | 'ERR_AUDIT_WRITE';

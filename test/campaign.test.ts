@@ -184,6 +184,16 @@ describe('the golden run', () => {
     expect(error.message).toContain('exit code 5');
   });
 
+  it('a supplied golden function that throws stops the campaign with ERR_GOLDEN_RUN naming the input and what it threw', async () => {
+    const golden = (x: unknown): unknown => {
+      if (x === 2) throw new Error('my golden bug');
+      return x;
+    };
+    const error = await rejection(campaign({ pool, task: { name: 'fib', inputs: [1, 2] }, tasks: 10, faults: new FaultInjector(), golden }));
+    expect(error).toMatchObject({ code: 'ERR_GOLDEN_RUN', data: { index: 1, reason: 'threw', thrown: 'Error: my golden bug' } });
+    expect(error.message).toContain('golden function threw on input 1 (Error: my golden bug)');
+  });
+
   it("runs with the pool's workerData and env, as the replicas do", async () => {
     const result = await campaign({
       pool: { ...pool, workerData: { tenant: 'a' }, env: { ...process.env, TRIPLEX_GOLDEN: 'yes' } },

@@ -121,9 +121,21 @@ export async function suppliedAnswers(
   const answers: GoldenAnswer[] = [];
   for (let i = 0; i < inputs.length; i++) {
     const compute = typeof supplied === 'function' ? () => supplied(inputs[i], i) : () => supplied[i];
-    answers.push(goldenAnswer(await computeGolden(compute, i)));
+    const reply = await computeGolden(compute, i);
+    if (!reply.ok) throw goldenThrew(i, reply.error);
+    answers.push(goldenAnswer(reply));
   }
   return answers;
+}
+
+/** A supplied golden function that throws has a bug: its answer is unknown, so nothing can be classified against it. */
+function goldenThrew(index: number, error: ErrorIdentity): TriplexError {
+  const thrown = `${error.name}: ${error.message}`;
+  return new TriplexError(
+    'ERR_GOLDEN_RUN',
+    `The supplied golden function threw on input ${index} (${thrown}): there is no right answer to check the pool's against (fix the function; it must return the answer)`,
+    { index, reason: 'threw', thrown },
+  );
 }
 
 /** Whether a voted value is the golden one: the pool's `equals` when set, else deep strict equality of the cloned forms. */

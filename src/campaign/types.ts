@@ -44,7 +44,7 @@ export interface CampaignOptions {
   tasks?: number;
   faults: FaultInjector;
   /**
-   * Expected answers: one per input, or a function of (input, index).
+   * Expected answers: one per input, or a function of (input, index); a function that throws stops the campaign with ERR_GOLDEN_RUN (`data.reason` 'threw').
    * @default computed fault-free in a thread of their own (the pool's workerData, env, argv, execArgv), each within taskTimeout, else ERR_GOLDEN_RUN
    */
   golden?: readonly unknown[] | ((input: unknown, index: number) => unknown);
@@ -180,7 +180,7 @@ export interface CampaignResult {
   /** Tasks whose replicas disagreed although no fault was injected into them: a non-deterministic task or a non-canonical digest. */
   unexplainedCorrected: number;
   /**
-   * Inputs on which the fault-free golden run threw (the first error's message). Such tasks count as
+   * Inputs on which the computed fault-free golden run threw (the first error's message). Such tasks count as
    * correct when the pool throws the same error: usually a bug in the task or its inputs, so reports warn.
    */
   goldenErrors: { inputs: number; of: number; first: string | null };
