@@ -231,6 +231,9 @@ describe('stopping early', () => {
       tasks: 100_000,
     });
     expect(result.exhausted).toBe(true);
+    // What it cost, counted: tasks refused for want of cores, and the planned ones never submitted.
+    expect(result.outOfCores.refused).toBeGreaterThan(0);
+    expect(result.outOfCores.unrun).toBe(100_000 - result.tasks.submitted);
     expect(result.interrupted).toBe(false);
     expect(result.cores[0]!.state).toBe('disabled');
     expect(result.tasks.submitted).toBeLessThan(1000);

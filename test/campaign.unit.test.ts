@@ -186,6 +186,7 @@ function result(patch: Partial<CampaignResult> = {}): CampaignResult {
     label: 'TMR dynamic',
     interrupted: false,
     exhausted: false,
+    outOfCores: { refused: 0, unrun: 0 },
     startedAt: '2024-01-01T00:00:00.000Z',
     config: {
       filename: 'x',
@@ -251,6 +252,13 @@ describe('expectProtected', () => {
     // A pool that ran out of cores tested part of the plan: no SDC there proves little.
     expect(() => expectProtected(result({ exhausted: true }))).toThrow(/ran out of cores/);
     expect(() => expectProtected(result({ exhausted: true }), { allowExhausted: true })).not.toThrow();
+    // Every planned task submitted, some refused for want of cores: the counts say what was lost, not "stopped after 18 of 18".
+    const allSubmitted = result({ exhausted: true, outOfCores: { refused: 6, unrun: 0 }, tasks: { planned: 18, submitted: 18, settled: 18, skipped: 0 } });
+    expect(() => expectProtected(allSubmitted)).toThrow('ran out of cores: 6 refused of 18 planned tasks');
+    expect(formatNotes(allSubmitted)).toContain('out of cores: 6 refused of 18 planned tasks');
+    expect(
+      formatNotes(result({ exhausted: true, outOfCores: { refused: 1, unrun: 88 }, tasks: { planned: 100, submitted: 12, settled: 12, skipped: 0 } })),
+    ).toContain('out of cores: 1 refused and 88 never run of 100 planned tasks');
     expect(() => expectProtected(result({ coverage: { ...wilson(0, 0), activated: 0, sdc: 0, unexplainedSdc: 0 } }), { minCoverage: 0.5 })).toThrow(
       /no injected fault was activated/,
     );

@@ -1,6 +1,6 @@
 /** Assertions for users' own test suites: a campaign result must show no (or few) SDCs and enough coverage. */
 import { invalidOption } from '../errors.js';
-import { formatCoverage, percent } from './summary.js';
+import { formatCoverage, outOfCoresText, percent } from './summary.js';
 import type { CampaignResult } from './types.js';
 
 export interface ProtectionExpectation {
@@ -57,7 +57,7 @@ export function expectProtected(result: CampaignResult | readonly CampaignResult
     if (r.interrupted && expectation.allowInterrupted !== true) failures.push(`${name} was interrupted after ${r.tasks.settled} of ${r.tasks.planned} tasks`);
     // A pool that ran out of cores tested a fraction of what was planned: no SDC there proves little.
     if (r.exhausted && expectation.allowExhausted !== true) {
-      failures.push(`${name} ran out of cores after ${r.tasks.settled} of ${r.tasks.planned} tasks (set allowExhausted to accept it)`);
+      failures.push(`${name} ran out of cores: ${outOfCoresText(r)} (set allowExhausted to accept it)`);
     }
     const golden = r.goldenErrors;
     if (golden !== undefined && golden.inputs > 0 && expectation.allowGoldenErrors !== true) {

@@ -2,7 +2,7 @@
 export { campaign } from './runner.js';
 export { expectProtected, ProtectionError, type ProtectionExpectation } from './expect.js';
 export { wilson, leveugleSampleSize, achievedMargin, zFor, type Interval, type SampleSizeOptions } from './statistics.js';
-export { formatSummary, formatModels, formatNotes, formatCoverage, goldenWarning } from './summary.js';
+export { formatSummary, formatModels, formatNotes, formatCoverage, goldenWarning, outOfCoresText } from './summary.js';
 export { progressBar, type ProgressBar } from './progress.js';
 export { renderHtml } from './html.js';
 export { outcomeOf, isActivated, type TaskObservation, type TaskEvidence } from './classify.js';

@@ -24,7 +24,7 @@ export interface Collected {
   elapsedMs: number;
   submitted: number;
   settled: number;
-  exhausted: boolean;
+  outOfCores: CampaignResult['outOfCores'];
   stepped: SteppedSummary | undefined;
 }
 
@@ -47,7 +47,8 @@ export function summarize(c: Collected): CampaignResult {
     version: 1,
     label: options.label ?? `${o.redundancy.toUpperCase()} ${o.binding}`,
     interrupted: options.signal?.aborted === true && c.submitted < plan.tasks,
-    exhausted: c.exhausted,
+    exhausted: c.outOfCores.refused + c.outOfCores.unrun > 0,
+    outOfCores: c.outOfCores,
     startedAt: c.startedAt,
     config: campaignConfig(c, lines),
     tasks: { planned: plan.tasks, submitted: c.submitted, settled: c.settled, skipped },

@@ -122,6 +122,8 @@ class CampaignRun {
   private inFlight = 0;
   private injectedSettled = 0;
   private exhausted = false;
+  /** Tasks refused with ERR_NOT_ENOUGH_CORES once nothing could bring a core back. */
+  private refusedForCores = 0;
   private lastSettleMs = 0;
   private scheduled = false;
   private finished: () => void = () => {};
@@ -151,7 +153,8 @@ class CampaignRun {
 
   result(): CampaignResult {
     const { pool, options, plan, golden, observations, evidence, timeline, firstCharge, disabled, nondeterminism, startedAt, concurrency } = this;
-    const { submitted, settled, exhausted } = this;
+    const { submitted, settled } = this;
+    const outOfCores = { refused: this.refusedForCores, unrun: this.unrunForCores() };
     const stepped = this.stepped === undefined ? undefined : perFault(this.stepped);
     return summarize({
       pool,
@@ -169,7 +172,7 @@ class CampaignRun {
       elapsedMs: this.lastSettleMs,
       submitted,
       settled,
-      exhausted,
+      outOfCores,
       stepped,
     });
   }
@@ -204,6 +207,14 @@ class CampaignRun {
     const { plan } = this;
     const enough = this.submitted >= plan.tasks || (plan.required !== null && this.injectedSettled >= plan.required);
     return this.fatal !== undefined || this.exhausted || this.options.signal?.aborted === true || enough;
+  }
+
+  /** Planned tasks never submitted because the campaign stopped out of cores (not for an abort, or a margin met). */
+  private unrunForCores(): number {
+    const { plan } = this;
+    const marginMet = plan.required !== null && this.injectedSettled >= plan.required;
+    if (!this.exhausted || this.options.signal?.aborted === true || marginMet) return 0;
+    return plan.tasks - this.submitted;
   }
 
   private readonly pump = (): void => {
@@ -298,7 +309,10 @@ class CampaignRun {
     }
     if (FATAL.has(error.code)) this.fatal ??= error;
     // Out of cores for good (nothing can bring one back): further tasks would only be refused at once.
-    if (error.code === 'ERR_NOT_ENOUGH_CORES' && !this.canRecover) this.exhausted = true;
+    if (error.code === 'ERR_NOT_ENOUGH_CORES' && !this.canRecover) {
+      this.exhausted = true;
+      this.refusedForCores++;
+    }
     const outcomes = error.data?.outcomes as ReplicaReport[] | undefined;
     this.observations[id] = {
       inputIndex,

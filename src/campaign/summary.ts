@@ -33,6 +33,13 @@ export function disabledCell(result: CampaignResult): string {
   return back.length === 0 ? cell : `${cell} +${back.length} back (${back.join(',')})`;
 }
 
+/** What running out of cores cost, with the counts: "6 refused and 2 never run of 18 planned tasks". */
+export function outOfCoresText(r: CampaignResult): string {
+  const { refused, unrun } = r.outOfCores;
+  const parts = [refused > 0 ? `${refused} refused` : '', unrun > 0 ? `${unrun} never run` : ''].filter((p) => p !== '');
+  return `${parts.join(' and ')} of ${r.tasks.planned} planned tasks`;
+}
+
 /** The golden run's failures, as a warning line; undefined when it answered every input. */
 export function goldenWarning(result: CampaignResult): string | undefined {
   const g = result.goldenErrors;
@@ -94,8 +101,7 @@ export function formatNotes(result: CampaignResult): string {
       `stepped: ${stepped.checkpoints} checkpoints over ${stepped.tasks} runs, ${stepped.faults} faulty replicas, ${stepped.migrations} migrations; work lost: ${perFault}`,
     );
   }
-  if (result.exhausted)
-    lines.push(`stopped after ${result.tasks.submitted} of ${result.tasks.planned} tasks: too few cores left to serve one, and none could come back`);
+  if (result.exhausted) lines.push(`out of cores: ${outOfCoresText(result)}: too few cores left to serve one, and none could come back`);
   for (const core of result.cores) {
     if (core.disabledAtMs === null) continue;
     const ttd = core.timeToDisableMs === null ? '' : `, ${core.timeToDisableMs} ms after its first charge`;

@@ -125,10 +125,16 @@ export interface CampaignResult {
   /** Stopped by the signal (Ctrl-C) before its planned end. */
   interrupted: boolean;
   /**
-   * Stopped early because the pool had too few cores left to serve a task and nothing could bring
-   * one back (no self-tests, no scheduled online event): the remaining tasks would only be refused.
+   * The pool had too few cores left to serve a task and nothing could bring one back (no
+   * self-tests, no scheduled online event), and planned tasks were refused or left unrun for it
+   * (see `outOfCores`): the campaign stops rather than have every remaining task refused.
    */
   exhausted: boolean;
+  /**
+   * What running out of cores for good cost (`exhausted` is true when either is above 0): tasks
+   * refused with ERR_NOT_ENOUGH_CORES (counted as detected), and planned tasks never submitted.
+   */
+  outOfCores: { refused: number; unrun: number };
   startedAt: string;
   config: {
     filename: string;

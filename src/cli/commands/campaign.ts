@@ -1,7 +1,17 @@
 /** `triplex campaign`: a seeded fault-injection campaign from the command line, with a progress bar and reports. */
 import { writeFile } from 'node:fs/promises';
 import { assertWritable } from '../report-path.js';
-import { campaign, formatModels, formatNotes, formatSummary, goldenWarning, progressBar, renderHtml, type CampaignOptions } from '../../index.js';
+import {
+  campaign,
+  formatModels,
+  formatNotes,
+  formatSummary,
+  goldenWarning,
+  outOfCoresText,
+  progressBar,
+  renderHtml,
+  type CampaignOptions,
+} from '../../index.js';
 import { CAMPAIGN_USAGE, parseCampaignArgs } from '../campaign-args.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -59,8 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     const exitNote = args.allowGoldenErrors ? '' : ' (exit status 1; --allow-golden-errors accepts it)';
     if (golden !== undefined) process.stderr.write(`\ntriplex campaign: ${golden}${exitNote}\n`);
     if (result.interrupted) return 130;
-    if (result.exhausted)
-      process.stderr.write(`\ntriplex campaign: the pool ran out of cores after ${result.tasks.settled} of ${result.tasks.planned} tasks (exit status 1)\n`);
+    if (result.exhausted) process.stderr.write(`\ntriplex campaign: the pool ran out of cores: ${outOfCoresText(result)} (exit status 1)\n`);
     return result.exhausted || (golden !== undefined && !args.allowGoldenErrors) ? 1 : 0;
   } finally {
     bar.done();
