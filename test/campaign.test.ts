@@ -134,6 +134,22 @@ describe('common-mode faults defeat voting, and the report says so', () => {
   });
 });
 
+describe('late evidence', () => {
+  it('a slow replica that outlasts taskTimeout is charged, never masked, even among the last tasks', async () => {
+    // 20 ms × 40 is twice taskTimeout: every slow replica that runs times out, whenever it ran.
+    const result = await campaign({
+      pool: { filename: TASKS, faultDomain: 'none', cores: 5, redundancy: 'tmr', taskTimeout: 400, health: NEVER_DISABLE },
+      task: { name: 'sleep', inputs: [20] },
+      faults: new FaultInjector({ seed: 1 }).slow({ core: 2, factor: 40 }),
+      tasks: 30,
+      concurrency: 2,
+    });
+    expect(result.models[0]!.injected, describeResult(result)).toBeGreaterThan(0);
+    expect(result.outcomes.masked, describeResult(result)).toBe(0);
+    expect(result.models[0]!.activated, describeResult(result)).toBe(result.models[0]!.injected);
+  });
+});
+
 describe('bad campaign input is a typed error', () => {
   const base = { pool: { filename: TASKS, faultDomain: 'none' as const, cores: 3 }, task: { name: 'fib', inputs: [1, 2] }, faults: new FaultInjector() };
   it('unknown task (computed golden and supplied golden)', async () => {

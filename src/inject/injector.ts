@@ -58,6 +58,8 @@ export interface InjectionRecord {
   target: 'result' | 'input' | 'worker' | 'timing' | 'core';
   /** Where bits were flipped (filled in when the replica answers). */
   flips?: FlipRecord[];
+  /** Set when the replica answered (a value or its own error), after its task's vote too: its fault's effect is known. */
+  answered?: true;
   /** Maintenance events: ms since the pool's first task when it was applied. */
   atMs?: number;
   /**

@@ -19,6 +19,7 @@ export function withInjection(faults: FaultInjector, request: RunRequest, task: 
 /** Where bits were flipped; a fault on a CPU the replica did not run on was not injected. */
 export function noteInjections(records: InjectionRecord[], reply: RunReply, stats: Stats): void {
   for (const record of records) {
+    record.answered = true;
     if (record.cpu !== undefined && record.cpu !== reply.cpu) {
       record.applied = false;
       stats.injected--;
