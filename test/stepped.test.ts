@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { campaign, FaultInjector, isTriplexError, type CheckpointEvent, type FaultEvent, type MigrateEvent } from '../dist/index.js';
+import { campaign, FaultInjector, isTriplexError, wasInjected, type CheckpointEvent, type FaultEvent, type MigrateEvent } from '../dist/index.js';
 import { pools, until } from './helpers.js';
 
 const STEPPED = fileURLToPath(new URL('./fixtures/stepped.mjs', import.meta.url));
@@ -267,5 +267,24 @@ describe('stepped tasks: campaigns', () => {
     expect(s.tasks).toBe(8);
     expect(s.faults).toBeGreaterThan(0);
     expect(s.lostStepsPerFault).toBeLessThanOrEqual(6);
+  });
+
+  it('a replica lost with a crashed one (never ran, re-run elsewhere) is no fault: faulty replicas are at most the crashes injected', async () => {
+    const faults = new FaultInjector({ seed: 2 }).crash({ rate: 0.1 });
+    const result = await campaign({
+      pool: { filename: STEPPED, redundancy: 'tmr', cores: 4, faultDomain: 'none', checkpoint: { steps: 10 } },
+      task: {
+        name: 'counter',
+        inputs: [
+          { steps: 50, spin: 0.5 },
+          { steps: 40, spin: 0.5 },
+        ],
+      },
+      tasks: 40,
+      faults,
+    });
+    const crashes = faults.log.filter((r) => r.replica >= 0 && wasInjected(r)).length;
+    expect(result.stepped!.faults).toBeGreaterThan(0);
+    expect(result.stepped!.faults).toBeLessThanOrEqual(crashes);
   });
 });

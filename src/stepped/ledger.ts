@@ -87,7 +87,8 @@ export class SegmentLedger {
     let failedInside = 0;
     const cores = result.replicas.map((r) => r.core);
     for (const replica of result.replicas) {
-      if (replica.ok !== false) continue;
+      // Lost (killed with another's batch before it ran, re-run elsewhere) or aborted: never charged, no fault, no work lost.
+      if (replica.ok !== false || replica.status === 'lost' || replica.status === 'aborted') continue;
       this.faults++;
       if (!this.avoid.includes(replica.core)) this.avoid.push(replica.core);
       const reason = reasonOf(replica.status);

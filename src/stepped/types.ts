@@ -113,7 +113,7 @@ export interface SteppedReport {
   checkpoints: number;
   /** Replicas moved to another core after a fault. */
   migrations: number;
-  /** Replicas that crashed, hung or were out-voted (at their segment's vote, or after it while the task ran). */
+  /** Replicas that crashed, hung or were out-voted (at their segment's vote, or after it while the task ran); one lost with another's batch before it ran, or aborted, is none. */
   faults: number;
   /** Steps computed by replicas whose work was discarded (crashed, hung or out-voted), summed; a crash's or hang's estimated from its run time. */
   lostSteps: number;
