@@ -115,7 +115,7 @@ describe('common-mode faults defeat voting, and the report says so', () => {
       expect(result.coverage.sdc).toBe(commonModeTasks);
       expect(result.coverage.estimate!).toBeLessThan(0.01);
       expect(result.sdcExamples[0]!.models).toEqual(['common-mode']);
-      expect(result.sdcCauses).toEqual({ 'common-mode': commonModeTasks, 'identical flips': 0, other: 0 });
+      expect(result.sdcCauses).toEqual({ 'common-mode': commonModeTasks, 'identical flips': 0, other: 0, 'no fault injected': 0 });
       expect(() => expectProtected(result)).toThrow(ProtectionError);
       expect(() => expectProtected(result)).toThrow(/silent data corruption/);
     });
@@ -208,6 +208,14 @@ describe('the golden run', () => {
     const error = await rejection(campaign({ pool, task: { name: 'fib', inputs: [1, 2] }, tasks: 10, faults: new FaultInjector(), golden }));
     expect(error).toMatchObject({ code: 'ERR_GOLDEN_RUN', data: { index: 1, reason: 'threw', thrown: 'Error: my golden bug' } });
     expect(error.message).toContain('golden function threw on input 1 (Error: my golden bug)');
+  });
+
+  it('a wrong supplied golden answer gives SDCs with no injection: counted under "no fault injected", with examples', async () => {
+    const result = await campaign({ pool, task: { name: 'fib', inputs: [10] }, tasks: 3, faults: new FaultInjector(), golden: [-1] });
+    expect(result.outcomes.sdc).toBe(3);
+    expect(result.uninjected.sdc).toBe(3);
+    expect(result.sdcCauses['no fault injected']).toBe(3);
+    expect(result.sdcExamples.map((e) => e.cause)).toEqual(['no fault injected', 'no fault injected', 'no fault injected']);
   });
 
   it("runs with the pool's workerData and env, as the replicas do", async () => {

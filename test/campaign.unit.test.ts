@@ -141,6 +141,16 @@ describe('classification', () => {
     expect(tally.sdcExamples).toEqual([{ taskId: 3, inputIndex: 0, models: ['stuck'], cores: [1], cause: 'other' }]);
   });
 
+  it('tasks with no injection keep every outcome, and an SDC among them has a cause and an example', () => {
+    const tally = new Tally([{ model: 'stuck', description: 'stuck core 1' }], 4);
+    tally.add(0, obs('value', true, [replica(0, 'good', true), replica(2, 'good', true)]), [], NO_EVIDENCE, 'good');
+    tally.add(1, obs('detected', false), [], NO_EVIDENCE, 'good');
+    tally.add(2, obs('value', false, [replica(0, 'bad', true), replica(2, 'bad', true)]), [], NO_EVIDENCE, 'good');
+    expect(tally.uninjected).toEqual({ correct: 1, masked: 0, corrected: 0, detected: 1, sdc: 1 });
+    expect(tally.sdcCauses).toEqual({ 'common-mode': 0, 'identical flips': 0, other: 0, 'no fault injected': 1 });
+    expect(tally.sdcExamples).toEqual([{ taskId: 2, inputIndex: 0, models: [], cores: [], cause: 'no fault injected' }]);
+  });
+
   it('names the cause of an SDC: common-mode, or independent faults with identical flips', () => {
     const flipped = (replicaIndex: number, core: number, bit: number): InjectionRecord => ({ ...rec(replicaIndex, core), flips: [{ path: '$.x', bit }] });
     expect(sdcCause([flipped(0, 1, 5), flipped(1, 2, 5)])).toBe('identical flips');
@@ -207,11 +217,12 @@ function result(patch: Partial<CampaignResult> = {}): CampaignResult {
     },
     tasks: { planned: 10, submitted: 10, settled: 10, skipped: 0 },
     outcomes: { correct: 5, masked: 0, corrected: 5, detected: 0, sdc: 0 },
+    uninjected: { correct: 5, masked: 0, corrected: 0, detected: 0, sdc: 0 },
     injectedTasks: 5,
     activatedTasks: 5,
     models: [],
     coverage: { ...wilson(500, 500), activated: 500, sdc: 0, unexplainedSdc: 0 },
-    sdcCauses: { 'common-mode': 0, 'identical flips': 0, other: 0 },
+    sdcCauses: { 'common-mode': 0, 'identical flips': 0, other: 0, 'no fault injected': 0 },
     sampling: { margin: null, confidence: 0.95, population: null, required: null, injected: 5, achievedMargin: 0.4, met: null },
     cores: [],
     coresDisabled: 0,
@@ -247,6 +258,13 @@ describe('expectProtected', () => {
     expect(message).toContain('task 7 (input 1, common-mode on core 0/2: common-mode)');
     expect(message).toMatch(/lower bound .* is below the required 90\.00%/);
     expect((error as ProtectionError).failures).toHaveLength(2);
+    const wrongGolden = result({
+      outcomes: { correct: 0, masked: 0, corrected: 0, detected: 0, sdc: 10 },
+      sdcCauses: { 'common-mode': 0, 'identical flips': 0, other: 0, 'no fault injected': 10 },
+      sdcExamples: [{ taskId: 3, inputIndex: 1, models: [], cores: [], cause: 'no fault injected' }],
+    });
+    expect(() => expectProtected(wrongGolden)).toThrow('10 silent data corruption(s), at most 0 allowed — task 3 (input 1: no fault injected)');
+    expect(formatNotes(wrongGolden)).toContain('sdc: 10 wrong answer(s) reached the caller (10 no fault injected)');
     expect(() => expectProtected(result({ interrupted: true }))).toThrow(/interrupted/);
     expect(() => expectProtected(result({ interrupted: true }), { allowInterrupted: true })).not.toThrow();
     // A pool that ran out of cores tested part of the plan: no SDC there proves little.

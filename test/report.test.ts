@@ -52,6 +52,13 @@ describe('HTML report', () => {
     expect(strip(renderHtml(revived))).toBe(strip(renderHtml(results)));
   });
 
+  it('charts every outcome of the tasks with no fault injected, not only the correct ones', () => {
+    const refused = { ...results[0]!, uninjected: { correct: 249, masked: 0, corrected: 0, detected: 51, sdc: 0 } };
+    const html = renderHtml(refused);
+    expect(html).toContain('no fault injected: correct 249 of 300');
+    expect(html).toContain('no fault injected: detected 51 of 300');
+  });
+
   it('marks interrupted campaigns', () => {
     expect(renderHtml({ ...results[0]!, interrupted: true })).toContain('interrupted: partial results');
   });

@@ -85,7 +85,9 @@ export class Tally {
   readonly models: ModelSummary[];
   readonly coreInjections: number[];
   readonly sdcExamples: SdcExample[] = [];
-  readonly sdcCauses: Record<SdcExample['cause'], number> = { 'common-mode': 0, 'identical flips': 0, other: 0 };
+  readonly sdcCauses: Record<SdcExample['cause'], number> = { 'common-mode': 0, 'identical flips': 0, other: 0, 'no fault injected': 0 };
+  /** Outcomes of the tasks with no injection (correct, or e.g. refusals counted as detected). */
+  readonly uninjected = emptyCounts();
 
   constructor(models: { model: ModelSummary['model']; description: string }[], cores: number) {
     this.models = models.map((m, index) => ({ index, model: m.model, description: m.description, injected: 0, activated: 0, outcomes: emptyCounts() }));
@@ -98,7 +100,11 @@ export class Tally {
     if (outcome === undefined) return undefined;
     this.outcomes[outcome]++;
     if (replicaRecords.length === 0) {
-      if (outcome === 'sdc') this.unexplainedSdc++;
+      this.uninjected[outcome]++;
+      if (outcome === 'sdc') {
+        this.unexplainedSdc++;
+        this.noteSdc(taskId, obs, replicaRecords, 'no fault injected');
+      }
       if (outcome === 'corrected') this.unexplainedCorrected++;
       return outcome;
     }
@@ -122,19 +128,21 @@ export class Tally {
     if (outcome === 'sdc') {
       if (activated) this.sdcActivated++;
       else this.unexplainedSdc++;
-      const cause = sdcCause(replicaRecords);
-      this.sdcCauses[cause]++;
-      if (this.sdcExamples.length < 20) {
-        this.sdcExamples.push({
-          taskId,
-          inputIndex: obs.inputIndex,
-          models: [...new Set(replicaRecords.map((r) => r.model))],
-          cores: [...new Set(replicaRecords.map((r) => r.core))],
-          cause,
-        });
-      }
+      this.noteSdc(taskId, obs, replicaRecords, sdcCause(replicaRecords));
     }
     return outcome;
+  }
+
+  private noteSdc(taskId: number, obs: TaskObservation, records: InjectionRecord[], cause: SdcExample['cause']): void {
+    this.sdcCauses[cause]++;
+    if (this.sdcExamples.length >= 20) return;
+    this.sdcExamples.push({
+      taskId,
+      inputIndex: obs.inputIndex,
+      models: [...new Set(records.map((r) => r.model))],
+      cores: [...new Set(records.map((r) => r.core))],
+      cause,
+    });
   }
 
   /** Maintenance events count as injected, and as activated when the pool applied them. */
@@ -150,7 +158,7 @@ export class Tally {
  * Why a wrong value could win a vote: a common-mode fault, or independent faults that flipped the
  * same bits of the same field on two replicas (identical wrong values out-vote the right one).
  */
-export function sdcCause(records: InjectionRecord[]): SdcExample['cause'] {
+export function sdcCause(records: InjectionRecord[]): Exclude<SdcExample['cause'], 'no fault injected'> {
   if (records.some((r) => r.model === 'common-mode')) return 'common-mode';
   const seen = new Map<string, number>();
   for (const r of records) {

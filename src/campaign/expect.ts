@@ -1,6 +1,6 @@
 /** Assertions for users' own test suites: a campaign result must show no (or few) SDCs and enough coverage. */
 import { invalidOption } from '../errors.js';
-import { formatCoverage, outOfCoresText, percent } from './summary.js';
+import { formatCoverage, outOfCoresText, percent, sdcExampleText } from './summary.js';
 import type { CampaignResult } from './types.js';
 
 export interface ProtectionExpectation {
@@ -65,10 +65,7 @@ export function expectProtected(result: CampaignResult | readonly CampaignResult
       failures.push(`${name}: ${what}; set allowGoldenErrors if that error is the right answer`);
     }
     if (r.outcomes.sdc > maxSdc) {
-      const examples = r.sdcExamples
-        .slice(0, 5)
-        .map((e) => `task ${e.taskId} (input ${e.inputIndex}, ${e.models.join('+') || 'no injection'} on core ${e.cores.join('/') || '?'}: ${e.cause})`)
-        .join('; ');
+      const examples = r.sdcExamples.slice(0, 5).map(sdcExampleText).join('; ');
       failures.push(`${name}: ${r.outcomes.sdc} silent data corruption(s), at most ${maxSdc} allowed${examples ? ` — ${examples}` : ''}`);
     }
     if (minCoverage !== undefined) {

@@ -1,5 +1,5 @@
 /** Self-contained HTML report: inline CSS and SVG only, so it opens anywhere, offline, and can be attached to a ticket. */
-import { disabledCell, formatCoverage, goldenWarning, percent } from './summary.js';
+import { disabledCell, formatCoverage, goldenWarning, percent, sdcExampleText } from './summary.js';
 import { escapeXml as esc, lineChart, PALETTE, stackedBars, type BarSegment } from './svg.js';
 import { OUTCOMES, type CampaignResult, type Outcome, type OutcomeCounts } from './types.js';
 
@@ -89,7 +89,7 @@ function section(r: CampaignResult, i: number): string {
   const modelRows = r.models
     .filter((m) => m.model !== 'offline' && m.model !== 'online')
     .map((m) => ({ label: m.description, segments: segments(m.outcomes, ['masked', 'corrected', 'detected', 'sdc']) }));
-  modelRows.push({ label: 'no fault injected', segments: segments({ correct: r.outcomes.correct, masked: 0, corrected: 0, detected: 0, sdc: 0 }) });
+  modelRows.push({ label: 'no fault injected', segments: segments(r.uninjected) });
   const faulty = r.cores.filter((core) => core.faults > 0 || core.injected > 0);
   const shown = (faulty.length > 0 ? faulty : r.cores).slice(0, PALETTE.length);
   const faultSeries = shown.map((core) => ({
@@ -111,7 +111,7 @@ ${lineChart('throughput-over-time', 'Tasks settled per bucket', x, [{ name: `per
 <h3>Fault models</h3>${modelTable(r)}
 <h3>Cores</h3>${coreTable(r)}
 ${r.nondeterminism.map((n) => `<p class="muted">At ${n.atMs} ms the pool saw <code>${esc(n.taskName)}</code> read as non-deterministic: cores ${n.cores.join(', ')} are out-voted alike on it, so none stands out.</p>`).join('')}
-${r.sdcExamples.length > 0 ? `<h3>Silent data corruptions (first ${r.sdcExamples.length})</h3><ul>${r.sdcExamples.map((e) => `<li>task ${e.taskId} (input ${e.inputIndex}): ${esc(e.models.join(', '))} on cores ${e.cores.join(', ')} — ${esc(e.cause)}</li>`).join('')}</ul>` : ''}
+${r.sdcExamples.length > 0 ? `<h3>Silent data corruptions (first ${r.sdcExamples.length})</h3><ul>${r.sdcExamples.map((e) => `<li>${esc(sdcExampleText(e))}</li>`).join('')}</ul>` : ''}
 </section>`;
 }
 

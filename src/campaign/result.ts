@@ -53,6 +53,7 @@ export function summarize(c: Collected): CampaignResult {
     config: campaignConfig(c, lines),
     tasks: { planned: plan.tasks, submitted: c.submitted, settled: c.settled, skipped },
     outcomes: { ...emptyCounts(), ...tally.outcomes },
+    uninjected: { ...tally.uninjected },
     injectedTasks: tally.injectedTasks,
     activatedTasks: tally.activatedTasks,
     models: tally.models,

@@ -1,6 +1,6 @@
 /** Plain-text report: the outcome table (one row per configuration) and per-model details. */
 import type { Interval } from './statistics.js';
-import { OUTCOMES, type CampaignResult } from './types.js';
+import { OUTCOMES, type CampaignResult, type SdcExample } from './types.js';
 
 export function percent(x: number | null, digits = 2): string {
   return x === null ? 'n/a' : `${(x * 100).toFixed(digits)}%`;
@@ -31,6 +31,12 @@ export function disabledCell(result: CampaignResult): string {
   const back = ever.filter((c) => !OUT_OF_SERVICE.has(c.state)).map((c) => c.id);
   const cell = now.length === 0 ? '0' : `${now.length} (${now.join(',')})`;
   return back.length === 0 ? cell : `${cell} +${back.length} back (${back.join(',')})`;
+}
+
+/** One SDC example: "task 7 (input 1, common-mode on core 0/2: common-mode)", or "task 3 (input 1: no fault injected)". */
+export function sdcExampleText(e: SdcExample): string {
+  if (e.models.length === 0) return `task ${e.taskId} (input ${e.inputIndex}: ${e.cause})`;
+  return `task ${e.taskId} (input ${e.inputIndex}, ${e.models.join('+')} on core ${e.cores.join('/')}: ${e.cause})`;
 }
 
 /** What running out of cores cost, with the counts: "6 refused and 2 never run of 18 planned tasks". */

@@ -115,8 +115,11 @@ export interface SdcExample {
   inputIndex: number;
   models: FaultModelName[];
   cores: number[];
-  /** common-mode: a common-mode fault; identical flips: independent faults flipped the same bits on two replicas; other: neither. */
-  cause: 'common-mode' | 'identical flips' | 'other';
+  /**
+   * common-mode: a common-mode fault; identical flips: independent faults flipped the same bits on
+   * two replicas; other: neither; no fault injected: none was (a non-deterministic task, or a wrong golden answer).
+   */
+  cause: 'common-mode' | 'identical flips' | 'other' | 'no fault injected';
 }
 
 export interface CampaignResult {
@@ -157,6 +160,8 @@ export interface CampaignResult {
   };
   tasks: { planned: number; submitted: number; settled: number; skipped: number };
   outcomes: OutcomeCounts;
+  /** Outcomes of the tasks with no injected fault: correct, and any other (refusals counted as detected, a wrong golden answer as sdc). */
+  uninjected: OutcomeCounts;
   /** Settled tasks with at least one injected fault. */
   injectedTasks: number;
   /** Tasks in which at least one injected fault changed a replica's outcome. */
