@@ -1,4 +1,7 @@
 // Pure parts of campaigns: statistics, classification, option checks, assertions, CLI arguments.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { achievedMargin, leveugleSampleSize, wilson, zFor } from '../dist/campaign/statistics.js';
 import { isActivated, NO_EVIDENCE, outcomeOf, sdcCause, Tally, type TaskEvidence, type TaskObservation } from '../dist/campaign/classify.js';
@@ -404,5 +407,21 @@ describe('CLI arguments', () => {
     expect(inputs('{"a":1}')).toEqual([{ a: 1 }]);
     expect(inputs('30')).toEqual([30]);
     expect(inputs(' [[1],[2]] ')).toEqual([[1], [2]]);
+  });
+
+  it('--inputs reads an existing file, even one whose name starts like JSON (a digit, a bracket)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'triplex-inputs-'));
+    for (const name of ['2024-inputs.json', '[a].json', 'plain.json']) {
+      const file = path.join(dir, name);
+      writeFileSync(file, '[{"n":1},{"n":2}]');
+      expect(parseCampaignArgs(['--task', 'x.mjs', '--inputs', file]).inputs, name).toEqual([{ n: 1 }, { n: 2 }]);
+    }
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      expect(parseCampaignArgs(['--task', 'x.mjs', '--inputs', '2024-inputs.json']).inputs).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

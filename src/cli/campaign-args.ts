@@ -1,5 +1,5 @@
 /** `triplex campaign` arguments → campaign options. Pure (apart from reading --inputs files), so it is unit-tested. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandArgs, UsageError } from './usage.js';
 import { invalidOption } from '../errors.js';
@@ -14,8 +14,8 @@ tasks in flight and still writes the reports (marked "interrupted").
 
 Workload:
   --task FILE#EXPORT      task module and export (default export: "default")
-  --inputs JSON|FILE      inline JSON (an array: one input per item; else one input), or a file
-                          holding JSON; cycled over --tasks
+  --inputs JSON|FILE      a file holding JSON if one exists by that name, else inline JSON (an
+                          array: one input per item; else one input); cycled over --tasks
   --tasks N               tasks to run (default: one per input; 1,000,000 cap with --margin)
   --margin E              stop once enough tasks had a fault for this error margin (Leveugle et al.)
   --confidence C          confidence of the margin and the coverage interval (default 0.95)
@@ -122,21 +122,29 @@ function when(flag: string, text: string): { core: number; at: number; unit: 'ta
   return { core: Number(match[1]), at: Number(match[2]), unit: match[3] === 'ms' ? 'ms' : 'task' };
 }
 
-/** Inline JSON first (an array is the list of inputs, any other value one input), else a file holding JSON. */
+/**
+ * An existing file is read as JSON (its name may start like JSON: 2024-inputs.json); any other text
+ * is inline JSON. Either way an array is the list of inputs, any other value one input.
+ */
 function readInputs(text: string | undefined): unknown[] {
   if (text === undefined) throw new UsageError('campaign', 'expects --inputs JSON|FILE');
+  if (statSync(text, { throwIfNoEntry: false })?.isFile() === true) return inputsFile(text);
   const inline = parseJson(text);
   if (inline.ok) return asInputs(inline.value);
-  // Text that starts like JSON was meant as JSON: say what is wrong with it rather than "no such file".
-  if (/^\s*[[{"\d-]/.test(text)) throw invalidOption('--inputs', `valid JSON (${inline.error})`, text, 'type');
+  // Text that starts like JSON and names no file was meant as JSON: say what is wrong with it rather than "no such file".
+  if (/^\s*[[{"\d-]/.test(text)) throw invalidOption('--inputs', `valid JSON (${inline.error}), or an existing file`, text, 'type');
+  return inputsFile(text);
+}
+
+function inputsFile(file: string): unknown[] {
   let source: string;
   try {
-    source = readFileSync(text, 'utf8');
+    source = readFileSync(file, 'utf8');
   } catch (error) {
-    throw invalidOption('--inputs', `inline JSON or a readable file (${(error as Error).message})`, text, 'range');
+    throw invalidOption('--inputs', `inline JSON or a readable file (${(error as Error).message})`, file, 'range');
   }
   const parsed = parseJson(source);
-  if (!parsed.ok) throw invalidOption('--inputs', `a file of valid JSON (${parsed.error})`, text, 'type');
+  if (!parsed.ok) throw invalidOption('--inputs', `a file of valid JSON (${parsed.error})`, file, 'type');
   return asInputs(parsed.value);
 }
 
