@@ -285,6 +285,17 @@ describe('expectProtected', () => {
     );
     expect(typed(() => expectProtected(result(), { maxSdc: -1 })).message).toContain('"maxSdc"');
     expect(typed(() => expectProtected({} as CampaignResult)).code).toBe('ERR_INVALID_OPTION');
+    // A misspelt key or a flag of the wrong type is an error, never ignored.
+    for (const [expectation, option] of [
+      [{ maxSDC: 5 }, 'maxSDC'],
+      [{ allowInterupted: true }, 'allowInterupted'],
+      [{ allowInterrupted: 'yes' }, 'allowInterrupted'],
+      [{ allowExhausted: 1 }, 'allowExhausted'],
+    ] as [Record<string, unknown>, string][]) {
+      const error = typed(() => expectProtected(result(), expectation as never));
+      expect(error.code).toBe('ERR_INVALID_OPTION');
+      expect(error.message).toContain(`"${option}"`);
+    }
   });
 
   it('formats coverage and the summary table', () => {

@@ -39,11 +39,26 @@ function isResult(value: unknown): value is CampaignResult {
   );
 }
 
+const FLAGS = ['allowInterrupted', 'allowExhausted', 'allowGoldenErrors'] as const;
+const KNOWN = new Set<string>(['maxSdc', 'minCoverage', ...FLAGS]);
+
+/** A misspelt key or a flag that is not a boolean would be ignored, and the check pass by mistake. */
+function checkExpectation(expectation: unknown): asserts expectation is ProtectionExpectation {
+  if (typeof expectation !== 'object' || expectation === null || Array.isArray(expectation)) {
+    throw invalidOption('expectation', 'an object { maxSdc?, minCoverage?, allowInterrupted?, ... }', expectation, 'type');
+  }
+  const e = expectation as Record<string, unknown>;
+  for (const key of Object.keys(e)) {
+    if (!KNOWN.has(key)) throw invalidOption(key, `a known expectation (${[...KNOWN].join(', ')})`, e[key], 'range');
+  }
+  for (const flag of FLAGS) if (e[flag] !== undefined && typeof e[flag] !== 'boolean') throw invalidOption(flag, 'a boolean', e[flag], 'type');
+}
+
 /** Throws a descriptive ProtectionError unless every result meets the expectation (usable in vitest, jest, node:test). */
 export function expectProtected(result: CampaignResult | readonly CampaignResult[], expectation: ProtectionExpectation = {}): void {
   const list = Array.isArray(result) ? (result as readonly CampaignResult[]) : [result];
   if (list.length === 0 || !list.every(isResult)) throw invalidOption('result', 'a campaign result (or an array of them)', result, 'type');
-  if (typeof expectation !== 'object' || expectation === null) throw invalidOption('expectation', 'an object { maxSdc?, minCoverage? }', expectation, 'type');
+  checkExpectation(expectation);
   const maxSdc = expectation.maxSdc ?? 0;
   if (typeof maxSdc !== 'number' || !Number.isInteger(maxSdc) || maxSdc < 0)
     throw invalidOption('maxSdc', 'an integer >= 0', maxSdc, typeof maxSdc === 'number' ? 'range' : 'type');
