@@ -269,7 +269,7 @@ describe('stepped tasks: campaigns', () => {
     expect(s.lostStepsPerFault).toBeLessThanOrEqual(6);
   });
 
-  it('a replica lost with a crashed one (never ran, re-run elsewhere) is no fault: faulty replicas are at most the crashes injected', async () => {
+  it('a replica lost with a crashed one (never ran, re-run elsewhere) is no fault, and a crash loses the steps it ran: half its segment', async () => {
     const faults = new FaultInjector({ seed: 2 }).crash({ rate: 0.1 });
     const result = await campaign({
       pool: { filename: STEPPED, redundancy: 'tmr', cores: 4, faultDomain: 'none', checkpoint: { steps: 10 } },
@@ -286,5 +286,7 @@ describe('stepped tasks: campaigns', () => {
     const crashes = faults.log.filter((r) => r.replica >= 0 && wasInjected(r)).length;
     expect(result.stepped!.faults).toBeGreaterThan(0);
     expect(result.stepped!.faults).toBeLessThanOrEqual(crashes);
+    // An injected crash stops its replica after 5 of its segment's 10 steps: that is the work it lost, not the whole interval.
+    expect(result.stepped!.lostStepsPerFault).toBe(5);
   });
 });

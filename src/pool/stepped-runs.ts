@@ -8,7 +8,7 @@ import type { PoolCore as Core } from '../cores/types.js';
 import { SteppedRun } from '../stepped/driver.js';
 import { resolveCheckpoint } from '../stepped/interval.js';
 import { isSegmentValue, SEGMENT_PREFIX } from '../stepped/segment.js';
-import type { SegmentCallbacks, SegmentHandle, SegmentResult, SteppedHost } from '../stepped/host.js';
+import type { SegmentCallbacks, SegmentHandle, SegmentReplica, SegmentResult, SteppedHost } from '../stepped/host.js';
 import type { SegmentValue } from '../stepped/types.js';
 import { taskAddress, parseTaskAddress } from '../transport/address.js';
 import type { DeterminismJournal } from './determinism-options.js';
@@ -19,7 +19,18 @@ import type { ResolvedRun } from './run-options.js';
 import type { Scheduler } from './scheduler.js';
 import type { Stats } from './stats.js';
 import type { PoolSurface } from './surface.js';
-import { TaskRun, type DetailedResult } from './task.js';
+import { TaskRun, type DetailedResult, type ReplicaRecord, type ReplicaReport } from './task.js';
+
+/** A replica an injected crash or hang stopped (the worker stops it half-way through its segment). */
+function stoppedByInjection(replica: ReplicaRecord | undefined): boolean {
+  if (replica === undefined || (replica.status !== 'crash' && replica.status !== 'timeout')) return false;
+  return replica.injections?.some((r) => (r.model === 'crash' || r.model === 'hang') && r.applied !== false) === true;
+}
+
+/** The segment's replica reports (listed in the task's order, as reportReplicas does), marking those an injected fault stopped. */
+function withInjectedStops(reports: ReplicaReport[], task: TaskRun): SegmentReplica[] {
+  return reports.map((r, i) => (stoppedByInjection(task.replicas[i]) ? { ...r, injectedStop: true as const } : r));
+}
 
 /** What the pool lends its stepped runs. */
 export interface SteppedContext {
@@ -79,7 +90,7 @@ export class SteppedRuns {
     this.replicas.set(task.id, task.replicas.length);
     const detailed = task.detailed;
     const value = (detailed ? (answer as DetailedResult).value : answer) as SegmentValue;
-    const replicas = reportReplicas(task);
+    const replicas = withInjectedStops(reportReplicas(task), task);
     const result: SegmentResult = { value, replicas, attempts: Math.max(0, task.placed - task.k), corrected: replicas.some((r) => r.ok === false) };
     const runner = this.create(task.id, run, detailed, false, resolve, reject);
     runner?.resume(result, performance.now() - task.dispatchedAt);
@@ -161,7 +172,8 @@ export class SteppedRuns {
     this.ctx.checkOpen();
     const settled = (answer: unknown): void => {
       const detailed = answer as DetailedResult<SegmentValue>;
-      callbacks.settled({ value: detailed.value, replicas: detailed.replicas, attempts: detailed.attempts, corrected: detailed.corrected }, undefined);
+      const replicas = withInjectedStops(detailed.replicas, task);
+      callbacks.settled({ value: detailed.value, replicas, attempts: detailed.attempts, corrected: detailed.corrected }, undefined);
     };
     const task = new TaskRun(id, run.name, order, this.ctx.options.k, true, settled, (error) => callbacks.settled(undefined, error));
     task.replicaBase = this.replicas.get(id) ?? 0;
@@ -182,6 +194,7 @@ export class SteppedRuns {
           status,
           task.replicas.map((r) => r.core.id),
           ms,
+          stoppedByInjection(replica),
         );
       },
     };

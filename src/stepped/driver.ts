@@ -111,8 +111,8 @@ export class SteppedRun {
           if (serial === this.serial) this.settled(result, error);
         },
         // Any segment's, even an older one's: the core failed this task and its work must move.
-        lateFault: (core, status, cores, ms) => {
-          if (!this.finished) this.ledger.lateFault(core, status, cores, ms, segment.steps);
+        lateFault: (core, status, cores, ms, injectedStop) => {
+          if (!this.finished) this.ledger.lateFault(core, status, cores, ms, injectedStop ? Math.floor(segment.steps / 2) : segment.steps);
         },
       });
     } catch (error) {

@@ -16,6 +16,8 @@ export interface SegmentReplica {
   cpu?: number;
   digest?: string | undefined;
   error?: string;
+  /** An injected crash or hang stopped it half-way through its segment (after floor(steps / 2) steps): its lost work is known, not estimated. */
+  injectedStop?: true;
 }
 
 /** A settled segment: its voted value and every replica. */
@@ -38,7 +40,7 @@ export interface SegmentCallbacks {
   /** The segment settled: its result, or the error it rejected with. Called exactly once. */
   settled(result: SegmentResult | undefined, error: Error | undefined): void;
   /** A replica of the segment that finished after the vote crashed, hung or was out-voted (its core was charged). */
-  lateFault(core: number, status: string, cores: number[], ms: number): void;
+  lateFault(core: number, status: string, cores: number[], ms: number, injectedStop: boolean): void;
 }
 
 export interface SegmentHandle {

@@ -68,7 +68,7 @@ export class SegmentLedger {
    * its core is avoided from now on, and the next replica placed elsewhere takes over its work.
    */
   lateFault(core: number, status: string, cores: number[], ms: number, steps: number): void {
-    // Its majority answered first: the replica had run about its whole segment.
+    // Its majority answered first: the replica had run about its whole segment (half, stopped by an injected crash or hang).
     this.faults++;
     this.lostMs += ms;
     this.lostSteps += steps;
@@ -92,9 +92,8 @@ export class SegmentLedger {
       this.faults++;
       if (!this.avoid.includes(replica.core)) this.avoid.push(replica.core);
       const reason = reasonOf(replica.status);
-      // Work lost: a wrong replica's whole segment; a crashed or hung one's as far as it got.
       this.lostMs += replica.ms;
-      this.lostSteps += reason === 'wrong-result' ? steps : Math.min(steps, Math.round((steps * replica.ms) / fastest));
+      this.lostSteps += lostStepsOf(replica, reason, steps, fastest);
       if (reason !== 'wrong-result' && failedInside++ < this.replaced) continue; // replaced inside the segment
       this.addPending({ core: replica.core, reason, cores });
     }
@@ -150,6 +149,17 @@ export class SegmentLedger {
   detailed(value: unknown, steps: number): { value: unknown; replicas: SegmentReplica[]; attempts: number; corrected: boolean; stepped: SteppedReport } {
     return { value, replicas: this.replicas, attempts: this.attempts, corrected: this.corrected, stepped: this.report(steps) };
   }
+}
+
+/**
+ * Work lost: a wrong replica's whole segment; a crashed or hung one's as far as it got: half the
+ * segment when an injected fault stopped it there, else estimated from its run time (which counts
+ * its wait for the worker too, so it may reach the whole segment).
+ */
+function lostStepsOf(replica: SegmentReplica, reason: Reason, steps: number, fastest: number): number {
+  if (reason === 'wrong-result') return steps;
+  if (replica.injectedStop === true) return Math.floor(steps / 2);
+  return Math.min(steps, Math.round((steps * replica.ms) / fastest));
 }
 
 function reasonOf(status: string): Reason {

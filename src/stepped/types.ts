@@ -115,7 +115,7 @@ export interface SteppedReport {
   migrations: number;
   /** Replicas that crashed, hung or were out-voted (at their segment's vote, or after it while the task ran); one lost with another's batch before it ran, or aborted, is none. */
   faults: number;
-  /** Steps computed by replicas whose work was discarded (crashed, hung or out-voted), summed; a crash's or hang's estimated from its run time. */
+  /** Steps computed by replicas whose work was discarded (crashed, hung or out-voted), summed: an injected crash or hang stops its replica after half its segment's steps, so those are known; another crash's or hang's is estimated from its run time. */
   lostSteps: number;
   /** Run time of those replicas, ms (measured). */
   lostMs: number;
