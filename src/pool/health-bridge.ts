@@ -105,7 +105,9 @@ export class HealthBridge {
       if (evidence.digest !== undefined) event.digest = evidence.digest;
       event.majorityDigest = evidence.majorityDigest;
       if (evidence.detail !== undefined) event.detail = evidence.detail;
-      if (replica.endedAt !== undefined) event.observedMsAgo = Math.max(0, this.clock.now() - replica.endedAt);
+      // A wrong result is detected by the vote itself; a crash or timeout when it was seen, often well before.
+      const seen = evidence.kind === 'crash' || evidence.kind === 'timeout';
+      if (seen && replica.endedAt !== undefined) event.observedMsAgo = Math.max(0, this.clock.now() - replica.endedAt);
       this.events.emit('fault', event);
     }
     this.apply(effects);
