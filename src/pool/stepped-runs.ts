@@ -186,12 +186,12 @@ export class SteppedRuns {
         this.replicas.set(id, (this.replicas.get(id) ?? 0) + 1);
         callbacks.dispatched(core, index);
       },
-      lateFault: (core, status) => {
-        const replica = task.replicas.find((r) => r.core.id === core);
-        const ms = replica?.reply?.ms ?? (replica === undefined ? 0 : (replica.endedAt ?? performance.now()) - replica.startedAt);
+      // The replica itself, not the first on its core: a lost replica's re-run may land on the same core.
+      lateFault: (replica) => {
+        const ms = replica.reply?.ms ?? (replica.endedAt ?? performance.now()) - replica.startedAt;
         callbacks.lateFault(
-          core,
-          status,
+          replica.core.id,
+          replica.status,
           task.replicas.map((r) => r.core.id),
           ms,
           stoppedByInjection(replica),

@@ -83,7 +83,7 @@ export interface DetailedResult<T = unknown> {
 export interface SegmentObserver {
   dispatched(core: number, index: number): void;
   /** A replica that finished after the vote and was charged (crashed, hung or out-voted). */
-  lateFault(core: number, status: ReplicaStatus): void;
+  lateFault(replica: ReplicaRecord): void;
 }
 
 /** Shared by every task not placed yet: a queued task allocates no replica book-keeping. */

@@ -199,7 +199,7 @@ export class Verdicts {
     if (agrees) this.healthBridge.success(replica, task.kind);
     else {
       this.chargeReplica(task, replica, task.winner!);
-      task.segment?.lateFault(replica.core.id, replica.status);
+      task.segment?.lateFault(replica);
     }
   }
 
