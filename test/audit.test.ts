@@ -1,6 +1,6 @@
 // Audit log on real workers: what it records, replay into the pool's final states, levels, flushing.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -88,6 +88,14 @@ describe('audit log', () => {
     const text = await run(process.execPath, [CLI, 'audit', file]);
     expect(text.stdout).toContain('replay: matches what pool-stop recorded');
     expect(text.stdout).toMatch(/suspect → disabled/);
+
+    // Its tail cut off (the pool-stop line lost): passes as a pool still running, fails with --complete.
+    const cut = path.join(dir, 'cut.jsonl');
+    writeFileSync(cut, readFileSync(file, 'utf8').trimEnd().split('\n').slice(0, -1).join('\n') + '\n');
+    expect((await run(process.execPath, [CLI, 'audit', cut])).stdout).toContain('no pool-stop line');
+    const complete = await run(process.execPath, [CLI, 'audit', cut, '--complete']).catch((error: unknown) => error as { code: number; stdout: string });
+    expect(complete).toMatchObject({ code: 1 });
+    expect((complete as { stdout: string }).stdout).toContain('its last lines are missing');
   });
 
   it('changes level at runtime, and level off attaches no listener', async () => {

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseCommandArgs, UsageError } from '../usage.js';
 import { parseAuditLog, summarizeAudit, type AuditSummary } from '../../index.js';
 
-const HELP = `Usage: triplex audit <file> [--json] [--snapshot out.json]
+const HELP = `Usage: triplex audit <file> [--json] [--snapshot out.json] [--complete]
 
 Summarises an audit log written with the pool option audit: { file }:
 per core its faults and state history, per task kind its disagreements and retries,
@@ -11,14 +11,17 @@ then replays the action lines into the final state of every core.
 
   --json             print the whole summary (with the replayed health snapshot) as JSON
   --snapshot <file>  write the replayed health snapshot, for the option health.restore
+  --complete         every pool in the log has stopped: a last run without its pool-stop is missing
+                     lines too (a log whose tail was cut off)
 
 Every run in the file (one per pool-start) is replayed and checked against its own pool-stop:
 each core's state and faults, and the fault (and, at level 'tasks', task) lines against the
 pool's stats. The last run may lack its pool-stop (the pool may still be running): that is
-reported, not an error.
+reported, not an error, unless --complete.
 
 Exit status: 0, or 1 when the log has malformed lines, sequence gaps, missing lines (a run not
-starting with pool-start at seq 1, or without a pool-stop before the next run), or a replay that
+starting with pool-start at seq 1, or without a pool-stop before the next run or, with --complete,
+at the end), or a replay that
 disagrees with what a pool-stop recorded.`;
 
 function ms(t: number): string {
@@ -97,7 +100,12 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('audit', {
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, snapshot: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      snapshot: { type: 'string' },
+      complete: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help) {
     console.log(HELP);
@@ -123,6 +131,9 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const summary = summarizeAudit(parsed.lines, parsed.malformed);
+  // The caller knows every pool stopped: a missing final pool-stop means the tail was lost.
+  if (values.complete && summary.runs > 0 && summary.stoppedAt === undefined)
+    summary.problems.push(`run ${summary.runs}: no pool-stop line at the end of the log (--complete: its last lines are missing)`);
   if (values.snapshot !== undefined) await writeFile(values.snapshot, `${JSON.stringify(summary.snapshot, null, 2)}\n`);
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else print(file, summary);
