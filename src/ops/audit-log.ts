@@ -8,9 +8,7 @@ import type { EventName, TriplexEvents } from '../pool/events.js';
 import type { OpsHost } from './host.js';
 import { AuditSink } from './sink.js';
 import { TriplexError } from '../errors.js';
-import type { AuditLevel, ResolvedAuditOptions, VerifyReport } from './types.js';
-
-const RANK: Record<AuditLevel, number> = { off: 0, actions: 1, tasks: 2, debug: 3 };
+import { auditLevelRank, type AuditLevel, type ResolvedAuditOptions, type VerifyReport } from './types.js';
 
 /** The level from which each event is logged. */
 const EVENT_LEVEL: { [E in EventName]?: number } = {
@@ -132,10 +130,10 @@ export class AuditLog {
     const signature = JSON.stringify(drifting.map((c) => [c.core, c.drift]));
     const changed = signature !== this.lastDrift;
     this.lastDrift = signature;
-    if (RANK[this.current] < 1) return;
+    if (auditLevelRank(this.current) < 1) return;
     if (drifting.length > 0 && changed) this.write('drift', { cores: drifting });
     else if (drifting.length === 0 && changed) this.write('drift-cleared', { cores: report.cores.length });
-    else if (drifting.length === 0 && RANK[this.current] >= 3) this.write('scan', { ok: true, cores: report.cores.length });
+    else if (drifting.length === 0 && auditLevelRank(this.current) >= 3) this.write('scan', { ok: true, cores: report.cores.length });
   }
 
   /** The first write failure: on the pool's 'error' when someone listens, else a process warning; close() rejects with it. */
@@ -189,7 +187,7 @@ export class AuditLog {
   }
 
   private subscribe(): void {
-    const rank = RANK[this.current];
+    const rank = auditLevelRank(this.current);
     for (const [name, handler] of Object.entries(this.handlers) as [EventName, Handler][]) {
       const wanted = rank >= (EVENT_LEVEL[name] ?? Infinity);
       const attached = this.attached.get(name);

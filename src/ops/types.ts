@@ -15,6 +15,11 @@ export type AuditLevel = 'off' | 'actions' | 'tasks' | 'debug';
 
 export const AUDIT_LEVELS: readonly AuditLevel[] = ['off', 'actions', 'tasks', 'debug'];
 
+/** A level's place in AUDIT_LEVELS (each records what the ones before it do, and more); 0 for anything else, as 'off'. */
+export function auditLevelRank(level: unknown): number {
+  return Math.max(0, AUDIT_LEVELS.indexOf(level as AuditLevel));
+}
+
 export interface AuditOptions {
   /** Append JSON lines to this file (created if missing). */
   file?: string | URL;
